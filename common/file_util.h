@@ -1,0 +1,32 @@
+#pragma once
+// Whole-file helpers. Writes that others read are atomic: temp file, fsync, rename.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace berth {
+
+[[nodiscard]] Result<std::string> readFile(const std::filesystem::path& path);
+[[nodiscard]] Result<std::string> readFileAt(int dirfd, const char* name);
+// Writes via <path>.tmp-<pid>, fsync, rename: readers see the old or the new content, never half.
+[[nodiscard]] Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
+                                     mode_t mode = 0644);
+// Plain write (O_WRONLY|O_TRUNC|O_CREAT), for kernel files like /proc/<pid>/uid_map.
+[[nodiscard]] Status writeFile(const std::filesystem::path& path, std::string_view data,
+                               mode_t mode = 0644);
+// Writes all of data to fd, retrying on EINTR and short writes.
+[[nodiscard]] Status writeAll(int fd, std::string_view data);
+[[nodiscard]] Result<UniqueFd> openFd(const std::filesystem::path& path, int flags,
+                                      mode_t mode = 0);
+// mkdir -p with mode for the created directories.
+[[nodiscard]] Status makeDirs(const std::filesystem::path& path, mode_t mode = 0755);
+// rm -rf; a path that is already gone is success.
+[[nodiscard]] Status removeAll(const std::filesystem::path& path);
+
+}  // namespace berth

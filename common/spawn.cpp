@@ -1,0 +1,112 @@
+#include "common/spawn.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/file_util.h"
+#include "common/unique_fd.h"
+
+extern char** environ;
+
+namespace berth {
+
+namespace {
+
+std::vector<char*> cStrings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+}  // namespace
+
+Result<SpawnResult> runProgram(const SpawnOptions& o) {
+  auto [inR, inW] = BERTH_TRY(makePipe());
+  UniqueFd outR, outW;
+  if (o.captureStdout) std::tie(outR, outW) = BERTH_TRY(makePipe());
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, inR.get(), STDIN_FILENO);
+  if (o.captureStdout) posix_spawn_file_actions_adddup2(&fa, outW.get(), STDOUT_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+
+  auto argv = cStrings(o.args.empty() ? std::vector<std::string>{o.path} : o.args);
+  std::vector<char*> envp;
+  if (o.env) envp = cStrings(*o.env);
+  pid_t pid = -1;
+  bool search = o.path.find('/') == std::string::npos;
+  int rc = search ? ::posix_spawnp(&pid, o.path.c_str(), &fa, &attr, argv.data(),
+                                   o.env ? envp.data() : environ)
+                  : ::posix_spawn(&pid, o.path.c_str(), &fa, &attr, argv.data(),
+                                  o.env ? envp.data() : environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return failErrno(rc, fmt::format("exec {}", o.path));
+  ChildProcess child(pid);
+  inR.reset();
+  outW.reset();
+
+  // A program that does not read its stdin must not block us: ignore EPIPE on the write.
+  struct sigaction ign{}, old{};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, &old);
+  [[maybe_unused]] auto wr = writeAll(inW.get(), o.stdinData);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  inW.reset();
+
+  SpawnResult result;
+  auto deadline = o.timeout ? std::chrono::steady_clock::now() + *o.timeout
+                            : std::chrono::steady_clock::time_point::max();
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return failErrno("pidfd_open");
+  UniqueFd pidOwner(pidfd);
+  bool exited = false;
+  while (!exited || outR) {
+    // poll(2) skips negative fds: a finished source drops out of the set.
+    pollfd fds[2] = {{exited ? -1 : pidfd, POLLIN, 0}, {outR ? outR.get() : -1, POLLIN, 0}};
+    int wait = -1;
+    if (o.timeout) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      wait = static_cast<int>(std::max<long>(0, left.count()));
+    }
+    int n = ::poll(fds, 2, wait);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failErrno("poll");
+    }
+    if (n == 0) {  // ~ChildProcess kills and reaps it
+      return fail(Code::kDeadlineExceeded, "{} did not exit within {}ms", o.path,
+                  o.timeout->count());
+    }
+    if (fds[1].revents) {
+      char buf[8192];
+      ssize_t r = ::read(outR.get(), buf, sizeof buf);
+      if (r > 0) result.stdoutData.append(buf, static_cast<size_t>(r));
+      else if (r == 0 || errno != EINTR) outR.reset();
+    }
+    if (fds[0].revents) exited = true;
+  }
+  result.status = BERTH_TRY(child.wait());
+  return result;
+}
+
+}  // namespace berth

@@ -1,0 +1,33 @@
+#pragma once
+// Running helper programs (hooks, ps, peers in tests): argv/env vectors, optional stdin data, a
+// timeout after which the program is killed.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/child_process.h"
+#include "common/result.h"
+
+namespace berth {
+
+struct SpawnOptions {
+  std::string path;                     // executable; searched in PATH when it has no '/'
+  std::vector<std::string> args;        // argv, args[0] included
+  std::optional<std::vector<std::string>> env;  // nullopt: inherit
+  std::string stdinData;                // written to the program's stdin, then closed
+  bool captureStdout = false;
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+struct SpawnResult {
+  ExitStatus status;
+  std::string stdoutData;
+};
+
+// Runs the program to completion. A program that outlives its timeout is killed and the result is
+// a kDeadlineExceeded error.
+[[nodiscard]] Result<SpawnResult> runProgram(const SpawnOptions& options);
+
+}  // namespace berth
