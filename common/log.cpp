@@ -56,10 +56,9 @@ class LogrusSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 std::string formatLogrus(LogFormat format, spdlog::level::level_enum level, std::string_view msg,
                          std::chrono::system_clock::time_point when) {
-  // RFC 3339 in UTC with nanoseconds, as runc's logrus formatter prints it.
+  // RFC 3339 in UTC to the second: logrus' default timestamp, which runc keeps.
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(when);
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(when - secs).count();
-  std::string time = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09}Z", fmt::gmtime(secs), nanos);
+  std::string time = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(secs));
   if (format == LogFormat::kLogrusJson) {
     nlohmann::ordered_json j;
     j["level"] = logrusLevel(level);

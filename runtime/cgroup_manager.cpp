@@ -1,0 +1,263 @@
+#include "runtime/cgroup_manager.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "common/file_util.h"
+
+namespace berth::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr long kCgroup2Magic = 0x63677270;
+
+struct Hierarchy {
+  std::string name;        // "memory", "cpu,cpuacct", "name=systemd", or "" for cgroup2
+  std::string mountPoint;  // /sys/fs/cgroup/memory
+  std::string root;        // cgroup path the mount shows at its mount point
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) out.push_back(item);
+  return out;
+}
+
+// cgroup mounts from /proc/self/mountinfo: "id parent maj:min root mountpoint opts - type src super".
+Result<std::vector<Hierarchy>> hierarchies(bool wantUnified) {
+  auto info = BERTH_TRY(readFile("/proc/self/mountinfo"));
+  std::vector<Hierarchy> out;
+  std::set<std::string> seen;
+  std::istringstream lines(info);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto fields = split(line, ' ');
+    size_t dash = 0;
+    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    if (dash + 3 > fields.size() || fields.size() < 5) continue;
+    const std::string& type = fields[dash + 1];
+    Hierarchy h{"", fields[4], fields[3]};
+    if (wantUnified) {
+      if (type != "cgroup2") continue;
+    } else {
+      if (type != "cgroup") continue;
+      std::vector<std::string> names;
+      for (const auto& opt : split(fields[dash + 3], ',')) {
+        if (opt == "rw" || opt == "ro" || opt.rfind("release_agent", 0) == 0 ||
+            opt == "clone_children" || opt == "xattr" || opt == "noprefix")
+          continue;
+        names.push_back(opt);
+      }
+      for (size_t i = 0; i < names.size(); ++i) h.name += (i ? "," : "") + names[i];
+    }
+    if (seen.insert(h.name).second) out.push_back(h);
+  }
+  return out;
+}
+
+// This process's cgroup in each hierarchy, from /proc/self/cgroup ("4:memory:/a/b").
+Result<std::map<std::string, std::string>> ownCgroups() {
+  auto text = BERTH_TRY(readFile("/proc/self/cgroup"));
+  std::map<std::string, std::string> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto first = line.find(':');
+    auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    out[line.substr(first + 1, second - first - 1)] = line.substr(second + 1);
+  }
+  return out;
+}
+
+std::string lexicallyJoin(const std::string& a, const std::string& b) {
+  return (fs::path(a) / fs::path(b).relative_path()).lexically_normal().string();
+}
+
+// Copies cpuset.cpus/mems down from the first ancestor that has them: a v1 cpuset cgroup
+// starts empty, and joining an empty cpuset fails with ENOSPC.
+Status fillCpuset(const fs::path& dir) {
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+    auto cur = readFile(dir / file);
+    if (!cur) return {};  // not a cpuset hierarchy
+    if (cur->find_first_not_of(" \n") != std::string::npos) continue;
+    fs::path parent = dir.parent_path();
+    BERTH_TRY(fillCpuset(parent));  // the hierarchy's root always has values
+    auto value = BERTH_TRY(readFile(parent / file));
+    BERTH_TRY(writeFile(dir / file, value));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<CgroupManager> CgroupManager::forContainer(const std::string& cgroupsPath,
+                                                  const std::string& id) {
+  struct statfs st{};
+  bool unified = ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == kCgroup2Magic;
+  std::string inner = cgroupsPath.empty() ? id : cgroupsPath;
+  auto own = BERTH_TRY_CTX(ownCgroups(), "read own cgroup");
+  CgroupManager m;
+  m.unified_ = unified;
+  for (const Hierarchy& h : BERTH_TRY_CTX(hierarchies(unified), "find cgroup mounts")) {
+    std::string key = unified ? "" : h.name;
+    auto it = own.find(key);
+    if (it == own.end()) continue;
+    std::string cg = inner[0] == '/' ? inner : lexicallyJoin(it->second, inner);
+    // The mount shows the hierarchy from h.root down (a container's view): strip it.
+    std::string rel = cg;
+    if (h.root != "/" && rel.rfind(h.root, 0) == 0) rel = rel.substr(h.root.size());
+    m.paths_[h.name] = lexicallyJoin(h.mountPoint, rel);
+  }
+  if (m.paths_.empty()) return fail(Code::kFailedPrecondition, "no cgroup hierarchy is mounted");
+  return m;
+}
+
+CgroupManager CgroupManager::fromPaths(bool unified, std::map<std::string, std::string> paths) {
+  CgroupManager m;
+  m.unified_ = unified;
+  m.paths_ = std::move(paths);
+  return m;
+}
+
+Status CgroupManager::create() {
+  for (const auto& [name, dir] : paths_) {
+    BERTH_TRY_CTX(makeDirs(dir), fmt::format("create cgroup {}", dir));
+    if (name == "cpuset" || name.find("cpuset") != std::string::npos)
+      BERTH_TRY_CTX(fillCpuset(dir), fmt::format("initialise cpuset {}", dir));
+  }
+  return {};
+}
+
+Status CgroupManager::addProcess(pid_t pid) {
+  for (const auto& [name, dir] : paths_) {
+    BERTH_TRY_CTX(writeFile(fs::path(dir) / "cgroup.procs", std::to_string(pid)),
+                  fmt::format("join cgroup {}", dir));
+  }
+  return {};
+}
+
+std::string CgroupManager::procsDir() const {
+  if (unified_) return paths_.begin()->second;
+  for (const char* pref : {"pids", "memory", "freezer", "cpu"})
+    if (auto it = paths_.find(pref); it != paths_.end()) return it->second;
+  return paths_.begin()->second;
+}
+
+Result<std::vector<pid_t>> CgroupManager::pids() const {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  fs::path root = procsDir();
+  if (!fs::exists(root)) return out;
+  auto collect = [&](const fs::path& dir) -> Status {
+    auto text = readFile(dir / "cgroup.procs");
+    if (!text) return text.error().code() == Code::kNotFound ? Status{} : std::unexpected(text.error());
+    std::istringstream in(*text);
+    pid_t p;
+    while (in >> p) out.push_back(p);
+    return {};
+  };
+  BERTH_TRY(collect(root));
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_directory(ec)) BERTH_TRY(collect(it->path()));
+  return out;
+}
+
+Status CgroupManager::setFrozen(bool frozenState) {
+  if (unified_) {
+    fs::path f = fs::path(procsDir()) / "cgroup.freeze";
+    return withContext(writeFile(f, frozenState ? "1" : "0"), "freeze");
+  }
+  auto it = paths_.find("freezer");
+  if (it == paths_.end())
+    return fail(Code::kFailedPrecondition, "freezer cgroup controller is not mounted");
+  fs::path f = fs::path(it->second) / "freezer.state";
+  const char* want = frozenState ? "FROZEN" : "THAWED";
+  BERTH_TRY_CTX(writeFile(f, want), "freeze");
+  // FREEZING is transitional: the write returns before every task has stopped.
+  for (int i = 0; i < 1000; ++i) {
+    auto cur = BERTH_TRY(readFile(f));
+    if (cur.rfind(want, 0) == 0) return {};
+    if (frozenState) BERTH_TRY(writeFile(f, want));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return fail(Code::kDeadlineExceeded, "cgroup {} did not reach {}", it->second, want);
+}
+
+Result<bool> CgroupManager::frozen() const {
+  if (unified_) {
+    auto text = readFile(fs::path(procsDir()) / "cgroup.freeze");
+    return text && text->rfind("1", 0) == 0;
+  }
+  auto it = paths_.find("freezer");
+  if (it == paths_.end()) return false;
+  auto text = readFile(fs::path(it->second) / "freezer.state");
+  return text && text->rfind("THAWED", 0) != 0;
+}
+
+Status CgroupManager::signalAll(int sig) {
+  if (unified_ && sig == SIGKILL) {
+    fs::path kill = fs::path(procsDir()) / "cgroup.kill";
+    if (::access(kill.c_str(), F_OK) == 0) return withContext(writeFile(kill, "1"), "kill cgroup");
+  }
+  // Freeze so nothing forks between listing and signalling; thaw so SIGKILL can be delivered.
+  bool canFreeze = unified_ || paths_.count("freezer");
+  if (canFreeze) BERTH_TRY(setFrozen(true));
+  auto list = pids();
+  if (list)
+    for (pid_t p : *list) ::kill(p, sig);
+  if (canFreeze) BERTH_TRY(setFrozen(false));
+  if (!list) return std::unexpected(list.error());
+  return {};
+}
+
+Status CgroupManager::destroy() {
+  for (const auto& [name, dir] : paths_) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) continue;
+    // Children first (a container may have made sub-cgroups), deepest first.
+    std::vector<fs::path> dirs;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+         it.increment(ec))
+      if (it->is_directory(ec)) dirs.push_back(it->path());
+    dirs.emplace_back(dir);
+    std::sort(dirs.begin(), dirs.end(),
+              [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
+    for (const auto& d : dirs) {
+      // rmdir is EBUSY until the last exiting task has left; that takes a few ms after SIGKILL.
+      int tries = 0;
+      while (::rmdir(d.c_str()) < 0) {
+        if (errno == ENOENT) break;
+        if (errno != EBUSY || ++tries > 200)
+          return failErrno(fmt::format("remove cgroup {}", d.string()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+  }
+  return {};
+}
+
+std::vector<CgroupBind> CgroupManager::binds() const {
+  std::vector<CgroupBind> out;
+  if (unified_) return out;
+  for (const auto& [name, dir] : paths_) {
+    std::string n = name.rfind("name=", 0) == 0 ? name.substr(5) : name;
+    out.push_back({dir, n});
+  }
+  return out;
+}
+
+}  // namespace berth::runtime

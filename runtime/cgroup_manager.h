@@ -1,0 +1,50 @@
+#pragma once
+// The container's cgroup: one owner for its directories in every hierarchy. This is the cgroupfs
+// driver for v1/hybrid hosts (a directory per v1 hierarchy) and for pure v2 hosts (one directory);
+// resource limits and the systemd driver build on it (see docs/ARCHITECTURE.md).
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "runtime/init_plan.h"
+
+namespace berth::runtime {
+
+class CgroupManager {
+ public:
+  // Resolves runc's cgroupfs semantics: an absolute cgroupsPath is taken from each hierarchy's
+  // root; a relative one (or "<id>" when empty) nests under this process's own cgroup.
+  [[nodiscard]] static Result<CgroupManager> forContainer(const std::string& cgroupsPath,
+                                                          const std::string& id);
+  // Rebuilds the manager from paths saved in the container's state.
+  static CgroupManager fromPaths(bool unified, std::map<std::string, std::string> paths);
+
+  bool unified() const { return unified_; }
+  // Hierarchy name ("memory", "name=systemd", "" for v2) → the container's directory.
+  const std::map<std::string, std::string>& paths() const { return paths_; }
+
+  // Creates the directories (cpuset values copied from the parent so tasks can join).
+  [[nodiscard]] Status create();
+  [[nodiscard]] Status addProcess(pid_t pid);
+  // Every pid in the cgroup (and its descendants).
+  [[nodiscard]] Result<std::vector<pid_t>> pids() const;
+  [[nodiscard]] Status setFrozen(bool frozen);
+  [[nodiscard]] Result<bool> frozen() const;
+  // Signals every process; with SIGKILL uses cgroup.kill where the kernel has it.
+  [[nodiscard]] Status signalAll(int sig);
+  // Removes the directories (after the processes are gone). Missing ones are fine.
+  [[nodiscard]] Status destroy();
+  // For a "cgroup" mount on a v1 host: the hierarchies to bind under /sys/fs/cgroup.
+  std::vector<CgroupBind> binds() const;
+
+ private:
+  std::string procsDir() const;
+  bool unified_ = false;
+  std::map<std::string, std::string> paths_;
+};
+
+}  // namespace berth::runtime

@@ -1,0 +1,271 @@
+#include "runtime/container_init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "runtime/init_rootfs.h"
+#include "runtime/init_util.h"
+#include "runtime/sync_protocol.h"
+
+namespace berth::runtime {
+
+using init::die;
+using init::dieWith;
+
+namespace {
+
+// The container's state JSON for its own hooks (createContainer, startContainer): received from
+// the runtime into static storage, since the child does not allocate.
+char gStateJson[1 << 20];
+size_t gStateLen = 0;
+
+void expect(const InitPlan& plan, SyncType type) {
+  SyncMsg m;
+  if (!syncRecv(plan.syncFd, &m)) {
+    errno = EPIPE;
+    die(plan.syncFd, "runtime went away");
+  }
+  if (m.type == SyncType::kState) {
+    // Header (value = length) then the JSON as one raw message.
+    ssize_t n = recv(plan.syncFd, gStateJson, sizeof gStateJson - 1, 0);
+    if (n < 0 || n != m.value) die(plan.syncFd, "receive state");
+    gStateLen = static_cast<size_t>(n);
+    expect(plan, type);
+    return;
+  }
+  if (m.type != type) {
+    errno = EPROTO;
+    die(plan.syncFd, "unexpected message from runtime");
+  }
+}
+
+// Runs one hook with the state on its stdin, in the container's namespaces (runtime-spec
+// createContainer and startContainer).
+void runHook(const InitPlan& plan, const HookCmd& h) {
+  int in[2];
+  if (pipe2(in, O_CLOEXEC) < 0) die(plan.syncFd, "pipe for hook");
+  pid_t pid = fork();
+  if (pid < 0) die(plan.syncFd, "fork hook");
+  if (pid == 0) {
+    dup3(in[0], 0, 0);
+    execve(h.path.c_str(), h.argv.data(), const_cast<char**>(h.envp.data()));
+    _exit(127);
+  }
+  close(in[0]);
+  signal(SIGPIPE, SIG_IGN);
+  [[maybe_unused]] ssize_t w = write(in[1], gStateJson, gStateLen);
+  close(in[1]);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (h.timeoutSeconds > 0 && pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do {
+      r = poll(&p, 1, h.timeoutSeconds * 1000);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      errno = ETIMEDOUT;
+      dieWith(plan.syncFd, "hook timed out:", h.path.c_str());
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = ECHILD;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "hook %s failed with status %d", h.path.c_str(),
+             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    die(plan.syncFd, buf);
+  }
+}
+
+// Called by setupRootfs once the mounts are in place, before pivot_root.
+void rootfsReady(const InitPlan& plan) {
+  // The runtime runs prestart and createRuntime hooks in its own namespaces, now.
+  syncSend(plan.syncFd, SyncType::kRunHooks, 0);
+  expect(plan, SyncType::kHooksDone);
+  for (const HookCmd& h : plan.createContainerHooks) runHook(plan, h);
+}
+
+// Finds the executable like execvp, with the container's PATH, before the runtime reports
+// success: a missing binary fails `create`, not the later `start`.
+const char* resolveExecutable(const InitPlan& plan, char* buf, size_t size) {
+  const char* name = plan.process.argv[0];
+  if (strchr(name, '/')) {
+    if (access(name, X_OK) < 0) dieWith(plan.syncFd, "exec: cannot run", name);
+    return name;
+  }
+  const char* p = plan.process.path.c_str();
+  while (*p) {
+    const char* end = strchrnul(p, ':');
+    size_t dirLen = static_cast<size_t>(end - p);
+    snprintf(buf, size, "%.*s/%s", static_cast<int>(dirLen), dirLen ? p : ".", name);
+    struct stat st;
+    if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return buf;
+    p = *end ? end + 1 : end;
+  }
+  errno = ENOENT;
+  dieWith(plan.syncFd, "exec: executable file not found in $PATH:", name);
+}
+
+void applyCredentials(const InitPlan& plan) {
+  const ProcessPlan& p = plan.process;
+  for (int cap : p.boundingDrop)
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      die(plan.syncFd, "drop capability from bounding set");
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die(plan.syncFd, "keep capabilities");
+  if (setgroups(p.additionalGids.size(), p.additionalGids.data()) < 0 && errno != EPERM)
+    die(plan.syncFd, "setgroups");
+  if (setresgid(p.gid, p.gid, p.gid) < 0) die(plan.syncFd, "setgid");
+  if (setresuid(p.uid, p.uid, p.uid) < 0) die(plan.syncFd, "setuid");
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) die(plan.syncFd, "clear keep capabilities");
+  if (p.setCapabilities) {
+    if (cap_set_proc(p.caps.get()) < 0) die(plan.syncFd, "set capabilities");
+    // A cap missing from permitted or inheritable can't be ambient (EPERM); runc ignores those
+    // failures, and so do we: runc's own default spec asks for ambient caps it can't raise.
+    for (int cap : p.ambientRaise) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+  }
+}
+
+void checkWorkingDirectory(const InitPlan& plan, bool alreadyThere) {
+  if (!alreadyThere && chdir(plan.process.cwd.c_str()) < 0)
+    dieWith(plan.syncFd, "chdir to cwd", plan.process.cwd.c_str());
+  // CVE-2024-21626: a cwd reached through a leaked host fd would read "(unreachable)/...".
+  char buf[4096];
+  if (!getcwd(buf, sizeof buf) || buf[0] != '/') {
+    errno = ENOENT;
+    dieWith(plan.syncFd, "cwd is outside the container:", plan.process.cwd.c_str());
+  }
+}
+
+// Only stdio and the preserved fds survive exec; the runtime's own fds are all O_CLOEXEC and this
+// catches anything inherited from the caller.
+void closeLeakedFds(const InitPlan& plan) {
+  unsigned first = 3 + static_cast<unsigned>(plan.process.preservedFds);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    die(plan.syncFd, "mark fds close-on-exec");
+  for (unsigned fd = 3; fd < first; ++fd) {
+    int flags = fcntl(static_cast<int>(fd), F_GETFD);
+    if (flags >= 0) fcntl(static_cast<int>(fd), F_SETFD, flags & ~FD_CLOEXEC);
+  }
+}
+
+// Blocks until `start` opens the fifo for reading (runc's exec.fifo handshake).
+void waitForStart(const InitPlan& plan) {
+  char path[64];
+  int fd = open(init::procFdPath(path, sizeof path, plan.execFifoFd), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    perror("berth-runtime: open exec fifo");
+    _exit(1);
+  }
+  if (write(fd, "0", 1) != 1) {
+    perror("berth-runtime: write exec fifo");
+    _exit(1);
+  }
+  close(fd);
+  close(plan.execFifoFd);
+}
+
+[[noreturn]] void containerMain(InitPlan& plan) {
+  // The runtime blocks the signals it forwards; the container starts with none blocked.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_DFL);
+  expect(plan, SyncType::kGo);
+  if (plan.userns) {
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+      die(plan.syncFd, "become root in the user namespace");
+  }
+  if (plan.ns.unshareCgroup && unshare(CLONE_NEWCGROUP) < 0)
+    die(plan.syncFd, "unshare cgroup namespace");
+  if (setsid() < 0 && !plan.isExec) die(plan.syncFd, "setsid");
+  if (plan.process.setOomScoreAdj &&
+      init::writeString("/proc/self/oom_score_adj", plan.process.oomScoreAdj) < 0)
+    die(plan.syncFd, "write oom_score_adj");
+
+  if (plan.isExec) {
+    if (plan.process.terminal) init::setupConsole(plan, false);
+  } else {
+    init::setupRootfs(plan, rootfsReady);
+  }
+  if (plan.setHostname && sethostname(plan.hostname.data(), plan.hostname.size()) < 0)
+    die(plan.syncFd, "sethostname");
+  if (plan.setDomainname && setdomainname(plan.domainname.data(), plan.domainname.size()) < 0)
+    die(plan.syncFd, "setdomainname");
+  for (const auto& l : plan.process.rlimits)
+    if (setrlimit(static_cast<__rlimit_resource>(l.resource), &l.value) < 0)
+      die(plan.syncFd, "setrlimit");
+  umask(plan.process.umask);
+
+  char exe[4096];
+  const char* path = resolveExecutable(plan, exe, sizeof exe);
+  if (plan.process.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    die(plan.syncFd, "set no_new_privs");
+  // Change directory before dropping root when possible (cwd may be reachable only as root), and
+  // after it when root may not enter it (root_squash, as runc does).
+  bool early = chdir(plan.process.cwd.c_str()) == 0;
+  if (!early && errno != EACCES && errno != EPERM)
+    dieWith(plan.syncFd, "chdir to cwd", plan.process.cwd.c_str());
+  applyCredentials(plan);
+  checkWorkingDirectory(plan, early);
+  closeLeakedFds(plan);
+
+  syncSend(plan.syncFd, SyncType::kReady, 0);
+  // From here on failures belong to the container: die() reports on its stderr.
+  close(plan.syncFd);
+  plan.syncFd = -1;
+  if (!plan.isExec) {
+    waitForStart(plan);
+    for (const HookCmd& h : plan.startContainerHooks) runHook(plan, h);
+  }
+  execve(path, plan.process.argv.data(), plan.process.envp.data());
+  fprintf(stderr, "berth-runtime: exec %s: %s\n", path, strerror(errno));
+  _exit(errno == ENOENT ? 127 : 126);
+}
+
+}  // namespace
+
+void runIntermediate(InitPlan& plan) {
+  // Everything but the user namespace first, while we still hold the host's capabilities; then
+  // the user namespace, which makes the namespaces cloned below belong to it.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& j : plan.ns.joins) {
+      if ((j.type == CLONE_NEWUSER) != (pass == 1)) continue;
+      int fd = open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) dieWith(plan.syncFd, "open namespace", j.path.c_str());
+      if (setns(fd, j.type) < 0) dieWith(plan.syncFd, "join namespace", j.path.c_str());
+      close(fd);
+    }
+  }
+  if (plan.ns.newTime) {
+    if (unshare(CLONE_NEWTIME) < 0) die(plan.syncFd, "unshare time namespace");
+    // Offsets can be set only before a process enters the namespace: the clone below is first.
+    if (!plan.ns.timeOffsets.empty() &&
+        init::writeString("/proc/self/timens_offsets", plan.ns.timeOffsets.c_str()) < 0)
+      die(plan.syncFd, "write timens_offsets");
+  }
+  long pid = syscall(SYS_clone, plan.ns.cloneFlags | CLONE_PARENT | SIGCHLD, nullptr, nullptr,
+                     nullptr, nullptr);
+  if (pid < 0) die(plan.syncFd, "clone container process");
+  if (pid == 0) containerMain(plan);
+  syncSend(plan.syncFd, SyncType::kPid, static_cast<int32_t>(pid));
+  _exit(0);
+}
+
+}  // namespace berth::runtime

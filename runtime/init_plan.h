@@ -1,0 +1,143 @@
+#pragma once
+// Everything the container's init (or an exec'd process) needs between clone and exec, computed
+// by the runtime before it forks. The child only walks these structures: it never allocates, logs
+// or throws (STYLE: "the code between clone and exec").
+
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace berth::runtime {
+
+enum class MountKind {
+  kBind,     // bind or rbind of a host path
+  kProc,     // procfs: target must be a real directory
+  kCgroup,   // "cgroup" type: cgroup2 or a tmpfs of v1 hierarchy binds (see cgroupBinds)
+  kGeneric,  // any other filesystem (tmpfs, sysfs, devpts, mqueue, ...)
+};
+
+struct MountStep {
+  MountKind kind = MountKind::kGeneric;
+  std::string source;
+  std::string destination;  // inside the rootfs, absolute
+  std::string fstype;
+  std::string data;          // options the kernel parses (mode=755, size=...)
+  unsigned long flags = 0;   // MS_* applied at mount time
+  unsigned long propagation = 0;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (+MS_REC)
+  bool recursiveBind = false;
+  bool sourceIsDir = true;   // bind of a file needs a file as mount point
+  // Bind mounts ignore most flags on the first mount(2): they take a MS_REMOUNT afterwards.
+  bool needsRemount = false;
+};
+
+// One v1 hierarchy bound under /sys/fs/cgroup/<name> when a "cgroup" mount is requested on a
+// v1/hybrid host.
+struct CgroupBind {
+  std::string hostPath;  // the container's cgroup directory in that hierarchy
+  std::string name;      // cpu,cpuacct / memory / ...
+};
+
+struct DeviceNode {
+  std::string path;  // absolute inside the container
+  mode_t mode = 0;   // S_IFCHR/S_IFBLK/S_IFIFO | permission bits
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct HookCmd {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;  // into args, null-terminated
+  std::vector<char*> envp;
+  int timeoutSeconds = 0;  // 0: none
+};
+
+struct CapFree {
+  void operator()(cap_t c) const { cap_free(c); }
+};
+using CapPtr = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
+
+struct ProcessPlan {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;  // pointers into args/env, null-terminated
+  std::vector<char*> envp;
+  std::string path;  // PATH value from env, searched when args[0] has no '/'
+  std::string cwd;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additionalGids;
+  mode_t umask = 022;
+  bool noNewPrivileges = false;
+  bool terminal = false;
+  unsigned short consoleRows = 0, consoleCols = 0;
+  bool setCapabilities = false;
+  CapPtr caps;                       // effective/permitted/inheritable, built with libcap
+  std::vector<int> boundingDrop;     // capabilities to drop from the bounding set
+  std::vector<int> ambientRaise;
+  struct Limit {
+    int resource;
+    rlimit value;
+  };
+  std::vector<Limit> rlimits;
+  bool setOomScoreAdj = false;
+  char oomScoreAdj[16] = {};  // decimal text written to /proc/self/oom_score_adj
+  int preservedFds = 0;       // fds 3..3+preservedFds-1 stay open across exec (LISTEN_FDS too)
+};
+
+// Which namespaces to create (clone flags) and which to join (fds opened by the parent).
+struct NamespacePlan {
+  int cloneFlags = 0;  // CLONE_NEW* created with the child (CLONE_NEWCGROUP is unshared later)
+  bool unshareCgroup = false;
+  bool newTime = false;
+  struct Join {
+    int type;  // CLONE_NEW*
+    std::string path;
+  };
+  std::vector<Join> joins;  // joined in the intermediate process, user last
+  std::string timeOffsets;  // "monotonic S N\nboottime S N\n" for /proc/self/timens_offsets
+};
+
+struct InitPlan {
+  bool isExec = false;  // joining a running container: no rootfs work
+  NamespacePlan ns;
+  ProcessPlan process;
+
+  // Rootfs (create only).
+  std::string rootfs;  // absolute host path
+  unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
+  bool noPivot = false;
+  bool readonlyRoot = false;
+  bool userns = false;  // a new user namespace: devices are bind-mounted, not mknod'ed
+  std::vector<MountStep> mounts;
+  std::vector<CgroupBind> cgroupBinds;
+  bool defaultDev = false;  // /dev is not a host bind: create devices and symlinks
+  std::vector<DeviceNode> devices;
+  std::vector<std::string> maskedPaths;
+  std::vector<std::string> readonlyPaths;
+  struct Sysctl {
+    std::string procPath;  // /proc/sys/net/ipv4/ip_forward
+    std::string value;
+  };
+  std::vector<Sysctl> sysctls;
+  std::string hostname;
+  bool setHostname = false;
+  std::string domainname;
+  bool setDomainname = false;
+
+  std::vector<HookCmd> createContainerHooks;
+  std::vector<HookCmd> startContainerHooks;
+
+  int execFifoFd = -1;       // O_PATH fd of <state>/exec.fifo (create only)
+  int consoleSocketFd = -1;  // receives the pty master
+  int syncFd = -1;           // socketpair end to the runtime
+};
+
+}  // namespace berth::runtime

@@ -1,0 +1,95 @@
+#include "runtime/launcher.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/file_util.h"
+#include "common/unique_fd.h"
+#include "runtime/container_init.h"
+#include "runtime/plan_builder.h"
+#include "runtime/sync_protocol.h"
+
+namespace berth::runtime {
+
+namespace {
+
+Error childError(const SyncMsg& m) {
+  return errnoError(m.value, m.text).context("container init");
+}
+
+Status send(int fd, SyncType type, int32_t value = 0) {
+  if (!syncSend(fd, type, value)) return failErrno("send to container init");
+  return {};
+}
+
+// An unexpected EOF: the child died. Say how.
+Error childDied(ChildProcess& child) {
+  auto st = child.waitFor(std::chrono::milliseconds(0));
+  if (st && *st)
+    return Error(Code::kInternal,
+                 fmt::format("container init exited unexpectedly with status {}", (*st)->code));
+  return Error(Code::kInternal, "container init closed its sync socket unexpectedly");
+}
+
+}  // namespace
+
+Result<ChildProcess> launch(LaunchRequest& r) {
+  InitPlan& plan = *r.plan;
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return failErrno("socketpair");
+  UniqueFd parentSock(sp[0]), childSock(sp[1]);
+  plan.syncFd = childSock.get();
+  linkPointers(plan);
+
+  pid_t mid = ::fork();
+  if (mid < 0) return failErrno("fork");
+  if (mid == 0) {
+    ::close(parentSock.release());
+    runIntermediate(plan);
+  }
+  ChildProcess intermediate(mid);
+  childSock.reset();
+
+  SyncMsg m;
+  bool got = syncRecv(parentSock.get(), &m);
+  auto midStatus = BERTH_TRY(intermediate.wait());
+  if (!got)
+    return fail(Code::kInternal, "namespace setup process exited with status {}", midStatus.code);
+  if (m.type == SyncType::kError) return std::unexpected(childError(m));
+  if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
+  ChildProcess child(m.value);
+
+  if (!r.uidMap.empty()) {
+    BERTH_TRY(writeFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));
+    BERTH_TRY(writeFile(fmt::format("/proc/{}/gid_map", child.pid()), r.gidMap));
+  }
+  if (r.cgroup) BERTH_TRY(r.cgroup->addProcess(child.pid()));
+  if (r.stateForChild) {
+    std::string state = r.stateForChild(child.pid());
+    BERTH_TRY(send(parentSock.get(), SyncType::kState, static_cast<int32_t>(state.size())));
+    if (::send(parentSock.get(), state.data(), state.size(), MSG_NOSIGNAL) < 0)
+      return failErrno("send state to container init");
+  }
+  BERTH_TRY(send(parentSock.get(), SyncType::kGo));
+
+  for (;;) {
+    if (!syncRecv(parentSock.get(), &m)) return std::unexpected(childDied(child));
+    switch (m.type) {
+      case SyncType::kRunHooks:
+        if (r.runtimeHooks) BERTH_TRY(r.runtimeHooks(child.pid()));
+        BERTH_TRY(send(parentSock.get(), SyncType::kHooksDone));
+        break;
+      case SyncType::kReady:
+        return child;
+      case SyncType::kError:
+        return std::unexpected(childError(m));
+      default:
+        return fail(Code::kInternal, "unexpected message {} from container init",
+                    static_cast<int>(m.type));
+    }
+  }
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,31 @@
+#pragma once
+// The runtime's side of starting a container process: fork the intermediate, receive the
+// container's pid, write its id maps, put it in its cgroup, answer its hook requests, and wait
+// until it is ready (blocked on exec.fifo for create, about to exec for exec).
+
+#include <functional>
+#include <string>
+
+#include "common/child_process.h"
+#include "common/result.h"
+#include "runtime/cgroup_manager.h"
+#include "runtime/init_plan.h"
+
+namespace berth::runtime {
+
+struct LaunchRequest {
+  InitPlan* plan = nullptr;
+  CgroupManager* cgroup = nullptr;  // joined before the process does anything
+  std::string uidMap, gidMap;       // /proc/<pid>/{uid,gid}_map contents for a new user ns
+  // State JSON for hooks the container runs itself; empty when it has none.
+  std::function<std::string(pid_t)> stateForChild;
+  // prestart + createRuntime hooks, run when the rootfs is ready (before pivot_root).
+  std::function<Status(pid_t)> runtimeHooks;
+};
+
+// On success the returned owner holds the (live) container process; release() it to keep it.
+// On failure the process is killed and reaped and the error says what the child was doing.
+[[nodiscard]] Result<ChildProcess> launch(LaunchRequest& request);
+
+
+}  // namespace berth::runtime

@@ -1,0 +1,285 @@
+#include "runtime/lifecycle.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "common/file_util.h"
+#include "common/scope_guard.h"
+#include "ocispec/spec_json.h"
+#include "runtime/cgroup_manager.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/launcher.h"
+#include "runtime/plan_builder.h"
+
+namespace berth::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string idMap(const std::vector<ocispec::IdMapping>& mappings) {
+  std::string out;
+  for (const auto& m : mappings) out += fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size);
+  return out;
+}
+
+std::string stateJson(const ContainerRecord& record, ContainerStatus status, pid_t pid = 0) {
+  ocispec::State s = ociState(record, status);
+  if (pid) s.pid = pid;
+  return ocispec::toJson(s).dump();
+}
+
+// Waits until the process is gone (pidfd), up to `timeout`.
+bool waitGone(pid_t pid, std::chrono::milliseconds timeout) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) return errno == ESRCH;
+  pollfd p{fd.get(), POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
+}
+
+CgroupManager cgroupOf(const ContainerRecord& r) {
+  return CgroupManager::fromPaths(r.cgroupUnified, r.cgroupPaths);
+}
+
+// LISTEN_FDS from a socket-activating parent (systemd's sd_listen_fds protocol) are passed on,
+// as runc does; they sit at fds 3.. before the --preserve-fds ones.
+int listenFds(std::vector<std::string>& env) {
+  const char* fds = ::getenv("LISTEN_FDS");
+  const char* pid = ::getenv("LISTEN_PID");
+  if (!fds || !pid || std::atoi(pid) != ::getpid()) return 0;
+  int n = std::atoi(fds);
+  if (n <= 0) return 0;
+  env.push_back(fmt::format("LISTEN_FDS={}", n));
+  env.push_back("LISTEN_PID=1");
+  return n;
+}
+
+Status checkPreservedFds(int first, int count) {
+  for (int fd = first; fd < first + count; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0)
+      return failErrno(fmt::format("preserve-fds: fd {} (of {}) is not open", fd, count));
+  return {};
+}
+
+}  // namespace
+
+Status writePidFile(const std::string& path, pid_t pid) {
+  fs::path p = fs::absolute(path);
+  return withContext(writeFileAtomic(p, std::to_string(pid), 0644), "pid-file");
+}
+
+Result<std::pair<ContainerRecord, ContainerStatus>> Lifecycle::lookup(const std::string& id) const {
+  auto record = BERTH_TRY(store_.load(id));
+  ContainerStatus status = currentStatus(store_, record);
+  return std::pair{std::move(record), status};
+}
+
+Result<ocispec::Spec> Lifecycle::savedSpec(const std::string& id) const {
+  return ocispec::loadSpec(store_.paths(id).config());
+}
+
+Result<Created> Lifecycle::create(const CreateOptions& o) {
+  fs::path bundle = fs::absolute(o.bundle.empty() ? fs::current_path() : fs::path(o.bundle));
+  bundle = bundle.lexically_normal();
+  if (bundle.has_filename() == false) bundle = bundle.parent_path();
+  auto configText = BERTH_TRY(readFile(bundle / "config.json"));
+  auto spec = BERTH_TRY_CTX(ocispec::parseSpec(configText), (bundle / "config.json").string());
+  if (!spec.process) return fail(Code::kInvalidArgument, "process: required");
+  bool terminal = spec.process->terminal;
+  if (terminal && o.consoleSocket.empty() && !o.ownTerminal)
+    return fail(Code::kInvalidArgument,
+                "cannot allocate tty if runc will detach without setting console socket");
+  if (!terminal && !o.consoleSocket.empty())
+    return fail(Code::kInvalidArgument,
+                "cannot use console socket if runc will not detach or allocate tty");
+
+  std::vector<std::string> extraEnv;
+  int listen = listenFds(extraEnv);
+  BERTH_TRY(checkPreservedFds(3 + listen, o.preserveFds));
+
+  BERTH_TRY(store_.reserve(o.id));
+  auto dropState = defer([&] { (void)store_.remove(o.id); });
+  ContainerPaths paths = store_.paths(o.id);
+
+  std::string cgroupsPath = spec.linux && spec.linux->cgroupsPath ? *spec.linux->cgroupsPath : "";
+  auto cgroups = BERTH_TRY(CgroupManager::forContainer(cgroupsPath, o.id));
+  BERTH_TRY(cgroups.create());
+  auto dropCgroup = defer([&] { (void)cgroups.destroy(); });
+
+  CreateInputs inputs{bundle.string(), o.noPivot, listen + o.preserveFds, extraEnv, &cgroups};
+  InitPlan plan = BERTH_TRY(buildCreatePlan(spec, inputs));
+
+  if (::mkfifo(paths.execFifo().c_str(), 0622) < 0) return failErrno("create exec fifo");
+  UniqueFd fifo(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo) return failErrno("open exec fifo");
+  plan.execFifoFd = fifo.get();
+
+  UniqueFd consoleSock, ownConsolePeer;
+  if (terminal && o.ownTerminal && o.consoleSocket.empty()) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return failErrno("socketpair");
+    ownConsolePeer.reset(sp[0]);
+    consoleSock.reset(sp[1]);
+  } else if (terminal) {
+    consoleSock = BERTH_TRY(connectConsoleSocket(o.consoleSocket));
+  }
+  plan.consoleSocketFd = consoleSock.get();
+
+  ContainerRecord record;
+  record.id = o.id;
+  record.bundle = bundle.string();
+  record.rootfs = plan.rootfs;
+  record.created = rfc3339NanoNow();
+  record.annotations = spec.annotations;
+  record.cgroupUnified = cgroups.unified();
+  record.cgroupPaths = cgroups.paths();
+  record.systemdCgroup = options_.systemdCgroup;
+  if (spec.linux)
+    for (const auto& ns : spec.linux->namespaces) record.namespaces.push_back(ns.type);
+  BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600));
+
+  LaunchRequest req;
+  req.plan = &plan;
+  req.cgroup = &cgroups;
+  if (plan.userns) {
+    req.uidMap = idMap(spec.linux->uidMappings);
+    req.gidMap = idMap(spec.linux->gidMappings);
+  }
+  if (!plan.createContainerHooks.empty() || !plan.startContainerHooks.empty())
+    req.stateForChild = [&](pid_t pid) { return stateJson(record, ContainerStatus::kCreating, pid); };
+  if (spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->createRuntime.empty())) {
+    req.runtimeHooks = [&](pid_t pid) -> Status {
+      std::string state = stateJson(record, ContainerStatus::kCreating, pid);
+      BERTH_TRY(runHooks(spec.hooks->prestart, "prestart", state));
+      return runHooks(spec.hooks->createRuntime, "createRuntime", state);
+    };
+  }
+  ChildProcess init = BERTH_TRY(launch(req));
+  record.pid = init.pid();
+  auto start = processStartTime(init.pid());
+  if (!start) return fail(Code::kInternal, "container init exited during create");
+  record.pidStartTime = *start;
+  BERTH_TRY(store_.save(record));
+  if (!o.pidFile.empty()) BERTH_TRY(writePidFile(o.pidFile, init.pid()));
+
+  Created created{std::move(record), std::move(init), {}};
+  if (ownConsolePeer) created.ptyMaster = BERTH_TRY(receiveFd(ownConsolePeer.get()));
+  dropCgroup.cancel();
+  dropState.cancel();
+  return created;
+}
+
+Status Lifecycle::start(const std::string& id) {
+  auto [record, status] = BERTH_TRY(lookup(id));
+  if (status == ContainerStatus::kStopped)
+    return fail(Code::kFailedPrecondition, "cannot start a container that has stopped");
+  if (status != ContainerStatus::kCreated)
+    return fail(Code::kFailedPrecondition, "cannot start an already running container");
+  ContainerPaths paths = store_.paths(id);
+  // O_NONBLOCK: opening the read side never waits, and poll below also watches the init, so a
+  // dead init is an error instead of a hang.
+  UniqueFd fifo(::open(paths.execFifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) return failErrno("open exec fifo");
+  UniqueFd pidFd(static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0)));
+  if (!pidFd) return fail(Code::kFailedPrecondition, "container process is already dead");
+  for (;;) {
+    pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidFd.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return failErrno("poll exec fifo");
+    }
+    if (fds[0].revents & POLLIN) break;
+    if (fds[1].revents & POLLIN)
+      return fail(Code::kFailedPrecondition, "container process is already dead");
+    // The init opened the fifo and closed it without writing: it failed.
+    if (fds[0].revents & POLLHUP)
+      return fail(Code::kFailedPrecondition, "container process is already dead");
+  }
+  char c;
+  if (::read(fifo.get(), &c, 1) != 1)
+    return fail(Code::kFailedPrecondition, "container process is already dead");
+  ::unlink(paths.execFifo().c_str());
+
+  auto spec = savedSpec(id);
+  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
+    auto st = runHooks(spec->hooks->poststart, "poststart",
+                       stateJson(record, ContainerStatus::kRunning));
+    if (!st) {
+      // runc: a failed poststart hook tears the container down.
+      ::kill(record.pid, SIGKILL);
+      return st;
+    }
+  }
+  return {};
+}
+
+Status Lifecycle::kill(const std::string& id, int signal, bool all) {
+  auto [record, status] = BERTH_TRY(lookup(id));
+  if (all) return cgroupOf(record).signalAll(signal);
+  if (status == ContainerStatus::kStopped) return fail(Code::kFailedPrecondition, "container not running");
+  if (::kill(record.pid, signal) < 0) return failErrno(fmt::format("kill pid {}", record.pid));
+  return {};
+}
+
+Status Lifecycle::pause(const std::string& id, bool pauseIt) {
+  auto [record, status] = BERTH_TRY(lookup(id));
+  if (pauseIt && status != ContainerStatus::kRunning && status != ContainerStatus::kCreated)
+    return fail(Code::kFailedPrecondition, "container not running");
+  if (!pauseIt && status != ContainerStatus::kPaused)
+    return fail(Code::kFailedPrecondition, "container not paused");
+  return cgroupOf(record).setFrozen(pauseIt);
+}
+
+Status Lifecycle::destroy(const ContainerRecord& record) {
+  CgroupManager cg = cgroupOf(record);
+  // Without a pid namespace of its own, children of the init outlive it: kill them.
+  (void)cg.signalAll(SIGKILL);
+  BERTH_TRY(cg.destroy());
+  auto spec = savedSpec(record.id);
+  if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
+    auto st = runHooks(spec->hooks->poststop, "poststop",
+                       stateJson(record, ContainerStatus::kStopped));
+    if (!st) spdlog::warn("{}", st.error().message());
+  }
+  return store_.remove(record.id);
+}
+
+Status Lifecycle::remove(const std::string& id, bool force) {
+  auto found = lookup(id);
+  if (!found) {
+    if (found.error().code() != Code::kNotFound) return std::unexpected(found.error());
+    // A create that died before writing state.json leaves only the directory (runc does this too).
+    if (validateContainerId(id)) (void)store_.remove(id);
+    if (force) return {};
+    return std::unexpected(found.error());
+  }
+  auto& [record, status] = *found;
+  switch (status) {
+    case ContainerStatus::kStopped:
+      return destroy(record);
+    case ContainerStatus::kCreated:
+      break;
+    default:
+      if (!force)
+        return fail(Code::kFailedPrecondition,
+                    "cannot delete container {} that is not stopped: {}", id, statusName(status));
+  }
+  CgroupManager cg = cgroupOf(record);
+  if (status == ContainerStatus::kPaused) (void)cg.setFrozen(false);
+  ::kill(record.pid, SIGKILL);
+  if (!waitGone(record.pid, std::chrono::seconds(10)))
+    return fail(Code::kDeadlineExceeded, "container {} init did not exit after SIGKILL", id);
+  return destroy(record);
+}
+
+}  // namespace berth::runtime

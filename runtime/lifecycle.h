@@ -1,0 +1,89 @@
+#pragma once
+// Container lifecycle operations (runtime-spec runtime.md "Operations"), shared by the commands:
+// create, start, kill, delete, and the exec of extra processes.
+
+#include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/child_process.h"
+#include "common/unique_fd.h"
+#include "common/result.h"
+#include "ocispec/runtime_spec.h"
+#include "runtime/container_record.h"
+
+namespace berth::runtime {
+
+struct GlobalOptions {
+  std::string root = kDefaultRoot;
+  bool systemdCgroup = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;  // default: current directory
+  std::string consoleSocket;
+  std::string pidFile;
+  bool noPivot = false;
+  bool noNewKeyring = false;
+  int preserveFds = 0;
+  // `run` in the foreground with a terminal: the runtime receives the pty master itself.
+  bool ownTerminal = false;
+};
+
+struct Created {
+  ContainerRecord record;
+  ChildProcess init;  // the container's init; `create` releases it, `run` waits for it
+  UniqueFd ptyMaster;  // set when ownTerminal
+};
+
+struct ExecOptions {
+  std::string id;
+  std::optional<ocispec::Process> process;  // --process file, else built from the flags below
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string user;  // uid[:gid]
+  std::vector<uint32_t> additionalGids;
+  std::vector<std::string> caps;
+  bool tty = false;
+  bool noNewPrivs = false;
+  bool detach = false;
+  std::string consoleSocket;
+  std::string pidFile;
+  int preserveFds = 0;
+};
+
+class Lifecycle {
+ public:
+  explicit Lifecycle(GlobalOptions options) : options_(std::move(options)), store_(options_.root) {}
+  const ContainerStore& store() const { return store_; }
+
+  [[nodiscard]] Result<Created> create(const CreateOptions& options);
+  [[nodiscard]] Status start(const std::string& id);
+  [[nodiscard]] Status kill(const std::string& id, int signal, bool all);
+  [[nodiscard]] Status remove(const std::string& id, bool force);
+  // Tears down a container whose init has exited: leftover processes, cgroup, poststop hooks,
+  // state directory.
+  [[nodiscard]] Status destroy(const ContainerRecord& record);
+  // Starts a process in the container; returns its exit status, or 0 when detached.
+  [[nodiscard]] Result<int> exec(const ExecOptions& options);
+  [[nodiscard]] Status pause(const std::string& id, bool pause);
+
+  // Record and status of an existing container.
+  [[nodiscard]] Result<std::pair<ContainerRecord, ContainerStatus>> lookup(
+      const std::string& id) const;
+  // The config.json the container was created from.
+  [[nodiscard]] Result<ocispec::Spec> savedSpec(const std::string& id) const;
+
+ private:
+  GlobalOptions options_;
+  ContainerStore store_;
+};
+
+// runc writes --pid-file atomically: temp file then rename.
+[[nodiscard]] Status writePidFile(const std::string& path, pid_t pid);
+
+}  // namespace berth::runtime

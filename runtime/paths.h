@@ -1,0 +1,24 @@
+#pragma once
+// The runtime's state directory (runc keeps the same shape under /run/runc):
+//
+//   <root>/                      --root, default /run/berth-runtime (0700)
+//   └── <container id>/          (0711)
+//       ├── state.json           ContainerRecord, written atomically
+//       ├── config.json          the bundle's config as it was at create
+//       └── exec.fifo            exists from create until start (runtime.md "created")
+
+#include <filesystem>
+#include <string>
+
+namespace berth::runtime {
+
+inline constexpr const char* kDefaultRoot = "/run/berth-runtime";
+
+struct ContainerPaths {
+  std::filesystem::path dir;
+  std::filesystem::path state() const { return dir / "state.json"; }
+  std::filesystem::path config() const { return dir / "config.json"; }
+  std::filesystem::path execFifo() const { return dir / "exec.fifo"; }
+};
+
+}  // namespace berth::runtime

@@ -1,0 +1,61 @@
+#pragma once
+// Messages between the runtime and the processes it forks, over a SOCK_SEQPACKET socketpair (one
+// message per send, boundaries kept). Fixed-size and allocation-free so the child can use them.
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+namespace berth::runtime {
+
+enum class SyncType : uint32_t {
+  kPid = 1,        // intermediate → runtime: value = pid of the container process
+  kGo = 2,         // runtime → child: id maps written, cgroup joined; start setting up
+  kRunHooks = 3,   // child → runtime: rootfs mounted, run prestart/createRuntime hooks
+  kHooksDone = 4,  // runtime → child
+  kReady = 5,      // child → runtime: set up; about to wait on exec.fifo (or to exec)
+  kError = 6,      // child → runtime: value = errno, text = what failed
+  kState = 7,      // runtime → child: text = state JSON for the container's own hooks
+};
+
+struct SyncMsg {
+  SyncType type;
+  int32_t value;
+  uint32_t length;  // of text, including the terminating NUL
+  char text[4096];
+};
+
+// Sends a message with text (truncated to fit). Returns false on failure.
+inline bool syncSend(int fd, SyncType type, int32_t value, const char* text = nullptr) {
+  SyncMsg m;
+  m.type = type;
+  m.value = value;
+  size_t n = text ? strnlen(text, sizeof m.text - 1) : 0;
+  if (n) memcpy(m.text, text, n);
+  m.text[n] = '\0';
+  m.length = static_cast<uint32_t>(n + 1);
+  size_t size = offsetof(SyncMsg, text) + m.length;
+  ssize_t r;
+  do {
+    r = send(fd, &m, size, MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  return r == static_cast<ssize_t>(size);
+}
+
+// Receives one message; false on EOF or error (the peer died).
+inline bool syncRecv(int fd, SyncMsg* m) {
+  ssize_t r;
+  do {
+    r = recv(fd, m, sizeof *m, 0);
+  } while (r < 0 && errno == EINTR);
+  if (r < static_cast<ssize_t>(offsetof(SyncMsg, text))) return false;
+  size_t textLen = static_cast<size_t>(r) - offsetof(SyncMsg, text);
+  if (textLen == 0) m->text[0] = '\0';
+  else m->text[textLen - 1 < sizeof m->text ? textLen - 1 : sizeof m->text - 1] = '\0';
+  return true;
+}
+
+}  // namespace berth::runtime
