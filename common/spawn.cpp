@@ -34,13 +34,23 @@ Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
 
 Result<SpawnResult> runProgram(const SpawnOptions& o) {
   auto [inR, inW] = BERTH_TRY(makePipe());
-  UniqueFd outR, outW;
+  UniqueFd outR, outW, errR, errW;
   if (o.captureStdout) std::tie(outR, outW) = BERTH_TRY(makePipe());
+  if (o.captureStderr) std::tie(errR, errW) = BERTH_TRY(makePipe());
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, inR.get(), STDIN_FILENO);
   if (o.captureStdout) posix_spawn_file_actions_adddup2(&fa, outW.get(), STDOUT_FILENO);
+  if (o.captureStderr) posix_spawn_file_actions_adddup2(&fa, errW.get(), STDERR_FILENO);
+  if (o.cwd) posix_spawn_file_actions_addchdir_np(&fa, o.cwd->c_str());
+  if (o.outputFile) {
+    int flags = O_WRONLY | O_CREAT | O_APPEND;
+    if (!o.captureStdout)
+      posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, o.outputFile->c_str(), flags, 0644);
+    if (!o.captureStderr)
+      posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, o.outputFile->c_str(), flags, 0644);
+  }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -48,7 +58,8 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 
-  auto argv = cStrings(o.args.empty() ? std::vector<std::string>{o.path} : o.args);
+  const std::vector<std::string> args = o.args.empty() ? std::vector<std::string>{o.path} : o.args;
+  auto argv = cStrings(args);  // points into `args`, which outlives the spawn
   std::vector<char*> envp;
   if (o.env) envp = cStrings(*o.env);
   pid_t pid = -1;
@@ -63,6 +74,7 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   ChildProcess child(pid);
   inR.reset();
   outW.reset();
+  errW.reset();
 
   // A program that does not read its stdin must not block us: ignore EPIPE on the write.
   struct sigaction ign{}, old{};
@@ -79,16 +91,24 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   if (pidfd < 0) return failErrno("pidfd_open");
   UniqueFd pidOwner(pidfd);
   bool exited = false;
-  while (!exited || outR) {
+  auto drain = [](UniqueFd& fd, std::string& into) {
+    char buf[8192];
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r > 0) into.append(buf, static_cast<size_t>(r));
+    else if (r == 0 || errno != EINTR) fd.reset();
+  };
+  while (!exited || outR || errR) {
     // poll(2) skips negative fds: a finished source drops out of the set.
-    pollfd fds[2] = {{exited ? -1 : pidfd, POLLIN, 0}, {outR ? outR.get() : -1, POLLIN, 0}};
+    pollfd fds[3] = {{exited ? -1 : pidfd, POLLIN, 0},
+                     {outR ? outR.get() : -1, POLLIN, 0},
+                     {errR ? errR.get() : -1, POLLIN, 0}};
     int wait = -1;
     if (o.timeout) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       wait = static_cast<int>(std::max<long>(0, left.count()));
     }
-    int n = ::poll(fds, 2, wait);
+    int n = ::poll(fds, 3, wait);
     if (n < 0) {
       if (errno == EINTR) continue;
       return failErrno("poll");
@@ -97,12 +117,8 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
       return fail(Code::kDeadlineExceeded, "{} did not exit within {}ms", o.path,
                   o.timeout->count());
     }
-    if (fds[1].revents) {
-      char buf[8192];
-      ssize_t r = ::read(outR.get(), buf, sizeof buf);
-      if (r > 0) result.stdoutData.append(buf, static_cast<size_t>(r));
-      else if (r == 0 || errno != EINTR) outR.reset();
-    }
+    if (fds[1].revents) drain(outR, result.stdoutData);
+    if (fds[2].revents) drain(errR, result.stderrData);
     if (fds[0].revents) exited = true;
   }
   result.status = BERTH_TRY(child.wait());

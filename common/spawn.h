@@ -18,12 +18,18 @@ struct SpawnOptions {
   std::optional<std::vector<std::string>> env;  // nullopt: inherit
   std::string stdinData;                // written to the program's stdin, then closed
   bool captureStdout = false;
+  bool captureStderr = false;
+  std::optional<std::string> cwd;
+  // Sends stdout and stderr (those not captured) to this file instead: for programs whose
+  // children outlive them and would hold a capture pipe open.
+  std::optional<std::string> outputFile;
   std::optional<std::chrono::milliseconds> timeout;
 };
 
 struct SpawnResult {
   ExitStatus status;
   std::string stdoutData;
+  std::string stderrData;
 };
 
 // Runs the program to completion. A program that outlives its timeout is killed and the result is

@@ -1,5 +1,8 @@
 #include "common/spawn.h"
 
+#include <cstdio>
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 namespace berth {
@@ -51,6 +54,41 @@ TEST(Spawn, MissingProgramIsNotFound) {
   auto r = runProgram(o);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("/nonexistent/hook"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(Spawn, PassesEveryArgumentIntact) {
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.args = {"sh", "-c", "printf '%s|' \"$@\"", "sh", std::string(100, 'a'), "b c", ""};
+  o.captureStdout = true;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stdoutData, std::string(100, 'a') + "|b c||");
+}
+
+TEST(Spawn, OutputFileAndCwd) {
+  char tmpl[] = "/tmp/berth-spawn-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.args = {"sh", "-c", "pwd; echo err >&2"};
+  o.cwd = tmpl;
+  o.outputFile = std::string(tmpl) + "/out";
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  std::FILE* f = std::fopen(o.outputFile->c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  char buf[256] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  EXPECT_EQ(std::string(buf, n), std::string(tmpl) + "\nerr\n");
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace

@@ -242,15 +242,22 @@ void waitForStart(const InitPlan& plan) {
 }  // namespace
 
 void runIntermediate(InitPlan& plan) {
+  // Open every namespace first: once the mount namespace is joined, /proc/<pid>/ns paths name
+  // another procfs.
+  int fds[16];
+  size_t count = plan.ns.joins.size() < 16 ? plan.ns.joins.size() : 16;
+  for (size_t i = 0; i < count; ++i) {
+    fds[i] = open(plan.ns.joins[i].path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) dieWith(plan.syncFd, "open namespace", plan.ns.joins[i].path.c_str());
+  }
   // Everything but the user namespace first, while we still hold the host's capabilities; then
   // the user namespace, which makes the namespaces cloned below belong to it.
   for (int pass = 0; pass < 2; ++pass) {
-    for (const auto& j : plan.ns.joins) {
+    for (size_t i = 0; i < count; ++i) {
+      const auto& j = plan.ns.joins[i];
       if ((j.type == CLONE_NEWUSER) != (pass == 1)) continue;
-      int fd = open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) dieWith(plan.syncFd, "open namespace", j.path.c_str());
-      if (setns(fd, j.type) < 0) dieWith(plan.syncFd, "join namespace", j.path.c_str());
-      close(fd);
+      if (setns(fds[i], j.type) < 0) dieWith(plan.syncFd, "join namespace", j.path.c_str());
+      close(fds[i]);
     }
   }
   if (plan.ns.newTime) {

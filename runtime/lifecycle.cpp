@@ -33,6 +33,14 @@ std::string idMap(const std::vector<ocispec::IdMapping>& mappings) {
   return out;
 }
 
+// The host id that a user namespace maps the container's root to (0 without a user namespace).
+uint32_t hostIdOfRoot(const ocispec::Spec& spec, bool uid) {
+  if (!spec.linux || !spec.findNamespace("user")) return 0;
+  for (const auto& m : uid ? spec.linux->uidMappings : spec.linux->gidMappings)
+    if (m.containerID == 0) return m.hostID;
+  return 0;
+}
+
 std::string stateJson(const ContainerRecord& record, ContainerStatus status, pid_t pid = 0) {
   ocispec::State s = ociState(record, status);
   if (pid) s.pid = pid;
@@ -89,6 +97,7 @@ Result<ocispec::Spec> Lifecycle::savedSpec(const std::string& id) const {
 }
 
 Result<Created> Lifecycle::create(const CreateOptions& o) {
+  BERTH_TRY(validateContainerId(o.id));
   fs::path bundle = fs::absolute(o.bundle.empty() ? fs::current_path() : fs::path(o.bundle));
   bundle = bundle.lexically_normal();
   if (bundle.has_filename() == false) bundle = bundle.parent_path();
@@ -119,7 +128,11 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   CreateInputs inputs{bundle.string(), o.noPivot, listen + o.preserveFds, extraEnv, &cgroups};
   InitPlan plan = BERTH_TRY(buildCreatePlan(spec, inputs));
 
-  if (::mkfifo(paths.execFifo().c_str(), 0622) < 0) return failErrno("create exec fifo");
+  // 0622 whatever the umask, owned by the container's root: an init that has switched to its
+  // user (or lives in a user namespace) must still open it for writing.
+  if (::mkfifo(paths.execFifo().c_str(), 0622) < 0 || ::chmod(paths.execFifo().c_str(), 0622) < 0 ||
+      ::chown(paths.execFifo().c_str(), hostIdOfRoot(spec, true), hostIdOfRoot(spec, false)) < 0)
+    return failErrno("create exec fifo");
   UniqueFd fifo(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
   if (!fifo) return failErrno("open exec fifo");
   plan.execFifoFd = fifo.get();

@@ -1,0 +1,273 @@
+// berth-runtime isolation, checked from inside real containers: each namespace isolates, the
+// rootfs is set up as the spec says, and the process gets the credentials it asked for.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+
+#include "tests/integration/runtime_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using json = nlohmann::json;
+
+class Isolation : public RuntimeTest {};
+
+TEST_F(Isolation, RunPropagatesOutputAndExitStatus) {
+  auto r = runContainer(defaultConfig({"sh", "-c", "echo hello; exit 3"}));
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+}
+
+TEST_F(Isolation, PidNamespaceMakesInitPidOne) {
+  auto r = runContainer(defaultConfig({"sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // pid 1 and the ls/grep pipeline: no host process is visible.
+  std::istringstream in(r.out);
+  int self = 0, count = 0;
+  in >> self >> count;
+  EXPECT_EQ(self, 1);
+  EXPECT_LE(count, 4);
+}
+
+TEST_F(Isolation, UtsNamespaceHasItsOwnHostname) {
+  auto c = defaultConfig({"hostname"});
+  c["hostname"] = "berth-test-host";
+  c["domainname"] = "example.test";
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "berth-test-host\n");
+  char host[256];
+  ::gethostname(host, sizeof host);
+  EXPECT_STRNE(host, "berth-test-host");
+}
+
+TEST_F(Isolation, NetworkNamespaceHasOnlyLoopback) {
+  auto r = runContainer(defaultConfig({"ls", "/sys/class/net"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "lo\n");
+}
+
+TEST_F(Isolation, MountNamespaceShowsOnlyContainerMounts) {
+  auto r = runContainer(defaultConfig({"cat", "/proc/self/mountinfo"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Field 5 is the mount point: only the container's own mounts, no host path.
+  std::set<std::string> points;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string a, b, c, root, point;
+    f >> a >> b >> c >> root >> point;
+    points.insert(point);
+    EXPECT_EQ(point.rfind("/work", 0), std::string::npos) << line;
+    EXPECT_EQ(point.rfind("/tmp/berth", 0), std::string::npos) << line;
+  }
+  for (const char* want : {"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"})
+    EXPECT_TRUE(points.count(want)) << want << " missing in\n" << r.out;
+}
+
+TEST_F(Isolation, IpcNamespaceIsPrivate) {
+  auto c = defaultConfig({"readlink", "/proc/self/ns/ipc"});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  char host[128] = {};
+  ASSERT_GT(::readlink("/proc/self/ns/ipc", host, sizeof host - 1), 0);
+  EXPECT_NE(r.out, std::string(host) + "\n");
+}
+
+TEST_F(Isolation, CgroupNamespaceRootIsTheContainerCgroup) {
+  auto c = defaultConfig({"cat", "/proc/self/cgroup"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Inside its own cgroup namespace the container sees itself at the root of every hierarchy.
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_EQ(line.substr(line.rfind(':')), ":/") << line;
+}
+
+TEST_F(Isolation, UserNamespaceMapsRoot) {
+  auto c = defaultConfig({"sh", "-c", "id -u; cat /proc/self/uid_map"});
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  c["linux"]["gidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  // The rootfs belongs to host root, which is unmapped: bind it read-only instead of writing.
+  c["root"]["readonly"] = true;
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream in(r.out);
+  int uid = -1;
+  long inside = -1, outside = -1, size = -1;
+  in >> uid >> inside >> outside >> size;
+  EXPECT_EQ(uid, 0);
+  EXPECT_EQ(inside, 0);
+  EXPECT_EQ(outside, 100000);
+  EXPECT_EQ(size, 65536);
+}
+
+TEST_F(Isolation, JoinsAnExistingNamespaceByPath) {
+  // A pod's pinned network namespace, here: the one of a first container.
+  auto c1 = defaultConfig({"sleep", "1000"});
+  c1["linux"]["cgroupsPath"] = c1["linux"]["cgroupsPath"].get<std::string>() + "-a";
+  writeConfig(c1);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "a"}).code, 0);
+  int pid = state("a")["pid"];
+  std::string netns = fmt::format("/proc/{}/ns/net", pid);
+  auto c2 = defaultConfig({"readlink", "/proc/self/ns/net"});
+  for (auto& ns : c2["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = netns;
+  auto r = runContainer(c2, "b");
+  ASSERT_EQ(r.code, 0) << r.err;
+  char want[128] = {};
+  ASSERT_GT(::readlink(netns.c_str(), want, sizeof want - 1), 0);
+  EXPECT_EQ(r.out, std::string(want) + "\n");
+}
+
+TEST_F(Isolation, MaskedAndReadonlyPaths) {
+  auto c = defaultConfig({"sh", "-c",
+                          "wc -c < /proc/keys; ls /sys/firmware | wc -l; "
+                          "echo 1 > /proc/sys/kernel/domainname && echo writable || echo readonly"});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n0\nreadonly\n");
+}
+
+TEST_F(Isolation, MaskedPathCannotBeUnmasked) {
+  // The container's root has no CAP_SYS_ADMIN: umount of the mask fails.
+  auto r = runContainer(defaultConfig({"sh", "-c", "umount /proc/keys 2>/dev/null && echo unmasked || echo kept"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "kept\n");
+}
+
+TEST_F(Isolation, ReadonlyRootfs) {
+  auto c = defaultConfig({"sh", "-c", "touch /newfile && echo writable || echo readonly; touch /tmp/x 2>/dev/null; echo ok"});
+  c["root"]["readonly"] = true;
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 9), "readonly\n");
+  EXPECT_FALSE(std::filesystem::exists(rootfs() / "newfile"));
+}
+
+TEST_F(Isolation, CapabilitiesAreDroppedToTheSpec) {
+  auto c = defaultConfig({"grep", "-E", "^Cap(Eff|Bnd|Prm)", "/proc/self/status"});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29).
+  EXPECT_EQ(r.out, "CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\n");
+}
+
+TEST_F(Isolation, NoNewPrivilegesAndUser) {
+  auto c = defaultConfig({"sh", "-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status; pwd"});
+  c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {65534}}};
+  c["process"]["cwd"] = "/home/berth";
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1000\n1000\n1000 65534\nNoNewPrivs:\t1\n/home/berth\n");
+}
+
+TEST_F(Isolation, EnvRlimitsUmaskAndSysctl) {
+  auto c = defaultConfig({"sh", "-c", "echo $GREETING; ulimit -n; umask; cat /proc/sys/net/ipv4/ip_forward"});
+  c["process"]["env"].push_back("GREETING=hi there");
+  c["process"]["rlimits"] = json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 512}, {"soft", 256}}});
+  c["process"]["user"]["umask"] = 077;
+  c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hi there\n256\n0077\n1\n");
+}
+
+TEST_F(Isolation, OomScoreAdjCanBeRaised) {
+  auto c = defaultConfig({"cat", "/proc/self/oom_score_adj"});
+  c["process"]["oomScoreAdj"] = 500;
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "500\n");
+}
+
+TEST_F(Isolation, DefaultDevicesAndSpecDevices) {
+  auto c = defaultConfig({"sh", "-c",
+                          "stat -c '%n %t:%T %a' /dev/null /dev/zero /dev/fuse-test; "
+                          "readlink /dev/ptmx; readlink /dev/fd; echo x > /dev/null && echo ok"});
+  c["linux"]["devices"] = json::array(
+      {{{"path", "/dev/fuse-test"}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"fileMode", 0600}}});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "/dev/null 1:3 666\n/dev/zero 1:5 666\n/dev/fuse-test a:e5 600\n"
+            "pts/ptmx\n/proc/self/fd\nok\n");
+}
+
+TEST_F(Isolation, BindMountsWithOptions) {
+  std::filesystem::create_directories(dir() / "data");
+  std::ofstream(dir() / "data" / "file") << "from host";
+  auto c = defaultConfig({"sh", "-c", "cat /mnt/data/file; touch /mnt/data/new && echo rw || echo ro; "
+                                      "cat /mnt/one-file"});
+  c["mounts"].push_back({{"destination", "/mnt/data"}, {"type", "bind"}, {"source", (dir() / "data").string()},
+                         {"options", {"rbind", "ro", "nosuid"}}});
+  c["mounts"].push_back({{"destination", "/mnt/one-file"}, {"type", "bind"},
+                         {"source", (dir() / "data" / "file").string()}, {"options", {"bind"}}});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "from hostro\nfrom host");
+}
+
+TEST_F(Isolation, MountDestinationSymlinkStaysInsideRootfs) {
+  // CVE-2021-30465 shape: a destination through a symlink that points at the host's /.
+  std::filesystem::create_directories(dir() / "data");
+  auto link = rootfs() / "escape";
+  std::filesystem::create_symlink("/", link);
+  auto c = defaultConfig({"ls", "/escape/target-inside"});
+  c["mounts"].push_back({{"destination", "/escape/target-inside"}, {"type", "bind"},
+                         {"source", (dir() / "data").string()}, {"options", {"bind"}}});
+  auto r = runContainer(c);
+  std::filesystem::remove(link);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The mount point was created in the rootfs, not on the host.
+  EXPECT_FALSE(std::filesystem::exists("/target-inside"));
+  EXPECT_TRUE(std::filesystem::exists(rootfs() / "target-inside"));
+  std::filesystem::remove(rootfs() / "target-inside");
+}
+
+TEST_F(Isolation, NoPivotUsesMoveAndChroot) {
+  writeConfig(defaultConfig({"sh", "-c", "ls /bin/busybox && echo $$"}));
+  auto r = runtime({"run", "--no-pivot", "np"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "/bin/busybox\n1\n");
+}
+
+TEST_F(Isolation, PreservedFdsReachTheContainer) {
+  std::ofstream(dir() / "passed") << "through fd 3";
+  writeConfig(defaultConfig({"sh", "-c", "cat <&3; ls /proc/self/fd | wc -l"}));
+  // bash opens fd 3 for the runtime; only it and stdio (plus ls's own dir fd) reach the process.
+  SpawnOptions o;
+  o.path = "/bin/bash";
+  o.args = {"bash", "-c", fmt::format("exec 3<{} && exec {} --root {} run --preserve-fds 1 pf",
+                                      (dir() / "passed").string(), runtimePath(), stateRoot().string())};
+  o.cwd = bundle().string();
+  o.captureStdout = true;
+  o.captureStderr = true;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status.code, 0) << r->stderrData;
+  EXPECT_EQ(r->stdoutData, "through fd 35\n");
+}
+
+TEST_F(Isolation, HostFdsDoNotLeakIntoTheContainer) {
+  // CVE-2024-21626: whatever the caller had open beyond stdio must not be inherited.
+  writeConfig(defaultConfig({"ls", "/proc/self/fd"}));
+  SpawnOptions o;
+  o.path = "/bin/bash";
+  o.args = {"bash", "-c", fmt::format("exec 7</etc/hostname 8</ && exec {} --root {} run leak",
+                                      runtimePath(), stateRoot().string())};
+  o.cwd = bundle().string();
+  o.captureStdout = true;
+  o.captureStderr = true;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status.code, 0) << r->stderrData;
+  EXPECT_EQ(r->stdoutData, "0\n1\n2\n3\n");  // 3 is ls's own directory fd
+}
+
+}  // namespace
+}  // namespace berth::testing
