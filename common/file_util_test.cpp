@@ -23,12 +23,13 @@ TEST_F(FileUtil, AtomicWriteReplacesAndSetsMode) {
   ASSERT_TRUE(writeFileAtomic(p, "one", 0600));
   ASSERT_TRUE(writeFileAtomic(p, "two", 0600));
   EXPECT_EQ(readFile(p).value(), "two");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   // No temp file is left behind.
   int entries = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir_)) ++entries;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir_))
+    ++entries;
   EXPECT_EQ(entries, 1);
 }
 

@@ -6,10 +6,10 @@
 #include <mutex>
 
 #include <fmt/chrono.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <nlohmann/json.hpp>
 
 namespace berth {
 
@@ -17,13 +17,20 @@ namespace {
 
 std::string_view logrusLevel(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::trace: return "trace";
-    case spdlog::level::debug: return "debug";
-    case spdlog::level::info: return "info";
-    case spdlog::level::warn: return "warning";
-    case spdlog::level::err: return "error";
-    case spdlog::level::critical: return "fatal";
-    default: return "info";
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warning";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "fatal";
+    default:
+      return "info";
   }
 }
 
@@ -38,9 +45,8 @@ class LogrusSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::string line = formatLogrus(format_, msg.level,
-                                    std::string_view(msg.payload.data(), msg.payload.size()),
-                                    msg.time);
+    std::string line = formatLogrus(
+        format_, msg.level, std::string_view(msg.payload.data(), msg.payload.size()), msg.time);
     line += '\n';
     [[maybe_unused]] ssize_t n = ::write(fd_, line.data(), line.size());
   }
@@ -84,8 +90,10 @@ std::shared_ptr<spdlog::logger> setupLogging(const LogOptions& options) {
     bool owns = false;
     if (!options.path.empty()) {
       fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-      if (fd < 0) fd = STDERR_FILENO;
-      else owns = true;
+      if (fd < 0)
+        fd = STDERR_FILENO;
+      else
+        owns = true;
     }
     sink = std::make_shared<LogrusSink>(fd, owns, options.format);
   }

@@ -12,8 +12,8 @@ namespace berth {
 enum class LogFormat { kPattern, kLogrusText, kLogrusJson };
 
 struct LogOptions {
-  std::string name;       // the logger's name, e.g. "runtime"
-  std::string path;       // file to append to; empty: stderr
+  std::string name;  // the logger's name, e.g. "runtime"
+  std::string path;  // file to append to; empty: stderr
   LogFormat format = LogFormat::kPattern;
   spdlog::level::level_enum level = spdlog::level::info;
 };

@@ -9,8 +9,7 @@ namespace {
 TEST(Log, LogrusJsonHasLevelMsgTimeInThatOrder) {
   auto when = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   std::string line = formatLogrus(LogFormat::kLogrusJson, spdlog::level::err, "bad \"id\"", when);
-  EXPECT_EQ(line,
-            R"({"level":"error","msg":"bad \"id\"","time":"2023-11-14T22:13:20Z"})");
+  EXPECT_EQ(line, R"({"level":"error","msg":"bad \"id\"","time":"2023-11-14T22:13:20Z"})");
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["msg"], "bad \"id\"");
 }

@@ -80,7 +80,9 @@ inline std::unexpected<Error> failErrno(int err, std::string_view what) {
   return std::unexpected(errnoError(err, what));
 }
 // Same, reading errno now.
-inline std::unexpected<Error> failErrno(std::string_view what) { return failErrno(errno, what); }
+inline std::unexpected<Error> failErrno(std::string_view what) {
+  return failErrno(errno, what);
+}
 
 template <class T>
 Result<T> withContext(Result<T>&& r, std::string_view prefix) {
@@ -92,17 +94,17 @@ Result<T> withContext(Result<T>&& r, std::string_view prefix) {
 
 // Propagates the error of a Result-returning expression, else yields its value. GNU statement
 // expression (g++ and clang): `auto fd = BERTH_TRY(openFile(p));`.
-#define BERTH_TRY(expr)                                                    \
-  ({                                                                       \
-    auto&& berth_try_r_ = (expr);                                          \
+#define BERTH_TRY(expr)                                                         \
+  ({                                                                            \
+    auto&& berth_try_r_ = (expr);                                               \
     if (!berth_try_r_) return std::unexpected(std::move(berth_try_r_).error()); \
-    std::move(berth_try_r_).value();                                       \
+    std::move(berth_try_r_).value();                                            \
   })
 
 // Same with a context prefix added to the error.
-#define BERTH_TRY_CTX(expr, ctx)                                                          \
-  ({                                                                                      \
-    auto&& berth_try_r_ = (expr);                                                         \
+#define BERTH_TRY_CTX(expr, ctx)                                                             \
+  ({                                                                                         \
+    auto&& berth_try_r_ = (expr);                                                            \
     if (!berth_try_r_) return std::unexpected(std::move(berth_try_r_).error().context(ctx)); \
-    std::move(berth_try_r_).value();                                                      \
+    std::move(berth_try_r_).value();                                                         \
   })

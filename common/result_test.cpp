@@ -20,7 +20,9 @@ Status voidChain(int v) {
   return {};
 }
 
-TEST(Result, TryPropagatesValue) { EXPECT_EQ(doubled(4).value(), 8); }
+TEST(Result, TryPropagatesValue) {
+  EXPECT_EQ(doubled(4).value(), 8);
+}
 
 TEST(Result, TryAddsContextPrefix) {
   auto r = doubled(-1);

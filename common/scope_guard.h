@@ -10,7 +10,8 @@ template <class F>
 class [[nodiscard]] ScopeGuard {
  public:
   explicit ScopeGuard(F f) : f_(std::move(f)) {}
-  ScopeGuard(ScopeGuard&& o) noexcept : f_(std::move(o.f_)), active_(std::exchange(o.active_, false)) {}
+  ScopeGuard(ScopeGuard&& o) noexcept
+      : f_(std::move(o.f_)), active_(std::exchange(o.active_, false)) {}
   ScopeGuard(const ScopeGuard&) = delete;
   ScopeGuard& operator=(const ScopeGuard&) = delete;
   ScopeGuard& operator=(ScopeGuard&&) = delete;

@@ -7,7 +7,9 @@ namespace {
 
 TEST(ScopeGuard, RunsAtScopeExit) {
   int runs = 0;
-  { auto g = defer([&] { ++runs; }); }
+  {
+    auto g = defer([&] { ++runs; });
+  }
   EXPECT_EQ(runs, 1);
 }
 

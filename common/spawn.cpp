@@ -19,7 +19,8 @@ namespace {
 std::vector<char*> cStrings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  for (const auto& s : v)
+    out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;
 }
@@ -77,7 +78,8 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   errW.reset();
 
   // A program that does not read its stdin must not block us: ignore EPIPE on the write.
-  struct sigaction ign{}, old{};
+  struct sigaction ign {
+  }, old{};
   ign.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ign, &old);
   [[maybe_unused]] auto wr = writeAll(inW.get(), o.stdinData);
@@ -94,8 +96,10 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   auto drain = [](UniqueFd& fd, std::string& into) {
     char buf[8192];
     ssize_t r = ::read(fd.get(), buf, sizeof buf);
-    if (r > 0) into.append(buf, static_cast<size_t>(r));
-    else if (r == 0 || errno != EINTR) fd.reset();
+    if (r > 0)
+      into.append(buf, static_cast<size_t>(r));
+    else if (r == 0 || errno != EINTR)
+      fd.reset();
   };
   while (!exited || outR || errR) {
     // poll(2) skips negative fds: a finished source drops out of the set.

@@ -13,10 +13,10 @@
 namespace berth {
 
 struct SpawnOptions {
-  std::string path;                     // executable; searched in PATH when it has no '/'
-  std::vector<std::string> args;        // argv, args[0] included
+  std::string path;                             // executable; searched in PATH when it has no '/'
+  std::vector<std::string> args;                // argv, args[0] included
   std::optional<std::vector<std::string>> env;  // nullopt: inherit
-  std::string stdinData;                // written to the program's stdin, then closed
+  std::string stdinData;                        // written to the program's stdin, then closed
   bool captureStdout = false;
   bool captureStderr = false;
   std::optional<std::string> cwd;

@@ -124,8 +124,8 @@ struct TimeOffset {
 };
 
 struct Device {
-  std::string type;  // c, b, u or p
-  std::string path;  // REQUIRED
+  std::string type;   // c, b, u or p
+  std::string path;   // REQUIRED
   int64_t major = 0;  // REQUIRED for c, b, u
   int64_t minor = 0;
   std::optional<uint32_t> fileMode;
@@ -134,7 +134,7 @@ struct Device {
 };
 
 struct DeviceCgroup {
-  bool allow = false;  // REQUIRED
+  bool allow = false;               // REQUIRED
   std::optional<std::string> type;  // a, c or b
   std::optional<int64_t> major;
   std::optional<int64_t> minor;

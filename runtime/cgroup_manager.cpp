@@ -31,11 +31,13 @@ std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
-  while (std::getline(ss, item, sep)) out.push_back(item);
+  while (std::getline(ss, item, sep))
+    out.push_back(item);
   return out;
 }
 
-// cgroup mounts from /proc/self/mountinfo: "id parent maj:min root mountpoint opts - type src super".
+// cgroup mounts from /proc/self/mountinfo: "id parent maj:min root mountpoint opts - type src
+// super".
 Result<std::vector<Hierarchy>> hierarchies(bool wantUnified) {
   auto info = BERTH_TRY(readFile("/proc/self/mountinfo"));
   std::vector<Hierarchy> out;
@@ -45,7 +47,8 @@ Result<std::vector<Hierarchy>> hierarchies(bool wantUnified) {
   while (std::getline(lines, line)) {
     auto fields = split(line, ' ');
     size_t dash = 0;
-    while (dash < fields.size() && fields[dash] != "-") ++dash;
+    while (dash < fields.size() && fields[dash] != "-")
+      ++dash;
     if (dash + 3 > fields.size() || fields.size() < 5) continue;
     const std::string& type = fields[dash + 1];
     Hierarchy h{"", fields[4], fields[3]};
@@ -60,7 +63,8 @@ Result<std::vector<Hierarchy>> hierarchies(bool wantUnified) {
           continue;
         names.push_back(opt);
       }
-      for (size_t i = 0; i < names.size(); ++i) h.name += (i ? "," : "") + names[i];
+      for (size_t i = 0; i < names.size(); ++i)
+        h.name += (i ? "," : "") + names[i];
     }
     if (seen.insert(h.name).second) out.push_back(h);
   }
@@ -105,7 +109,7 @@ Status fillCpuset(const fs::path& dir) {
 
 Result<CgroupManager> CgroupManager::forContainer(const std::string& cgroupsPath,
                                                   const std::string& id) {
-  struct statfs st{};
+  struct statfs st {};
   bool unified = ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == kCgroup2Magic;
   std::string inner = cgroupsPath.empty() ? id : cgroupsPath;
   auto own = BERTH_TRY_CTX(ownCgroups(), "read own cgroup");
@@ -163,10 +167,12 @@ Result<std::vector<pid_t>> CgroupManager::pids() const {
   if (!fs::exists(root)) return out;
   auto collect = [&](const fs::path& dir) -> Status {
     auto text = readFile(dir / "cgroup.procs");
-    if (!text) return text.error().code() == Code::kNotFound ? Status{} : std::unexpected(text.error());
+    if (!text)
+      return text.error().code() == Code::kNotFound ? Status{} : std::unexpected(text.error());
     std::istringstream in(*text);
     pid_t p;
-    while (in >> p) out.push_back(p);
+    while (in >> p)
+      out.push_back(p);
     return {};
   };
   BERTH_TRY(collect(root));
@@ -218,7 +224,8 @@ Status CgroupManager::signalAll(int sig) {
   if (canFreeze) BERTH_TRY(setFrozen(true));
   auto list = pids();
   if (list)
-    for (pid_t p : *list) ::kill(p, sig);
+    for (pid_t p : *list)
+      ::kill(p, sig);
   if (canFreeze) BERTH_TRY(setFrozen(false));
   if (!list) return std::unexpected(list.error());
   return {};
@@ -234,8 +241,9 @@ Status CgroupManager::destroy() {
          it.increment(ec))
       if (it->is_directory(ec)) dirs.push_back(it->path());
     dirs.emplace_back(dir);
-    std::sort(dirs.begin(), dirs.end(),
-              [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+      return a.string().size() > b.string().size();
+    });
     for (const auto& d : dirs) {
       // rmdir is EBUSY until the last exiting task has left; that takes a few ms after SIGKILL.
       int tries = 0;

@@ -7,8 +7,8 @@
 #include <iostream>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
 #include <seccomp.h>
+#include <CLI/CLI.hpp>
 
 #include "common/file_util.h"
 #include "common/log.h"
@@ -68,7 +68,8 @@ std::string tabulate(const std::vector<std::vector<std::string>>& rows) {
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
       out += row[i];
-      if (i + 1 < row.size()) out += std::string(std::max<size_t>(12, widths[i] + 3) - row[i].size(), ' ');
+      if (i + 1 < row.size())
+        out += std::string(std::max<size_t>(12, widths[i] + 3) - row[i].size(), ' ');
     }
     out += '\n';
   }
@@ -141,8 +142,10 @@ int runCli(int argc, char** argv) {
                     cli.debug ? spdlog::level::debug : spdlog::level::info});
       Lifecycle lc(cli.global);
       Result<int> r = body(lc);
-      if (r) exitCode = *r;
-      else error = r.error();
+      if (r)
+        exitCode = *r;
+      else
+        error = r.error();
     };
   };
 
@@ -155,7 +158,8 @@ int runCli(int argc, char** argv) {
   spec->callback(run([&](Lifecycle&) -> Result<int> {
     std::filesystem::path p = std::filesystem::path(specBundle.empty() ? "." : specBundle);
     p /= "config.json";
-    if (std::filesystem::exists(p)) return fail(Code::kAlreadyExists, "File {} exists. Remove it first", p.string());
+    if (std::filesystem::exists(p))
+      return fail(Code::kAlreadyExists, "File {} exists. Remove it first", p.string());
     BERTH_TRY(writeFile(p, defaultSpec(specRootless).dump(1, '\t'), 0666));
     return 0;
   }));
@@ -177,11 +181,13 @@ int runCli(int argc, char** argv) {
   addCreateFlags(runCmd, runOpts);
   runCmd->add_flag("--detach,-d", runDetach, "detach from the container's process");
   runCmd->add_flag("--keep", runKeep, "do not delete the container after it exits");
-  runCmd->callback(run([&](Lifecycle& lc) { return runForeground(lc, runOpts, runDetach, runKeep); }));
+  runCmd->callback(
+      run([&](Lifecycle& lc) { return runForeground(lc, runOpts, runDetach, runKeep); }));
 
   // start
   std::string startId;
-  auto* start = app.add_subcommand("start", "executes the user defined process in a created container");
+  auto* start =
+      app.add_subcommand("start", "executes the user defined process in a created container");
   start->add_option("container-id", startId)->required();
   start->callback(run([&](Lifecycle& lc) -> Result<int> {
     BERTH_TRY(lc.start(startId));
@@ -203,7 +209,8 @@ int runCli(int argc, char** argv) {
   bool listQuiet = false;
   auto* list = app.add_subcommand("list", "lists containers started by runc with the given root");
   list->alias("ls");
-  list->add_option("--format,-f", listFormat, "table or json")->check(CLI::IsMember({"table", "json"}));
+  list->add_option("--format,-f", listFormat, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
   list->add_flag("--quiet,-q", listQuiet, "display only container IDs");
   list->callback(run([&](Lifecycle& lc) -> Result<int> {
     std::vector<std::pair<ContainerRecord, ContainerStatus>> all;
@@ -212,7 +219,8 @@ int runCli(int argc, char** argv) {
       if (found) all.push_back(std::move(*found));
     }
     if (listQuiet) {
-      for (const auto& [r, s] : all) std::printf("%s\n", r.id.c_str());
+      for (const auto& [r, s] : all)
+        std::printf("%s\n", r.id.c_str());
     } else if (listFormat == "json") {
       std::string out = "[";
       for (size_t i = 0; i < all.size(); ++i)
@@ -220,7 +228,8 @@ int runCli(int argc, char** argv) {
       out += all.empty() ? "]" : "]";
       std::printf("%s\n", all.empty() ? "null" : out.c_str());
     } else {
-      std::vector<std::vector<std::string>> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+      std::vector<std::vector<std::string>> rows{
+          {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
       for (const auto& [r, s] : all)
         rows.push_back({r.id, std::to_string(s == ContainerStatus::kStopped ? 0 : r.pid),
                         std::string(statusName(s)), r.bundle, r.created, "root"});
@@ -232,10 +241,12 @@ int runCli(int argc, char** argv) {
   // kill
   std::string killId, killSignal = "SIGTERM";
   bool killAll = false;
-  auto* killCmd = app.add_subcommand("kill", "kill sends the specified signal to the container's init process");
+  auto* killCmd =
+      app.add_subcommand("kill", "kill sends the specified signal to the container's init process");
   killCmd->add_option("container-id", killId)->required();
   killCmd->add_option("signal", killSignal);
-  killCmd->add_flag("--all,-a", killAll, "send the specified signal to all processes inside the container");
+  killCmd->add_flag("--all,-a", killAll,
+                    "send the specified signal to all processes inside the container");
   killCmd->callback(run([&](Lifecycle& lc) -> Result<int> {
     int sig = BERTH_TRY(parseSignal(killSignal));
     BERTH_TRY(lc.kill(killId, sig, killAll));
@@ -262,7 +273,8 @@ int runCli(int argc, char** argv) {
     BERTH_TRY(lc.pause(pauseId, true));
     return 0;
   }));
-  auto* resumeCmd = app.add_subcommand("resume", "resumes all processes that have been previously paused");
+  auto* resumeCmd =
+      app.add_subcommand("resume", "resumes all processes that have been previously paused");
   resumeCmd->add_option("container-id", resumeId)->required();
   resumeCmd->callback(run([&](Lifecycle& lc) -> Result<int> {
     BERTH_TRY(lc.pause(resumeId, false));
@@ -283,7 +295,8 @@ int runCli(int argc, char** argv) {
     auto cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
     auto pids = BERTH_TRY(cg.pids());
     if (psFormat == "json") {
-      if (!rest.empty()) return fail(Code::kInvalidArgument, "ps: options are not allowed with json format");
+      if (!rest.empty())
+        return fail(Code::kInvalidArgument, "ps: options are not allowed with json format");
       std::printf("%s\n", nlohmann::json(pids).dump().c_str());
       return 0;
     }
@@ -298,17 +311,24 @@ int runCli(int argc, char** argv) {
   auto* execCmd = app.add_subcommand("exec", "execute new process inside the container");
   execCmd->add_option("--console-socket", execOpts.consoleSocket);
   execCmd->add_option("--cwd", execOpts.cwd, "current working directory in the container");
-  execCmd->add_option("--env,-e", execOpts.env, "set environment variables")->take_all()->allow_extra_args(false);
+  execCmd->add_option("--env,-e", execOpts.env, "set environment variables")
+      ->take_all()
+      ->allow_extra_args(false);
   execCmd->add_flag("--tty,-t", execOpts.tty, "allocate a pseudo-TTY");
   execCmd->add_option("--user,-u", execOpts.user, "UID (format: <uid>[:<gid>])");
-  execCmd->add_option("--additional-gids,-g", additionalGids, "additional gids")->allow_extra_args(false);
+  execCmd->add_option("--additional-gids,-g", additionalGids, "additional gids")
+      ->allow_extra_args(false);
   execCmd->add_option("--process,-p", processFile, "path to the process.json");
   execCmd->add_flag("--detach,-d", execOpts.detach, "detach from the container's process");
   execCmd->add_option("--pid-file", execOpts.pidFile, "file to write the process id to");
   execCmd->add_option("--process-label", "ignored: SELinux is not supported");
   execCmd->add_option("--apparmor", "ignored: AppArmor is not supported");
-  execCmd->add_flag("--no-new-privs", execOpts.noNewPrivs, "set the no new privileges value for the process");
-  execCmd->add_option("--cap,-c", execOpts.caps, "add a capability to the bounding set for the process")->allow_extra_args(false);
+  execCmd->add_flag("--no-new-privs", execOpts.noNewPrivs,
+                    "set the no new privileges value for the process");
+  execCmd
+      ->add_option("--cap,-c", execOpts.caps,
+                   "add a capability to the bounding set for the process")
+      ->allow_extra_args(false);
   execCmd->add_option("--preserve-fds", execOpts.preserveFds, "pass N additional file descriptors");
   execCmd->prefix_command();
   execCmd->callback(run([&](Lifecycle& lc) -> Result<int> {
@@ -317,7 +337,8 @@ int runCli(int argc, char** argv) {
     if (rest.empty()) return fail(Code::kInvalidArgument, "exec: container-id is required");
     execOpts.id = rest[0];
     execOpts.args.assign(rest.begin() + 1, rest.end());
-    if (!execOpts.args.empty() && execOpts.args[0] == "--") execOpts.args.erase(execOpts.args.begin());
+    if (!execOpts.args.empty() && execOpts.args[0] == "--")
+      execOpts.args.erase(execOpts.args.begin());
     for (const auto& g : additionalGids) {
       try {
         execOpts.additionalGids.push_back(static_cast<uint32_t>(std::stoul(g)));
@@ -325,8 +346,10 @@ int runCli(int argc, char** argv) {
         return fail(Code::kInvalidArgument, "additional-gids: \"{}\" is not a number", g);
       }
     }
-    if (!processFile.empty()) execOpts.process = BERTH_TRY(loadProcessFile(processFile));
-    else if (execOpts.args.empty()) return fail(Code::kInvalidArgument, "exec: arguments are required");
+    if (!processFile.empty())
+      execOpts.process = BERTH_TRY(loadProcessFile(processFile));
+    else if (execOpts.args.empty())
+      return fail(Code::kInvalidArgument, "exec: arguments are required");
     return lc.exec(execOpts);
   }));
 

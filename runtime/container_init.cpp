@@ -99,7 +99,8 @@ void rootfsReady(const InitPlan& plan) {
   // The runtime runs prestart and createRuntime hooks in its own namespaces, now.
   syncSend(plan.syncFd, SyncType::kRunHooks, 0);
   expect(plan, SyncType::kHooksDone);
-  for (const HookCmd& h : plan.createContainerHooks) runHook(plan, h);
+  for (const HookCmd& h : plan.createContainerHooks)
+    runHook(plan, h);
 }
 
 // Finds the executable like execvp, with the container's PATH, before the runtime reports
@@ -138,7 +139,8 @@ void applyCredentials(const InitPlan& plan) {
     if (cap_set_proc(p.caps.get()) < 0) die(plan.syncFd, "set capabilities");
     // A cap missing from permitted or inheritable can't be ambient (EPERM); runc ignores those
     // failures, and so do we: runc's own default spec asks for ambient caps it can't raise.
-    for (int cap : p.ambientRaise) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+    for (int cap : p.ambientRaise)
+      prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
   }
 }
 
@@ -232,7 +234,8 @@ void waitForStart(const InitPlan& plan) {
   plan.syncFd = -1;
   if (!plan.isExec) {
     waitForStart(plan);
-    for (const HookCmd& h : plan.startContainerHooks) runHook(plan, h);
+    for (const HookCmd& h : plan.startContainerHooks)
+      runHook(plan, h);
   }
   execve(path, plan.process.argv.data(), plan.process.envp.data());
   fprintf(stderr, "berth-runtime: exec %s: %s\n", path, strerror(errno));

@@ -18,11 +18,16 @@ namespace fs = std::filesystem;
 
 std::string_view statusName(ContainerStatus s) {
   switch (s) {
-    case ContainerStatus::kCreating: return "creating";
-    case ContainerStatus::kCreated: return "created";
-    case ContainerStatus::kRunning: return "running";
-    case ContainerStatus::kPaused: return "paused";
-    case ContainerStatus::kStopped: return "stopped";
+    case ContainerStatus::kCreating:
+      return "creating";
+    case ContainerStatus::kCreated:
+      return "created";
+    case ContainerStatus::kRunning:
+      return "running";
+    case ContainerStatus::kPaused:
+      return "paused";
+    case ContainerStatus::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -76,7 +81,8 @@ Status ContainerStore::reserve(const std::string& id) {
     return failErrno(fmt::format("create state root {}", root_.string()));
   fs::path dir = root_ / id;
   if (::mkdir(dir.c_str(), 0711) < 0) {
-    if (errno == EEXIST) return fail(Code::kAlreadyExists, "container with given ID already exists: {}", id);
+    if (errno == EEXIST)
+      return fail(Code::kAlreadyExists, "container with given ID already exists: {}", id);
     return failErrno(fmt::format("create state directory {}", dir.string()));
   }
   return {};
@@ -110,7 +116,9 @@ Result<std::vector<std::string>> ContainerStore::ids() const {
   return out;
 }
 
-Status ContainerStore::remove(const std::string& id) const { return removeAll(root_ / id); }
+Status ContainerStore::remove(const std::string& id) const {
+  return removeAll(root_ / id);
+}
 
 std::optional<unsigned long long> processStartTime(pid_t pid) {
   if (pid <= 0) return std::nullopt;
@@ -149,9 +157,9 @@ std::string rfc3339NanoNow() {
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - secs).count();
   std::string frac = fmt::format("{:09}", nanos);
-  while (!frac.empty() && frac.back() == '0') frac.pop_back();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}{}{}Z", fmt::gmtime(secs), frac.empty() ? "" : ".",
-                     frac);
+  while (!frac.empty() && frac.back() == '0')
+    frac.pop_back();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}{}{}Z", fmt::gmtime(secs), frac.empty() ? "" : ".", frac);
 }
 
 ocispec::State ociState(const ContainerRecord& record, ContainerStatus status) {

@@ -10,7 +10,8 @@ namespace berth::runtime {
 namespace {
 
 TEST(ContainerId, RuncRules) {
-  for (const char* ok : {"a", "test_1", "my-ctr.v2", "x+y", "ABC"}) EXPECT_TRUE(validateContainerId(ok)) << ok;
+  for (const char* ok : {"a", "test_1", "my-ctr.v2", "x+y", "ABC"})
+    EXPECT_TRUE(validateContainerId(ok)) << ok;
   for (const char* bad : {"", ".", "..", "a/b", "../x", "a b", "a:b"}) {
     auto r = validateContainerId(bad);
     ASSERT_FALSE(r) << bad;
@@ -48,7 +49,8 @@ TEST(ContainerRecord, StartTimeOfSelfAndOfDeadPid) {
 
 TEST(ContainerRecord, Rfc3339NanoShape) {
   std::string t = rfc3339NanoNow();
-  EXPECT_TRUE(std::regex_match(t, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)"))) << t;
+  EXPECT_TRUE(std::regex_match(t, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)")))
+      << t;
   EXPECT_NE(t.back(), '0');
 }
 

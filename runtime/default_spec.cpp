@@ -18,7 +18,8 @@ json defaultSpec(bool rootless) {
        {{"terminal", true},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", {"sh"}},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
@@ -55,7 +56,10 @@ json defaultSpec(bool rootless) {
       {"linux",
        {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
         {"namespaces",
-         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
           {{"type", "mount"}}}},
         {"maskedPaths",
          {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -77,7 +81,8 @@ json defaultSpec(bool rootless) {
     json uid = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};
     json gid = {{{"containerID", 0}, {"hostID", ::getgid()}, {"size", 1}}};
     json reordered = {{"uidMappings", uid}, {"gidMappings", gid}};
-    for (auto& [k, v] : linux.items()) reordered[k] = v;
+    for (auto& [k, v] : linux.items())
+      reordered[k] = v;
     linux = reordered;
     json mounts = json::array();
     for (auto m : spec["mounts"]) {
@@ -103,18 +108,19 @@ json defaultSpec(bool rootless) {
 json featuresDocument() {
   const scmp_version* v = seccomp_version();
   json caps = json::array();
-  for (const auto& c : knownCapabilities()) caps.push_back(c);
+  for (const auto& c : knownCapabilities())
+    caps.push_back(c);
   return {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", ocispec::kOciVersion},
       {"hooks",
        {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions",
-       {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand",
-        "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime",
-        "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared",
-        "rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync",
-        "tmpcopyup", "unbindable"}},
+       {"async",      "atime",         "bind",    "defaults", "dev",         "diratime",  "dirsync",
+        "exec",       "mand",          "noatime", "nodev",    "nodiratime",  "noexec",    "nomand",
+        "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",       "relatime",  "remount",
+        "ro",         "rprivate",      "rshared", "rslave",   "runbindable", "rw",        "shared",
+        "slave",      "strictatime",   "suid",    "sync",     "tmpcopyup",   "unbindable"}},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},

@@ -40,22 +40,24 @@ Result<ocispec::Process> processFromFlags(const ocispec::Spec& spec, const ExecO
   p.args = o.args;
   p.terminal = o.tty;
   p.consoleSize.reset();
-  for (const auto& e : o.env) p.env.push_back(e);
+  for (const auto& e : o.env)
+    p.env.push_back(e);
   if (!o.cwd.empty()) p.cwd = o.cwd;
   if (!o.user.empty()) {
     auto [uid, gid] = BERTH_TRY(parseUser(o.user));
     p.user.uid = uid;
     p.user.gid = gid.value_or(0);
   }
-  for (uint32_t g : o.additionalGids) p.user.additionalGids.push_back(g);
+  for (uint32_t g : o.additionalGids)
+    p.user.additionalGids.push_back(g);
   if (!o.caps.empty()) {
     if (!p.capabilities) p.capabilities.emplace();
     for (const auto& c : o.caps) {
       if (capabilityFromName(c) < 0)
         return fail(Code::kInvalidArgument, "cap: unknown capability \"{}\"", c);
-      for (auto* set : {&p.capabilities->bounding, &p.capabilities->effective,
-                        &p.capabilities->permitted, &p.capabilities->inheritable,
-                        &p.capabilities->ambient})
+      for (auto* set :
+           {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted,
+            &p.capabilities->inheritable, &p.capabilities->ambient})
         set->push_back(c);
     }
   }
@@ -95,7 +97,8 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
   UniqueFd consoleSock, ownConsolePeer;
   if (process.terminal && o.consoleSocket.empty()) {
     int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return failErrno("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+      return failErrno("socketpair");
     ownConsolePeer.reset(sp[0]);
     consoleSock.reset(sp[1]);
   } else if (process.terminal) {

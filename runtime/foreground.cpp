@@ -101,8 +101,10 @@ Result<ExitStatus> superviseForeground(ChildProcess& child, int ptyMaster) {
       signalfd_siginfo si;
       if (::read(sigFd.get(), &si, sizeof si) == sizeof si) {
         int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGWINCH && ptyMaster >= 0) copyWindowSize(STDIN_FILENO, ptyMaster);
-        else if (sig != SIGCHLD) ::kill(child.pid(), sig);
+        if (sig == SIGWINCH && ptyMaster >= 0)
+          copyWindowSize(STDIN_FILENO, ptyMaster);
+        else if (sig != SIGCHLD)
+          ::kill(child.pid(), sig);
       }
     }
     if (fds[2].revents) masterOpen = pump(ptyMaster, STDOUT_FILENO);

@@ -26,11 +26,11 @@ struct MountStep {
   std::string source;
   std::string destination;  // inside the rootfs, absolute
   std::string fstype;
-  std::string data;          // options the kernel parses (mode=755, size=...)
-  unsigned long flags = 0;   // MS_* applied at mount time
+  std::string data;               // options the kernel parses (mode=755, size=...)
+  unsigned long flags = 0;        // MS_* applied at mount time
   unsigned long propagation = 0;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (+MS_REC)
   bool recursiveBind = false;
-  bool sourceIsDir = true;   // bind of a file needs a file as mount point
+  bool sourceIsDir = true;  // bind of a file needs a file as mount point
   // Bind mounts ignore most flags on the first mount(2): they take a MS_REMOUNT afterwards.
   bool needsRemount = false;
 };
@@ -79,8 +79,8 @@ struct ProcessPlan {
   bool terminal = false;
   unsigned short consoleRows = 0, consoleCols = 0;
   bool setCapabilities = false;
-  CapPtr caps;                       // effective/permitted/inheritable, built with libcap
-  std::vector<int> boundingDrop;     // capabilities to drop from the bounding set
+  CapPtr caps;                    // effective/permitted/inheritable, built with libcap
+  std::vector<int> boundingDrop;  // capabilities to drop from the bounding set
   std::vector<int> ambientRaise;
   struct Limit {
     int resource;
@@ -111,7 +111,7 @@ struct InitPlan {
   ProcessPlan process;
 
   // Rootfs (create only).
-  std::string rootfs;  // absolute host path
+  std::string rootfs;                 // absolute host path
   unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
   bool noPivot = false;
   bool readonlyRoot = false;

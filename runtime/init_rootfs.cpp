@@ -158,8 +158,7 @@ void createDevice(const InitPlan& plan, int rootFd, const DeviceNode& d) {
     int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (f < 0) dieWith(plan.syncFd, "create device file", d.path.c_str());
     char target[64];
-    if (mount(d.path.c_str(), procFdPath(target, sizeof target, f), nullptr, MS_BIND, nullptr) <
-        0)
+    if (mount(d.path.c_str(), procFdPath(target, sizeof target, f), nullptr, MS_BIND, nullptr) < 0)
       dieWith(plan.syncFd, "bind device", d.path.c_str());
     close(f);
   } else {
@@ -229,9 +228,8 @@ void maskPaths(const InitPlan& plan) {
     if (fstat(fd, &st) < 0) dieWith(plan.syncFd, "stat masked path", p.c_str());
     char target[64];
     procFdPath(target, sizeof target, fd);
-    int r = S_ISDIR(st.st_mode)
-                ? mount("tmpfs", target, "tmpfs", MS_RDONLY, nullptr)
-                : mount("/dev/null", target, nullptr, MS_BIND, nullptr);
+    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", target, "tmpfs", MS_RDONLY, nullptr)
+                                : mount("/dev/null", target, nullptr, MS_BIND, nullptr);
     if (r < 0) dieWith(plan.syncFd, "mask", p.c_str());
     close(fd);
   }
@@ -317,17 +315,21 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   int rootFd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootFd < 0) dieWith(plan.syncFd, "open rootfs", plan.rootfs.c_str());
 
-  for (const MountStep& m : plan.mounts) mountOne(plan, rootFd, m);
+  for (const MountStep& m : plan.mounts)
+    mountOne(plan, rootFd, m);
   if (plan.defaultDev) {
     mode_t old = umask(0);
-    for (const DeviceNode& d : plan.devices) createDevice(plan, rootFd, d);
+    for (const DeviceNode& d : plan.devices)
+      createDevice(plan, rootFd, d);
     umask(old);
     createDevSymlinks(plan, rootFd);
   }
   runtimeHooks(plan);
 
-  if (plan.noPivot) moveRoot(plan);
-  else pivotRoot(plan);
+  if (plan.noPivot)
+    moveRoot(plan);
+  else
+    pivotRoot(plan);
   close(rootFd);
 
   if (plan.process.terminal) setupConsole(plan, true);

@@ -1,7 +1,7 @@
 #pragma once
 // The container's mount namespace, set up by its init between clone and exec (C-style; see
-// container_init.h): rootfs bind, the spec's mounts resolved inside the rootfs, /dev, hooks that run
-// before pivot_root, pivot_root, console, sysctls, masked/readonly paths, readonly root.
+// container_init.h): rootfs bind, the spec's mounts resolved inside the rootfs, /dev, hooks that
+// run before pivot_root, pivot_root, console, sysctls, masked/readonly paths, readonly root.
 
 #include "runtime/init_plan.h"
 

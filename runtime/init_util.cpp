@@ -16,8 +16,10 @@ namespace berth::runtime::init {
 
 void die(int syncFd, const char* what) {
   int err = errno;
-  if (syncFd >= 0) syncSend(syncFd, SyncType::kError, err, what);
-  else fprintf(stderr, "berth-runtime: %s: %s\n", what, strerror(err));
+  if (syncFd >= 0)
+    syncSend(syncFd, SyncType::kError, err, what);
+  else
+    fprintf(stderr, "berth-runtime: %s: %s\n", what, strerror(err));
   _exit(1);
 }
 

@@ -27,5 +27,4 @@ struct LaunchRequest {
 // On failure the process is killed and reaped and the error says what the child was doing.
 [[nodiscard]] Result<ChildProcess> launch(LaunchRequest& request);
 
-
 }  // namespace berth::runtime

@@ -29,7 +29,8 @@ namespace {
 
 std::string idMap(const std::vector<ocispec::IdMapping>& mappings) {
   std::string out;
-  for (const auto& m : mappings) out += fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size);
+  for (const auto& m : mappings)
+    out += fmt::format("{} {} {}\n", m.containerID, m.hostID, m.size);
   return out;
 }
 
@@ -140,7 +141,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   UniqueFd consoleSock, ownConsolePeer;
   if (terminal && o.ownTerminal && o.consoleSocket.empty()) {
     int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return failErrno("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+      return failErrno("socketpair");
     ownConsolePeer.reset(sp[0]);
     consoleSock.reset(sp[1]);
   } else if (terminal) {
@@ -158,7 +160,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   record.cgroupPaths = cgroups.paths();
   record.systemdCgroup = options_.systemdCgroup;
   if (spec.linux)
-    for (const auto& ns : spec.linux->namespaces) record.namespaces.push_back(ns.type);
+    for (const auto& ns : spec.linux->namespaces)
+      record.namespaces.push_back(ns.type);
   BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600));
 
   LaunchRequest req;
@@ -169,7 +172,9 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
     req.gidMap = idMap(spec.linux->gidMappings);
   }
   if (!plan.createContainerHooks.empty() || !plan.startContainerHooks.empty())
-    req.stateForChild = [&](pid_t pid) { return stateJson(record, ContainerStatus::kCreating, pid); };
+    req.stateForChild = [&](pid_t pid) {
+      return stateJson(record, ContainerStatus::kCreating, pid);
+    };
   if (spec.hooks && (!spec.hooks->prestart.empty() || !spec.hooks->createRuntime.empty())) {
     req.runtimeHooks = [&](pid_t pid) -> Status {
       std::string state = stateJson(record, ContainerStatus::kCreating, pid);
@@ -225,8 +230,8 @@ Status Lifecycle::start(const std::string& id) {
 
   auto spec = savedSpec(id);
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
-    auto st = runHooks(spec->hooks->poststart, "poststart",
-                       stateJson(record, ContainerStatus::kRunning));
+    auto st =
+        runHooks(spec->hooks->poststart, "poststart", stateJson(record, ContainerStatus::kRunning));
     if (!st) {
       // runc: a failed poststart hook tears the container down.
       ::kill(record.pid, SIGKILL);
@@ -239,7 +244,8 @@ Status Lifecycle::start(const std::string& id) {
 Status Lifecycle::kill(const std::string& id, int signal, bool all) {
   auto [record, status] = BERTH_TRY(lookup(id));
   if (all) return cgroupOf(record).signalAll(signal);
-  if (status == ContainerStatus::kStopped) return fail(Code::kFailedPrecondition, "container not running");
+  if (status == ContainerStatus::kStopped)
+    return fail(Code::kFailedPrecondition, "container not running");
   if (::kill(record.pid, signal) < 0) return failErrno(fmt::format("kill pid {}", record.pid));
   return {};
 }
@@ -260,8 +266,8 @@ Status Lifecycle::destroy(const ContainerRecord& record) {
   BERTH_TRY(cg.destroy());
   auto spec = savedSpec(record.id);
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
-    auto st = runHooks(spec->hooks->poststop, "poststop",
-                       stateJson(record, ContainerStatus::kStopped));
+    auto st =
+        runHooks(spec->hooks->poststop, "poststop", stateJson(record, ContainerStatus::kStopped));
     if (!st) spdlog::warn("{}", st.error().message());
   }
   return store_.remove(record.id);
@@ -284,8 +290,8 @@ Status Lifecycle::remove(const std::string& id, bool force) {
       break;
     default:
       if (!force)
-        return fail(Code::kFailedPrecondition,
-                    "cannot delete container {} that is not stopped: {}", id, statusName(status));
+        return fail(Code::kFailedPrecondition, "cannot delete container {} that is not stopped: {}",
+                    id, statusName(status));
   }
   CgroupManager cg = cgroupOf(record);
   if (status == ContainerStatus::kPaused) (void)cg.setFrozen(false);

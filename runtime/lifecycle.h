@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/child_process.h"
-#include "common/unique_fd.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "ocispec/runtime_spec.h"
 #include "runtime/container_record.h"
 
@@ -35,7 +35,7 @@ struct CreateOptions {
 
 struct Created {
   ContainerRecord record;
-  ChildProcess init;  // the container's init; `create` releases it, `run` waits for it
+  ChildProcess init;   // the container's init; `create` releases it, `run` waits for it
   UniqueFd ptyMaster;  // set when ownTerminal
 };
 

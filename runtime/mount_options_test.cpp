@@ -19,14 +19,22 @@ struct Case {
 TEST(MountOptions, Table) {
   const Case cases[] = {
       {{}, 0, 0, false, false, ""},
-      {{"nosuid", "strictatime", "mode=755", "size=65536k"}, MS_NOSUID | MS_STRICTATIME, 0, false,
-       false, "mode=755,size=65536k"},
+      {{"nosuid", "strictatime", "mode=755", "size=65536k"},
+       MS_NOSUID | MS_STRICTATIME,
+       0,
+       false,
+       false,
+       "mode=755,size=65536k"},
       {{"rbind", "ro"}, MS_RDONLY, 0, true, true, ""},
       {{"bind", "rprivate"}, 0, MS_PRIVATE | MS_REC, true, false, ""},
       {{"ro", "rw"}, 0, 0, false, false, ""},  // the later word wins
       {{"nodev", "dev"}, 0, 0, false, false, ""},
       {{"rslave", "noexec"}, MS_NOEXEC, MS_SLAVE | MS_REC, false, false, ""},
-      {{"tmpcopyup", "newinstance", "ptmxmode=0666"}, 0, 0, false, false,
+      {{"tmpcopyup", "newinstance", "ptmxmode=0666"},
+       0,
+       0,
+       false,
+       false,
        "newinstance,ptmxmode=0666"},
   };
   for (const auto& c : cases) {

@@ -28,9 +28,9 @@ struct NsType {
 };
 
 constexpr NsType kNamespaces[] = {
-    {"pid", CLONE_NEWPID, "pid"},        {"network", CLONE_NEWNET, "net"},
-    {"mount", CLONE_NEWNS, "mnt"},       {"ipc", CLONE_NEWIPC, "ipc"},
-    {"uts", CLONE_NEWUTS, "uts"},        {"user", CLONE_NEWUSER, "user"},
+    {"pid", CLONE_NEWPID, "pid"},          {"network", CLONE_NEWNET, "net"},
+    {"mount", CLONE_NEWNS, "mnt"},         {"ipc", CLONE_NEWIPC, "ipc"},
+    {"uts", CLONE_NEWUTS, "uts"},          {"user", CLONE_NEWUSER, "user"},
     {"cgroup", CLONE_NEWCGROUP, "cgroup"}, {"time", CLONE_NEWTIME, "time"},
 };
 
@@ -40,14 +40,22 @@ struct RlimitName {
 };
 
 constexpr RlimitName kRlimits[] = {
-    {"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 // runc's default /dev (libcontainer/specconv AllowedDevices minus the wildcards).
@@ -56,11 +64,13 @@ struct DefaultDevice {
   unsigned major, minor;
 };
 constexpr DefaultDevice kDefaultDevices[] = {
-    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/tty", 5, 0},    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9},
+    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},   {"/dev/full", 1, 7},
+    {"/dev/tty", 5, 0},  {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9},
 };
 
-std::string absoluteDestination(const std::string& d) { return d.empty() || d[0] != '/' ? "/" + d : d; }
+std::string absoluteDestination(const std::string& d) {
+  return d.empty() || d[0] != '/' ? "/" + d : d;
+}
 
 Result<std::vector<int>> capabilityList(const std::vector<std::string>& names,
                                         const std::string& field) {
@@ -146,9 +156,10 @@ Result<MountStep> buildMount(const ocispec::Mount& m, size_t index, const std::s
   if (step.fstype == "bind" || opts.bind) {
     step.kind = MountKind::kBind;
     step.recursiveBind = opts.recursive;
-    if (step.source.empty()) return fail(Code::kInvalidArgument, "{}.source: required for a bind mount", field);
+    if (step.source.empty())
+      return fail(Code::kInvalidArgument, "{}.source: required for a bind mount", field);
     if (step.source[0] != '/') step.source = (fs::path(bundle) / step.source).string();
-    struct stat st{};
+    struct stat st {};
     if (::stat(step.source.c_str(), &st) < 0)
       return failErrno(fmt::format("{}.source: {}", field, step.source));
     step.sourceIsDir = S_ISDIR(st.st_mode);
@@ -199,16 +210,20 @@ Status buildNamespaces(const ocispec::Spec& spec, InitPlan& plan) {
   if (!spec.linux) return {};
   for (const auto& ns : spec.linux->namespaces) {
     int flag = namespaceFlag(ns.type);
-    if (!flag) return fail(Code::kInvalidArgument, "linux.namespaces: unknown type \"{}\"", ns.type);
+    if (!flag)
+      return fail(Code::kInvalidArgument, "linux.namespaces: unknown type \"{}\"", ns.type);
     if (ns.path && !ns.path->empty()) {
       if (::access(ns.path->c_str(), F_OK) < 0)
         return failErrno(fmt::format("linux.namespaces: {} namespace path {}", ns.type, *ns.path));
       plan.ns.joins.push_back({flag, *ns.path});
       continue;
     }
-    if (flag == CLONE_NEWCGROUP) plan.ns.unshareCgroup = true;
-    else if (flag == CLONE_NEWTIME) plan.ns.newTime = true;
-    else plan.ns.cloneFlags |= flag;
+    if (flag == CLONE_NEWCGROUP)
+      plan.ns.unshareCgroup = true;
+    else if (flag == CLONE_NEWTIME)
+      plan.ns.newTime = true;
+    else
+      plan.ns.cloneFlags |= flag;
     if (flag == CLONE_NEWUSER) plan.userns = true;
   }
   for (const auto& [clock, off] : spec.linux->timeOffsets)
@@ -242,7 +257,8 @@ Result<ProcessPlan> buildProcessPlan(const ocispec::Process& process, const std:
   for (const auto& e : p.env)
     if (e.rfind("PATH=", 0) == 0) p.path = e.substr(5);
   p.cwd = process.cwd.empty() ? "/" : process.cwd;
-  if (p.cwd[0] != '/') return fail(Code::kInvalidArgument, "{}.cwd: must be an absolute path", field);
+  if (p.cwd[0] != '/')
+    return fail(Code::kInvalidArgument, "{}.cwd: must be an absolute path", field);
   p.uid = process.user.uid;
   p.gid = process.user.gid;
   p.additionalGids.assign(process.user.additionalGids.begin(), process.user.additionalGids.end());
@@ -253,7 +269,8 @@ Result<ProcessPlan> buildProcessPlan(const ocispec::Process& process, const std:
     p.consoleRows = static_cast<unsigned short>(process.consoleSize->height);
     p.consoleCols = static_cast<unsigned short>(process.consoleSize->width);
   }
-  if (process.capabilities) BERTH_TRY(buildCapabilities(*process.capabilities, p, field + ".capabilities"));
+  if (process.capabilities)
+    BERTH_TRY(buildCapabilities(*process.capabilities, p, field + ".capabilities"));
   for (size_t i = 0; i < process.rlimits.size(); ++i) {
     const auto& r = process.rlimits[i];
     int res = -1;
@@ -277,14 +294,15 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   if (!spec.root) return fail(Code::kInvalidArgument, "root: required");
   plan.process = BERTH_TRY(buildProcessPlan(*spec.process, "process"));
   plan.process.preservedFds = in.preservedFds;
-  for (const auto& e : in.extraEnv) plan.process.env.push_back(e);
+  for (const auto& e : in.extraEnv)
+    plan.process.env.push_back(e);
 
   fs::path root = spec.root->path;
   if (root.is_relative()) root = fs::path(in.bundle) / root;
   char real[PATH_MAX];
   if (!::realpath(root.c_str(), real))
     return failErrno(fmt::format("root.path: rootfs ({})", root.string()));
-  struct stat st{};
+  struct stat st {};
   if (::stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
     return fail(Code::kInvalidArgument, "root.path: rootfs ({}) is not a directory", real);
   plan.rootfs = real;
@@ -330,7 +348,8 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
     plan.setDomainname = true;
   }
   if (spec.linux) {
-    for (const auto& [k, v] : spec.linux->sysctl) plan.sysctls.push_back(BERTH_TRY(buildSysctl(k, v, spec)));
+    for (const auto& [k, v] : spec.linux->sysctl)
+      plan.sysctls.push_back(BERTH_TRY(buildSysctl(k, v, spec)));
     plan.maskedPaths = spec.linux->maskedPaths;
     plan.readonlyPaths = spec.linux->readonlyPaths;
   }
@@ -365,7 +384,8 @@ Result<InitPlan> buildExecPlan(const ocispec::Process& process,
 void linkPointers(InitPlan& plan) {
   auto link = [](std::vector<std::string>& strings, std::vector<char*>& ptrs) {
     ptrs.clear();
-    for (auto& s : strings) ptrs.push_back(s.data());
+    for (auto& s : strings)
+      ptrs.push_back(s.data());
     ptrs.push_back(nullptr);
   };
   link(plan.process.args, plan.process.argv);

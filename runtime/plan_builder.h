@@ -16,8 +16,8 @@ namespace berth::runtime {
 struct CreateInputs {
   std::string bundle;  // absolute
   bool noPivot = false;
-  int preservedFds = 0;                // fds 3.. kept for the process (LISTEN_FDS + --preserve-fds)
-  std::vector<std::string> extraEnv;   // LISTEN_FDS/LISTEN_PID when passed
+  int preservedFds = 0;               // fds 3.. kept for the process (LISTEN_FDS + --preserve-fds)
+  std::vector<std::string> extraEnv;  // LISTEN_FDS/LISTEN_PID when passed
   const CgroupManager* cgroups = nullptr;
 };
 

@@ -35,12 +35,15 @@ Result<std::string> filterPsOutput(const std::string& out, const std::vector<pid
   return result;
 }
 
-Result<std::string> psTable(const std::vector<pid_t>& pids, const std::vector<std::string>& psArgs) {
+Result<std::string> psTable(const std::vector<pid_t>& pids,
+                            const std::vector<std::string>& psArgs) {
   SpawnOptions o;
   o.path = "ps";
   o.args = {"ps"};
-  if (psArgs.empty()) o.args.push_back("-ef");
-  else o.args.insert(o.args.end(), psArgs.begin(), psArgs.end());
+  if (psArgs.empty())
+    o.args.push_back("-ef");
+  else
+    o.args.insert(o.args.end(), psArgs.begin(), psArgs.end());
   o.captureStdout = true;
   auto r = BERTH_TRY_CTX(runProgram(o), "run ps");
   if (!r.status.success()) return fail(Code::kInternal, "ps exited with status {}", r.status.code);

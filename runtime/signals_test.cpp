@@ -9,9 +9,9 @@ namespace {
 
 TEST(Signals, NamesAndNumbers) {
   const std::pair<const char*, int> ok[] = {
-      {"KILL", SIGKILL}, {"SIGKILL", SIGKILL}, {"9", 9},         {"TERM", SIGTERM},
-      {"SIGUSR1", SIGUSR1}, {"RTMIN", SIGRTMIN}, {"RTMIN+3", SIGRTMIN + 3},
-      {"SIGRTMAX-1", SIGRTMAX - 1}, {"WINCH", SIGWINCH},
+      {"KILL", SIGKILL},         {"SIGKILL", SIGKILL},         {"9", 9},
+      {"TERM", SIGTERM},         {"SIGUSR1", SIGUSR1},         {"RTMIN", SIGRTMIN},
+      {"RTMIN+3", SIGRTMIN + 3}, {"SIGRTMAX-1", SIGRTMAX - 1}, {"WINCH", SIGWINCH},
   };
   for (auto [text, want] : ok) {
     auto r = parseSignal(text);

@@ -53,8 +53,10 @@ inline bool syncRecv(int fd, SyncMsg* m) {
   } while (r < 0 && errno == EINTR);
   if (r < static_cast<ssize_t>(offsetof(SyncMsg, text))) return false;
   size_t textLen = static_cast<size_t>(r) - offsetof(SyncMsg, text);
-  if (textLen == 0) m->text[0] = '\0';
-  else m->text[textLen - 1 < sizeof m->text ? textLen - 1 : sizeof m->text - 1] = '\0';
+  if (textLen == 0)
+    m->text[0] = '\0';
+  else
+    m->text[textLen - 1 < sizeof m->text ? textLen - 1 : sizeof m->text - 1] = '\0';
   return true;
 }
 

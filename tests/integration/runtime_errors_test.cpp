@@ -19,7 +19,8 @@ class Errors : public RuntimeTest {
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find(message), std::string::npos) << "stderr: " << r.err;
     EXPECT_FALSE(fs::exists(stateRoot() / "bad")) << "state directory left";
-    for (const auto& d : cgroupDirs("ctr")) EXPECT_FALSE(fs::exists(d)) << "cgroup left: " << d;
+    for (const auto& d : cgroupDirs("ctr"))
+      EXPECT_FALSE(fs::exists(d)) << "cgroup left: " << d;
     EXPECT_TRUE(mountsUnder(rootfs().string()).empty());
   }
 };
@@ -110,7 +111,8 @@ TEST_F(Errors, DuplicateIdKeepsTheFirstContainer) {
 TEST_F(Errors, FailedInitLeavesNoProcessBehind) {
   // The bind source vanishes between validation and mount: the init fails mid-setup.
   auto c = defaultConfig({"true"});
-  c["mounts"].push_back({{"destination", "/proc/forbidden"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  c["mounts"].push_back(
+      {{"destination", "/proc/forbidden"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   expectCreateFails(c, "container init: create mount point /proc/forbidden");
 }
 

@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 fs::path RuntimeTest::suiteDir_;
 fs::path RuntimeTest::rootfs_;
 
-std::string RuntimeTest::runtimePath() { return BERTH_RUNTIME_PATH; }
+std::string RuntimeTest::runtimePath() {
+  return BERTH_RUNTIME_PATH;
+}
 
 void RuntimeTest::SetUpTestSuite() {
   if (::geteuid() != 0) return;
@@ -138,7 +140,8 @@ std::vector<fs::path> RuntimeTest::cgroupDirs(const std::string& id) const {
   std::vector<fs::path> out;
   auto cg = runtime::CgroupManager::forContainer(cgroupParent_ + "/" + id, id);
   if (cg)
-    for (const auto& [name, dir] : cg->paths()) out.emplace_back(dir);
+    for (const auto& [name, dir] : cg->paths())
+      out.emplace_back(dir);
   return out;
 }
 

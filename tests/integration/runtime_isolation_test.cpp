@@ -84,14 +84,17 @@ TEST_F(Isolation, CgroupNamespaceRootIsTheContainerCgroup) {
   ASSERT_EQ(r.code, 0) << r.err;
   // Inside its own cgroup namespace the container sees itself at the root of every hierarchy.
   std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) EXPECT_EQ(line.substr(line.rfind(':')), ":/") << line;
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_EQ(line.substr(line.rfind(':')), ":/") << line;
 }
 
 TEST_F(Isolation, UserNamespaceMapsRoot) {
   auto c = defaultConfig({"sh", "-c", "id -u; cat /proc/self/uid_map"});
   c["linux"]["namespaces"].push_back({{"type", "user"}});
-  c["linux"]["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
-  c["linux"]["gidMappings"] = json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  c["linux"]["uidMappings"] =
+      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  c["linux"]["gidMappings"] =
+      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
   // The rootfs belongs to host root, which is unmapped: bind it read-only instead of writing.
   c["root"]["readonly"] = true;
   auto r = runContainer(c);
@@ -125,9 +128,10 @@ TEST_F(Isolation, JoinsAnExistingNamespaceByPath) {
 }
 
 TEST_F(Isolation, MaskedAndReadonlyPaths) {
-  auto c = defaultConfig({"sh", "-c",
-                          "wc -c < /proc/keys; ls /sys/firmware | wc -l; "
-                          "echo 1 > /proc/sys/kernel/domainname && echo writable || echo readonly"});
+  auto c =
+      defaultConfig({"sh", "-c",
+                     "wc -c < /proc/keys; ls /sys/firmware | wc -l; "
+                     "echo 1 > /proc/sys/kernel/domainname && echo writable || echo readonly"});
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "0\n0\nreadonly\n");
@@ -135,13 +139,16 @@ TEST_F(Isolation, MaskedAndReadonlyPaths) {
 
 TEST_F(Isolation, MaskedPathCannotBeUnmasked) {
   // The container's root has no CAP_SYS_ADMIN: umount of the mask fails.
-  auto r = runContainer(defaultConfig({"sh", "-c", "umount /proc/keys 2>/dev/null && echo unmasked || echo kept"}));
+  auto r = runContainer(
+      defaultConfig({"sh", "-c", "umount /proc/keys 2>/dev/null && echo unmasked || echo kept"}));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "kept\n");
 }
 
 TEST_F(Isolation, ReadonlyRootfs) {
-  auto c = defaultConfig({"sh", "-c", "touch /newfile && echo writable || echo readonly; touch /tmp/x 2>/dev/null; echo ok"});
+  auto c = defaultConfig(
+      {"sh", "-c",
+       "touch /newfile && echo writable || echo readonly; touch /tmp/x 2>/dev/null; echo ok"});
   c["root"]["readonly"] = true;
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -154,11 +161,13 @@ TEST_F(Isolation, CapabilitiesAreDroppedToTheSpec) {
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29).
-  EXPECT_EQ(r.out, "CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\n");
+  EXPECT_EQ(r.out,
+            "CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\n");
 }
 
 TEST_F(Isolation, NoNewPrivilegesAndUser) {
-  auto c = defaultConfig({"sh", "-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status; pwd"});
+  auto c =
+      defaultConfig({"sh", "-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status; pwd"});
   c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {65534}}};
   c["process"]["cwd"] = "/home/berth";
   auto r = runContainer(c);
@@ -167,9 +176,11 @@ TEST_F(Isolation, NoNewPrivilegesAndUser) {
 }
 
 TEST_F(Isolation, EnvRlimitsUmaskAndSysctl) {
-  auto c = defaultConfig({"sh", "-c", "echo $GREETING; ulimit -n; umask; cat /proc/sys/net/ipv4/ip_forward"});
+  auto c = defaultConfig(
+      {"sh", "-c", "echo $GREETING; ulimit -n; umask; cat /proc/sys/net/ipv4/ip_forward"});
   c["process"]["env"].push_back("GREETING=hi there");
-  c["process"]["rlimits"] = json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 512}, {"soft", 256}}});
+  c["process"]["rlimits"] =
+      json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 512}, {"soft", 256}}});
   c["process"]["user"]["umask"] = 077;
   c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
   auto r = runContainer(c);
@@ -189,8 +200,11 @@ TEST_F(Isolation, DefaultDevicesAndSpecDevices) {
   auto c = defaultConfig({"sh", "-c",
                           "stat -c '%n %t:%T %a' /dev/null /dev/zero /dev/fuse-test; "
                           "readlink /dev/ptmx; readlink /dev/fd; echo x > /dev/null && echo ok"});
-  c["linux"]["devices"] = json::array(
-      {{{"path", "/dev/fuse-test"}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"fileMode", 0600}}});
+  c["linux"]["devices"] = json::array({{{"path", "/dev/fuse-test"},
+                                        {"type", "c"},
+                                        {"major", 10},
+                                        {"minor", 229},
+                                        {"fileMode", 0600}}});
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
@@ -201,12 +215,17 @@ TEST_F(Isolation, DefaultDevicesAndSpecDevices) {
 TEST_F(Isolation, BindMountsWithOptions) {
   std::filesystem::create_directories(dir() / "data");
   std::ofstream(dir() / "data" / "file") << "from host";
-  auto c = defaultConfig({"sh", "-c", "cat /mnt/data/file; touch /mnt/data/new && echo rw || echo ro; "
-                                      "cat /mnt/one-file"});
-  c["mounts"].push_back({{"destination", "/mnt/data"}, {"type", "bind"}, {"source", (dir() / "data").string()},
+  auto c = defaultConfig({"sh", "-c",
+                          "cat /mnt/data/file; touch /mnt/data/new && echo rw || echo ro; "
+                          "cat /mnt/one-file"});
+  c["mounts"].push_back({{"destination", "/mnt/data"},
+                         {"type", "bind"},
+                         {"source", (dir() / "data").string()},
                          {"options", {"rbind", "ro", "nosuid"}}});
-  c["mounts"].push_back({{"destination", "/mnt/one-file"}, {"type", "bind"},
-                         {"source", (dir() / "data" / "file").string()}, {"options", {"bind"}}});
+  c["mounts"].push_back({{"destination", "/mnt/one-file"},
+                         {"type", "bind"},
+                         {"source", (dir() / "data" / "file").string()},
+                         {"options", {"bind"}}});
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "from hostro\nfrom host");
@@ -218,8 +237,10 @@ TEST_F(Isolation, MountDestinationSymlinkStaysInsideRootfs) {
   auto link = rootfs() / "escape";
   std::filesystem::create_symlink("/", link);
   auto c = defaultConfig({"ls", "/escape/target-inside"});
-  c["mounts"].push_back({{"destination", "/escape/target-inside"}, {"type", "bind"},
-                         {"source", (dir() / "data").string()}, {"options", {"bind"}}});
+  c["mounts"].push_back({{"destination", "/escape/target-inside"},
+                         {"type", "bind"},
+                         {"source", (dir() / "data").string()},
+                         {"options", {"bind"}}});
   auto r = runContainer(c);
   std::filesystem::remove(link);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -242,8 +263,9 @@ TEST_F(Isolation, PreservedFdsReachTheContainer) {
   // bash opens fd 3 for the runtime; only it and stdio (plus ls's own dir fd) reach the process.
   SpawnOptions o;
   o.path = "/bin/bash";
-  o.args = {"bash", "-c", fmt::format("exec 3<{} && exec {} --root {} run --preserve-fds 1 pf",
-                                      (dir() / "passed").string(), runtimePath(), stateRoot().string())};
+  o.args = {"bash", "-c",
+            fmt::format("exec 3<{} && exec {} --root {} run --preserve-fds 1 pf",
+                        (dir() / "passed").string(), runtimePath(), stateRoot().string())};
   o.cwd = bundle().string();
   o.captureStdout = true;
   o.captureStderr = true;
@@ -258,8 +280,9 @@ TEST_F(Isolation, HostFdsDoNotLeakIntoTheContainer) {
   writeConfig(defaultConfig({"ls", "/proc/self/fd"}));
   SpawnOptions o;
   o.path = "/bin/bash";
-  o.args = {"bash", "-c", fmt::format("exec 7</etc/hostname 8</ && exec {} --root {} run leak",
-                                      runtimePath(), stateRoot().string())};
+  o.args = {"bash", "-c",
+            fmt::format("exec 7</etc/hostname 8</ && exec {} --root {} run leak", runtimePath(),
+                        stateRoot().string())};
   o.cwd = bundle().string();
   o.captureStdout = true;
   o.captureStderr = true;

@@ -34,10 +34,13 @@ TEST_F(Lifecycle, CreateStartKillDeleteMoveTheState) {
   EXPECT_EQ(readFile(pidFile).value(), std::to_string(pid));
   EXPECT_TRUE(fs::exists(stateRoot() / "c1" / "exec.fifo"));
   // The init waits before exec: it is still the runtime, not sleep.
-  EXPECT_EQ(readFile(fmt::format("/proc/{}/comm", pid)).value().rfind("sleep", 0), std::string::npos);
+  EXPECT_EQ(readFile(fmt::format("/proc/{}/comm", pid)).value().rfind("sleep", 0),
+            std::string::npos);
   for (const auto& d : cgroupDirs("ctr")) {
     EXPECT_TRUE(fs::exists(d)) << d;
-    EXPECT_NE(readFile(d / "cgroup.procs").value_or("").find(std::to_string(pid)), std::string::npos) << d;
+    EXPECT_NE(readFile(d / "cgroup.procs").value_or("").find(std::to_string(pid)),
+              std::string::npos)
+        << d;
   }
 
   ASSERT_EQ(runtime({"start", "c1"}).code, 0);
@@ -57,14 +60,16 @@ TEST_F(Lifecycle, CreateStartKillDeleteMoveTheState) {
 
   auto notStopped = runtime({"delete", "c1"});
   EXPECT_EQ(notStopped.code, 1);
-  EXPECT_NE(notStopped.err.find("cannot delete container c1 that is not stopped: running"), std::string::npos);
+  EXPECT_NE(notStopped.err.find("cannot delete container c1 that is not stopped: running"),
+            std::string::npos);
 
   ASSERT_EQ(runtime({"kill", "c1", "KILL"}).code, 0);
   ASSERT_TRUE(waitForStatus("c1", "stopped"));
   EXPECT_EQ(state("c1")["pid"], 0);
   ASSERT_EQ(runtime({"delete", "c1"}).code, 0);
   EXPECT_FALSE(fs::exists(stateRoot() / "c1"));
-  for (const auto& d : cgroupDirs("ctr")) EXPECT_FALSE(fs::exists(d)) << d;
+  for (const auto& d : cgroupDirs("ctr"))
+    EXPECT_FALSE(fs::exists(d)) << d;
   auto gone = runtime({"state", "c1"});
   EXPECT_EQ(gone.code, 1);
   EXPECT_NE(gone.err.find("container does not exist"), std::string::npos);
@@ -76,7 +81,8 @@ TEST_F(Lifecycle, DeleteOfCreatedContainerKillsIt) {
   int pid = state("c")["pid"];
   ASSERT_EQ(runtime({"delete", "c"}).code, 0);
   EXPECT_FALSE(fs::exists(fmt::format("/proc/{}", pid)) &&
-               readFile(fmt::format("/proc/{}/stat", pid)).value_or("").find(" Z ") == std::string::npos);
+               readFile(fmt::format("/proc/{}/stat", pid)).value_or("").find(" Z ") ==
+                   std::string::npos);
   EXPECT_FALSE(fs::exists(stateRoot() / "c"));
 }
 
@@ -114,7 +120,8 @@ TEST_F(Lifecycle, HooksRunInOrderWithState) {
   fs::path hook = dir() / "hook.sh";
   // Each hook records its name and the state's status; the container-namespace hooks write via
   // the bind-mounted log so their output is visible on the host.
-  std::ofstream(hook) << "#!/bin/sh\nread -r state\nstatus=$(echo \"$state\" | sed 's/.*\"status\":\"\\([a-z]*\\)\".*/\\1/')\n"
+  std::ofstream(hook) << "#!/bin/sh\nread -r state\nstatus=$(echo \"$state\" | sed "
+                         "'s/.*\"status\":\"\\([a-z]*\\)\".*/\\1/')\n"
                          "echo \"$1 $status\" >> \"$2\"\n";
   fs::permissions(hook, fs::perms::owner_all);
   // The process waits for poststart, which start runs while the process already runs.
@@ -122,21 +129,28 @@ TEST_F(Lifecycle, HooksRunInOrderWithState) {
                           "while ! grep -q poststart /hooklog/hooks.log; do :; done; "
                           "echo process >> /hooklog/hooks.log"});
   fs::create_directories(dir() / "hooklog");
-  c["mounts"].push_back({{"destination", "/hooklog"}, {"type", "bind"}, {"source", dir().string()}, {"options", {"bind"}}});
+  c["mounts"].push_back({{"destination", "/hooklog"},
+                         {"type", "bind"},
+                         {"source", dir().string()},
+                         {"options", {"bind"}}});
   // Container hooks run with the container's root: give them the host's /bin/sh via the rootfs'
   // busybox, and the hook script through the bind mount.
   auto hostHook = [&](const char* name) {
     return json{{"path", hook.string()}, {"args", {"hook", name, log.string()}}};
   };
   auto ctrHook = [&](const char* name) {
-    return json{{"path", "/bin/sh"}, {"args", {"sh", "-c", fmt::format("echo {} >> /hooklog/hooks.log", name)}}};
+    return json{{"path", "/bin/sh"},
+                {"args", {"sh", "-c", fmt::format("echo {} >> /hooklog/hooks.log", name)}}};
   };
-  c["hooks"] = {{"prestart", {hostHook("prestart")}},
-                {"createRuntime", {hostHook("createRuntime")}},
-                {"createContainer", {json{{"path", "/bin/sh"}, {"args", {"sh", "-c", fmt::format("echo createContainer >> {}", log.string())}}}}},
-                {"startContainer", {ctrHook("startContainer")}},
-                {"poststart", {hostHook("poststart")}},
-                {"poststop", {hostHook("poststop")}}};
+  c["hooks"] = {
+      {"prestart", {hostHook("prestart")}},
+      {"createRuntime", {hostHook("createRuntime")}},
+      {"createContainer",
+       {json{{"path", "/bin/sh"},
+             {"args", {"sh", "-c", fmt::format("echo createContainer >> {}", log.string())}}}}},
+      {"startContainer", {ctrHook("startContainer")}},
+      {"poststart", {hostHook("poststart")}},
+      {"poststop", {hostHook("poststop")}}};
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(readFile(log).value(),
@@ -152,12 +166,14 @@ TEST_F(Lifecycle, FailingHookFailsCreateAndLeavesNothing) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("error running createRuntime hook #0"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(stateRoot() / "c"));
-  for (const auto& d : cgroupDirs("ctr")) EXPECT_FALSE(fs::exists(d)) << d;
+  for (const auto& d : cgroupDirs("ctr"))
+    EXPECT_FALSE(fs::exists(d)) << d;
 }
 
 TEST_F(Lifecycle, HookTimeoutIsEnforced) {
   auto c = defaultConfig({"true"});
-  c["hooks"] = {{"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
+  c["hooks"] = {
+      {"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
   writeConfig(c);
   auto r = runtime({"run", "c"});
   EXPECT_EQ(r.code, 1);
@@ -182,7 +198,8 @@ TEST_F(Lifecycle, ExecJoinsEveryNamespaceAndTheCgroup) {
   }
   EXPECT_EQ(r.out.substr(0, want.size()), want);
   EXPECT_NE(r.out.substr(want.size()), "1\n");  // not the init
-  auto env = runtime({"exec", "--env", "X=1", "--cwd", "/tmp", "--user", "1000:1000", "c", "sh", "-c", "echo $X $(pwd) $(id -u)"});
+  auto env = runtime({"exec", "--env", "X=1", "--cwd", "/tmp", "--user", "1000:1000", "c", "sh",
+                      "-c", "echo $X $(pwd) $(id -u)"});
   EXPECT_EQ(env.out, "1 /tmp 1000\n") << env.err;
   auto stopped = runtime({"exec", "nope", "true"});
   EXPECT_EQ(stopped.code, 1);
@@ -197,10 +214,12 @@ TEST_F(Lifecycle, ExecWithProcessFileAndDetach) {
                   {"user", {{"uid", 0}, {"gid", 0}}}};
   std::ofstream(dir() / "process.json") << process.dump();
   fs::path pidFile = dir() / "exec.pid";
-  auto r = runtimeDetached({"exec", "-d", "--pid-file", pidFile.string(), "--process", (dir() / "process.json").string(), "c"});
+  auto r = runtimeDetached({"exec", "-d", "--pid-file", pidFile.string(), "--process",
+                            (dir() / "process.json").string(), "c"});
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(fs::exists(pidFile));
-  auto out = runtime({"exec", "c", "sh", "-c", "while [ ! -s /tmp/out ]; do :; done; cat /tmp/out"});
+  auto out =
+      runtime({"exec", "c", "sh", "-c", "while [ ! -s /tmp/out ]; do :; done; cat /tmp/out"});
   EXPECT_EQ(out.out, "from-process-file\n");
 }
 
@@ -255,7 +274,8 @@ TEST_F(Lifecycle, TerminalWithoutConsoleSocketIsRefusedForCreate) {
   writeConfig(c);
   auto r = runtime({"create", "c"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("cannot allocate tty if runc will detach without setting console socket"), std::string::npos);
+  EXPECT_NE(r.err.find("cannot allocate tty if runc will detach without setting console socket"),
+            std::string::npos);
   EXPECT_FALSE(fs::exists(stateRoot() / "c"));
 }
 

@@ -1,0 +1,27 @@
+#!/bin/bash
+# Installs the Debian 12 packages berth builds and tests with (root). Both README commands call it.
+set -euo pipefail
+
+readonly kPackages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang-format
+  # libraries (DESIGN.md "Dependencies")
+  libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev googletest
+  # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
+  busybox-static procps iproute2 jq runc crun hyperfine time python3
+)
+
+if [[ $EUID -ne 0 ]]; then
+  echo "deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+missing=()
+for p in "${kPackages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
