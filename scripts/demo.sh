@@ -26,5 +26,15 @@ step "$runtime" --root "$root" start demo
 step "$runtime" --root "$root" exec demo sh -c 'echo "exec: $(id)"; ps'
 step "$runtime" --root "$root" list
 step "$runtime" --root "$root" kill demo KILL
+# kill only sends the signal: wait (bounded) until the init is gone before deleting.
+for _ in $(seq 200); do
+  "$runtime" --root "$root" state demo | grep -q '"stopped"' && break
+  sleep 0.01
+done
+step "$runtime" --root "$root" state demo
 step "$runtime" --root "$root" delete demo
-step "$runtime" --root "$root" run once sh -c 'echo "run: exit status travels back"; exit 3' || echo "exit status: $?"
+
+"$OLDPWD"/tests/fixtures/make-bundle.sh "$work/once" -- \
+  sh -c 'echo "run: foreground, exit status travels back"; exit 3' >/dev/null
+cd "$work/once"
+step "$runtime" --root "$root" run once || echo "exit status: $?"
