@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -124,6 +125,36 @@ const char* resolveExecutable(const InitPlan& plan, char* buf, size_t size) {
   dieWith(plan.syncFd, "exec: executable file not found in $PATH:", name);
 }
 
+// A session keyring of the container's own (runc's default, --no-new-keyring skips it), so keys
+// of the caller's session are not reachable; searchable by the container's user.
+constexpr unsigned kKeyUserSearch = 0x00080000;  // KEY_USR_SEARCH in keyutils.h
+
+void joinSessionKeyring(const InitPlan& plan) {
+  if (plan.sessionKeyring.empty()) return;
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.sessionKeyring.c_str());
+  if (id < 0) {
+    if (errno == ENOSYS) return;  // no keyrings in this kernel: best effort, as runc
+    die(plan.syncFd, "join session keyring");
+  }
+  char desc[512];
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
+  if (n < 0) die(plan.syncFd, "describe session keyring");
+  desc[n < static_cast<long>(sizeof desc) ? n : sizeof desc - 1] = '\0';
+  // "type;uid;gid;perm;description", perm in hex.
+  unsigned perm = 0;
+  const char* p = desc;
+  for (int field = 0; field < 3 && p; ++field) {
+    p = strchr(p, ';');
+    if (p) ++p;
+  }
+  if (!p || sscanf(p, "%x", &perm) != 1) {
+    errno = EINVAL;
+    die(plan.syncFd, "parse session keyring permissions");
+  }
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | kKeyUserSearch) < 0)
+    die(plan.syncFd, "set session keyring permissions");
+}
+
 void applyCredentials(const InitPlan& plan) {
   const ProcessPlan& p = plan.process;
   for (int cap : p.boundingDrop)
@@ -197,6 +228,7 @@ void waitForStart(const InitPlan& plan) {
   if (plan.ns.unshareCgroup && unshare(CLONE_NEWCGROUP) < 0)
     die(plan.syncFd, "unshare cgroup namespace");
   if (setsid() < 0 && !plan.isExec) die(plan.syncFd, "setsid");
+  joinSessionKeyring(plan);
   if (plan.process.setOomScoreAdj &&
       init::writeString("/proc/self/oom_score_adj", plan.process.oomScoreAdj) < 0)
     die(plan.syncFd, "write oom_score_adj");

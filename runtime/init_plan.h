@@ -132,6 +132,8 @@ struct InitPlan {
   std::string domainname;
   bool setDomainname = false;
 
+  std::string sessionKeyring;  // "_ses.<id>": joined as a new session keyring; empty: keep ours
+
   std::vector<HookCmd> createContainerHooks;
   std::vector<HookCmd> startContainerHooks;
 

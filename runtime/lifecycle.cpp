@@ -126,7 +126,14 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { (void)cgroups.destroy(); });
 
-  CreateInputs inputs{bundle.string(), o.noPivot, listen + o.preserveFds, extraEnv, &cgroups};
+  CreateInputs inputs;
+  inputs.bundle = bundle.string();
+  inputs.id = o.id;
+  inputs.noPivot = o.noPivot;
+  inputs.noNewKeyring = o.noNewKeyring;
+  inputs.preservedFds = listen + o.preserveFds;
+  inputs.extraEnv = extraEnv;
+  inputs.cgroups = &cgroups;
   InitPlan plan = BERTH_TRY(buildCreatePlan(spec, inputs));
 
   // 0622 whatever the umask, owned by the container's root: an init that has switched to its

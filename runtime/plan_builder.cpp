@@ -308,6 +308,7 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   plan.rootfs = real;
   plan.readonlyRoot = spec.root->readonly;
   plan.noPivot = in.noPivot;
+  if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));
   if (!(plan.ns.cloneFlags & CLONE_NEWNS) && !spec.findNamespace("mount"))

@@ -15,7 +15,9 @@ namespace berth::runtime {
 
 struct CreateInputs {
   std::string bundle;  // absolute
+  std::string id;
   bool noPivot = false;
+  bool noNewKeyring = false;
   int preservedFds = 0;               // fds 3.. kept for the process (LISTEN_FDS + --preserve-fds)
   std::vector<std::string> extraEnv;  // LISTEN_FDS/LISTEN_PID when passed
   const CgroupManager* cgroups = nullptr;

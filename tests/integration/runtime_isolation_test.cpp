@@ -294,3 +294,68 @@ TEST_F(Isolation, HostFdsDoNotLeakIntoTheContainer) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Isolation, NewSessionKeyringUnlessNoNewKeyring) {
+  // The keyring is named after the container ("_ses.<id>"), as runc names it.
+  auto c = defaultConfig({"sh", "-c", "grep -c '_ses\\.kr:' /proc/keys || true"});
+  c["linux"]["maskedPaths"] = json::array();  // /proc/keys is masked by default
+  auto r = runContainer(c, "kr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+  c["process"]["args"] = {"sh", "-c", "grep -c '_ses\\.nokr:' /proc/keys || true"};
+  writeConfig(c);
+  auto kept = runtime({"run", "--no-new-keyring", "nokr"});
+  ASSERT_EQ(kept.code, 0) << kept.err;
+  EXPECT_EQ(kept.out, "0\n");
+}
+
+TEST_F(Isolation, TimeNamespaceWithOffsets) {
+  if (!std::filesystem::exists("/proc/self/ns/time"))
+    GTEST_SKIP() << "kernel without time namespaces";
+  auto c = defaultConfig({"cut", "-d.", "-f1", "/proc/uptime"});
+  c["linux"]["namespaces"].push_back({{"type", "time"}});
+  c["linux"]["timeOffsets"] = {{"boottime", {{"secs", 86400 * 365}, {"nanosecs", 0}}}};
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  long inside = std::stol(r.out);
+  std::ifstream host("/proc/uptime");
+  double hostUptime = 0;
+  host >> hostUptime;
+  EXPECT_GE(inside, static_cast<long>(hostUptime) + 86400 * 365 - 5);
+}
+
+TEST_F(Isolation, ForegroundRunOwnsTheTerminal) {
+  // No --console-socket: `run` receives the pty master itself and relays our stdio through it.
+  auto c = defaultConfig({"sh", "-c", "tty; read x; echo got:$x; exit 4"});
+  c["process"]["terminal"] = true;
+  writeConfig(c);
+  auto r = runtime({"run", "tty"}, "ping\n");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("got:ping"), std::string::npos) << r.out;
+}
+
+TEST_F(Isolation, ListenFdsArePassedOn) {
+  // A socket-activated caller (systemd's LISTEN_FDS/LISTEN_PID for the runtime itself).
+  std::ofstream(dir() / "listen") << "activated";
+  writeConfig(defaultConfig({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"}));
+  SpawnOptions o;
+  o.path = "/bin/bash";
+  o.args = {
+      "bash", "-c",
+      fmt::format("exec 3<{} && export LISTEN_FDS=1 LISTEN_PID=$$ && exec {} --root {} run lf",
+                  (dir() / "listen").string(), runtimePath(), stateRoot().string())};
+  o.cwd = bundle().string();
+  o.captureStdout = true;
+  o.captureStderr = true;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status.code, 0) << r->stderrData;
+  EXPECT_EQ(r->stdoutData, "1 1\nactivated");
+}
+
+}  // namespace
+}  // namespace berth::testing
