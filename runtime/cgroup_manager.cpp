@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr long kCgroup2Magic = 0x63677270;
+// paths_ key of the cgroup2 hierarchy on a hybrid host.
+constexpr const char* kUnifiedKey = "unified";
 
 struct Hierarchy {
   std::string name;        // "memory", "cpu,cpuacct", "name=systemd", or "" for cgroup2
@@ -124,6 +126,15 @@ Result<CgroupManager> CgroupManager::forContainer(const std::string& cgroupsPath
     std::string rel = cg;
     if (h.root != "/" && rel.rfind(h.root, 0) == 0) rel = rel.substr(h.root.size());
     m.paths_[h.name] = lexicallyJoin(h.mountPoint, rel);
+  }
+  // Hybrid hosts: the container also gets a cgroup in the bare cgroup2 hierarchy, as runc does.
+  if (!unified) {
+    auto own2 = own.find("");
+    for (const Hierarchy& h : BERTH_TRY(hierarchies(true))) {
+      if (own2 == own.end()) break;
+      std::string cg = inner[0] == '/' ? inner : lexicallyJoin(own2->second, inner);
+      m.paths_[kUnifiedKey] = lexicallyJoin(h.mountPoint, cg);
+    }
   }
   if (m.paths_.empty()) return fail(Code::kFailedPrecondition, "no cgroup hierarchy is mounted");
   return m;

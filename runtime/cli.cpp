@@ -134,6 +134,7 @@ int runCli(int argc, char** argv) {
       ->expected(0, 1);
 
   int exitCode = 0;
+  int errorExit = 1;
   std::optional<Error> error;
   auto run = [&](auto&& body) {
     return [&, body] {
@@ -329,6 +330,7 @@ int runCli(int argc, char** argv) {
       ->add_option("--cap,-c", execOpts.caps,
                    "add a capability to the bounding set for the process")
       ->allow_extra_args(false);
+  execCmd->add_flag("--ignore-paused", execOpts.ignorePaused, "allow exec in a paused container");
   execCmd->add_option("--preserve-fds", execOpts.preserveFds, "pass N additional file descriptors");
   execCmd->prefix_command();
   execCmd->callback(run([&](Lifecycle& lc) -> Result<int> {
@@ -346,11 +348,13 @@ int runCli(int argc, char** argv) {
         return fail(Code::kInvalidArgument, "additional-gids: \"{}\" is not a number", g);
       }
     }
+    // runc: a failed exec exits 255, so callers can tell it from the process' own status.
+    errorExit = 255;
     if (!processFile.empty())
-      execOpts.process = BERTH_TRY(loadProcessFile(processFile));
+      execOpts.process = BERTH_TRY_CTX(loadProcessFile(processFile), "exec failed");
     else if (execOpts.args.empty())
-      return fail(Code::kInvalidArgument, "exec: arguments are required");
-    return lc.exec(execOpts);
+      return fail(Code::kInvalidArgument, "exec failed: arguments are required");
+    return withContext(lc.exec(execOpts), "exec failed");
   }));
 
   // features
@@ -365,7 +369,10 @@ int runCli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (error) return reportError(cli, *error);
+  if (error) {
+    reportError(cli, *error);
+    return errorExit;
+  }
   return exitCode;
 }
 

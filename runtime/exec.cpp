@@ -71,7 +71,7 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
   auto [record, status] = BERTH_TRY(lookup(o.id));
   if (status == ContainerStatus::kStopped)
     return fail(Code::kFailedPrecondition, "cannot exec in a stopped container");
-  if (status == ContainerStatus::kPaused)
+  if (status == ContainerStatus::kPaused && !o.ignorePaused)
     return fail(Code::kFailedPrecondition, "cannot exec in a paused container");
   auto spec = BERTH_TRY(savedSpec(o.id));
   ocispec::Process process = o.process ? *o.process : BERTH_TRY(processFromFlags(spec, o));

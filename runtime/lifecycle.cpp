@@ -125,6 +125,11 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   auto cgroups = BERTH_TRY(CgroupManager::forContainer(cgroupsPath, o.id));
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { (void)cgroups.destroy(); });
+  // A shared or pre-existing cgroup: runc warns, and refuses a frozen one (the init would hang).
+  if (auto frozen = cgroups.frozen(); frozen && *frozen)
+    return fail(Code::kFailedPrecondition, "container's cgroup unexpectedly frozen");
+  if (auto pids = cgroups.pids(); pids && !pids->empty())
+    spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
 
   CreateInputs inputs;
   inputs.bundle = bundle.string();

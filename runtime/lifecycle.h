@@ -51,6 +51,7 @@ struct ExecOptions {
   bool tty = false;
   bool noNewPrivs = false;
   bool detach = false;
+  bool ignorePaused = false;
   std::string consoleSocket;
   std::string pidFile;
   int preserveFds = 0;
