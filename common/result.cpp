@@ -87,7 +87,11 @@ Code codeForErrno(int err) {
 }
 
 Error errnoError(int err, std::string_view what) {
-  return Error(codeForErrno(err), fmt::format("{}: {}", what, std::strerror(err)), err);
+  // Lower-case like Go's syscall.Errno strings, which runc prints and its users match on.
+  std::string text = std::strerror(err);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return Error(codeForErrno(err), fmt::format("{}: {}", what, text), err);
 }
 
 }  // namespace berth

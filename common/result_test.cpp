@@ -40,7 +40,7 @@ TEST(Result, ErrnoErrorKeepsErrnoAndMapsCode) {
   Error e = errnoError(ENOENT, "open /x");
   EXPECT_EQ(e.sysErrno(), ENOENT);
   EXPECT_EQ(e.code(), Code::kNotFound);
-  EXPECT_EQ(e.message(), "open /x: No such file or directory");
+  EXPECT_EQ(e.message(), "open /x: no such file or directory");
   EXPECT_EQ(errnoError(EEXIST, "x").code(), Code::kAlreadyExists);
   EXPECT_EQ(errnoError(EPERM, "x").code(), Code::kPermissionDenied);
 }

@@ -159,9 +159,49 @@ Status CgroupManager::create() {
 Status CgroupManager::addProcess(pid_t pid) {
   for (const auto& [name, dir] : paths_) {
     BERTH_TRY_CTX(writeFile(fs::path(dir) / "cgroup.procs", std::to_string(pid)),
-                  fmt::format("join cgroup {}", dir));
+                  fmt::format("adding pid {} to cgroups", pid));
   }
   return {};
+}
+
+Result<CgroupManager> CgroupManager::subCgroups(const std::vector<std::string>& specs) const {
+  std::string all;
+  std::map<std::string, std::string> byController;
+  auto controllersOf = [](const std::string& hierarchy) {
+    std::set<std::string> out;
+    for (const auto& c : split(hierarchy, ','))
+      out.insert(c);
+    return out;
+  };
+  for (const std::string& spec : specs) {
+    auto colon = spec.find(':');
+    std::string sub = colon == std::string::npos ? spec : spec.substr(colon + 1);
+    std::string rel = fs::path("/" + sub).lexically_normal().relative_path().string();
+    if (fs::path(sub).lexically_normal().string().rfind("..", 0) == 0)
+      return fail(Code::kInvalidArgument, "{} is not a sub cgroup path", sub);
+    if (colon == std::string::npos) {
+      all = rel;
+      continue;
+    }
+    if (unified_)
+      return fail(Code::kInvalidArgument, "--cgroup {}: controllers can't be named on cgroup v2",
+                  spec);
+    for (const auto& c : split(spec.substr(0, colon), ',')) {
+      bool known = false;
+      for (const auto& [name, dir] : paths_)
+        known = known || controllersOf(name).count(c);
+      if (!known) return fail(Code::kInvalidArgument, "unknown controller {}", c);
+      byController[c] = rel;
+    }
+  }
+  CgroupManager out = *this;
+  for (auto& [name, dir] : out.paths_) {
+    std::string sub = all;
+    for (const auto& c : controllersOf(name))
+      if (auto it = byController.find(c); it != byController.end()) sub = it->second;
+    if (!sub.empty()) dir = lexicallyJoin(dir, sub);
+  }
+  return out;
 }
 
 std::string CgroupManager::procsDir() const {

@@ -38,6 +38,9 @@ class CgroupManager {
   [[nodiscard]] Status signalAll(int sig);
   // Removes the directories (after the processes are gone). Missing ones are fine.
   [[nodiscard]] Status destroy();
+  // exec --cgroup: sub-cgroups of this one, for all hierarchies ("sub") or per controller
+  // ("memory:sub", "cpu,cpuacct:sub"). A path that leaves the cgroup is an error.
+  [[nodiscard]] Result<CgroupManager> subCgroups(const std::vector<std::string>& specs) const;
   // For a "cgroup" mount on a v1 host: the hierarchies to bind under /sys/fs/cgroup.
   std::vector<CgroupBind> binds() const;
 

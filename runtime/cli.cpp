@@ -330,6 +330,8 @@ int runCli(int argc, char** argv) {
       ->add_option("--cap,-c", execOpts.caps,
                    "add a capability to the bounding set for the process")
       ->allow_extra_args(false);
+  execCmd->add_option("--cgroup", execOpts.cgroups, "run in a sub-cgroup: [controller:]path")
+      ->allow_extra_args(false);
   execCmd->add_flag("--ignore-paused", execOpts.ignorePaused, "allow exec in a paused container");
   execCmd->add_option("--preserve-fds", execOpts.preserveFds, "pass N additional file descriptors");
   execCmd->prefix_command();
@@ -356,6 +358,15 @@ int runCli(int argc, char** argv) {
       return fail(Code::kInvalidArgument, "exec failed: arguments are required");
     return withContext(lc.exec(execOpts), "exec failed");
   }));
+
+  // checkpoint / restore: criu-based, not provided; say so instead of "unknown command".
+  for (const char* name : {"checkpoint", "restore"}) {
+    auto* cmd = app.add_subcommand(name, std::string(name) + " a running container (criu)");
+    cmd->allow_extras();
+    cmd->callback(run([name](Lifecycle&) -> Result<int> {
+      return fail(Code::kUnimplemented, "{} is not supported by berth-runtime", name);
+    }));
+  }
 
   // features
   auto* features = app.add_subcommand("features", "show the enabled features");

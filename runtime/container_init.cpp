@@ -87,7 +87,7 @@ void runHook(const InitPlan& plan, const HookCmd& h) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    errno = ECHILD;
+    errno = 0;  // not a system call failure: the text says it all
     char buf[1024];
     snprintf(buf, sizeof buf, "hook %s failed with status %d", h.path.c_str(),
              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -100,6 +100,8 @@ void rootfsReady(const InitPlan& plan) {
   // The runtime runs prestart and createRuntime hooks in its own namespaces, now.
   syncSend(plan.syncFd, SyncType::kRunHooks, 0);
   expect(plan, SyncType::kHooksDone);
+  // createContainer hooks run from the container's root, as runc's do.
+  if (chdir(plan.rootfs.c_str()) < 0) dieWith(plan.syncFd, "chdir to", plan.rootfs.c_str());
   for (const HookCmd& h : plan.createContainerHooks)
     runHook(plan, h);
 }

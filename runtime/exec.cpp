@@ -107,6 +107,7 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
   plan.consoleSocketFd = consoleSock.get();
 
   CgroupManager cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+  if (!o.cgroups.empty()) cg = BERTH_TRY(cg.subCgroups(o.cgroups));
   LaunchRequest req;
   req.plan = &plan;
   req.cgroup = record.cgroupPaths.empty() ? nullptr : &cg;

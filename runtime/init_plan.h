@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/unique_fd.h"
+
 namespace berth::runtime {
 
 enum class MountKind {
@@ -33,6 +35,11 @@ struct MountStep {
   bool sourceIsDir = true;  // bind of a file needs a file as mount point
   // Bind mounts ignore most flags on the first mount(2): they take a MS_REMOUNT afterwards.
   bool needsRemount = false;
+  // A read-only tmpfs is mounted writable and made read-only once everything under it is in
+  // place (a read-only /dev still needs its device nodes and /dev/pts mount point).
+  bool deferReadonly = false;
+  unsigned long long attrSet = 0, attrClear = 0;  // recursive attributes (mount_setattr)
+  int sourceFd = -1;  // bind source opened by the runtime: mounted as /proc/self/fd/<n>
 };
 
 // One v1 hierarchy bound under /sys/fs/cgroup/<name> when a "cgroup" mount is requested on a
@@ -114,6 +121,9 @@ struct InitPlan {
   std::string rootfs;                 // absolute host path
   unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
   bool noPivot = false;
+  // --no-pivot: proc and sysfs mounts outside the rootfs, detached so the container can't mount
+  // a fresh procfs next to a fully visible one (runc's msMoveRoot).
+  std::vector<std::string> noPivotDetach;
   bool readonlyRoot = false;
   bool userns = false;  // a new user namespace: devices are bind-mounted, not mknod'ed
   std::vector<MountStep> mounts;
@@ -140,6 +150,10 @@ struct InitPlan {
   int execFifoFd = -1;       // O_PATH fd of <state>/exec.fifo (create only)
   int consoleSocketFd = -1;  // receives the pty master
   int syncFd = -1;           // socketpair end to the runtime
+
+  // Owned by the runtime's copy of the plan (the child exits without destructors): fds the child
+  // uses by number, like bind sources.
+  std::vector<UniqueFd> ownedFds;
 };
 
 }  // namespace berth::runtime

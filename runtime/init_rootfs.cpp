@@ -1,6 +1,7 @@
 #include "runtime/init_rootfs.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -83,6 +84,14 @@ void mountCgroupV1(const InitPlan& plan, int rootFd, const MountStep& m, int tar
 
 void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   bool file = m.kind == MountKind::kBind && !m.sourceIsDir;
+  if (m.kind == MountKind::kProc) {
+    // CVE-2019-16884: no symlink anywhere on the way to a procfs mount point.
+    int probe = openInRoot(rootFd, m.destination.c_str(), O_PATH, RESOLVE_NO_SYMLINKS);
+    if (probe < 0 && errno == ELOOP)
+      dieWith(plan.syncFd, "proc must be mounted on ordinary directory, not at",
+              m.destination.c_str());
+    if (probe >= 0) close(probe);
+  }
   int fd = ensureInRoot(rootFd, m.destination.c_str(), file, 0755);
   if (fd < 0) dieWith(plan.syncFd, "create mount point", m.destination.c_str());
   if (m.kind == MountKind::kProc) {
@@ -99,8 +108,10 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   int r;
   switch (m.kind) {
     case MountKind::kBind:
-      r = mount(m.source.c_str(), target, nullptr, MS_BIND | (m.recursiveBind ? MS_REC : 0),
-                nullptr);
+      r = m.sourceFd >= 0 ? move_mount(m.sourceFd, "", fd, "",
+                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                          : mount(m.source.c_str(), target, nullptr,
+                                  MS_BIND | (m.recursiveBind ? MS_REC : 0), nullptr);
       break;
     case MountKind::kCgroup:
       if (!plan.cgroupBinds.empty()) {
@@ -128,13 +139,20 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   }
   if (r < 0) dieWith(plan.syncFd, "mount on", m.destination.c_str());
   close(fd);
-  if (m.needsRemount || m.propagation) {
+  if (m.needsRemount || m.propagation || m.attrSet || m.attrClear) {
     fd = reopenTarget(plan, rootFd, m.destination.c_str());
     procFdPath(target, sizeof target, fd);
     if (m.needsRemount && remountBind(target, m.flags) < 0)
       dieWith(plan.syncFd, "remount", m.destination.c_str());
     if (m.propagation && mount(nullptr, target, nullptr, m.propagation, nullptr) < 0)
       dieWith(plan.syncFd, "set propagation of", m.destination.c_str());
+    if (m.attrSet || m.attrClear) {
+      mount_attr attr{};
+      attr.attr_set = m.attrSet;
+      attr.attr_clr = m.attrClear;
+      if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        dieWith(plan.syncFd, "set recursive mount attributes of", m.destination.c_str());
+    }
     close(fd);
   }
 }
@@ -209,6 +227,13 @@ void pivotRoot(const InitPlan& plan) {
 }
 
 void moveRoot(const InitPlan& plan) {
+  for (const std::string& p : plan.noPivotDetach) {
+    // Slave first so the detach does not propagate to the host.
+    if (mount(nullptr, p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0 && errno == ENOENT)
+      continue;
+    if (umount2(p.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != EPERM)
+      dieWith(plan.syncFd, "detach", p.c_str());
+  }
   if (chdir(plan.rootfs.c_str()) < 0) die(plan.syncFd, "chdir to rootfs");
   if (mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0)
     die(plan.syncFd, "move rootfs to /");
@@ -286,6 +311,8 @@ void setupConsole(const InitPlan& plan, bool bindConsole) {
   snprintf(slavePath, sizeof slavePath, "/dev/pts/%u", ptn);
   int slave = open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) dieWith(plan.syncFd, "open", slavePath);
+  // The process' user owns its terminal; the group stays devpts' (gid=5, tty).
+  if (fchown(slave, plan.process.uid, static_cast<gid_t>(-1)) < 0) die(plan.syncFd, "chown pty");
   if (plan.process.consoleRows || plan.process.consoleCols) {
     winsize ws{plan.process.consoleRows, plan.process.consoleCols, 0, 0};
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) die(plan.syncFd, "set console size");
@@ -337,6 +364,12 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
     if (writeString(s.procPath.c_str(), s.value.c_str()) < 0)
       dieWith(plan.syncFd, "write sysctl", s.procPath.c_str());
   maskPaths(plan);
+  for (const MountStep& m : plan.mounts) {
+    if (!m.deferReadonly) continue;
+    if (mount(nullptr, m.destination.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | m.flags,
+              m.data.empty() ? nullptr : m.data.c_str()) < 0)
+      dieWith(plan.syncFd, "remount read-only", m.destination.c_str());
+  }
   if (plan.readonlyRoot && remountBind("/", MS_RDONLY) < 0)
     die(plan.syncFd, "remount rootfs read-only");
 }

@@ -31,10 +31,10 @@ void dieWith(int syncFd, const char* what, const char* arg) {
   die(syncFd, buf);
 }
 
-int openInRoot(int rootFd, const char* path, int flags) {
+int openInRoot(int rootFd, const char* path, int flags, unsigned long long extraResolve) {
   open_how how{};
   how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extraResolve;
   long fd;
   do {
     fd = syscall(SYS_openat2, rootFd, path, &how, sizeof how);

@@ -12,7 +12,7 @@ namespace berth::runtime::init {
 
 // openat2(rootFd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): the path is resolved as
 // if rootFd were "/", so no symlink or ".." can leave the rootfs.
-int openInRoot(int rootFd, const char* path, int flags);
+int openInRoot(int rootFd, const char* path, int flags, unsigned long long extraResolve = 0);
 // Creates every missing directory of `path` inside rootFd and returns an O_PATH fd to it. When
 // `lastIsFile`, the final component is created as an empty file instead.
 int ensureInRoot(int rootFd, const char* path, bool lastIsFile, unsigned mode);

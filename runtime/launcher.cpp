@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "runtime/container_init.h"
@@ -15,6 +17,7 @@ namespace berth::runtime {
 namespace {
 
 Error childError(const SyncMsg& m) {
+  if (m.value == 0) return Error(Code::kFailedPrecondition, m.text).context("container init");
   return errnoError(m.value, m.text).context("container init");
 }
 
@@ -60,6 +63,8 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   if (m.type == SyncType::kError) return std::unexpected(childError(m));
   if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
   ChildProcess child(m.value);
+  spdlog::debug("launch: container process {} cloned, namespace flags {:#x}", child.pid(),
+                plan.ns.cloneFlags);
 
   if (!r.uidMap.empty()) {
     BERTH_TRY(writeFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));
@@ -78,10 +83,13 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     if (!syncRecv(parentSock.get(), &m)) return std::unexpected(childDied(child));
     switch (m.type) {
       case SyncType::kRunHooks:
+        spdlog::debug("launch: rootfs of {} mounted, running runtime hooks", child.pid());
         if (r.runtimeHooks) BERTH_TRY(r.runtimeHooks(child.pid()));
         BERTH_TRY(send(parentSock.get(), SyncType::kHooksDone));
         break;
       case SyncType::kReady:
+        spdlog::debug("launch: process {} is set up ({})", child.pid(),
+                      plan.isExec ? "about to exec" : "waiting on exec.fifo");
         return child;
       case SyncType::kError:
         return std::unexpected(childError(m));

@@ -102,14 +102,18 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   fs::path bundle = fs::absolute(o.bundle.empty() ? fs::current_path() : fs::path(o.bundle));
   bundle = bundle.lexically_normal();
   if (bundle.has_filename() == false) bundle = bundle.parent_path();
+  // runc resolves these before moving into the bundle, where relative config paths (root.path,
+  // bind sources) and the runtime's hooks are resolved.
+  std::string pidFile = o.pidFile.empty() ? "" : fs::absolute(o.pidFile).string();
+  std::string consoleSocket = o.consoleSocket.empty() ? "" : fs::absolute(o.consoleSocket).string();
   auto configText = BERTH_TRY(readFile(bundle / "config.json"));
   auto spec = BERTH_TRY_CTX(ocispec::parseSpec(configText), (bundle / "config.json").string());
   if (!spec.process) return fail(Code::kInvalidArgument, "process: required");
   bool terminal = spec.process->terminal;
-  if (terminal && o.consoleSocket.empty() && !o.ownTerminal)
+  if (terminal && consoleSocket.empty() && !o.ownTerminal)
     return fail(Code::kInvalidArgument,
                 "cannot allocate tty if runc will detach without setting console socket");
-  if (!terminal && !o.consoleSocket.empty())
+  if (!terminal && !consoleSocket.empty())
     return fail(Code::kInvalidArgument,
                 "cannot use console socket if runc will not detach or allocate tty");
 
@@ -117,6 +121,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   int listen = listenFds(extraEnv);
   BERTH_TRY(checkPreservedFds(3 + listen, o.preserveFds));
 
+  if (::chdir(bundle.c_str()) < 0) return failErrno(fmt::format("chdir {}", bundle.string()));
+  spdlog::debug("create [id={}] bundle {}", o.id, bundle.string());
   BERTH_TRY(store_.reserve(o.id));
   auto dropState = defer([&] { (void)store_.remove(o.id); });
   ContainerPaths paths = store_.paths(o.id);
@@ -151,14 +157,14 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   plan.execFifoFd = fifo.get();
 
   UniqueFd consoleSock, ownConsolePeer;
-  if (terminal && o.ownTerminal && o.consoleSocket.empty()) {
+  if (terminal && o.ownTerminal && consoleSocket.empty()) {
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
       return failErrno("socketpair");
     ownConsolePeer.reset(sp[0]);
     consoleSock.reset(sp[1]);
   } else if (terminal) {
-    consoleSock = BERTH_TRY(connectConsoleSocket(o.consoleSocket));
+    consoleSock = BERTH_TRY(connectConsoleSocket(consoleSocket));
   }
   plan.consoleSocketFd = consoleSock.get();
 
@@ -200,7 +206,7 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   if (!start) return fail(Code::kInternal, "container init exited during create");
   record.pidStartTime = *start;
   BERTH_TRY(store_.save(record));
-  if (!o.pidFile.empty()) BERTH_TRY(writePidFile(o.pidFile, init.pid()));
+  if (!pidFile.empty()) BERTH_TRY(writePidFile(pidFile, init.pid()));
 
   Created created{std::move(record), std::move(init), {}};
   if (ownConsolePeer) created.ptyMaster = BERTH_TRY(receiveFd(ownConsolePeer.get()));
@@ -239,6 +245,7 @@ Status Lifecycle::start(const std::string& id) {
   if (::read(fifo.get(), &c, 1) != 1)
     return fail(Code::kFailedPrecondition, "container process is already dead");
   ::unlink(paths.execFifo().c_str());
+  spdlog::debug("start [id={}] released init {}", id, record.pid);
 
   auto spec = savedSpec(id);
   if (spec && spec->hooks && !spec->hooks->poststart.empty()) {

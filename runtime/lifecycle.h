@@ -48,6 +48,7 @@ struct ExecOptions {
   std::string user;  // uid[:gid]
   std::vector<uint32_t> additionalGids;
   std::vector<std::string> caps;
+  std::vector<std::string> cgroups;  // --cgroup [controller[,controller]:]path
   bool tty = false;
   bool noNewPrivs = false;
   bool detach = false;

@@ -52,6 +52,44 @@ constexpr PropagationWord kPropagationWords[] = {
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+struct AttrWord {
+  std::string_view word;
+  unsigned long long set;
+  unsigned long long clear;
+};
+
+// mount_setattr(2) attributes for runc's recursive ("r"-prefixed) options.
+constexpr AttrWord kAttrWords[] = {
+    {"rro", MOUNT_ATTR_RDONLY, 0},
+    {"rrw", 0, MOUNT_ATTR_RDONLY},
+    {"rnosuid", MOUNT_ATTR_NOSUID, 0},
+    {"rsuid", 0, MOUNT_ATTR_NOSUID},
+    {"rnodev", MOUNT_ATTR_NODEV, 0},
+    {"rdev", 0, MOUNT_ATTR_NODEV},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
+    {"rexec", 0, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
+    {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {"rnorelatime", 0, MOUNT_ATTR_RELATIME},
+    {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+    {"ratime", 0, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+    {"rnostrictatime", 0, MOUNT_ATTR_STRICTATIME},
+    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
+    {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+bool parseAttr(const std::string& word, MountOptions& out) {
+  for (const auto& a : kAttrWords) {
+    if (a.word != word) continue;
+    out.attrSet = (out.attrSet & ~a.clear) | a.set;
+    out.attrClear = (out.attrClear & ~a.set) | a.clear;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool parsePropagation(const std::string& word, unsigned long* out) {
@@ -72,7 +110,7 @@ MountOptions parseMountOptions(const std::vector<std::string>& options) {
       out.recursive = out.recursive || o == "rbind";
       continue;
     }
-    if (parsePropagation(o, &out.propagation)) continue;
+    if (parsePropagation(o, &out.propagation) || parseAttr(o, out)) continue;
     bool known = false;
     for (const auto& f : kFlagWords) {
       if (f.word != o) continue;

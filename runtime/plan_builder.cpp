@@ -1,7 +1,7 @@
 #include "runtime/plan_builder.h"
 
 #include <sched.h>
-#include <sys/mount.h>
+#include <sys/mount.h>  // glibc 2.36: open_tree, move_mount
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -10,7 +10,13 @@
 #include <filesystem>
 #include <set>
 
+#include <fcntl.h>
+
+#include <sstream>
+
 #include <spdlog/spdlog.h>
+
+#include "common/file_util.h"
 
 #include "runtime/capabilities.h"
 #include "runtime/mount_options.h"
@@ -143,7 +149,10 @@ Result<InitPlan::Sysctl> buildSysctl(const std::string& key, const std::string& 
   return InitPlan::Sysctl{path, value};
 }
 
-Result<MountStep> buildMount(const ocispec::Mount& m, size_t index, const std::string& bundle) {
+// The step, and for a bind mount the source opened here: in the init the source may be out of
+// reach (a user namespace whose root can't traverse the path) or swapped for a symlink.
+Result<std::pair<MountStep, UniqueFd>> buildMount(const ocispec::Mount& m, size_t index,
+                                                  const std::string& bundle) {
   std::string field = fmt::format("mounts[{}]", index);
   MountOptions opts = parseMountOptions(m.options);
   MountStep step;
@@ -153,6 +162,9 @@ Result<MountStep> buildMount(const ocispec::Mount& m, size_t index, const std::s
   step.flags = opts.flags;
   step.propagation = opts.propagation;
   step.data = opts.data;
+  step.attrSet = opts.attrSet;
+  step.attrClear = opts.attrClear;
+  UniqueFd source;
   if (step.fstype == "bind" || opts.bind) {
     step.kind = MountKind::kBind;
     step.recursiveBind = opts.recursive;
@@ -163,6 +175,14 @@ Result<MountStep> buildMount(const ocispec::Mount& m, size_t index, const std::s
     if (::stat(step.source.c_str(), &st) < 0)
       return failErrno(fmt::format("{}.source: {}", field, step.source));
     step.sourceIsDir = S_ISDIR(st.st_mode);
+    // A detached copy of the source tree, made here in the runtime's mount namespace: the init
+    // attaches it with move_mount, which works across mount namespaces (a bind of a path
+    // would not) and needs no access to the source from inside a user namespace.
+    source.reset(
+        ::open_tree(AT_FDCWD, step.source.c_str(),
+                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (opts.recursive ? AT_RECURSIVE : 0)));
+    if (!source) return failErrno(fmt::format("{}.source: clone mount of {}", field, step.source));
+    step.sourceFd = source.get();
     constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
                                            MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
                                            MS_STRICTATIME;
@@ -176,8 +196,35 @@ Result<MountStep> buildMount(const ocispec::Mount& m, size_t index, const std::s
     return fail(Code::kInvalidArgument, "{}.type: required for a non-bind mount of {}", field,
                 step.destination);
   }
+  if (step.fstype == "tmpfs" && (step.flags & MS_RDONLY)) {
+    step.deferReadonly = true;
+    step.flags &= ~MS_RDONLY;
+  }
   if (step.source.empty()) step.source = step.fstype;
-  return step;
+  return std::pair{std::move(step), std::move(source)};
+}
+
+// runc's msMoveRoot: with --no-pivot the host's proc and sysfs mounts stay in the container's
+// mount namespace (under the moved root); they are detached so procfs can't be mounted again
+// next to a fully visible one.
+std::vector<std::string> procAndSysMountsOutside(const std::string& rootfs) {
+  std::vector<std::string> out;
+  auto info = readFile("/proc/self/mountinfo");
+  if (!info) return out;
+  std::istringstream lines(*info);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point, opts, field;
+    f >> id >> parent >> dev >> root >> point >> opts;
+    while (f >> field && field != "-") {
+    }
+    std::string fstype;
+    f >> fstype;
+    if (fstype != "proc" && fstype != "sysfs") continue;
+    if (point == rootfs || point.rfind(rootfs + "/", 0) == 0) continue;
+    out.push_back(point);
+  }
+  return out;
 }
 
 Status buildDevices(const ocispec::Spec& spec, InitPlan& plan) {
@@ -308,6 +355,7 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   plan.rootfs = real;
   plan.readonlyRoot = spec.root->readonly;
   plan.noPivot = in.noPivot;
+  if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(plan.rootfs);
   if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));
@@ -325,9 +373,10 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
 
   bool devIsBind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    MountStep step = BERTH_TRY(buildMount(spec.mounts[i], i, in.bundle));
+    auto [step, source] = BERTH_TRY(buildMount(spec.mounts[i], i, in.bundle));
     if (step.destination == "/dev" && step.kind == MountKind::kBind) devIsBind = true;
     plan.mounts.push_back(std::move(step));
+    if (source) plan.ownedFds.push_back(std::move(source));
   }
   if (in.cgroups) plan.cgroupBinds = in.cgroups->binds();
   plan.defaultDev = !devIsBind;

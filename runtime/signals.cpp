@@ -40,7 +40,7 @@ Result<int> parseSignal(const std::string& text) {
   if (allDigits(text)) {
     if (text.size() > 3) return unknown();
     int n = std::stoi(text);
-    if (n <= 0 || n > SIGRTMAX) return unknown();
+    if (n < 0 || n > SIGRTMAX) return unknown();  // 0 probes, as kill(2)
     return n;
   }
   std::string_view name = text;

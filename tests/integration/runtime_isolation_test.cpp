@@ -359,3 +359,134 @@ TEST_F(Isolation, ListenFdsArePassedOn) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Isolation, RecursiveReadonlyBind) {
+  // rro makes submounts of an rbind read-only too (mount_setattr AT_RECURSIVE).
+  std::filesystem::create_directories(dir() / "outer" / "inner");
+  std::filesystem::create_directories(dir() / "sub");
+  auto c = defaultConfig({"sh", "-c",
+                          "touch /mnt/x 2>/dev/null && echo outer-rw || echo outer-ro; "
+                          "touch /mnt/inner/x 2>/dev/null && echo inner-rw || echo inner-ro"});
+  c["mounts"].push_back({{"destination", "/mnt"},
+                         {"type", "bind"},
+                         {"source", (dir() / "outer").string()},
+                         {"options", {"rbind", "rro"}}});
+  // The submount comes from the host side: bind sub onto outer/inner first.
+  SpawnOptions m;
+  m.path = "mount";
+  m.args = {"mount", "--bind", (dir() / "sub").string(), (dir() / "outer" / "inner").string()};
+  ASSERT_TRUE(runProgram(m).value().status.success());
+  auto r = runContainer(c);
+  SpawnOptions u;
+  u.path = "umount";
+  u.args = {"umount", (dir() / "outer" / "inner").string()};
+  (void)runProgram(u);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "outer-ro\ninner-ro\n");
+}
+
+TEST_F(Isolation, ReadonlyDevTmpfsStillGetsDevices) {
+  auto c = defaultConfig({"sh", "-c",
+                          "ls /dev/null /dev/pts/ptmx >/dev/null && echo devices; "
+                          "touch /dev/x 2>/dev/null && echo rw || echo ro"});
+  for (auto& m : c["mounts"])
+    if (m["destination"] == "/dev") m["options"].push_back("ro");
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "devices\nro\n");
+}
+
+TEST_F(Isolation, ProcThroughASymlinkIsRefused) {
+  // CVE-2019-16884 shape: the image makes /proc a symlink.
+  auto root = dir() / "evil-rootfs";
+  std::filesystem::create_directories(root);
+  SpawnOptions cp;
+  cp.path = "cp";
+  cp.args = {"cp", "-a", (rootfs() / "bin").string(), root.string()};
+  ASSERT_TRUE(runProgram(cp).value().status.success());
+  std::filesystem::create_directories(root / "elsewhere");
+  std::filesystem::create_symlink("elsewhere", root / "proc");
+  auto c = defaultConfig({"true"});
+  c["root"]["path"] = root.string();
+  auto r = runContainer(c);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("proc must be mounted on ordinary directory"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(root / "elsewhere"));
+}
+
+TEST_F(Isolation, NoPivotHidesTheHostProc) {
+  // With MS_MOVE instead of pivot_root the host's procfs must not stay in the namespace: a new
+  // procfs may be mounted only next to a fully visible one, and the container's own /proc is
+  // overmounted by its masked paths. runc's test: a user namespace of the container's making.
+  auto c = defaultConfig(
+      {"unshare", "-mrpf", "sh", "-c", "mount -t proc none /proc && echo mounted || echo refused"});
+  c["process"]["capabilities"]["bounding"].push_back("CAP_SETFCAP");
+  c["process"]["capabilities"]["permitted"].push_back("CAP_SETFCAP");
+  writeConfig(c);
+  auto r = runtime({"run", "--no-pivot", "np"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("refused"), std::string::npos) << r.out;
+}
+
+TEST_F(Isolation, TerminalBelongsToTheProcessUser) {
+  auto c = defaultConfig({"sh", "-c", "stat -c %u:%g $(tty)"});
+  c["process"]["terminal"] = true;
+  c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  writeConfig(c);
+  auto r = runtime({"run", "owner"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1000:5"), std::string::npos) << r.out;
+}
+
+TEST_F(Isolation, UserNamespaceBindOfAnInaccessibleSource) {
+  // The source is reachable only by host root (0700): the runtime opens it before the init
+  // enters its user namespace.
+  auto hidden = dir() / "hidden";
+  std::filesystem::create_directories(hidden / "data");
+  std::ofstream(hidden / "data" / "f") << "secret-ok";
+  std::filesystem::permissions(hidden, std::filesystem::perms::owner_all);
+  auto c = defaultConfig({"cat", "/mnt/f"});
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] =
+      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  c["linux"]["gidMappings"] =
+      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
+  c["root"]["readonly"] = true;
+  c["mounts"].push_back({{"destination", "/mnt"},
+                         {"type", "bind"},
+                         {"source", (hidden / "data").string()},
+                         {"options", {"bind"}}});
+  std::filesystem::permissions(hidden / "data", std::filesystem::perms::all);
+  std::filesystem::permissions(hidden / "data" / "f", std::filesystem::perms::all);
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "secret-ok");
+}
+
+TEST_F(Isolation, ExecIntoASubCgroup) {
+  auto c = defaultConfig({"sleep", "1000"});
+  writeConfig(c);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
+  auto bad = runtime({"exec", "--cgroup", "..", "c", "true"});
+  EXPECT_EQ(bad.code, 255);
+  EXPECT_NE(bad.err.find(".. is not a sub cgroup path"), std::string::npos) << bad.err;
+  auto unknown = runtime({"exec", "--cgroup", "whaaat:/", "c", "true"});
+  EXPECT_NE(unknown.err.find("unknown controller whaaat"), std::string::npos) << unknown.err;
+  auto missing = runtime({"exec", "--cgroup", "nonexistent", "c", "true"});
+  EXPECT_NE(missing.err.find("/nonexistent/cgroup.procs: no such file"), std::string::npos)
+      << missing.err;
+  std::filesystem::path memory;
+  for (const auto& d : cgroupDirs("ctr"))
+    if (d.string().find("/memory/") != std::string::npos) memory = d;
+  if (memory.empty()) GTEST_SKIP() << "no v1 memory hierarchy";
+  std::filesystem::create_directory(memory / "sub");
+  auto ok = runtime({"exec", "--cgroup", "memory:sub", "c", "grep", "memory", "/proc/self/cgroup"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("/ctr/sub"), std::string::npos) << ok.out;
+}
+
+}  // namespace
+}  // namespace berth::testing

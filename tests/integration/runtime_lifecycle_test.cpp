@@ -201,8 +201,10 @@ TEST_F(Lifecycle, ExecJoinsEveryNamespaceAndTheCgroup) {
   auto env = runtime({"exec", "--env", "X=1", "--cwd", "/tmp", "--user", "1000:1000", "c", "sh",
                       "-c", "echo $X $(pwd) $(id -u)"});
   EXPECT_EQ(env.out, "1 /tmp 1000\n") << env.err;
+  // runc: a failed exec exits 255, apart from any status of the process.
   auto stopped = runtime({"exec", "nope", "true"});
-  EXPECT_EQ(stopped.code, 1);
+  EXPECT_EQ(stopped.code, 255);
+  EXPECT_NE(stopped.err.find("exec failed: container does not exist"), std::string::npos);
 }
 
 TEST_F(Lifecycle, ExecWithProcessFileAndDetach) {
