@@ -149,7 +149,14 @@ CgroupManager CgroupManager::fromPaths(bool unified, std::map<std::string, std::
 
 Status CgroupManager::create() {
   for (const auto& [name, dir] : paths_) {
+    // Remember the directories made here, outermost first: only those are ours to roll back.
+    std::vector<fs::path> missing;
+    for (fs::path p = dir; !p.empty() && p != p.parent_path() && !fs::exists(p);
+         p = p.parent_path())
+      missing.insert(missing.begin(), p);
     BERTH_TRY_CTX(makeDirs(dir), fmt::format("create cgroup {}", dir));
+    for (auto& p : missing)
+      created_.push_back(p.string());
     if (name == "cpuset" || name.find("cpuset") != std::string::npos)
       BERTH_TRY_CTX(fillCpuset(dir), fmt::format("initialise cpuset {}", dir));
   }
@@ -280,6 +287,12 @@ Status CgroupManager::signalAll(int sig) {
   if (canFreeze) BERTH_TRY(setFrozen(false));
   if (!list) return std::unexpected(list.error());
   return {};
+}
+
+void CgroupManager::undoCreate() {
+  for (auto it = created_.rbegin(); it != created_.rend(); ++it)
+    ::rmdir(it->c_str());
+  created_.clear();
 }
 
 Status CgroupManager::destroy() {

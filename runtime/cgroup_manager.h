@@ -36,6 +36,9 @@ class CgroupManager {
   [[nodiscard]] Result<bool> frozen() const;
   // Signals every process; with SIGKILL uses cgroup.kill where the kernel has it.
   [[nodiscard]] Status signalAll(int sig);
+  // Rolls back create(): removes only the directories create() made (a pre-existing cgroup, say
+  // one a test or an orchestrator prepared, stays).
+  void undoCreate();
   // Removes the directories (after the processes are gone). Missing ones are fine.
   [[nodiscard]] Status destroy();
   // exec --cgroup: sub-cgroups of this one, for all hierarchies ("sub") or per controller
@@ -48,6 +51,7 @@ class CgroupManager {
   std::string procsDir() const;
   bool unified_ = false;
   std::map<std::string, std::string> paths_;
+  std::vector<std::string> created_;
 };
 
 }  // namespace berth::runtime

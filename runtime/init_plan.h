@@ -120,6 +120,9 @@ struct InitPlan {
   // Rootfs (create only).
   std::string rootfs;                 // absolute host path
   unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
+  // The mount the rootfs lives on: made private when / is shared (pivot_root refuses a new root
+  // whose parent mount is shared).
+  std::string rootfsParentMount;
   bool noPivot = false;
   // --no-pivot: proc and sysfs mounts outside the rootfs, detached so the container can't mount
   // a fresh procfs next to a fully visible one (runc's msMoveRoot).

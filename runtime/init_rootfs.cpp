@@ -336,6 +336,9 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   // Nothing we mount may propagate back to the host.
   if (mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0)
     die(plan.syncFd, "set propagation of /");
+  if ((plan.rootPropagation & MS_SHARED) &&
+      mount(nullptr, plan.rootfsParentMount.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+    dieWith(plan.syncFd, "make private", plan.rootfsParentMount.c_str());
   // pivot_root needs the rootfs to be a mount point.
   if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     dieWith(plan.syncFd, "bind rootfs", plan.rootfs.c_str());

@@ -129,11 +129,15 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
 
   std::string cgroupsPath = spec.linux && spec.linux->cgroupsPath ? *spec.linux->cgroupsPath : "";
   auto cgroups = BERTH_TRY(CgroupManager::forContainer(cgroupsPath, o.id));
-  BERTH_TRY(cgroups.create());
-  auto dropCgroup = defer([&] { (void)cgroups.destroy(); });
   // A shared or pre-existing cgroup: runc warns, and refuses a frozen one (the init would hang).
   if (auto frozen = cgroups.frozen(); frozen && *frozen)
     return fail(Code::kFailedPrecondition, "container's cgroup unexpectedly frozen");
+  if (spec.linux && spec.linux->resources && !spec.linux->resources->unified.empty() &&
+      !cgroups.unified())
+    return fail(Code::kInvalidArgument,
+                "linux.resources.unified: needs a cgroup v2 host (this one is v1 or hybrid)");
+  BERTH_TRY(cgroups.create());
+  auto dropCgroup = defer([&] { cgroups.undoCreate(); });
   if (auto pids = cgroups.pids(); pids && !pids->empty())
     spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
 

@@ -207,24 +207,48 @@ Result<std::pair<MountStep, UniqueFd>> buildMount(const ocispec::Mount& m, size_
 // runc's msMoveRoot: with --no-pivot the host's proc and sysfs mounts stay in the container's
 // mount namespace (under the moved root); they are detached so procfs can't be mounted again
 // next to a fully visible one.
-std::vector<std::string> procAndSysMountsOutside(const std::string& rootfs) {
-  std::vector<std::string> out;
+struct MountEntry {
+  std::string point;
+  std::string fstype;
+};
+
+// This process' mount table (/proc/self/mountinfo): mount point and filesystem type.
+std::vector<MountEntry> mountTable() {
+  std::vector<MountEntry> out;
   auto info = readFile("/proc/self/mountinfo");
   if (!info) return out;
   std::istringstream lines(*info);
   for (std::string line; std::getline(lines, line);) {
     std::istringstream f(line);
-    std::string id, parent, dev, root, point, opts, field;
+    std::string id, parent, dev, root, point, opts, field, fstype;
     f >> id >> parent >> dev >> root >> point >> opts;
     while (f >> field && field != "-") {
     }
-    std::string fstype;
     f >> fstype;
-    if (fstype != "proc" && fstype != "sysfs") continue;
-    if (point == rootfs || point.rfind(rootfs + "/", 0) == 0) continue;
-    out.push_back(point);
+    out.push_back({point, fstype});
   }
   return out;
+}
+
+bool isUnder(const std::string& path, const std::string& dir) {
+  return path == dir || dir == "/" || path.rfind(dir + "/", 0) == 0;
+}
+
+std::vector<std::string> procAndSysMountsOutside(const std::vector<MountEntry>& table,
+                                                 const std::string& rootfs) {
+  std::vector<std::string> out;
+  for (const auto& m : table)
+    if ((m.fstype == "proc" || m.fstype == "sysfs") && !isUnder(m.point, rootfs))
+      out.push_back(m.point);
+  return out;
+}
+
+// The deepest mount point containing `path`.
+std::string mountPointOf(const std::vector<MountEntry>& table, const std::string& path) {
+  std::string best = "/";
+  for (const auto& m : table)
+    if (isUnder(path, m.point) && m.point.size() > best.size()) best = m.point;
+  return best;
 }
 
 Status buildDevices(const ocispec::Spec& spec, InitPlan& plan) {
@@ -355,7 +379,9 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   plan.rootfs = real;
   plan.readonlyRoot = spec.root->readonly;
   plan.noPivot = in.noPivot;
-  if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(plan.rootfs);
+  auto table = mountTable();
+  if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(table, plan.rootfs);
+  plan.rootfsParentMount = mountPointOf(table, plan.rootfs);
   if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));

@@ -448,6 +448,8 @@ TEST_F(Isolation, UserNamespaceBindOfAnInaccessibleSource) {
   std::filesystem::create_directories(hidden / "data");
   std::ofstream(hidden / "data" / "f") << "secret-ok";
   std::filesystem::permissions(hidden, std::filesystem::perms::owner_all);
+  // The mount point exists: the container's root can't create it in a rootfs owned by host root.
+  std::filesystem::create_directories(rootfs() / "mnt");
   auto c = defaultConfig({"cat", "/mnt/f"});
   c["linux"]["namespaces"].push_back({{"type", "user"}});
   c["linux"]["uidMappings"] =
@@ -486,6 +488,29 @@ TEST_F(Isolation, ExecIntoASubCgroup) {
   auto ok = runtime({"exec", "--cgroup", "memory:sub", "c", "grep", "memory", "/proc/self/cgroup"});
   ASSERT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(ok.out.find("/ctr/sub"), std::string::npos) << ok.out;
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Isolation, RootfsPropagationSharedAndPerMountPropagation) {
+  std::filesystem::create_directories(dir() / "data");
+  auto c = defaultConfig({"sh", "-c", "grep -c ' /mnt ' /proc/self/mountinfo"});
+  c["linux"]["rootfsPropagation"] = "rshared";
+  c["mounts"].push_back({{"destination", "/mnt"},
+                         {"type", "bind"},
+                         {"source", (dir() / "data").string()},
+                         {"options", {"rbind", "rprivate"}}});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+  c["linux"]["rootfsPropagation"] = "sideways";
+  auto bad = runContainer(c, "bad");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("linux.rootfsPropagation"), std::string::npos) << bad.err;
 }
 
 }  // namespace
