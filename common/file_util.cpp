@@ -58,6 +58,18 @@ Status writeFile(const std::filesystem::path& path, std::string_view data, mode_
   return withContext(writeAll(fd.get(), data), fmt::format("write {}", path.string()));
 }
 
+Status writeKernelFile(const std::filesystem::path& path, std::string_view data) {
+  auto fd = BERTH_TRY(openFd(path, O_WRONLY));
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), data.data(), data.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return failErrno(fmt::format("write {}", path.string()));
+  if (static_cast<size_t>(n) != data.size())
+    return fail(Code::kInternal, "write {}: short write", path.string());
+  return {};
+}
+
 Status writeFileAtomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp-{}", ::getpid());

@@ -17,9 +17,12 @@ namespace berth {
 // Writes via <path>.tmp-<pid>, fsync, rename: readers see the old or the new content, never half.
 [[nodiscard]] Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
                                      mode_t mode = 0644);
-// Plain write (O_WRONLY|O_TRUNC|O_CREAT), for kernel files like /proc/<pid>/uid_map.
+// Plain write (O_WRONLY|O_TRUNC|O_CREAT).
 [[nodiscard]] Status writeFile(const std::filesystem::path& path, std::string_view data,
                                mode_t mode = 0644);
+// A write to an existing kernel file (cgroupfs, /proc/<pid>/uid_map): no O_CREAT, and the value
+// in one write(2), since these files parse each write as a whole.
+[[nodiscard]] Status writeKernelFile(const std::filesystem::path& path, std::string_view data);
 // Writes all of data to fd, retrying on EINTR and short writes.
 [[nodiscard]] Status writeAll(int fd, std::string_view data);
 [[nodiscard]] Result<UniqueFd> openFd(const std::filesystem::path& path, int flags,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/file_util.h"
+#include "runtime/device_filter.h"
 
 namespace berth::runtime {
 
@@ -102,7 +103,7 @@ Status fillCpuset(const fs::path& dir) {
     fs::path parent = dir.parent_path();
     BERTH_TRY(fillCpuset(parent));  // the hierarchy's root always has values
     auto value = BERTH_TRY(readFile(parent / file));
-    BERTH_TRY(writeFile(dir / file, value));
+    BERTH_TRY(writeKernelFile(dir / file, value));
   }
   return {};
 }
@@ -165,8 +166,77 @@ Status CgroupManager::create() {
 
 Status CgroupManager::addProcess(pid_t pid) {
   for (const auto& [name, dir] : paths_) {
-    BERTH_TRY_CTX(writeFile(fs::path(dir) / "cgroup.procs", std::to_string(pid)),
+    BERTH_TRY_CTX(writeKernelFile(fs::path(dir) / "cgroup.procs", std::to_string(pid)),
                   fmt::format("adding pid {} to cgroups", pid));
+  }
+  return {};
+}
+
+std::string CgroupManager::dirFor(const std::string& controller) const {
+  if (unified_) return paths_.begin()->second;
+  for (const auto& [name, dir] : paths_)
+    for (const auto& c : split(name, ','))
+      if (c == controller) return dir;
+  return {};
+}
+
+Status CgroupManager::enableControllers(const std::set<std::string>& controllers) {
+  if (controllers.empty()) return {};
+  // The hierarchy's root: the deepest mounted cgroup2 above the container's directory.
+  fs::path dir = paths_.begin()->second;
+  auto mounts = BERTH_TRY(hierarchies(true));
+  fs::path root;
+  for (const auto& h : mounts)
+    if (dir.string().rfind(h.mountPoint, 0) == 0 && h.mountPoint.size() > root.string().size())
+      root = h.mountPoint;
+  auto available = readFile(root / "cgroup.controllers").value_or("");
+  std::string enable;
+  for (const auto& c : controllers) {
+    if ((" " + available + " ").find(" " + c + " ") == std::string::npos &&
+        (" " + available).find(" " + c + "\n") == std::string::npos)
+      return fail(Code::kFailedPrecondition,
+                  "the {} cgroup controller is not available (not in {}/cgroup.controllers)", c,
+                  root.string());
+    enable += (enable.empty() ? "+" : " +") + c;
+  }
+  // Each ancestor below the root, top down, delegates the controllers to its children.
+  std::vector<fs::path> levels;
+  for (fs::path p = dir.parent_path(); p.string().size() >= root.string().size();
+       p = p.parent_path()) {
+    levels.insert(levels.begin(), p);
+    if (p == root) break;
+  }
+  for (const auto& level : levels)
+    BERTH_TRY_CTX(writeKernelFile(level / "cgroup.subtree_control", enable),
+                  fmt::format("enable controllers {} in {}", enable, level.string()));
+  return {};
+}
+
+Status CgroupManager::setDeviceRules(const std::vector<ocispec::DeviceCgroup>& rules) {
+  auto program = BERTH_TRY(compileDeviceFilter(rules));
+  return attachDeviceFilter(paths_.begin()->second, program);
+}
+
+Status CgroupManager::apply(const std::vector<CgroupWrite>& writes) {
+  if (unified_) {
+    std::set<std::string> controllers;
+    for (const auto& w : writes)
+      if (!w.controller.empty()) controllers.insert(w.controller);
+    BERTH_TRY(enableControllers(controllers));
+  }
+  for (const auto& w : writes) {
+    std::string dir = dirFor(w.controller);
+    if (dir.empty())
+      return fail(Code::kFailedPrecondition, "{}: the {} cgroup controller is not mounted", w.field,
+                  w.controller);
+    fs::path file = fs::path(dir) / w.file;
+    auto st = writeKernelFile(file, w.value);
+    if (st || w.mayFail) continue;
+    if (st.error().sysErrno() == ENOENT || st.error().sysErrno() == EACCES)
+      return fail(Code::kFailedPrecondition, "{}: this kernel has no {} (cgroup file {})", w.field,
+                  w.file, file.string());
+    return std::unexpected(
+        std::move(st).error().context(fmt::format("{}: write {:?} to", w.field, w.value)));
   }
   return {};
 }
@@ -243,19 +313,19 @@ Result<std::vector<pid_t>> CgroupManager::pids() const {
 Status CgroupManager::setFrozen(bool frozenState) {
   if (unified_) {
     fs::path f = fs::path(procsDir()) / "cgroup.freeze";
-    return withContext(writeFile(f, frozenState ? "1" : "0"), "freeze");
+    return withContext(writeKernelFile(f, frozenState ? "1" : "0"), "freeze");
   }
   auto it = paths_.find("freezer");
   if (it == paths_.end())
     return fail(Code::kFailedPrecondition, "freezer cgroup controller is not mounted");
   fs::path f = fs::path(it->second) / "freezer.state";
   const char* want = frozenState ? "FROZEN" : "THAWED";
-  BERTH_TRY_CTX(writeFile(f, want), "freeze");
+  BERTH_TRY_CTX(writeKernelFile(f, want), "freeze");
   // FREEZING is transitional: the write returns before every task has stopped.
   for (int i = 0; i < 1000; ++i) {
     auto cur = BERTH_TRY(readFile(f));
     if (cur.rfind(want, 0) == 0) return {};
-    if (frozenState) BERTH_TRY(writeFile(f, want));
+    if (frozenState) BERTH_TRY(writeKernelFile(f, want));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return fail(Code::kDeadlineExceeded, "cgroup {} did not reach {}", it->second, want);
@@ -275,7 +345,8 @@ Result<bool> CgroupManager::frozen() const {
 Status CgroupManager::signalAll(int sig) {
   if (unified_ && sig == SIGKILL) {
     fs::path kill = fs::path(procsDir()) / "cgroup.kill";
-    if (::access(kill.c_str(), F_OK) == 0) return withContext(writeFile(kill, "1"), "kill cgroup");
+    if (::access(kill.c_str(), F_OK) == 0)
+      return withContext(writeKernelFile(kill, "1"), "kill cgroup");
   }
   // Freeze so nothing forks between listing and signalling; thaw so SIGKILL can be delivered.
   bool canFreeze = unified_ || paths_.count("freezer");

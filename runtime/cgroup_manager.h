@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "runtime/cgroup_resources.h"
 #include "runtime/init_plan.h"
 
 namespace berth::runtime {
@@ -41,6 +43,11 @@ class CgroupManager {
   void undoCreate();
   // Removes the directories (after the processes are gone). Missing ones are fine.
   [[nodiscard]] Status destroy();
+  // Performs the writes in order. A controller the host lacks, or a file its kernel lacks, is an
+  // error naming the spec field. On v2 the controllers are first enabled in every ancestor.
+  [[nodiscard]] Status apply(const std::vector<CgroupWrite>& writes);
+  // cgroup v2: the device rules as an eBPF program on the container's directory.
+  [[nodiscard]] Status setDeviceRules(const std::vector<ocispec::DeviceCgroup>& rules);
   // exec --cgroup: sub-cgroups of this one, for all hierarchies ("sub") or per controller
   // ("memory:sub", "cpu,cpuacct:sub"). A path that leaves the cgroup is an error.
   [[nodiscard]] Result<CgroupManager> subCgroups(const std::vector<std::string>& specs) const;
@@ -49,6 +56,9 @@ class CgroupManager {
 
  private:
   std::string procsDir() const;
+  // The directory of the hierarchy holding `controller` ("" when none does).
+  std::string dirFor(const std::string& controller) const;
+  [[nodiscard]] Status enableControllers(const std::set<std::string>& controllers);
   bool unified_ = false;
   std::map<std::string, std::string> paths_;
   std::vector<std::string> created_;

@@ -67,8 +67,8 @@ Result<ChildProcess> launch(LaunchRequest& r) {
                 plan.ns.cloneFlags);
 
   if (!r.uidMap.empty()) {
-    BERTH_TRY(writeFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));
-    BERTH_TRY(writeFile(fmt::format("/proc/{}/gid_map", child.pid()), r.gidMap));
+    BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));
+    BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/gid_map", child.pid()), r.gidMap));
   }
   if (r.cgroup) BERTH_TRY(r.cgroup->addProcess(child.pid()));
   if (r.stateForChild) {

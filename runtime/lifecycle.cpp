@@ -82,6 +82,20 @@ Status checkPreservedFds(int first, int count) {
 
 }  // namespace
 
+Status applyResources(CgroupManager& cgroups, const ocispec::Spec& spec) {
+  ocispec::Resources none;
+  const ocispec::Resources& r = spec.linux && spec.linux->resources ? *spec.linux->resources : none;
+  auto writes = BERTH_TRY(cgroups.unified() ? planResourcesV2(r) : planResourcesV1(r));
+  auto rules = effectiveDeviceRules(spec);
+  if (!cgroups.unified()) {
+    auto devices = planDevicesV1(rules);
+    writes.insert(writes.end(), devices.begin(), devices.end());
+  }
+  BERTH_TRY(cgroups.apply(writes));
+  if (cgroups.unified()) BERTH_TRY(cgroups.setDeviceRules(rules));
+  return {};
+}
+
 Status writePidFile(const std::string& path, pid_t pid) {
   fs::path p = fs::absolute(path);
   return withContext(writeFileAtomic(p, std::to_string(pid), 0644), "pid-file");
@@ -138,6 +152,7 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
                 "linux.resources.unified: needs a cgroup v2 host (this one is v1 or hybrid)");
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { cgroups.undoCreate(); });
+  BERTH_TRY(applyResources(cgroups, spec));
   if (auto pids = cgroups.pids(); pids && !pids->empty())
     spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
 

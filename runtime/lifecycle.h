@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "ocispec/runtime_spec.h"
+#include "runtime/cgroup_manager.h"
 #include "runtime/container_record.h"
 
 namespace berth::runtime {
@@ -84,6 +85,9 @@ class Lifecycle {
   GlobalOptions options_;
   ContainerStore store_;
 };
+
+// linux.resources (and the device rules) onto the container's cgroup.
+[[nodiscard]] Status applyResources(CgroupManager& cgroups, const ocispec::Spec& spec);
 
 // runc writes --pid-file atomically: temp file then rename.
 [[nodiscard]] Status writePidFile(const std::string& path, pid_t pid);

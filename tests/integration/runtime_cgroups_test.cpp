@@ -1,0 +1,146 @@
+// Resource limits really enforced, on what this host has: on a v1/hybrid host the v1 controllers
+// (nested under the test's own cgroup); the eBPF device filter on the cgroup2 hierarchy. The
+// v2 cgroupfs and systemd drivers are exercised by the vm tier (tests/vm).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/file_util.h"
+#include "runtime/cgroup_manager.h"
+#include "runtime/device_filter.h"
+#include "tests/integration/runtime_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+class Cgroups : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    if (IsSkipped()) return;
+    struct statfs st {};
+    if (::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == 0x63677270)
+      GTEST_SKIP() << "a cgroup v2 host: these are the v1 driver's tests (see tests/vm)";
+  }
+  fs::path dirOf(const std::string& controller) {
+    for (const auto& d : cgroupDirs("ctr"))
+      if (d.string().find("/" + controller + "/") != std::string::npos) return d;
+    return {};
+  }
+};
+
+TEST_F(Cgroups, MemoryLimitOomKillsTheHog) {
+  // dd's 64 MiB buffer in a 16 MiB cgroup: the OOM killer takes dd (status 137), sh lives on.
+  auto c = defaultConfig({"sh", "-c",
+                          "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                          "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null && echo "
+                          "completed || echo killed-$?"});
+  c["linux"]["resources"]["memory"] = {{"limit", 16 << 20}, {"swap", 16 << 20}};
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, std::to_string(16 << 20) + "\nkilled-137\n");
+}
+
+TEST_F(Cgroups, PidsLimitStopsAForkBomb) {
+  // A child shell forks until it can't (busybox sh then gives up); the parent only uses builtins.
+  auto c = defaultConfig({"sh", "-c",
+                          "sh -c 'while :; do sleep 100 & done'; "
+                          "read n < /sys/fs/cgroup/pids/pids.current; "
+                          "read m < /sys/fs/cgroup/pids/pids.max; echo $n $m"});
+  c["linux"]["resources"]["pids"] = {{"limit", 10}};
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.err;
+  int current = 0, max = 0;
+  std::istringstream(r.out) >> current >> max;
+  EXPECT_EQ(max, 10);
+  EXPECT_GE(current, 8);  // the sleeps the limit let through are still there
+  EXPECT_LE(current, 10);
+}
+
+TEST_F(Cgroups, CpuAndBlkioFilesAreWritten) {
+  writeConfig([&] {
+    auto c = defaultConfig({"sleep", "1000"});
+    c["linux"]["resources"]["cpu"] = {{"shares", 512}, {"quota", 20000}, {"period", 100000}};
+    c["linux"]["resources"]["memory"] = {{"reservation", 8 << 20}};
+    return c;
+  }());
+  ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
+  fs::path cpu = dirOf("cpu");
+  ASSERT_FALSE(cpu.empty());
+  EXPECT_EQ(readFile(cpu / "cpu.shares").value(), "512\n");
+  EXPECT_EQ(readFile(cpu / "cpu.cfs_quota_us").value(), "20000\n");
+  EXPECT_EQ(readFile(cpu / "cpu.cfs_period_us").value(), "100000\n");
+  EXPECT_EQ(readFile(dirOf("memory") / "memory.soft_limit_in_bytes").value(),
+            std::to_string(8 << 20) + "\n");
+}
+
+TEST_F(Cgroups, DeviceRulesDenyAndAllow) {
+  // The default spec denies everything, then runc's allow list (appended after the spec's
+  // rules) lets the default /dev through; a /dev/sda-like node made by the container is denied.
+  auto c = defaultConfig({"sh", "-c",
+                          "echo x > /dev/null && echo null-ok; "
+                          "mknod /tmp/disk b 8 0 && (head -c1 /tmp/disk >/dev/null 2>&1 && "
+                          "echo disk-readable || echo disk-denied); "
+                          "grep -c 'c 1:3 rwm' /sys/fs/cgroup/devices/devices.list"});
+  c["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
+  c["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
+  c["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "null-ok\ndisk-denied\n1\n");
+}
+
+TEST_F(Cgroups, ControllerOrKernelFileMissingIsAnErrorNamingTheField) {
+  auto c = defaultConfig({"true"});
+  c["linux"]["resources"]["hugepageLimits"] = json::array({{{"pageSize", "7MB"}, {"limit", 1}}});
+  auto r = runContainer(c, "ctr");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("linux.resources.hugepageLimits[0]"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(stateRoot() / "ctr"));
+  for (const auto& d : cgroupDirs("ctr"))
+    EXPECT_FALSE(fs::exists(d)) << d;
+}
+
+TEST_F(Cgroups, EbpfDeviceFilterOnTheUnifiedHierarchy) {
+  // The v2 device control, exercised on this host's cgroup2 mount: a cgroup of our own there, a
+  // filter that denies /dev/null, and a process moved into it.
+  std::ifstream own("/proc/self/cgroup");
+  std::string line, path;
+  while (std::getline(own, line))
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  if (path.empty() || !fs::exists("/sys/fs/cgroup/unified/cgroup.procs"))
+    GTEST_SKIP() << "no cgroup2 hierarchy mounted";
+  fs::path dir = fs::path("/sys/fs/cgroup/unified") / fs::path(path).relative_path() /
+                 fmt::format("berth-ebpf-{}", ::getpid());
+  fs::create_directories(dir);
+  auto program = runtime::compileDeviceFilter(
+      {{true, "a", std::nullopt, std::nullopt, "rwm"}, {false, "c", 1, 3, "rw"}});
+  ASSERT_TRUE(program);
+  auto st = runtime::attachDeviceFilter(dir.string(), *program);
+  ASSERT_TRUE(st) << st.error().message();
+  // Attaching again replaces the program instead of stacking a second one.
+  ASSERT_TRUE(runtime::attachDeviceFilter(dir.string(), *program));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::ofstream(dir / "cgroup.procs") << ::getpid();
+    int nul = ::open("/dev/null", O_WRONLY);
+    int zero = ::open("/dev/zero", O_RDONLY);
+    _exit((nul < 0 && errno == EPERM ? 0 : 1) | (zero >= 0 ? 0 : 2));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::rmdir(dir.c_str());
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: /dev/null was not denied, 2: /dev/zero was denied";
+}
+
+}  // namespace
+}  // namespace berth::testing
