@@ -152,6 +152,12 @@ Result<std::vector<CgroupWrite>> planResourcesV1(const ocispec::Resources& r) {
       w.back().mayFail = true;
     }
     if (m.limit) add(w, "memory", "memory.limit_in_bytes", num(*m.limit), f + ".limit");
+    // runc: unlimited memory with no swap given means unlimited swap too (where swap accounting
+    // exists).
+    if (m.limit && *m.limit == -1 && !m.swap) {
+      add(w, "memory", "memory.memsw.limit_in_bytes", "-1", f + ".swap");
+      w.back().mayFail = true;
+    }
     if (m.swap) add(w, "memory", "memory.memsw.limit_in_bytes", num(*m.swap), f + ".swap");
     if (m.reservation)
       add(w, "memory", "memory.soft_limit_in_bytes", num(*m.reservation), f + ".reservation");

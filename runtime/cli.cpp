@@ -106,6 +106,53 @@ Result<int> runForeground(Lifecycle& lc, CreateOptions o, bool detach, bool keep
   return status.code;
 }
 
+// docker's units.RAMInBytes: "-1", "1024", "10k", "50M", "1g", "2GiB" (1024-based).
+Result<int64_t> parseBytes(const std::string& flag, const std::string& text) {
+  auto bad = [&] { return fail(Code::kInvalidArgument, "{}: invalid size \"{}\"", flag, text); };
+  if (text == "-1") return -1;
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0) return bad();
+  double value = 0;
+  try {
+    value = std::stod(text.substr(0, i));
+  } catch (...) {
+    return bad();
+  }
+  std::string unit;
+  for (char c : text.substr(i))
+    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.size() > 1 && unit.back() == 'b') unit.pop_back();
+  if (unit.size() > 1 && unit.back() == 'i') unit.pop_back();
+  const std::string units = "kmgtp";
+  double mult = 1;
+  if (!unit.empty()) {
+    auto pos = units.find(unit);
+    if (unit.size() != 1 || pos == std::string::npos) return bad();
+    for (size_t k = 0; k <= pos; ++k)
+      mult *= 1024;
+  }
+  return static_cast<int64_t>(value * mult);
+}
+
+// `update -r`: a LinuxResources JSON document, from a file or stdin ("-"), validated like the
+// linux.resources of a config so errors name the field.
+Result<ocispec::Resources> loadResources(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    text = in.str();
+  } else {
+    text = BERTH_TRY(readFile(path));
+  }
+  auto spec = BERTH_TRY_CTX(
+      ocispec::parseSpec(R"({"ociVersion":"1.0.0","linux":{"resources":)" + text + "}}"),
+      "resources " + path);
+  return spec.linux->resources.value_or(ocispec::Resources{});
+}
+
 Result<ocispec::Process> loadProcessFile(const std::string& path) {
   auto text = BERTH_TRY(readFile(path));
   return withContext(ocispec::parseProcess(text), path);
@@ -367,6 +414,47 @@ int runCli(int argc, char** argv) {
       return fail(Code::kUnimplemented, "{} is not supported by berth-runtime", name);
     }));
   }
+
+  // update
+  UpdateOptions updateOpts;
+  std::string resourcesFile;
+  std::map<std::string, std::string> sizeFlags;  // flags that take sizes with units
+  auto* update = app.add_subcommand("update", "update container resource constraints");
+  update->add_option("container-id", updateOpts.id)->required();
+  update->add_option("--resources,-r", resourcesFile,
+                     "path to a file with the resources to update, or '-' for stdin");
+  for (const char* name : {"--memory", "--memory-reservation", "--memory-swap", "--kernel-memory",
+                           "--kernel-memory-tcp"})
+    update->add_option_function<std::string>(
+        name, [&sizeFlags, name](const std::string& v) { sizeFlags[name] = v; }, "size");
+  update->add_option("--cpu-share", updateOpts.cpuShares, "CPU shares (relative weight)");
+  update->add_option("--cpu-period", updateOpts.cpuPeriod, "CPU CFS period in microseconds");
+  update->add_option("--cpu-quota", updateOpts.cpuQuota, "CPU CFS quota in microseconds");
+  update->add_option("--cpu-rt-period", updateOpts.cpuRtPeriod, "CPU realtime period");
+  update->add_option("--cpu-rt-runtime", updateOpts.cpuRtRuntime, "CPU realtime runtime");
+  update->add_option("--cpuset-cpus", updateOpts.cpusetCpus, "CPUs to use");
+  update->add_option("--cpuset-mems", updateOpts.cpusetMems, "memory nodes to use");
+  update->add_option("--cpu-idle", updateOpts.cpuIdle, "SCHED_IDLE for the cgroup (0 or 1)");
+  update->add_option("--pids-limit", updateOpts.pidsLimit, "maximum number of pids");
+  update->add_option("--blkio-weight", updateOpts.blkioWeight, "block IO weight (10 to 1000)");
+  update->callback(run([&](Lifecycle& lc) -> Result<int> {
+    if (!resourcesFile.empty()) updateOpts.resources = BERTH_TRY(loadResources(resourcesFile));
+    for (const auto& [flag, value] : sizeFlags) {
+      int64_t bytes = BERTH_TRY(parseBytes(flag, value));
+      if (flag == "--memory")
+        updateOpts.memory = bytes;
+      else if (flag == "--memory-reservation")
+        updateOpts.memoryReservation = bytes;
+      else if (flag == "--memory-swap")
+        updateOpts.memorySwap = bytes;
+      else if (flag == "--kernel-memory")
+        updateOpts.kernelMemory = bytes;
+      else
+        updateOpts.kernelMemoryTCP = bytes;
+    }
+    BERTH_TRY(lc.update(updateOpts));
+    return 0;
+  }));
 
   // features
   auto* features = app.add_subcommand("features", "show the enabled features");

@@ -59,6 +59,17 @@ struct ExecOptions {
   int preserveFds = 0;
 };
 
+// `update`: resources from -r (a LinuxResources JSON document) with the flags applied on top.
+struct UpdateOptions {
+  std::string id;
+  std::optional<ocispec::Resources> resources;
+  std::optional<int64_t> memory, memoryReservation, memorySwap, kernelMemory, kernelMemoryTCP;
+  std::optional<uint64_t> cpuShares, cpuPeriod, cpuRtPeriod, blkioWeight;
+  std::optional<int64_t> cpuQuota, cpuRtRuntime, pidsLimit;
+  std::optional<std::string> cpusetCpus, cpusetMems;
+  std::optional<bool> cpuIdle;
+};
+
 class Lifecycle {
  public:
   explicit Lifecycle(GlobalOptions options) : options_(std::move(options)), store_(options_.root) {}
@@ -74,6 +85,8 @@ class Lifecycle {
   // Starts a process in the container; returns its exit status, or 0 when detached.
   [[nodiscard]] Result<int> exec(const ExecOptions& options);
   [[nodiscard]] Status pause(const std::string& id, bool pause);
+  // Changes the container's resources (runc update) and remembers them in its saved config.
+  [[nodiscard]] Status update(const UpdateOptions& options);
 
   // Record and status of an existing container.
   [[nodiscard]] Result<std::pair<ContainerRecord, ContainerStatus>> lookup(

@@ -144,3 +144,38 @@ TEST_F(Cgroups, EbpfDeviceFilterOnTheUnifiedHierarchy) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Cgroups, UpdateChangesLimitsAndRemembersThem) {
+  auto c = defaultConfig({"sleep", "1000"});
+  c["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
+  c["linux"]["resources"]["pids"] = {{"limit", 20}};
+  writeConfig(c);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
+  fs::path memory = dirOf("memory"), pids = dirOf("pids"), cpu = dirOf("cpu");
+  ASSERT_FALSE(memory.empty());
+  auto r = runtime({"update", "--memory", "50M", "--pids-limit", "10", "--cpu-share", "256", "c"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(readFile(memory / "memory.limit_in_bytes").value(), "52428800\n");
+  EXPECT_EQ(readFile(pids / "pids.max").value(), "10\n");
+  EXPECT_EQ(readFile(cpu / "cpu.shares").value(), "256\n");
+  // -r from stdin, merged with what was set before.
+  r = runtime({"update", "-r", "-", "c"}, R"({"cpu": {"quota": 30000, "period": 100000}})");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(readFile(cpu / "cpu.cfs_quota_us").value(), "30000\n");
+  EXPECT_EQ(readFile(memory / "memory.limit_in_bytes").value(), "52428800\n");
+  // Updating pauses nothing and survives in the saved config.
+  auto saved = json::parse(readFile(stateRoot() / "c" / "config.json").value());
+  EXPECT_EQ(saved["linux"]["resources"]["pids"]["limit"], 10);
+  auto bad = runtime({"update", "--memory", "lots", "c"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("--memory: invalid size"), std::string::npos) << bad.err;
+  bad = runtime({"update", "-r", "-", "c"}, R"({"pids": {"limit": "x"}})");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("linux.resources.pids.limit"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace berth::testing
