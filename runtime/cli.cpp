@@ -15,6 +15,7 @@
 #include "ocispec/spec_json.h"
 #include "runtime/cgroup_manager.h"
 #include "runtime/default_spec.h"
+#include "runtime/events.h"
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
 #include "runtime/ps.h"
@@ -134,6 +135,27 @@ Result<int64_t> parseBytes(const std::string& flag, const std::string& text) {
       mult *= 1024;
   }
   return static_cast<int64_t>(value * mult);
+}
+
+// Go's time.ParseDuration for the units runc users pass: "5s", "100ms", "1m", "1.5s".
+Result<std::chrono::milliseconds> parseDuration(const std::string& flag, const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  double value = 0;
+  try {
+    value = std::stod(text.substr(0, i));
+  } catch (...) {
+    return fail(Code::kInvalidArgument, "{}: invalid duration \"{}\"", flag, text);
+  }
+  std::string unit = text.substr(i);
+  double ms = unit == "ms"  ? value
+              : unit == "s" ? value * 1000
+              : unit == "m" ? value * 60000
+              : unit == "h" ? value * 3600000
+                            : -1;
+  if (ms <= 0) return fail(Code::kInvalidArgument, "{}: invalid duration \"{}\"", flag, text);
+  return std::chrono::milliseconds(static_cast<long>(ms));
 }
 
 // `update -r`: a LinuxResources JSON document, from a file or stdin ("-"), validated like the
@@ -414,6 +436,29 @@ int runCli(int argc, char** argv) {
       return fail(Code::kUnimplemented, "{} is not supported by berth-runtime", name);
     }));
   }
+
+  // events
+  std::string eventsId, eventsInterval = "5s";
+  bool eventsStats = false;
+  auto* events = app.add_subcommand(
+      "events",
+      "display container events such as OOM notifications, cpu, memory, and IO usage statistics");
+  events->add_option("container-id", eventsId)->required();
+  events->add_flag("--stats", eventsStats, "display the container's stats then exit");
+  events->add_option("--interval", eventsInterval, "the interval for collecting stats (5s)");
+  events->callback(run([&](Lifecycle& lc) -> Result<int> {
+    auto [record, status] = BERTH_TRY(lc.lookup(eventsId));
+    if (status == ContainerStatus::kStopped)
+      return fail(Code::kFailedPrecondition, "container with id {} is not running", eventsId);
+    auto cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+    if (eventsStats) {
+      std::printf("%s\n", statsEvent(eventsId, cg).c_str());
+      return 0;
+    }
+    auto interval = BERTH_TRY(parseDuration("--interval", eventsInterval));
+    BERTH_TRY(streamEvents(eventsId, record.pid, cg, interval));
+    return 0;
+  }));
 
   // update
   UpdateOptions updateOpts;

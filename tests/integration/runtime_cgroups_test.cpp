@@ -179,3 +179,54 @@ TEST_F(Cgroups, UpdateChangesLimitsAndRemembersThem) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Cgroups, EventsStatsAndOomStream) {
+  auto c = defaultConfig({"sleep", "1000"});
+  c["linux"]["resources"]["memory"] = {{"limit", 16 << 20}, {"swap", 16 << 20}};
+  writeConfig(c);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
+  auto once = runtime({"events", "--stats", "c"});
+  ASSERT_EQ(once.code, 0) << once.err;
+  auto stats = json::parse(once.out);
+  EXPECT_EQ(stats["type"], "stats");
+  EXPECT_EQ(stats["id"], "c");
+  EXPECT_EQ(stats["data"]["memory"]["usage"]["limit"], 16 << 20);
+  EXPECT_GE(stats["data"]["pids"]["current"].get<int>(), 1);
+  EXPECT_GT(stats["data"]["cpu"]["usage"]["total"].get<uint64_t>(), 0u);
+
+  // The stream: stats every 50ms, an OOM event when a hog is killed, the end when the
+  // container goes away.
+  SpawnOptions o;
+  o.path = runtimePath();
+  o.args = {o.path, "--root", stateRoot().string(), "events", "--interval", "50ms", "c"};
+  o.outputFile = (dir() / "events.log").string();
+  o.timeout = std::chrono::seconds(60);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto r = runProgram(o);
+    _exit(r ? r->status.code : 99);
+  }
+  auto hog = runtime({"exec", "c", "sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"});
+  EXPECT_EQ(hog.code, 137) << hog.err;
+  // Bounded wait for an OOM and a stats line, then stop the container, which ends the stream.
+  std::string log;
+  for (int i = 0; i < 500 && (log.find("\"oom\"") == std::string::npos ||
+                              log.find("\"stats\"") == std::string::npos);
+       ++i) {
+    ::usleep(10000);
+    log = readFile(dir() / "events.log").value_or("");
+  }
+  ASSERT_EQ(runtime({"delete", "--force", "c"}).code, 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  log = readFile(dir() / "events.log").value_or("");
+  EXPECT_NE(log.find(R"({"type":"oom","id":"c"})"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"({"type":"stats","id":"c","data":{)"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace berth::testing
