@@ -122,7 +122,10 @@ Result<CgroupManager> CgroupManager::forContainer(const std::string& cgroupsPath
     std::string key = unified ? "" : h.name;
     auto it = own.find(key);
     if (it == own.end()) continue;
-    std::string cg = inner[0] == '/' ? inner : lexicallyJoin(it->second, inner);
+    // cgroup v2's "no internal processes" rule: our own cgroup holds us, so controllers can't be
+    // enabled below it. A relative path nests under its parent instead (runc fs2 defaultpath).
+    std::string base = unified ? fs::path(it->second).parent_path().string() : it->second;
+    std::string cg = inner[0] == '/' ? inner : lexicallyJoin(base, inner);
     // The mount shows the hierarchy from h.root down (a container's view): strip it.
     std::string rel = cg;
     if (h.root != "/" && rel.rfind(h.root, 0) == 0) rel = rel.substr(h.root.size());

@@ -96,7 +96,9 @@ std::string deviceRuleString(const ocispec::DeviceCgroup& rule) {
   auto part = [](const std::optional<int64_t>& v) {
     return v && *v >= 0 ? std::to_string(*v) : std::string("*");
   };
-  std::string access = rule.access.value_or("rwm");
+  std::string access;
+  for (char c : rule.access.value_or("rwm"))
+    if ((c == 'r' || c == 'w' || c == 'm') && access.find(c) == std::string::npos) access += c;
   if (access.empty()) access = "rwm";
   return fmt::format("{} {}:{} {}", type, part(rule.major), part(rule.minor), access);
 }
@@ -147,18 +149,20 @@ Result<std::vector<CgroupWrite>> planResourcesV1(const ocispec::Resources& r) {
     const std::string f = "linux.resources.memory";
     // memsw must stay >= limit at every step: raise memsw first, the limit second. If the new
     // memsw is below the current limit, apply() retries in the other order.
-    if (m.swap && m.limit) {
-      add(w, "memory", "memory.memsw.limit_in_bytes", num(*m.swap), f + ".swap");
+    // runc: unlimited memory with no swap given means unlimited swap too (where swap accounting
+    // exists, hence may fail).
+    std::optional<int64_t> swap = m.swap;
+    bool swapImplied = m.limit && *m.limit == -1 && !m.swap;
+    if (swapImplied) swap = -1;
+    if (swap && m.limit) {
+      add(w, "memory", "memory.memsw.limit_in_bytes", num(*swap), f + ".swap");
       w.back().mayFail = true;
     }
     if (m.limit) add(w, "memory", "memory.limit_in_bytes", num(*m.limit), f + ".limit");
-    // runc: unlimited memory with no swap given means unlimited swap too (where swap accounting
-    // exists).
-    if (m.limit && *m.limit == -1 && !m.swap) {
-      add(w, "memory", "memory.memsw.limit_in_bytes", "-1", f + ".swap");
-      w.back().mayFail = true;
+    if (swap) {
+      add(w, "memory", "memory.memsw.limit_in_bytes", num(*swap), f + ".swap");
+      w.back().mayFail = swapImplied;
     }
-    if (m.swap) add(w, "memory", "memory.memsw.limit_in_bytes", num(*m.swap), f + ".swap");
     if (m.reservation)
       add(w, "memory", "memory.soft_limit_in_bytes", num(*m.reservation), f + ".reservation");
     if (m.kernelTCP)
@@ -175,9 +179,16 @@ Result<std::vector<CgroupWrite>> planResourcesV1(const ocispec::Resources& r) {
     const auto& c = *r.cpu;
     const std::string f = "linux.resources.cpu";
     if (c.shares) add(w, "cpu", "cpu.shares", std::to_string(*c.shares), f + ".shares");
-    // The period first: a quota is checked against the current period.
-    if (c.period) add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c.period), f + ".period");
+    // The period first: a quota is checked against the current period. A smaller period may be
+    // refused until the quota is lowered (old quota/new period above the parent's limit): then
+    // it goes in again after the quota, as runc does.
+    if (c.period) {
+      add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c.period), f + ".period");
+      w.back().mayFail = c.quota.has_value();
+    }
     if (c.quota) add(w, "cpu", "cpu.cfs_quota_us", num(*c.quota), f + ".quota");
+    if (c.period && c.quota)
+      add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c.period), f + ".period");
     if (c.burst) add(w, "cpu", "cpu.cfs_burst_us", std::to_string(*c.burst), f + ".burst");
     if (c.realtimePeriod)
       add(w, "cpu", "cpu.rt_period_us", std::to_string(*c.realtimePeriod), f + ".realtimePeriod");

@@ -57,20 +57,18 @@ bool isWildcardAll(const ocispec::DeviceCgroup& r) {
   return anyType && anyMajor && anyMinor && allAccess;
 }
 
-Result<int32_t> accessBits(const std::string& access, size_t index) {
+// Letters other than r, w and m are ignored, as runc does; none of them means all three.
+int32_t accessBits(const std::string& access) {
   int32_t bits = 0;
-  for (char c : access.empty() ? std::string("rwm") : access) {
+  for (char c : access) {
     if (c == 'r')
       bits |= BPF_DEVCG_ACC_READ;
     else if (c == 'w')
       bits |= BPF_DEVCG_ACC_WRITE;
     else if (c == 'm')
       bits |= BPF_DEVCG_ACC_MKNOD;
-    else
-      return fail(Code::kInvalidArgument, "linux.resources.devices[{}].access: invalid \"{}\"",
-                  index, access);
   }
-  return bits;
+  return bits ? bits : BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
 }
 
 long bpf(int cmd, bpf_attr& attr) {
@@ -108,7 +106,7 @@ Result<std::vector<bpf_insn>> compileDeviceFilter(const std::vector<ocispec::Dev
     else if (type != "a")
       return fail(Code::kInvalidArgument, "linux.resources.devices[{}].type: invalid \"{}\"", n,
                   type);
-    int32_t bits = BERTH_TRY(accessBits(r.access.value_or("rwm"), n));
+    int32_t bits = accessBits(r.access.value_or("rwm"));
     bool allAccess = bits == (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD);
     if (!allAccess) {
       // The request must be a subset of the rule's access: (request & ~bits) == 0.

@@ -149,7 +149,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   if (spec.linux && spec.linux->resources && !spec.linux->resources->unified.empty() &&
       !cgroups.unified())
     return fail(Code::kInvalidArgument,
-                "linux.resources.unified: needs a cgroup v2 host (this one is v1 or hybrid)");
+                "invalid configuration: linux.resources.unified needs a cgroup v2 host (this one "
+                "is v1 or hybrid)");
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { cgroups.undoCreate(); });
   BERTH_TRY(applyResources(cgroups, spec));

@@ -230,3 +230,97 @@ TEST_F(Cgroups, EventsStatsAndOomStream) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+// The cgroup v2 cgroupfs driver: runs where /sys/fs/cgroup is cgroup2 (the vm tier).
+class CgroupsV2 : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    if (IsSkipped()) return;
+    struct statfs st {};
+    if (::statfs("/sys/fs/cgroup", &st) != 0 || st.f_type != 0x63677270)
+      GTEST_SKIP() << "not a cgroup v2 host (runs in the vm tier)";
+  }
+};
+
+TEST_F(CgroupsV2, LimitsAreWrittenAndEnforced) {
+  auto c = defaultConfig({"sh", "-c",
+                          "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max "
+                          "/sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; "
+                          "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null && echo "
+                          "completed || echo killed-$?"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  c["linux"]["resources"]["memory"] = {{"limit", 16 << 20}, {"swap", 16 << 20}};
+  c["linux"]["resources"]["pids"] = {{"limit", 30}};
+  c["linux"]["resources"]["cpu"] = {{"shares", 1024}, {"quota", 50000}, {"period", 100000}};
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, fmt::format("{}\n30\n50000 100000\n39\nkilled-137\n", 16 << 20));
+}
+
+TEST_F(CgroupsV2, ForkBombStopsAtPidsMax) {
+  auto c = defaultConfig({"sh", "-c",
+                          "sh -c 'while :; do sleep 100 & done'; "
+                          "read n < /sys/fs/cgroup/pids.current; echo $n"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  c["linux"]["resources"]["pids"] = {{"limit", 10}};
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.err;
+  EXPECT_LE(std::stoi(r.out), 10);
+}
+
+TEST_F(CgroupsV2, CpuMaxThrottles) {
+  // A busy loop under a 10% quota: cpu.stat shows throttled periods.
+  auto c = defaultConfig({"sh", "-c",
+                          "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; "
+                          "grep nr_throttled /sys/fs/cgroup/cpu.stat"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  c["linux"]["resources"]["cpu"] = {{"quota", 10000}, {"period", 100000}};
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.out.rfind("nr_throttled ", 0), 0u) << r.out;
+  EXPECT_GT(std::stoi(r.out.substr(13)), 0) << r.out;
+}
+
+TEST_F(CgroupsV2, DevicesThroughTheEbpfFilter) {
+  auto c = defaultConfig({"sh", "-c",
+                          "echo x > /dev/null && echo null-ok; "
+                          "mknod /tmp/disk b 8 0 && (head -c1 /tmp/disk >/dev/null 2>&1 && "
+                          "echo disk-readable || echo disk-denied)"});
+  c["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
+  c["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
+  c["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "null-ok\ndisk-denied\n");
+}
+
+TEST_F(CgroupsV2, UnifiedKeysAndUpdate) {
+  auto c = defaultConfig({"sleep", "1000"});
+  c["linux"]["resources"]["unified"] = {{"memory.high", "33554432"}, {"pids.max", "42"}};
+  writeConfig(c);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
+  auto dirs = cgroupDirs("ctr");
+  ASSERT_EQ(dirs.size(), 1u);
+  EXPECT_EQ(readFile(dirs[0] / "memory.high").value(), "33554432\n");
+  EXPECT_EQ(readFile(dirs[0] / "pids.max").value(), "42\n");
+  auto r = runtime({"update", "--memory", "64M", "--cpu-quota", "20000", "c"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(readFile(dirs[0] / "memory.max").value(), "67108864\n");
+  EXPECT_EQ(readFile(dirs[0] / "cpu.max").value().rfind("20000 ", 0), 0u);
+  auto stats = json::parse(runtime({"events", "--stats", "c"}).out);
+  EXPECT_EQ(stats["data"]["memory"]["usage"]["limit"], 67108864);
+  ASSERT_EQ(runtime({"pause", "c"}).code, 0);
+  EXPECT_EQ(readFile(dirs[0] / "cgroup.freeze").value(), "1\n");
+  EXPECT_EQ(state("c")["status"], "paused");
+  ASSERT_EQ(runtime({"resume", "c"}).code, 0);
+  ASSERT_EQ(runtime({"delete", "--force", "c"}).code, 0);
+  EXPECT_FALSE(fs::exists(dirs[0]));
+}
+
+}  // namespace
+}  // namespace berth::testing

@@ -65,10 +65,18 @@ ensure_host_tools() {
   [[ ${#missing[@]} -gt 0 ]] || return 0
   log "installing host packages: ${missing[*]}"
   command -v apt-get >/dev/null || skip "missing ${missing[*]} and no apt-get to install them"
+  # apt's output is long: shown only when the install fails.
+  local apt_log
+  apt_log=$(mktemp /tmp/berth-vm-apt.XXXXXX)
   # A stale or unreachable extra source must not stop the install from Debian's own mirror.
-  apt-get update -qq >&2 || log "apt-get update reported errors; trying the install anyway"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+  apt-get update -qq >"$apt_log" 2>&1 || log "apt-get update reported errors; trying anyway"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >>"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    rm -f -- "$apt_log"
     skip "could not install ${missing[*]} with apt-get"
+  fi
+  rm -f -- "$apt_log"
   for tool in "${!kHostTools[@]}"; do
     command -v "$tool" >/dev/null || skip "$tool still missing after installing ${kHostTools[$tool]}"
   done
@@ -152,10 +160,12 @@ extract_boot() {
 
 # Written out by the builder so that run-in-vm.sh needs no knowledge of the image's root device.
 # mitigations=off: TCG gains nothing from them and page-table isolation makes it slower.
+# show_status=auto: quiet, but a unit that holds up the boot is named on the console, which
+# run-in-vm.sh shows when a run fails.
 write_cmdline() {
   local out=$1 uuid=$2
   echo "root=UUID=$uuid rw console=ttyS0 panic=-1 mitigations=off" \
-    "systemd.unified_cgroup_hierarchy=1 systemd.show_status=error loglevel=4" >"$out/cmdline"
+    "systemd.unified_cgroup_hierarchy=1 systemd.show_status=auto loglevel=4" >"$out/cmdline"
 }
 
 make_filesystem() {
