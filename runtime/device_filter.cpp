@@ -144,19 +144,23 @@ Status attachDeviceFilter(const std::string& cgroupDir, const std::vector<bpf_in
   query.query.prog_cnt = 64;
   uint32_t old = bpf(BPF_PROG_QUERY, query) == 0 ? query.query.prog_cnt : 0;
 
-  char log[4096] = {};
   bpf_attr load{};
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = reinterpret_cast<uint64_t>(program.data());
   load.insn_cnt = static_cast<uint32_t>(program.size());
   load.license = reinterpret_cast<uint64_t>("Apache");
-  load.log_buf = reinterpret_cast<uint64_t>(log);
-  load.log_size = sizeof log;
-  load.log_level = 1;
   UniqueFd prog(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
   if (!prog) {
+    // Again with the verifier's log (errors only: the full trace would overflow the buffer).
     int err = errno;
-    return failErrno(err, fmt::format("load device filter for {} ({})", cgroupDir, log));
+    std::vector<char> log(65536);
+    load.log_buf = reinterpret_cast<uint64_t>(log.data());
+    load.log_size = static_cast<uint32_t>(log.size());
+    load.log_level = 1;
+    UniqueFd retry(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
+    std::string text(log.data());
+    if (text.size() > 512) text = "..." + text.substr(text.size() - 512);
+    return failErrno(err, fmt::format("load device filter for {} ({})", cgroupDir, text));
   }
   bpf_attr attach{};
   attach.target_fd = static_cast<uint32_t>(dir.get());

