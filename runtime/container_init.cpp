@@ -231,9 +231,6 @@ void waitForStart(const InitPlan& plan) {
     die(plan.syncFd, "unshare cgroup namespace");
   if (setsid() < 0 && !plan.isExec) die(plan.syncFd, "setsid");
   joinSessionKeyring(plan);
-  if (plan.process.setOomScoreAdj &&
-      init::writeString("/proc/self/oom_score_adj", plan.process.oomScoreAdj) < 0)
-    die(plan.syncFd, "write oom_score_adj");
 
   if (plan.isExec) {
     if (plan.process.terminal) init::setupConsole(plan, false);
@@ -279,6 +276,11 @@ void waitForStart(const InitPlan& plan) {
 }  // namespace
 
 void runIntermediate(InitPlan& plan) {
+  // CVE-2019-5736: until the user process execs, this process and the container process are
+  // the runtime's binary. Not dumpable, their /proc/<pid>/exe (and mem, fds) can't be opened
+  // by processes in the container, so the host binary can't be reached or rewritten through it.
+  // execve makes the user process dumpable again.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die(plan.syncFd, "make the runtime not dumpable");
   // Open every namespace first: once the mount namespace is joined, /proc/<pid>/ns paths name
   // another procfs.
   int fds[16];

@@ -71,6 +71,11 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/gid_map", child.pid()), r.gidMap));
   }
   if (r.cgroup) BERTH_TRY(r.cgroup->addProcess(child.pid()));
+  // Written from here: the child is not dumpable, so its /proc files belong to host root.
+  if (plan.process.setOomScoreAdj)
+    BERTH_TRY_CTX(writeKernelFile(fmt::format("/proc/{}/oom_score_adj", child.pid()),
+                                  plan.process.oomScoreAdj),
+                  "process.oomScoreAdj");
   if (r.stateForChild) {
     std::string state = r.stateForChild(child.pid());
     BERTH_TRY(send(parentSock.get(), SyncType::kState, static_cast<int32_t>(state.size())));

@@ -1,18 +1,27 @@
 #!/bin/bash
-# bench-runtime.sh [BERTH_RUNTIME] — berth-runtime beside runc and crun, in one run, on one bundle.
+# bench-runtime.sh [BERTH_RUNTIME] — berth-runtime beside runc and crun, in one run, on the same
+# bundles.
 #
 # For each runtime: wall time of `run` of /bin/true, and of `create`, `start` and `delete` each
 # timed on its own (hyperfine; the steps that set a container up for the timed one run in
 # hyperfine's untimed --prepare); then memory, measured in a separate pass so that measuring does
-# not disturb the timings. It prints; it never asserts on time. Exit status: 0, 1 if a runtime
-# could not run the container at all (or an operation failed), 77 (ctest skip) when this machine
-# lacks what the bench needs, 2 on a usage error.
+# not disturb the timings. Then, on one container that runs `sleep` from a second bundle (created
+# and started once, untimed, after the memory pass above, and deleted at the end): wall time of
+# `exec <id> /bin/true` and of `events --stats <id>` (one hyperfine run, no --prepare: the
+# container stays as it is), then their memory in a separate pass as above.
+# It prints; it never asserts on time. Exit status: 0, 1 if a runtime could not run the container
+# at all (or an operation failed), 77 (ctest skip) when this machine lacks what the bench needs,
+# 2 on a usage error. A command that a peer other than runc does not have (crun 1.8 has no
+# `events`) is not a failure: its cells say n/a and a note below the table says why. berth-runtime
+# and runc must have every command.
 #
 # Memory, two numbers per operation (median over BENCH_MEM_RUNS runs):
 # - RSS: getrusage(RUSAGE_CHILDREN).ru_maxrss via `/usr/bin/time -f %M`: the largest resident set
 #   of any one process among the runtime and the descendants it waited for. For `run` that is the
 #   whole tree (runtime, its init helper, the container). It is a maximum, not a sum, and misses
-#   processes the runtime leaves behind: the container init after `create`.
+#   processes the runtime leaves behind: the container init after `create`. For `exec`, the
+#   process started in the container counts if the runtime waits for it (runc, crun and
+#   berth-runtime all do without --detach).
 # - new: the growth of memory.max_usage_in_bytes over the usage when the operation began, in a
 #   cgroup v1 memory cgroup that holds the runtime and the container cgroups it creates: the memory
 #   the whole tree newly charged at its peak, summed over its processes, including the init that
@@ -51,9 +60,20 @@ readonly kSkip=77
 
 # The order of the columns; berth-runtime first, it is what the ratios are about.
 readonly -a kRuntimes=(berth-runtime runc crun)
-readonly -a kOps=(run create start delete)
-declare -A kOpLabel=([run]="run /bin/true" [create]=create [start]=start [delete]=delete)
+# Operations that go through a container's life, each on a container of the /bin/true bundle.
+readonly -a kLifecycleOps=(run create start delete)
+# Operations on a running container: the one of the sleep bundle, id kRunningId.
+readonly -a kRunningOps=(exec events)
+readonly -a kOps=("${kLifecycleOps[@]}" "${kRunningOps[@]}")
+readonly kRunningId=running
+declare -A kOpLabel=([run]="run /bin/true" [create]=create [start]=start [delete]=delete
+  [exec]="exec /bin/true" [events]="events --stats")
 readonly kOpLabel
+# A running op's arguments after `RUNTIME --root ROOT`; words without spaces or quotes.
+declare -A kOpArgs=([exec]="exec $kRunningId /bin/true" [events]="events --stats $kRunningId")
+readonly kOpArgs
+# Runtimes that must have every command; a command another runtime lacks is reported as n/a.
+readonly -a kRequired=(berth-runtime runc)
 
 log() { echo "bench-runtime: $*" >&2; }
 
@@ -391,6 +411,7 @@ prepare_main() {
 # Results, keyed "runtime op": seconds from hyperfine, KB and bytes from the memory pass.
 declare -A t_median=() t_mean=() t_stddev=() m_rss=() m_new=()
 declare -A status=() # runtime -> ok | FAILED
+declare -A op_na=()  # "runtime op" -> why the runtime cannot do it (a command it does not have)
 
 # One `run` outside of any measurement, so that a runtime that cannot run the container at all
 # says why, instead of hyperfine's bare exit code.
@@ -426,7 +447,13 @@ time_runtime() {
     diagnose_lifecycle "$path" "$root" "$bundle"
     return 1
   fi
-  local op median mean stddev
+  load_timings "$name" "$json"
+}
+
+# Reads hyperfine's --export-json output into t_median, t_mean and t_stddev; commands are named
+# after their op (-n).
+load_timings() {
+  local name=$1 json=$2 op median mean stddev
   while read -r op median mean stddev; do
     t_median[$name $op]=$median
     t_mean[$name $op]=$mean
@@ -503,10 +530,136 @@ memory_runtime() {
       return 1
     fi
   done
-  for op in "${kOps[@]}"; do
+  load_memory "$name" "$dir" "${kLifecycleOps[@]}"
+}
+
+# The medians of the memory pass for NAME's OPS, from DIR/OP.
+load_memory() {
+  local name=$1 dir=$2 op
+  shift 2
+  for op in "$@"; do
     m_rss[$name $op]=$(cut -d' ' -f1 "$dir/$op" | median_of_column)
     m_new[$name $op]=$(cut -d' ' -f2 "$dir/$op" | median_of_column)
   done
+}
+
+# --- operations on a running container -------------------------------------------------------
+
+is_required() {
+  local required
+  for required in "${kRequired[@]}"; do
+    [[ "$1" != "$required" ]] || return 0
+  done
+  return 1
+}
+
+# The running ops NAME can do, one a line: those without an op_na entry.
+available_running_ops() {
+  local op
+  for op in "${kRunningOps[@]}"; do
+    [[ -n "${op_na[$1 $op]:-}" ]] || echo "$op"
+  done
+}
+
+# Creates and starts kRunningId from the sleep bundle. Its stdio is the log file, so that it
+# holds no pipe of ours open.
+start_running() {
+  local name=$1 path=$2 root bundle=$BENCH_WORK/bundle-sleep log=$BENCH_WORK/$1.running.log
+  root=$(state_root "$name")
+  "$path" --root "$root" delete --force "$kRunningId" >/dev/null 2>&1 || true
+  if run_bg "$path" --root "$root" create --bundle "$bundle" "$kRunningId" </dev/null \
+    >"$log" 2>&1 && run_bg "$path" --root "$root" start "$kRunningId" </dev/null >>"$log" 2>&1
+  then
+    return 0
+  fi
+  echo "$name: FAILED to start a container running sleep:"
+  sed 's/^/    /' "$log"
+  return 1
+}
+
+stop_running() {
+  local name=$1 path=$2 root log=$BENCH_WORK/$1.running-delete.log
+  root=$(state_root "$name")
+  if run_bg "$path" --root "$root" delete --force "$kRunningId" </dev/null >"$log" 2>&1; then
+    return 0
+  fi
+  echo "$name: FAILED to delete the running container:"
+  sed 's/^/    /' "$log"
+  return 1
+}
+
+# Each running op once, outside of any measurement, so that a failure says why. A runtime that
+# is not required and does not have the op's command (`RUNTIME COMMAND --help` fails) gets an
+# op_na entry instead of a failure.
+smoke_running_ops() {
+  local name=$1 path=$2 root log=$BENCH_WORK/$1.smoke-running.log op cmd why
+  root=$(state_root "$name")
+  local -a argv
+  for op in "${kRunningOps[@]}"; do
+    read -r -a argv <<<"${kOpArgs[$op]}"
+    if run_bg "$path" --root "$root" "${argv[@]}" </dev/null >"$log" 2>&1; then
+      continue
+    fi
+    cmd=${argv[0]}
+    if ! is_required "$name" && ! "$path" "$cmd" --help >"$log.help" 2>&1; then
+      why=$(grep -m 1 . "$log.help" || true)
+      op_na[$name $op]="$name has no \`$cmd\` command (\`$name $cmd --help\`: ${why:-no output})"
+      echo "$name: ${kOpLabel[$op]}: n/a: ${op_na[$name $op]}"
+      continue
+    fi
+    echo "$name: FAILED to run \`${kOpArgs[$op]}\` in the running container:"
+    sed 's/^/    /' "$log"
+    return 1
+  done
+}
+
+time_running_ops() {
+  local name=$1 path=$2 root json=$BENCH_WORK/$1.running.json op word cmd
+  root=$(state_root "$name")
+  local -a commands=()
+  while read -r op; do
+    [[ -n "$op" ]] || continue
+    cmd="$(sq "$path") --root $(sq "$root")"
+    for word in ${kOpArgs[$op]}; do cmd+=" $(sq "$word")"; done
+    commands+=(-n "$op" "$cmd")
+  done < <(available_running_ops "$name")
+  [[ ${#commands[@]} -gt 0 ]] || return 0
+  if ! run_bg hyperfine --shell=none --style none --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" \
+    --export-json "$json" "${commands[@]}" >"$BENCH_WORK/$name.hyperfine-running.log" 2>&1; then
+    echo "$name: FAILED under hyperfine (running container):"
+    sed 's/^/    /' "$BENCH_WORK/$name.hyperfine-running.log"
+    return 1
+  fi
+  load_timings "$name" "$json"
+}
+
+memory_running_ops() {
+  local name=$1 path=$2 root dir=$BENCH_WORK/$1.mem i op
+  root=$(state_root "$name")
+  mkdir -p "$dir"
+  local -a ops argv
+  mapfile -t ops < <(available_running_ops "$name")
+  [[ ${#ops[@]} -gt 0 ]] || return 0
+  for ((i = 0; i < BENCH_MEM_RUNS; i++)); do
+    for op in "${ops[@]}"; do
+      read -r -a argv <<<"${kOpArgs[$op]}"
+      if ! measure_memory "$dir/$op" "$path" --root "$root" "${argv[@]}"; then
+        echo "$name: FAILED in the memory pass (running container)"
+        return 1
+      fi
+    done
+  done
+  load_memory "$name" "$dir" "${ops[@]}"
+}
+
+# Starts the running container, measures what runs in it, and deletes it whatever happened.
+bench_running_ops() {
+  local name=$1 path=$2 rc=0
+  start_running "$name" "$path" || return 1
+  smoke_running_ops "$name" "$path" && time_running_ops "$name" "$path" &&
+    memory_running_ops "$name" "$path" || rc=1
+  stop_running "$name" "$path" || rc=1
+  return "$rc"
 }
 
 # What the memory harness itself adds to `new`: /usr/bin/time running /bin/true. (RSS does not
@@ -524,8 +677,8 @@ bench_one() {
   local name=$1 path=${runtime_path[$1]}
   mkdir -p "$(state_root "$name")"
   echo "$name: $path ($("$path" --version 2>/dev/null | head -n 1 || true))"
-  if smoke_test "$name" "$path" && time_runtime "$name" "$path" && memory_runtime "$name" "$path"
-  then
+  if smoke_test "$name" "$path" && time_runtime "$name" "$path" &&
+    memory_runtime "$name" "$path" && bench_running_ops "$name" "$path"; then
     status[$name]=ok
   else
     status[$name]=FAILED

@@ -1,0 +1,66 @@
+// Container-escape attempts against the runtime itself (the classic runc CVEs), each made from
+// inside a real container.
+#include <unistd.h>
+
+#include "common/file_util.h"
+#include "tests/integration/runtime_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+class Escape : public RuntimeTest {};
+
+TEST_F(Escape, RuntimeBinaryIsNotReachableThroughProcExe) {
+  // CVE-2019-5736: until the user process execs, the container's init is the runtime's binary;
+  // a container process that opens /proc/<pid>/exe then could rewrite the host's binary. After
+  // `create` the init waits on exec.fifo as pid 1: a process exec'd into the container tries.
+  writeConfig(defaultConfig({"true"}));
+  ASSERT_EQ(runtimeDetached({"create", "c"}).code, 0);
+  auto r = runtime({"exec", "c", "sh", "-c",
+                    "readlink /proc/1/exe && echo reachable; "
+                    "cat /proc/1/exe > /dev/null 2>&1 && echo readable; echo done"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "done\n") << "the runtime binary was reachable from the container";
+}
+
+TEST_F(Escape, NoHostDirectoryAsWorkingDirectory) {
+  // CVE-2024-21626: a cwd of /proc/self/fd/<n> would land on a leaked host directory fd.
+  for (int fd = 3; fd < 10; ++fd) {
+    auto c = defaultConfig({"pwd"});
+    c["process"]["cwd"] = fmt::format("/proc/self/fd/{}", fd);
+    auto r = runContainer(c, fmt::format("cwd{}", fd));
+    EXPECT_EQ(r.out.find("(unreachable)"), std::string::npos) << r.out;
+    EXPECT_NE(r.code, 0) << "cwd " << fd << " was accepted: " << r.out;
+  }
+}
+
+TEST_F(Escape, ProcMountOnSymlinkedTargetIsRefused) {
+  // CVE-2019-16884 / CVE-2023-27561 shape: /proc in the image points somewhere else.
+  auto root = dir() / "evil";
+  fs::create_directories(root / "bin");
+  fs::copy_file(rootfs() / "bin" / "busybox", root / "bin" / "sh");
+  fs::create_directories(root / "host-proc-target");
+  fs::create_symlink("/host-proc-target", root / "proc");
+  auto c = defaultConfig({"sh", "-c", "true"});
+  c["root"]["path"] = root.string();
+  auto r = runContainer(c);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ordinary directory"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(root / "host-proc-target"));
+}
+
+TEST_F(Escape, MaskedPathCannotBeUnmaskedEvenWithSysAdmin) {
+  // Masks are mounts in the container's namespace: with CAP_SYS_ADMIN a process could unmount
+  // them, which is why the default caps leave it out; without it umount is refused.
+  auto c = defaultConfig({"sh", "-c", "umount /proc/keys 2>&1; cat /proc/keys | wc -c"});
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace berth::testing
