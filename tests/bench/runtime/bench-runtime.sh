@@ -616,11 +616,12 @@ smoke_running_ops() {
 time_running_ops() {
   local name=$1 path=$2 root json=$BENCH_WORK/$1.running.json op word cmd
   root=$(state_root "$name")
-  local -a commands=()
+  local -a commands=() argv
   while read -r op; do
     [[ -n "$op" ]] || continue
     cmd="$(sq "$path") --root $(sq "$root")"
-    for word in ${kOpArgs[$op]}; do cmd+=" $(sq "$word")"; done
+    read -r -a argv <<<"${kOpArgs[$op]}"
+    for word in "${argv[@]}"; do cmd+=" $(sq "$word")"; done
     commands+=(-n "$op" "$cmd")
   done < <(available_running_ops "$name")
   [[ ${#commands[@]} -gt 0 ]] || return 0
@@ -711,6 +712,8 @@ time_cell() {
   local name=$1 op=$2
   if ! has_results "$name"; then
     absent_reason "$name"
+  elif [[ -n "${op_na[$name $op]:-}" ]]; then
+    echo "n/a (see below)"
   elif [[ "$op" == cycle ]]; then
     echo "$(ms "$(sum "${t_median[$name create]}" "${t_median[$name start]}" \
       "${t_median[$name delete]}")") ms"
@@ -721,7 +724,8 @@ time_cell() {
 
 ratio_cell() {
   local peer=$1 op=$2 b=berth-runtime
-  if ! has_results "$b" || ! has_results "$peer"; then
+  if ! has_results "$b" || ! has_results "$peer" || [[ -n "${op_na[$b $op]:-}" ]] ||
+    [[ -n "${op_na[$peer $op]:-}" ]]; then
     echo "n/a"
   elif [[ "$op" == cycle ]]; then
     ratio "$(sum "${t_median[$b create]}" "${t_median[$b start]}" "${t_median[$b delete]}")" \
@@ -740,7 +744,7 @@ report() {
   printf '%-22s' op
   for name in "${kRuntimes[@]}"; do printf '%-24s' "$name"; done
   printf '%-22s%s\n' berth/runc berth/crun
-  for op in "${kOps[@]}" cycle; do
+  for op in "${kLifecycleOps[@]}" cycle "${kRunningOps[@]}"; do
     if [[ "$op" == cycle ]]; then
       printf '%-22s' "create+start+delete*"
     else
@@ -749,7 +753,14 @@ report() {
     for name in "${kRuntimes[@]}"; do printf '%-24s' "$(time_cell "$name" "$op")"; done
     printf '%-22s%s\n' "$(ratio_cell runc "$op")" "$(ratio_cell crun "$op")"
   done
-  echo "* sum of the three medians"
+  echo "* sum of the three medians; exec and events run in a container running sleep"
+  for op in "${kRunningOps[@]}"; do
+    for name in "${kRuntimes[@]}"; do
+      if has_results "$name" && [[ -n "${op_na[$name $op]:-}" ]]; then
+        echo "n/a: $name ${kOpLabel[$op]}: ${op_na[$name $op]}"
+      fi
+    done
+  done
 
   echo
   echo "details: time mean ± stddev (ms); new = memory newly charged by the whole process tree" \
@@ -760,7 +771,9 @@ report() {
   for op in "${kOps[@]}"; do
     printf '%-22s' "${kOpLabel[$op]}"
     for name in "${kRuntimes[@]}"; do
-      if has_results "$name"; then
+      if has_results "$name" && [[ -n "${op_na[$name $op]:-}" ]]; then
+        printf '%-30s' "n/a"
+      elif has_results "$name"; then
         printf '%-30s' "$(ms "${t_mean[$name $op]}") ± $(ms "${t_stddev[$name $op]}")  new $(
           mb_bytes "${m_new[$name $op]}")"
       else
@@ -785,6 +798,7 @@ inner_main() {
   load_runtimes
 
   "$fixtures_dir/make-bundle.sh" "$BENCH_WORK/bundle" -- /bin/true
+  "$fixtures_dir/make-bundle.sh" "$BENCH_WORK/bundle-sleep" -- sleep 1000000
   echo "kernel $(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
     "timed runs $BENCH_RUNS (+$BENCH_WARMUP warmup), memory runs $BENCH_MEM_RUNS"
   echo "memory cgroup: $(awk '$1 == "memory" { print $2 }' <<<"$BENCH_CGROUPS")"
