@@ -13,6 +13,7 @@
 
 #include "common/file_util.h"
 #include "runtime/device_filter.h"
+#include "runtime/systemd_bus.h"
 
 namespace berth::runtime {
 
@@ -144,14 +145,56 @@ Result<CgroupManager> CgroupManager::forContainer(const std::string& cgroupsPath
   return m;
 }
 
-CgroupManager CgroupManager::fromPaths(bool unified, std::map<std::string, std::string> paths) {
+CgroupManager CgroupManager::fromPaths(bool unified, std::map<std::string, std::string> paths,
+                                       bool systemd) {
   CgroupManager m;
   m.unified_ = unified;
   m.paths_ = std::move(paths);
+  if (systemd && !m.paths_.empty()) {
+    m.scope_ = fs::path(m.paths_.begin()->second).filename().string();
+    m.scopeStarted_ = true;
+  }
+  return m;
+}
+
+Result<CgroupManager> CgroupManager::forSystemdScope(const std::string& cgroupsPath,
+                                                     const std::string& id) {
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) != 0 || st.f_type != kCgroup2Magic)
+    return fail(Code::kFailedPrecondition,
+                "--systemd-cgroup: this runtime's systemd driver needs a cgroup v2 host");
+  // runc's format: "slice:prefix:name"; empty parts take the defaults.
+  std::string slice = "system.slice", prefix = "berth", name = id;
+  if (!cgroupsPath.empty()) {
+    auto parts = split(cgroupsPath, ':');
+    if (parts.size() != 3)
+      return fail(Code::kInvalidArgument,
+                  "linux.cgroupsPath: \"{}\" is not slice:prefix:name (systemd driver)",
+                  cgroupsPath);
+    if (!parts[0].empty()) slice = parts[0];
+    prefix = parts[1];
+    name = parts[2];
+  }
+  if (slice.size() < 7 || slice.substr(slice.size() - 6) != ".slice" ||
+      slice.find('/') != std::string::npos)
+    return fail(Code::kInvalidArgument, "linux.cgroupsPath: invalid slice name \"{}\"", slice);
+  std::string unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
+  // "a-b.slice" lives at a.slice/a-b.slice (systemd.slice(5)).
+  std::string path, stem = slice.substr(0, slice.size() - 6);
+  if (slice != "-.slice") {
+    for (size_t dash = stem.find('-'); dash != std::string::npos; dash = stem.find('-', dash + 1))
+      path += "/" + stem.substr(0, dash) + ".slice";
+    path += "/" + slice;
+  }
+  CgroupManager m;
+  m.unified_ = true;
+  m.scope_ = unit;
+  m.paths_[""] = "/sys/fs/cgroup" + path + "/" + unit;
   return m;
 }
 
 Status CgroupManager::create() {
+  if (systemd()) return {};  // systemd makes the scope's cgroup when it starts the unit
   for (const auto& [name, dir] : paths_) {
     // Remember the directories made here, outermost first: only those are ours to roll back.
     std::vector<fs::path> missing;
@@ -168,6 +211,7 @@ Status CgroupManager::create() {
 }
 
 Status CgroupManager::addProcess(pid_t pid) {
+  if (systemd() && !scopeStarted_) return startScope(pid);
   for (const auto& [name, dir] : paths_) {
     BERTH_TRY_CTX(writeKernelFile(fs::path(dir) / "cgroup.procs", std::to_string(pid)),
                   fmt::format("adding pid {} to cgroups", pid));
@@ -216,11 +260,48 @@ Status CgroupManager::enableControllers(const std::set<std::string>& controllers
 }
 
 Status CgroupManager::setDeviceRules(const std::vector<ocispec::DeviceCgroup>& rules) {
+  if (systemd() && !scopeStarted_) {
+    pendingDevices_ = rules;  // attached once the scope's cgroup exists
+    return {};
+  }
   auto program = BERTH_TRY(compileDeviceFilter(rules));
   return attachDeviceFilter(paths_.begin()->second, program);
 }
 
+Status CgroupManager::startScope(pid_t pid) {
+  auto bus = BERTH_TRY_CTX(SystemdBus::connect(), "systemd cgroup driver");
+  std::vector<UnitProperty> props = {
+      {"Description", std::string("berth container ") + scope_},
+      {"Slice", fs::path(paths_.begin()->second).parent_path().filename().string()},
+      {"Delegate", true},
+      {"DefaultDependencies", false},
+      {"PIDs", std::vector<uint32_t>{static_cast<uint32_t>(pid)}},
+  };
+  for (auto& p : unitPropertiesFor(pending_))
+    props.push_back(std::move(p));
+  BERTH_TRY_CTX(bus.startTransientUnit(scope_, props), fmt::format("start scope {}", scope_));
+  scopeStarted_ = true;
+  // The job moves the pid when systemd runs it, just after the reply: wait (bounded) for it.
+  fs::path procs = fs::path(paths_.begin()->second) / "cgroup.procs";
+  for (int i = 0; i < 2000; ++i) {
+    auto text = readFile(procs);
+    if (text && (" " + *text).find(fmt::format("\n{}\n", pid)) != std::string::npos) break;
+    if (text && ("\n" + *text).find(fmt::format("\n{}\n", pid)) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto writes = std::move(pending_);
+  pending_.clear();
+  BERTH_TRY(apply(writes));
+  if (pendingDevices_) BERTH_TRY(setDeviceRules(*std::exchange(pendingDevices_, std::nullopt)));
+  return {};
+}
+
 Status CgroupManager::apply(const std::vector<CgroupWrite>& writes) {
+  if (systemd() && !scopeStarted_) {
+    // Before the scope exists: becomes unit properties (and files) when the init joins.
+    pending_.insert(pending_.end(), writes.begin(), writes.end());
+    return {};
+  }
   if (unified_) {
     std::set<std::string> controllers;
     for (const auto& w : writes)
@@ -364,12 +445,19 @@ Status CgroupManager::signalAll(int sig) {
 }
 
 void CgroupManager::undoCreate() {
+  if (systemd() && scopeStarted_) {
+    if (auto bus = SystemdBus::connect()) (void)bus->stopUnit(scope_);
+  }
   for (auto it = created_.rbegin(); it != created_.rend(); ++it)
     ::rmdir(it->c_str());
   created_.clear();
 }
 
 Status CgroupManager::destroy() {
+  if (systemd()) {
+    auto bus = SystemdBus::connect();
+    if (bus) BERTH_TRY_CTX(bus->stopUnit(scope_), fmt::format("stop scope {}", scope_));
+  }
   for (const auto& [name, dir] : paths_) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) continue;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,10 +23,17 @@ class CgroupManager {
   // root; a relative one (or "<id>" when empty) nests under this process's own cgroup.
   [[nodiscard]] static Result<CgroupManager> forContainer(const std::string& cgroupsPath,
                                                           const std::string& id);
+  // The systemd driver (--systemd-cgroup): cgroupsPath "slice:prefix:name" names a transient
+  // scope, started over D-Bus when the first process joins, with Delegate=yes and the resource
+  // properties systemd knows; the rest is written to the delegated cgroup. cgroup v2 only.
+  [[nodiscard]] static Result<CgroupManager> forSystemdScope(const std::string& cgroupsPath,
+                                                             const std::string& id);
   // Rebuilds the manager from paths saved in the container's state.
-  static CgroupManager fromPaths(bool unified, std::map<std::string, std::string> paths);
+  static CgroupManager fromPaths(bool unified, std::map<std::string, std::string> paths,
+                                 bool systemd = false);
 
   bool unified() const { return unified_; }
+  bool systemd() const { return !scope_.empty(); }
   // Hierarchy name ("memory", "name=systemd", "" for v2) → the container's directory.
   const std::map<std::string, std::string>& paths() const { return paths_; }
 
@@ -62,6 +70,12 @@ class CgroupManager {
   bool unified_ = false;
   std::map<std::string, std::string> paths_;
   std::vector<std::string> created_;
+  // systemd driver: the scope unit, whether it is started, and writes waiting for it.
+  std::string scope_;
+  bool scopeStarted_ = false;
+  std::vector<CgroupWrite> pending_;
+  std::optional<std::vector<ocispec::DeviceCgroup>> pendingDevices_;
+  [[nodiscard]] Status startScope(pid_t pid);
 };
 
 }  // namespace berth::runtime

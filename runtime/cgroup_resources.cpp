@@ -1,6 +1,7 @@
 #include "runtime/cgroup_resources.h"
 
 #include <filesystem>
+#include <sstream>
 
 namespace berth::runtime {
 
@@ -318,6 +319,83 @@ Result<std::vector<CgroupWrite>> planResourcesV2(const ocispec::Resources& r) {
     add(w, controller == "cgroup" ? "" : controller, file, value, field);
   }
   return w;
+}
+
+}  // namespace berth::runtime
+
+#include "runtime/systemd_bus.h"
+
+namespace berth::runtime {
+
+namespace {
+
+uint64_t parseMax(const std::string& v) {
+  if (v == "max") return UINT64_MAX;
+  try {
+    return std::stoull(v);
+  } catch (...) {
+    return UINT64_MAX;
+  }
+}
+
+// "0-3,6" → a little-endian CPU/node bitmask, as systemd's AllowedCPUs takes it.
+std::vector<uint8_t> listToMask(const std::string& list) {
+  std::vector<uint8_t> mask;
+  std::istringstream in(list);
+  for (std::string part; std::getline(in, part, ',');) {
+    auto dash = part.find('-');
+    unsigned lo = 0, hi = 0;
+    try {
+      lo = static_cast<unsigned>(std::stoul(part.substr(0, dash)));
+      hi =
+          dash == std::string::npos ? lo : static_cast<unsigned>(std::stoul(part.substr(dash + 1)));
+    } catch (...) {
+      continue;
+    }
+    for (unsigned c = lo; c <= hi && c < 8192; ++c) {
+      if (mask.size() <= c / 8) mask.resize(c / 8 + 1);
+      mask[c / 8] = static_cast<uint8_t>(mask[c / 8] | (1u << (c % 8)));
+    }
+  }
+  return mask;
+}
+
+}  // namespace
+
+std::vector<UnitProperty> unitPropertiesFor(const std::vector<CgroupWrite>& writes) {
+  std::vector<UnitProperty> out;
+  for (const auto& w : writes) {
+    if (w.file == "memory.max")
+      out.push_back({"MemoryMax", parseMax(w.value)});
+    else if (w.file == "memory.low")
+      out.push_back({"MemoryLow", parseMax(w.value)});
+    else if (w.file == "memory.swap.max")
+      out.push_back({"MemorySwapMax", parseMax(w.value)});
+    else if (w.file == "pids.max")
+      out.push_back({"TasksMax", parseMax(w.value)});
+    else if (w.file == "cpu.weight")
+      out.push_back({"CPUWeight", parseMax(w.value)});
+    else if (w.file == "cpuset.cpus")
+      out.push_back({"AllowedCPUs", listToMask(w.value)});
+    else if (w.file == "cpuset.mems")
+      out.push_back({"AllowedMemoryNodes", listToMask(w.value)});
+    else if (w.file == "cpu.max") {
+      std::istringstream in(w.value);
+      std::string quota, period = "100000";
+      in >> quota >> period;
+      uint64_t p = parseMax(period);
+      if (quota == "max" || p == 0) {
+        out.push_back({"CPUQuotaPerSecUSec", uint64_t{UINT64_MAX}});
+      } else {
+        // systemd keeps 10ms precision: round up, as runc does, so the limit is never lower.
+        uint64_t perSec = parseMax(quota) * 1000000 / p;
+        if (perSec % 10000) perSec = (perSec / 10000 + 1) * 10000;
+        out.push_back({"CPUQuotaPerSecUSec", perSec});
+      }
+      out.push_back({"CPUQuotaPeriodUSec", p});
+    }
+  }
+  return out;
 }
 
 }  // namespace berth::runtime

@@ -30,6 +30,10 @@ std::vector<ocispec::DeviceCgroup> effectiveDeviceRules(const ocispec::Spec& spe
 // v1 devices.allow / devices.deny writes, in rule order.
 std::vector<CgroupWrite> planDevicesV1(const std::vector<ocispec::DeviceCgroup>& rules);
 
+// systemd unit properties for v2 writes it has a property for (MemoryMax, TasksMax, CPUWeight,
+// CPUQuotaPerSecUSec, AllowedCPUs, ...), as runc's systemd driver sets them.
+std::vector<struct UnitProperty> unitPropertiesFor(const std::vector<CgroupWrite>& writes);
+
 // runc's conversions (libcontainer/cgroups/utils.go), exposed for tests.
 uint64_t cpuSharesToWeight(uint64_t shares);
 uint16_t blkioWeightToIoWeight(uint16_t weight);

@@ -362,7 +362,8 @@ int runCli(int argc, char** argv) {
     std::string id = rest[0];
     rest.erase(rest.begin());
     auto [record, status] = BERTH_TRY(lc.lookup(id));
-    auto cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+    auto cg =
+        CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
     auto pids = BERTH_TRY(cg.pids());
     if (psFormat == "json") {
       if (!rest.empty())
@@ -450,7 +451,8 @@ int runCli(int argc, char** argv) {
     auto [record, status] = BERTH_TRY(lc.lookup(eventsId));
     if (status == ContainerStatus::kStopped)
       return fail(Code::kFailedPrecondition, "container with id {} is not running", eventsId);
-    auto cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+    auto cg =
+        CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
     if (eventsStats) {
       std::printf("%s\n", statsEvent(eventsId, cg).c_str());
       return 0;

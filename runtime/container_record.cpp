@@ -144,7 +144,8 @@ ContainerStatus currentStatus(const ContainerStore& store, const ContainerRecord
   if (!start || *start != record.pidStartTime) return ContainerStatus::kStopped;
   if (::access(store.paths(record.id).execFifo().c_str(), F_OK) == 0)
     return ContainerStatus::kCreated;
-  auto cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+  auto cg =
+      CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
   if (!record.cgroupPaths.empty()) {
     auto frozen = cg.frozen();
     if (frozen && *frozen) return ContainerStatus::kPaused;

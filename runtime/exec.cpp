@@ -106,7 +106,8 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
   }
   plan.consoleSocketFd = consoleSock.get();
 
-  CgroupManager cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+  CgroupManager cg =
+      CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
   if (!o.cgroups.empty()) cg = BERTH_TRY(cg.subCgroups(o.cgroups));
   LaunchRequest req;
   req.plan = &plan;

@@ -57,7 +57,7 @@ bool waitGone(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 CgroupManager cgroupOf(const ContainerRecord& r) {
-  return CgroupManager::fromPaths(r.cgroupUnified, r.cgroupPaths);
+  return CgroupManager::fromPaths(r.cgroupUnified, r.cgroupPaths, r.systemdCgroup);
 }
 
 // LISTEN_FDS from a socket-activating parent (systemd's sd_listen_fds protocol) are passed on,
@@ -142,7 +142,9 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   ContainerPaths paths = store_.paths(o.id);
 
   std::string cgroupsPath = spec.linux && spec.linux->cgroupsPath ? *spec.linux->cgroupsPath : "";
-  auto cgroups = BERTH_TRY(CgroupManager::forContainer(cgroupsPath, o.id));
+  auto cgroups =
+      BERTH_TRY(options_.systemdCgroup ? CgroupManager::forSystemdScope(cgroupsPath, o.id)
+                                       : CgroupManager::forContainer(cgroupsPath, o.id));
   // A shared or pre-existing cgroup: runc warns, and refuses a frozen one (the init would hang).
   if (auto frozen = cgroups.frozen(); frozen && *frozen)
     return fail(Code::kFailedPrecondition, "container's cgroup unexpectedly frozen");

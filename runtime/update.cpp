@@ -89,7 +89,8 @@ Status Lifecycle::update(const UpdateOptions& o) {
   merge(changes, fromFlags(o));
   merge(resources, changes);
 
-  CgroupManager cg = CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths);
+  CgroupManager cg =
+      CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
   ocispec::Resources withoutDevices = resources;
   withoutDevices.devices.clear();
   auto writes =

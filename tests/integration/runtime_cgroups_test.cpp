@@ -324,3 +324,68 @@ TEST_F(CgroupsV2, UnifiedKeysAndUpdate) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+// The systemd driver: systemd as PID 1 on a cgroup v2 host (the vm tier).
+class CgroupsSystemd : public CgroupsV2 {
+ protected:
+  void SetUp() override {
+    CgroupsV2::SetUp();
+    if (IsSkipped()) return;
+    if (!fs::exists("/run/systemd/private")) GTEST_SKIP() << "systemd is not PID 1";
+  }
+  static std::string systemctl(const std::vector<std::string>& args) {
+    SpawnOptions o;
+    o.path = "systemctl";
+    o.args = {"systemctl"};
+    o.args.insert(o.args.end(), args.begin(), args.end());
+    o.captureStdout = true;
+    auto r = runProgram(o);
+    return r ? r->stdoutData : "";
+  }
+};
+
+TEST_F(CgroupsSystemd, TransientScopeWithPropertiesAndDelegation) {
+  auto c = defaultConfig({"sleep", "1000"});
+  c["linux"]["cgroupsPath"] = "system.slice:berth-it:sd1";
+  c["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
+  c["linux"]["resources"]["pids"] = {{"limit", 40}};
+  c["linux"]["resources"]["cpu"] = {{"quota", 25000}, {"period", 100000}};
+  writeConfig(c);
+  auto started = runtimeDetached({"--systemd-cgroup", "run", "-d", "sd1"});
+  ASSERT_EQ(started.code, 0) << started.out;
+  int pid = state("sd1")["pid"];
+  auto cgroup = readFile(fmt::format("/proc/{}/cgroup", pid)).value();
+  EXPECT_EQ(cgroup, "0::/system.slice/berth-it-sd1.scope\n");
+  // systemd knows the limits as unit properties, and the cgroup has them.
+  EXPECT_EQ(systemctl({"show", "-p", "MemoryMax", "-p", "TasksMax", "-p", "CPUQuotaPerSecUSec",
+                       "-p", "Delegate", "berth-it-sd1.scope"}),
+            "Delegate=yes\nCPUQuotaPerSecUSec=250ms\nMemoryMax=33554432\nTasksMax=40\n");
+  fs::path dir = "/sys/fs/cgroup/system.slice/berth-it-sd1.scope";
+  EXPECT_EQ(readFile(dir / "memory.max").value(), "33554432\n");
+  EXPECT_EQ(readFile(dir / "pids.max").value(), "40\n");
+  // exec joins the scope; update reaches it; delete stops the unit.
+  auto e = runtime({"exec", "sd1", "cat", "/proc/self/cgroup"});
+  EXPECT_EQ(e.out, "0::/system.slice/berth-it-sd1.scope\n") << e.err;
+  ASSERT_EQ(runtime({"update", "--pids-limit", "20", "sd1"}).code, 0);
+  EXPECT_EQ(readFile(dir / "pids.max").value(), "20\n");
+  auto deleted = runtime({"--debug", "delete", "--force", "sd1"});
+  ASSERT_EQ(deleted.code, 0) << deleted.err;
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_EQ(systemctl({"is-active", "berth-it-sd1.scope"}), "inactive\n");
+}
+
+TEST_F(CgroupsSystemd, BadCgroupsPathNamesTheField) {
+  auto c = defaultConfig({"true"});
+  c["linux"]["cgroupsPath"] = "not-a-slice-path";
+  writeConfig(c);
+  auto r = runtime({"--systemd-cgroup", "run", "bad"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("linux.cgroupsPath"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(stateRoot() / "bad"));
+}
+
+}  // namespace
+}  // namespace berth::testing
