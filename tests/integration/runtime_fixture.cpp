@@ -98,6 +98,24 @@ RunResult RuntimeTest::runtime(const std::vector<std::string>& args,
   return {r->status.code, r->stdoutData, r->stderrData};
 }
 
+RunResult RuntimeTest::runtimeAfter(const std::string& setup,
+                                    const std::vector<std::string>& args) const {
+  std::string command =
+      fmt::format("{} && exec {} --root {}", setup, runtimePath(), root_.string());
+  for (const auto& a : args)
+    command += " " + a;
+  SpawnOptions o;
+  o.path = "/bin/bash";
+  o.args = {"bash", "-c", command};
+  o.cwd = bundle_.string();
+  o.captureStdout = true;
+  o.captureStderr = true;
+  o.timeout = std::chrono::seconds(60);
+  auto r = runProgram(o);
+  if (!r) return {-1, "", r.error().message()};
+  return {r->status.code, r->stdoutData, r->stderrData};
+}
+
 RunResult RuntimeTest::runtimeDetached(const std::vector<std::string>& args) const {
   SpawnOptions o;
   o.path = runtimePath();

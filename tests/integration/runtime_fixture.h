@@ -33,6 +33,9 @@ class RuntimeTest : public ::testing::Test {
   void writeConfig(const nlohmann::json& config) const;
   // Runs berth-runtime --root <root> ARGS with stdout/stderr captured.
   RunResult runtime(const std::vector<std::string>& args, const std::string& stdinData = "") const;
+  // Runs `bash -c "<setup> && exec berth-runtime --root <root> ARGS"` in the bundle: for tests
+  // that need the runtime started with extra fds or environment.
+  RunResult runtimeAfter(const std::string& setup, const std::vector<std::string>& args) const;
   // Same, but stdout/stderr go to a file (a detached container keeps them open); returns the file.
   RunResult runtimeDetached(const std::vector<std::string>& args) const;
   // `run` of a config, returning the container's output.

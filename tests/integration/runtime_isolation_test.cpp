@@ -261,35 +261,18 @@ TEST_F(Isolation, PreservedFdsReachTheContainer) {
   std::ofstream(dir() / "passed") << "through fd 3";
   writeConfig(defaultConfig({"sh", "-c", "cat <&3; ls /proc/self/fd | wc -l"}));
   // bash opens fd 3 for the runtime; only it and stdio (plus ls's own dir fd) reach the process.
-  SpawnOptions o;
-  o.path = "/bin/bash";
-  o.args = {"bash", "-c",
-            fmt::format("exec 3<{} && exec {} --root {} run --preserve-fds 1 pf",
-                        (dir() / "passed").string(), runtimePath(), stateRoot().string())};
-  o.cwd = bundle().string();
-  o.captureStdout = true;
-  o.captureStderr = true;
-  auto r = runProgram(o);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status.code, 0) << r->stderrData;
-  EXPECT_EQ(r->stdoutData, "through fd 35\n");
+  auto r = runtimeAfter(fmt::format("exec 3<{}", (dir() / "passed").string()),
+                        {"run", "--preserve-fds", "1", "pf"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "through fd 35\n");
 }
 
 TEST_F(Isolation, HostFdsDoNotLeakIntoTheContainer) {
   // CVE-2024-21626: whatever the caller had open beyond stdio must not be inherited.
   writeConfig(defaultConfig({"ls", "/proc/self/fd"}));
-  SpawnOptions o;
-  o.path = "/bin/bash";
-  o.args = {"bash", "-c",
-            fmt::format("exec 7</etc/hostname 8</ && exec {} --root {} run leak", runtimePath(),
-                        stateRoot().string())};
-  o.cwd = bundle().string();
-  o.captureStdout = true;
-  o.captureStderr = true;
-  auto r = runProgram(o);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status.code, 0) << r->stderrData;
-  EXPECT_EQ(r->stdoutData, "0\n1\n2\n3\n");  // 3 is ls's own directory fd
+  auto r = runtimeAfter("exec 7</etc/hostname 8</", {"run", "leak"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n1\n2\n3\n");  // 3 is ls's own directory fd
 }
 
 }  // namespace
@@ -342,19 +325,11 @@ TEST_F(Isolation, ListenFdsArePassedOn) {
   // A socket-activated caller (systemd's LISTEN_FDS/LISTEN_PID for the runtime itself).
   std::ofstream(dir() / "listen") << "activated";
   writeConfig(defaultConfig({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3"}));
-  SpawnOptions o;
-  o.path = "/bin/bash";
-  o.args = {
-      "bash", "-c",
-      fmt::format("exec 3<{} && export LISTEN_FDS=1 LISTEN_PID=$$ && exec {} --root {} run lf",
-                  (dir() / "listen").string(), runtimePath(), stateRoot().string())};
-  o.cwd = bundle().string();
-  o.captureStdout = true;
-  o.captureStderr = true;
-  auto r = runProgram(o);
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status.code, 0) << r->stderrData;
-  EXPECT_EQ(r->stdoutData, "1 1\nactivated");
+  auto r = runtimeAfter(
+      fmt::format("exec 3<{} && export LISTEN_FDS=1 LISTEN_PID=$$", (dir() / "listen").string()),
+      {"run", "lf"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 1\nactivated");
 }
 
 }  // namespace
