@@ -20,6 +20,7 @@
 #include "runtime/hooks.h"
 #include "runtime/launcher.h"
 #include "runtime/plan_builder.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -204,6 +205,13 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
       return runHooks(spec.hooks->createRuntime, "createRuntime", state);
     };
   }
+  if (plan.seccomp.hasListener())
+    req.seccompListener = [&](pid_t pid, int fd) {
+      ocispec::State s = ociState(record, ContainerStatus::kCreating);
+      s.pid = pid;
+      return sendSeccompListener(plan.seccomp.listenerPath,
+                                 containerProcessState(s, pid, plan.seccomp.listenerMetadata), fd);
+    };
   ChildProcess init = BERTH_TRY(launch(req));
   record.pid = init.pid();
   auto start = processStartTime(init.pid());
