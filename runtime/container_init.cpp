@@ -90,7 +90,7 @@ void runHook(const InitPlan& plan, const HookCmd& h, const char* kind, size_t in
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     errno = 0;  // not a system call failure: the text says it all
-    // Go's wording, as runc reports it: "exit status 1", "signal: bad system call".
+    // runc's wording (Go's for the status): "error running hook ...: signal: bad system call".
     char how[128];
     if (WIFSIGNALED(status)) {
       const char* d = sigdescr_np(WTERMSIG(status));
@@ -100,8 +100,8 @@ void runHook(const InitPlan& plan, const HookCmd& h, const char* kind, size_t in
       snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
     }
     char buf[1024];
-    snprintf(buf, sizeof buf, "error running %s hook #%zu: %s: %s", kind, index, h.path.c_str(),
-             how);
+    snprintf(buf, sizeof buf, "%s hook #%zu: error running hook %s: %s", kind, index,
+             h.path.c_str(), how);
     die(plan.syncFd, buf);
   }
 }
