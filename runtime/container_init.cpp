@@ -230,7 +230,9 @@ void loadSeccomp(InitPlan& plan) {
   close(static_cast<int>(fd));
 }
 
-// Blocks until `start` opens the fifo for reading (runc's exec.fifo handshake).
+// Blocks until `start` opens the fifo for reading (runc's exec.fifo handshake). The write end
+// stays open, close-on-exec: `start` reads to EOF, so it returns (and runs poststart hooks) only
+// once startContainer hooks have run and the process is exec'd.
 void waitForStart(const InitPlan& plan) {
   char path[64];
   int fd = open(init::procFdPath(path, sizeof path, plan.execFifoFd), O_WRONLY | O_CLOEXEC);
@@ -242,7 +244,6 @@ void waitForStart(const InitPlan& plan) {
     perror("berth-runtime: write exec fifo");
     _exit(1);
   }
-  close(fd);
   close(plan.execFifoFd);
 }
 

@@ -256,6 +256,17 @@ Status Lifecycle::start(const std::string& id) {
   char c;
   if (::read(fifo.get(), &c, 1) != 1)
     return fail(Code::kFailedPrecondition, "container process is already dead");
+  // Read to EOF, as runc does: the init's write end is close-on-exec, so EOF comes once the
+  // startContainer hooks have run and the process is exec'd (or the init died). runtime-spec:
+  // poststart hooks run after the user-specified process is executed.
+  for (;;) {
+    ssize_t n = ::read(fifo.get(), &c, 1);
+    if (n == 0) break;
+    if (n > 0 || errno == EINTR) continue;
+    if (errno != EAGAIN) return failErrno("read exec fifo");
+    pollfd p{fifo.get(), POLLIN, 0};
+    if (::poll(&p, 1, -1) < 0 && errno != EINTR) return failErrno("poll exec fifo");
+  }
   ::unlink(paths.execFifo().c_str());
   spdlog::debug("start [id={}] released init {}", id, record.pid);
 
