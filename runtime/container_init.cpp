@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -54,7 +56,7 @@ void expect(const InitPlan& plan, SyncType type) {
 
 // Runs one hook with the state on its stdin, in the container's namespaces (runtime-spec
 // createContainer and startContainer).
-void runHook(const InitPlan& plan, const HookCmd& h) {
+void runHook(const InitPlan& plan, const HookCmd& h, const char* kind, size_t index) {
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0) die(plan.syncFd, "pipe for hook");
   pid_t pid = fork();
@@ -88,9 +90,18 @@ void runHook(const InitPlan& plan, const HookCmd& h) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     errno = 0;  // not a system call failure: the text says it all
+    // runc's wording (Go's for the status): "error running hook ...: signal: bad system call".
+    char how[128];
+    if (WIFSIGNALED(status)) {
+      const char* d = sigdescr_np(WTERMSIG(status));
+      snprintf(how, sizeof how, "signal: %s", d ? d : "unknown signal");
+      how[8] = static_cast<char>(tolower(static_cast<unsigned char>(how[8])));
+    } else {
+      snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    }
     char buf[1024];
-    snprintf(buf, sizeof buf, "hook %s failed with status %d", h.path.c_str(),
-             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    snprintf(buf, sizeof buf, "%s hook #%zu: error running hook %s: %s", kind, index,
+             h.path.c_str(), how);
     die(plan.syncFd, buf);
   }
 }
@@ -102,8 +113,8 @@ void rootfsReady(const InitPlan& plan) {
   expect(plan, SyncType::kHooksDone);
   // createContainer hooks run from the container's root, as runc's do.
   if (chdir(plan.rootfs.c_str()) < 0) dieWith(plan.syncFd, "chdir to", plan.rootfs.c_str());
-  for (const HookCmd& h : plan.createContainerHooks)
-    runHook(plan, h);
+  for (size_t i = 0; i < plan.createContainerHooks.size(); ++i)
+    runHook(plan, plan.createContainerHooks[i], "createContainer", i);
 }
 
 // Finds the executable like execvp, with the container's PATH, before the runtime reports
@@ -200,7 +211,28 @@ void closeLeakedFds(const InitPlan& plan) {
   }
 }
 
-// Blocks until `start` opens the fifo for reading (runc's exec.fifo handshake).
+// Installs linux.seccomp (the program was compiled by the runtime). A listener (SCMP_ACT_NOTIFY)
+// goes to the runtime, which hands it to the seccomp agent; the process waits for that, since a
+// notified syscall would otherwise block with nobody to answer it (runc's syncParentSeccomp).
+void loadSeccomp(InitPlan& plan) {
+  const SeccompProgram& s = plan.seccomp;
+  if (!s.enabled) return;
+  long fd;
+  if (s.flags == 0)
+    fd = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &s.fprog, 0, 0);
+  else
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s.flags, &s.fprog);
+  if (fd < 0) die(plan.syncFd, "load seccomp filter");
+  if (!s.hasListener()) return;
+  if (!syncSendFd(plan.syncFd, SyncType::kSeccompListener, static_cast<int>(fd)))
+    die(plan.syncFd, "send seccomp listener to the runtime");
+  expect(plan, SyncType::kSeccompDone);
+  close(static_cast<int>(fd));
+}
+
+// Blocks until `start` opens the fifo for reading (runc's exec.fifo handshake). The write end
+// stays open, close-on-exec: `start` reads to EOF, so it returns (and runs poststart hooks) only
+// once startContainer hooks have run and the process is exec'd.
 void waitForStart(const InitPlan& plan) {
   char path[64];
   int fd = open(init::procFdPath(path, sizeof path, plan.execFifoFd), O_WRONLY | O_CLOEXEC);
@@ -212,7 +244,6 @@ void waitForStart(const InitPlan& plan) {
     perror("berth-runtime: write exec fifo");
     _exit(1);
   }
-  close(fd);
   close(plan.execFifoFd);
 }
 
@@ -248,8 +279,13 @@ void waitForStart(const InitPlan& plan) {
 
   char exe[4096];
   const char* path = resolveExecutable(plan, exe, sizeof exe);
-  if (plan.process.noNewPrivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    die(plan.syncFd, "set no_new_privs");
+  bool nnp = plan.process.noNewPrivileges;
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die(plan.syncFd, "set no_new_privs");
+  // Before the filter, which need not allow close_range.
+  closeLeakedFds(plan);
+  // runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
+  // credentials change; with it, as late as possible, so the profile has fewer syscalls to allow.
+  if (!nnp) loadSeccomp(plan);
   // Change directory before dropping root when possible (cwd may be reachable only as root), and
   // after it when root may not enter it (root_squash, as runc does).
   bool early = chdir(plan.process.cwd.c_str()) == 0;
@@ -257,7 +293,7 @@ void waitForStart(const InitPlan& plan) {
     dieWith(plan.syncFd, "chdir to cwd", plan.process.cwd.c_str());
   applyCredentials(plan);
   checkWorkingDirectory(plan, early);
-  closeLeakedFds(plan);
+  if (nnp) loadSeccomp(plan);
 
   syncSend(plan.syncFd, SyncType::kReady, 0);
   // From here on failures belong to the container: die() reports on its stderr.
@@ -265,8 +301,8 @@ void waitForStart(const InitPlan& plan) {
   plan.syncFd = -1;
   if (!plan.isExec) {
     waitForStart(plan);
-    for (const HookCmd& h : plan.startContainerHooks)
-      runHook(plan, h);
+    for (size_t i = 0; i < plan.startContainerHooks.size(); ++i)
+      runHook(plan, plan.startContainerHooks[i], "startContainer", i);
   }
   execve(path, plan.process.argv.data(), plan.process.envp.data());
   fprintf(stderr, "berth-runtime: exec %s: %s\n", path, strerror(errno));

@@ -77,8 +77,8 @@ Status validateContainerId(const std::string& id) {
 
 Status ContainerStore::reserve(const std::string& id) {
   BERTH_TRY(validateContainerId(id));
-  if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST)
-    return failErrno(fmt::format("create state root {}", root_.string()));
+  // The whole path, as runc does: containerd's shim passes --root <root>/<namespace>.
+  BERTH_TRY_CTX(makeDirs(root_, 0700), fmt::format("create state root {}", root_.string()));
   fs::path dir = root_ / id;
   if (::mkdir(dir.c_str(), 0711) < 0) {
     if (errno == EEXIST)

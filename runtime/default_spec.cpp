@@ -5,6 +5,7 @@
 
 #include "ocispec/runtime_spec.h"
 #include "runtime/capabilities.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -105,6 +106,16 @@ json defaultSpec(bool rootless) {
   return spec;
 }
 
+namespace {
+
+json seccompJson() {
+  SeccompFeatures f = seccompFeatures();
+  return {{"enabled", true},  {"actions", f.actions},       {"operators", f.operators},
+          {"archs", f.archs}, {"knownFlags", f.knownFlags}, {"supportedFlags", f.supportedFlags}};
+}
+
+}  // namespace
+
 json featuresDocument() {
   const scmp_version* v = seccomp_version();
   json caps = json::array();
@@ -125,7 +136,7 @@ json featuresDocument() {
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
-        {"seccomp", {{"enabled", false}}},
+        {"seccomp", seccompJson()},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},
       {"annotations",

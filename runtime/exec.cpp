@@ -12,6 +12,7 @@
 #include "runtime/launcher.h"
 #include "runtime/lifecycle.h"
 #include "runtime/plan_builder.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -93,6 +94,9 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
     if (::fcntl(fd, F_GETFD) < 0)
       return failErrno(fmt::format("preserve-fds: fd {} is not open", fd));
   InitPlan plan = BERTH_TRY(buildExecPlan(process, joins, o.preserveFds));
+  // runc: an exec'd process gets the container's filter (the process object has none of its own).
+  if (spec.linux && spec.linux->seccomp)
+    plan.seccomp = BERTH_TRY(compileSeccomp(*spec.linux->seccomp));
 
   UniqueFd consoleSock, ownConsolePeer;
   if (process.terminal && o.consoleSocket.empty()) {
@@ -112,6 +116,12 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
   LaunchRequest req;
   req.plan = &plan;
   req.cgroup = record.cgroupPaths.empty() ? nullptr : &cg;
+  if (plan.seccomp.hasListener())
+    req.seccompListener = [&](pid_t pid, int fd) {
+      ocispec::State s = ociState(record, ContainerStatus::kRunning);
+      return sendSeccompListener(plan.seccomp.listenerPath,
+                                 containerProcessState(s, pid, plan.seccomp.listenerMetadata), fd);
+    };
   if (!o.detach) blockForwardedSignals();
   ChildProcess child = BERTH_TRY(launch(req));
   if (!o.pidFile.empty()) BERTH_TRY(writePidFile(o.pidFile, child.pid()));

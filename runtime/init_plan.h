@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -149,6 +150,10 @@ struct InitPlan {
   bool setDomainname = false;
 
   std::string sessionKeyring;  // "_ses.<id>": joined as a new session keyring; empty: keep ours
+
+  // linux.seccomp, loaded just before exec with no_new_privs, else before dropping capabilities
+  // (runc's standard_init_linux.go); exec'd processes get the container's filter too.
+  SeccompProgram seccomp;
 
   std::vector<HookCmd> createContainerHooks;
   std::vector<HookCmd> startContainerHooks;

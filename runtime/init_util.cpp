@@ -18,6 +18,8 @@ void die(int syncFd, const char* what) {
   int err = errno;
   if (syncFd >= 0)
     syncSend(syncFd, SyncType::kError, err, what);
+  else if (err == 0)
+    fprintf(stderr, "berth-runtime: %s\n", what);
   else
     fprintf(stderr, "berth-runtime: %s: %s\n", what, strerror(err));
   _exit(1);

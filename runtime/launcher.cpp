@@ -85,12 +85,24 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   BERTH_TRY(send(parentSock.get(), SyncType::kGo));
 
   for (;;) {
-    if (!syncRecv(parentSock.get(), &m)) return std::unexpected(childDied(child));
+    int passed = -1;
+    if (!syncRecv(parentSock.get(), &m, &passed)) return std::unexpected(childDied(child));
+    UniqueFd passedFd(passed);
     switch (m.type) {
       case SyncType::kRunHooks:
         spdlog::debug("launch: rootfs of {} mounted, running runtime hooks", child.pid());
         if (r.runtimeHooks) BERTH_TRY(r.runtimeHooks(child.pid()));
         BERTH_TRY(send(parentSock.get(), SyncType::kHooksDone));
+        break;
+      case SyncType::kSeccompListener:
+        if (!passedFd || !r.seccompListener)
+          return fail(Code::kInternal, "unexpected seccomp listener from container init");
+        spdlog::debug("launch: seccomp listener of {} for {}", child.pid(),
+                      plan.seccomp.listenerPath);
+        BERTH_TRY(r.seccompListener(child.pid(), passedFd.get()));
+        // Ours is closed now: once the agent closes its copy, notified syscalls get ENOSYS.
+        passedFd.reset();
+        BERTH_TRY(send(parentSock.get(), SyncType::kSeccompDone));
         break;
       case SyncType::kReady:
         spdlog::debug("launch: process {} is set up ({})", child.pid(),

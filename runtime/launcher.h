@@ -21,6 +21,9 @@ struct LaunchRequest {
   std::function<std::string(pid_t)> stateForChild;
   // prestart + createRuntime hooks, run when the rootfs is ready (before pivot_root).
   std::function<Status(pid_t)> runtimeHooks;
+  // Hands the seccomp listener fd of process `pid` to the agent (linux.seccomp.listenerPath);
+  // set when the filter has SCMP_ACT_NOTIFY rules.
+  std::function<Status(pid_t, int)> seccompListener;
 };
 
 // On success the returned owner holds the (live) container process; release() it to keep it.

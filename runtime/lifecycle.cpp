@@ -20,6 +20,7 @@
 #include "runtime/hooks.h"
 #include "runtime/launcher.h"
 #include "runtime/plan_builder.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -222,6 +223,13 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
       return runHooks(spec.hooks->createRuntime, "createRuntime", state);
     };
   }
+  if (plan.seccomp.hasListener())
+    req.seccompListener = [&](pid_t pid, int fd) {
+      ocispec::State s = ociState(record, ContainerStatus::kCreating);
+      s.pid = pid;
+      return sendSeccompListener(plan.seccomp.listenerPath,
+                                 containerProcessState(s, pid, plan.seccomp.listenerMetadata), fd);
+    };
   ChildProcess init = BERTH_TRY(launch(req));
   record.pid = init.pid();
   auto start = processStartTime(init.pid());
@@ -244,12 +252,13 @@ Status Lifecycle::start(const std::string& id) {
   if (status != ContainerStatus::kCreated)
     return fail(Code::kFailedPrecondition, "cannot start an already running container");
   ContainerPaths paths = store_.paths(id);
-  // O_NONBLOCK: opening the read side never waits, and poll below also watches the init, so a
-  // dead init is an error instead of a hang.
-  UniqueFd fifo(::open(paths.execFifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo) return failErrno("open exec fifo");
+  // The pidfd first: opening the fifo releases the init, which may exec, exit and be reaped
+  // before a later pidfd_open could find it. O_NONBLOCK: opening the read side never waits,
+  // and poll below also watches the init, so a dead init is an error instead of a hang.
   UniqueFd pidFd(static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0)));
   if (!pidFd) return fail(Code::kFailedPrecondition, "container process is already dead");
+  UniqueFd fifo(::open(paths.execFifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) return failErrno("open exec fifo");
   for (;;) {
     pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidFd.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -266,6 +275,17 @@ Status Lifecycle::start(const std::string& id) {
   char c;
   if (::read(fifo.get(), &c, 1) != 1)
     return fail(Code::kFailedPrecondition, "container process is already dead");
+  // Read to EOF, as runc does: the init's write end is close-on-exec, so EOF comes once the
+  // startContainer hooks have run and the process is exec'd (or the init died). runtime-spec:
+  // poststart hooks run after the user-specified process is executed.
+  for (;;) {
+    ssize_t n = ::read(fifo.get(), &c, 1);
+    if (n == 0) break;
+    if (n > 0 || errno == EINTR) continue;
+    if (errno != EAGAIN) return failErrno("read exec fifo");
+    pollfd p{fifo.get(), POLLIN, 0};
+    if (::poll(&p, 1, -1) < 0 && errno != EINTR) return failErrno("poll exec fifo");
+  }
   ::unlink(paths.execFifo().c_str());
   spdlog::debug("start [id={}] released init {}", id, record.pid);
 

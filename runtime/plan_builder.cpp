@@ -20,6 +20,7 @@
 
 #include "runtime/capabilities.h"
 #include "runtime/mount_options.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -426,6 +427,8 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
     plan.domainname = *spec.domainname;
     plan.setDomainname = true;
   }
+  if (spec.linux && spec.linux->seccomp)
+    plan.seccomp = BERTH_TRY(compileSeccomp(*spec.linux->seccomp));
   if (spec.linux) {
     for (const auto& [k, v] : spec.linux->sysctl)
       plan.sysctls.push_back(BERTH_TRY(buildSysctl(k, v, spec)));
@@ -469,6 +472,8 @@ void linkPointers(InitPlan& plan) {
   };
   link(plan.process.args, plan.process.argv);
   link(plan.process.env, plan.process.envp);
+  plan.seccomp.fprog.len = static_cast<unsigned short>(plan.seccomp.instructions.size());
+  plan.seccomp.fprog.filter = plan.seccomp.instructions.data();
   for (auto* hooks : {&plan.createContainerHooks, &plan.startContainerHooks})
     for (auto& h : *hooks) {
       link(h.args, h.argv);

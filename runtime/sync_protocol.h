@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -19,6 +21,9 @@ enum class SyncType : uint32_t {
   kReady = 5,      // child → runtime: set up; about to wait on exec.fifo (or to exec)
   kError = 6,      // child → runtime: value = errno, text = what failed
   kState = 7,      // runtime → child: text = state JSON for the container's own hooks
+  // child → runtime: the seccomp filter is loaded; its listener fd comes with SCM_RIGHTS.
+  kSeccompListener = 8,
+  kSeccompDone = 9,  // runtime → child: the listener reached the seccomp agent
 };
 
 struct SyncMsg {
@@ -45,13 +50,59 @@ inline bool syncSend(int fd, SyncType type, int32_t value, const char* text = nu
   return r == static_cast<ssize_t>(size);
 }
 
-// Receives one message; false on EOF or error (the peer died).
-inline bool syncRecv(int fd, SyncMsg* m) {
+// Sends a message (no text) with one file descriptor attached (SCM_RIGHTS).
+inline bool syncSendFd(int fd, SyncType type, int passFd) {
+  SyncMsg m;
+  m.type = type;
+  m.value = 0;
+  m.length = 1;
+  m.text[0] = '\0';
+  iovec iov{&m, offsetof(SyncMsg, text) + 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &passFd, sizeof(int));
   ssize_t r;
   do {
-    r = recv(fd, m, sizeof *m, 0);
+    r = sendmsg(fd, &msg, MSG_NOSIGNAL);
   } while (r < 0 && errno == EINTR);
-  if (r < static_cast<ssize_t>(offsetof(SyncMsg, text))) return false;
+  return r == static_cast<ssize_t>(iov.iov_len);
+}
+
+// Receives one message; false on EOF or error (the peer died). With `passedFd`, a file descriptor
+// sent along (close-on-exec) is stored there, else -1; without it, one is discarded by the kernel.
+inline bool syncRecv(int fd, SyncMsg* m, int* passedFd = nullptr) {
+  iovec iov{m, sizeof *m};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (passedFd) {
+    *passedFd = -1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  ssize_t r;
+  do {
+    r = passedFd ? recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) : recv(fd, m, sizeof *m, 0);
+  } while (r < 0 && errno == EINTR);
+  if (passedFd && r >= 0) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        memcpy(passedFd, CMSG_DATA(c), sizeof(int));
+  }
+  if (r < static_cast<ssize_t>(offsetof(SyncMsg, text))) {
+    if (passedFd && *passedFd >= 0) close(*passedFd);
+    if (passedFd) *passedFd = -1;
+    return false;
+  }
   size_t textLen = static_cast<size_t>(r) - offsetof(SyncMsg, text);
   if (textLen == 0)
     m->text[0] = '\0';

@@ -295,3 +295,37 @@ TEST_F(Lifecycle, JsonLogFormatForContainerd) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Lifecycle, StartOfAContainerThatExitsAtOnceUnderAReapingParent) {
+  // containerd's shim is a subreaper that reaps at once: the init may exec, exit and be gone
+  // before `start` returns. That is a successful start, not "already dead".
+  writeConfig(defaultConfig({"true"}));
+  for (int i = 0; i < 20; ++i) {
+    std::string id = fmt::format("q{}", i);
+    ASSERT_EQ(runtimeDetached({"create", id}).code, 0);
+    auto r = runtime({"start", id});
+    EXPECT_EQ(r.code, 0) << r.err;
+    ASSERT_TRUE(waitForStatus(id, "stopped"));
+    ASSERT_EQ(runtime({"delete", id}).code, 0);
+  }
+}
+
+TEST_F(Lifecycle, StateRootIsCreatedWithItsParents) {
+  writeConfig(defaultConfig({"true"}));
+  fs::path deep = dir() / "a" / "b" / "root";
+  SpawnOptions o;
+  o.path = runtimePath();
+  o.args = {o.path, "--root", deep.string(), "run", "c"};
+  o.cwd = bundle().string();
+  o.captureStderr = true;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status.code, 0) << r->stderrData;
+  EXPECT_EQ(fs::status(deep).permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
+}  // namespace
+}  // namespace berth::testing
