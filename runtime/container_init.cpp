@@ -291,6 +291,9 @@ void waitForStart(const InitPlan& plan) {
   bool early = chdir(plan.process.cwd.c_str()) == 0;
   if (!early && errno != EACCES && errno != EPERM)
     dieWith(plan.syncFd, "chdir to cwd", plan.process.cwd.c_str());
+  for (const auto& a : plan.process.lsmAttrs)
+    if (init::writeString(a.file.c_str(), a.value.c_str()) < 0)
+      dieWith(plan.syncFd, "set LSM label through", a.file.c_str());
   applyCredentials(plan);
   checkWorkingDirectory(plan, early);
   if (nnp) loadSeccomp(plan);

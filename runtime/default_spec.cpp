@@ -5,6 +5,7 @@
 
 #include "ocispec/runtime_spec.h"
 #include "runtime/capabilities.h"
+#include "runtime/plan_builder.h"
 #include "runtime/seccomp.h"
 
 namespace berth::runtime {
@@ -137,8 +138,8 @@ json featuresDocument() {
         {"capabilities", caps},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
         {"seccomp", seccompJson()},
-        {"apparmor", {{"enabled", false}}},
-        {"selinux", {{"enabled", false}}}}},
+        {"apparmor", {{"enabled", appArmorEnabled()}}},
+        {"selinux", {{"enabled", seLinuxEnabled()}}}}},
       {"annotations",
        {{"io.github.seccomp.libseccomp.version",
          fmt::format("{}.{}.{}", v->major, v->minor, v->micro)},

@@ -97,7 +97,13 @@ struct ProcessPlan {
   std::vector<Limit> rlimits;
   bool setOomScoreAdj = false;
   char oomScoreAdj[16] = {};  // decimal text written to /proc/self/oom_score_adj
-  int preservedFds = 0;       // fds 3..3+preservedFds-1 stay open across exec (LISTEN_FDS too)
+  // LSM labels for the exec'd process: (file under /proc/thread-self/attr, text), empty if none.
+  struct LsmAttr {
+    std::string file;
+    std::string value;
+  };
+  std::vector<LsmAttr> lsmAttrs;
+  int preservedFds = 0;  // fds 3..3+preservedFds-1 stay open across exec (LISTEN_FDS too)
 };
 
 // Which namespaces to create (clone flags) and which to join (fds opened by the parent).

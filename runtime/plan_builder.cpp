@@ -320,6 +320,40 @@ const char* namespaceProcName(const std::string& type) {
   return nullptr;
 }
 
+bool appArmorEnabled() {
+  auto v = readFile("/sys/module/apparmor/parameters/enabled");
+  return v && v->rfind("Y", 0) == 0;
+}
+
+bool seLinuxEnabled() {
+  return ::access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+namespace {
+
+// AppArmor's profile and SELinux' label are set for the next exec through the process' attr
+// files; a host without the LSM is an error, not a silent no-op.
+Status buildLsmAttrs(const ocispec::Process& process, const std::string& field, ProcessPlan& p) {
+  if (process.apparmorProfile && !process.apparmorProfile->empty()) {
+    if (!appArmorEnabled())
+      return fail(Code::kFailedPrecondition,
+                  "{}.apparmorProfile: AppArmor is not enabled on this host", field);
+    std::string file = ::access("/proc/self/attr/apparmor/exec", F_OK) == 0
+                           ? "/proc/thread-self/attr/apparmor/exec"
+                           : "/proc/thread-self/attr/exec";
+    p.lsmAttrs.push_back({file, "exec " + *process.apparmorProfile});
+  }
+  if (process.selinuxLabel && !process.selinuxLabel->empty()) {
+    if (!seLinuxEnabled())
+      return fail(Code::kFailedPrecondition, "{}.selinuxLabel: SELinux is not enabled on this host",
+                  field);
+    p.lsmAttrs.push_back({"/proc/thread-self/attr/exec", *process.selinuxLabel});
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ProcessPlan> buildProcessPlan(const ocispec::Process& process, const std::string& field) {
   ProcessPlan p;
   if (process.args.empty())
@@ -353,6 +387,7 @@ Result<ProcessPlan> buildProcessPlan(const ocispec::Process& process, const std:
                   r.type);
     p.rlimits.push_back({res, {r.soft, r.hard}});
   }
+  BERTH_TRY(buildLsmAttrs(process, field, p));
   if (process.oomScoreAdj) {
     p.setOomScoreAdj = true;
     snprintf(p.oomScoreAdj, sizeof p.oomScoreAdj, "%d", *process.oomScoreAdj);
@@ -429,6 +464,16 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   }
   if (spec.linux && spec.linux->seccomp)
     plan.seccomp = BERTH_TRY(compileSeccomp(*spec.linux->seccomp));
+  if (spec.linux && spec.linux->mountLabel && !spec.linux->mountLabel->empty()) {
+    if (!seLinuxEnabled())
+      return fail(Code::kFailedPrecondition,
+                  "linux.mountLabel: SELinux is not enabled on this host");
+    // The label of the filesystems the runtime mounts itself (runc: non-bind mounts).
+    for (auto& m : plan.mounts)
+      if (m.kind == MountKind::kGeneric && m.fstype != "sysfs" && m.fstype != "proc")
+        m.data +=
+            (m.data.empty() ? "" : ",") + fmt::format("context=\"{}\"", *spec.linux->mountLabel);
+  }
   if (spec.linux) {
     for (const auto& [k, v] : spec.linux->sysctl)
       plan.sysctls.push_back(BERTH_TRY(buildSysctl(k, v, spec)));

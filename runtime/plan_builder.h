@@ -39,6 +39,10 @@ struct CreateInputs {
 // (moving a std::string may move its characters).
 void linkPointers(InitPlan& plan);
 
+// Whether this host runs the LSM (for the spec's labels and for `features`).
+bool appArmorEnabled();
+bool seLinuxEnabled();
+
 // CLONE_NEW* for a runtime-spec namespace type, or 0.
 int namespaceFlag(const std::string& type);
 // The /proc/<pid>/ns/<name> file name for a runtime-spec namespace type.

@@ -2,6 +2,7 @@
 // directory, no cgroup, no mount, no process).
 #include <fstream>
 
+#include "common/file_util.h"
 #include "tests/integration/runtime_fixture.h"
 
 namespace berth::testing {
@@ -114,6 +115,32 @@ TEST_F(Errors, FailedInitLeavesNoProcessBehind) {
   c["mounts"].push_back(
       {{"destination", "/proc/forbidden"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   expectCreateFails(c, "container init: create mount point /proc/forbidden");
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Errors, LsmLabelsOnAHostWithoutTheLsm) {
+  bool apparmor = false;
+  if (auto v = readFile("/sys/module/apparmor/parameters/enabled"))
+    apparmor = v->rfind("Y", 0) == 0;
+  bool selinux = fs::exists("/sys/fs/selinux/enforce");
+  if (apparmor || selinux) GTEST_SKIP() << "this host has an LSM enabled";
+  auto c = defaultConfig({"true"});
+  c["process"]["apparmorProfile"] = "berth-default";
+  expectCreateFails(c, "process.apparmorProfile: AppArmor is not enabled on this host");
+  c = defaultConfig({"true"});
+  c["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0";
+  expectCreateFails(c, "process.selinuxLabel: SELinux is not enabled on this host");
+  c = defaultConfig({"true"});
+  c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0";
+  expectCreateFails(c, "linux.mountLabel: SELinux is not enabled on this host");
+  auto features = nlohmann::json::parse(runtime({"features"}).out);
+  EXPECT_EQ(features["linux"]["apparmor"]["enabled"], false);
+  EXPECT_EQ(features["linux"]["selinux"]["enabled"], false);
 }
 
 }  // namespace
