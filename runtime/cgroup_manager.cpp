@@ -314,6 +314,12 @@ Status CgroupManager::apply(const std::vector<CgroupWrite>& writes) {
       return fail(Code::kFailedPrecondition, "{}: the {} cgroup controller is not mounted", w.field,
                   w.controller);
     fs::path file = fs::path(dir) / w.file;
+    // Kernels with the BFQ scheduler name the weight files after it (as runc falls back).
+    for (auto [plain, bfq] : {std::pair{"blkio.weight", "blkio.bfq.weight"},
+                              std::pair{"blkio.weight_device", "blkio.bfq.weight_device"},
+                              std::pair{"io.weight", "io.bfq.weight"}})
+      if (w.file == plain && !fs::exists(file) && fs::exists(fs::path(dir) / bfq))
+        file = fs::path(dir) / bfq;
     auto st = writeKernelFile(file, w.value);
     if (st || w.mayFail) continue;
     if (st.error().sysErrno() == ENOENT || st.error().sysErrno() == EACCES)

@@ -24,7 +24,7 @@ struct CgroupWrite {
 [[nodiscard]] Result<std::vector<CgroupWrite>> planResourcesV2(const ocispec::Resources& r);
 
 // Device rules as the runtime applies them: the spec's rules, then runc's default allow list
-// (so the default /dev works), then an allow rule per linux.devices node.
+// (so the default /dev works).
 std::vector<ocispec::DeviceCgroup> effectiveDeviceRules(const ocispec::Spec& spec);
 
 // v1 devices.allow / devices.deny writes, in rule order.

@@ -88,6 +88,10 @@ Status Lifecycle::update(const UpdateOptions& o) {
   if (o.resources) merge(changes, *o.resources);
   merge(changes, fromFlags(o));
   merge(resources, changes);
+  // runc: unlimited memory with no swap given in this update means unlimited swap too, whatever
+  // swap limit was set before.
+  if (changes.memory && changes.memory->limit == -1 && !changes.memory->swap && resources.memory)
+    resources.memory->swap.reset();
 
   CgroupManager cg =
       CgroupManager::fromPaths(record.cgroupUnified, record.cgroupPaths, record.systemdCgroup);
