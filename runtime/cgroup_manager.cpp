@@ -461,8 +461,15 @@ void CgroupManager::undoCreate() {
 
 Status CgroupManager::destroy() {
   if (systemd()) {
-    auto bus = SystemdBus::connect();
-    if (bus) BERTH_TRY_CTX(bus->stopUnit(scope_), fmt::format("stop scope {}", scope_));
+    // systemd stops a scope by itself once its last process is gone (and removes its cgroup):
+    // give it a moment, and ask over the bus only for a scope that is still there.
+    fs::path dir = paths_.begin()->second;
+    for (int i = 0; i < 200 && fs::exists(dir); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (fs::exists(dir)) {
+      auto bus = SystemdBus::connect();
+      if (bus) BERTH_TRY_CTX(bus->stopUnit(scope_), fmt::format("stop scope {}", scope_));
+    }
   }
   for (const auto& [name, dir] : paths_) {
     std::error_code ec;

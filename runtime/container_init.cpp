@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <linux/sched.h>  // clone_args, CLONE_INTO_CGROUP
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -345,11 +346,27 @@ void runIntermediate(InitPlan& plan) {
         init::writeString("/proc/self/timens_offsets", plan.ns.timeOffsets.c_str()) < 0)
       die(plan.syncFd, "write timens_offsets");
   }
-  long pid = syscall(SYS_clone, plan.ns.cloneFlags | CLONE_PARENT | SIGCHLD, nullptr, nullptr,
-                     nullptr, nullptr);
+  long pid = -1;
+  bool placed = false;
+  if (plan.ns.cgroupFd >= 0) {
+    // Born in its cgroup: no moment in the runtime's cgroup, no charge to it, no later move.
+    // With CLONE_PARENT the kernel takes the exit signal from us, so it must be 0 here.
+    clone_args args{};
+    args.flags = static_cast<uint64_t>(plan.ns.cloneFlags) | CLONE_PARENT | CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(plan.ns.cgroupFd);
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    placed = pid >= 0;
+    // Older kernels (ENOSYS, E2BIG) or cgroups that refuse it: the runtime moves the child.
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EOPNOTSUPP &&
+        errno != EBUSY)
+      die(plan.syncFd, "clone3 into the container's cgroup");
+  }
+  if (pid < 0)
+    pid = syscall(SYS_clone, plan.ns.cloneFlags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr,
+                  nullptr);
   if (pid < 0) die(plan.syncFd, "clone container process");
   if (pid == 0) containerMain(plan);
-  syncSend(plan.syncFd, SyncType::kPid, static_cast<int32_t>(pid));
+  syncSend(plan.syncFd, SyncType::kPid, static_cast<int32_t>(pid), placed ? "placed" : nullptr);
   _exit(0);
 }
 

@@ -109,6 +109,9 @@ struct ProcessPlan {
 // Which namespaces to create (clone flags) and which to join (fds opened by the parent).
 struct NamespacePlan {
   int cloneFlags = 0;  // CLONE_NEW* created with the child (CLONE_NEWCGROUP is unshared later)
+  // cgroup v2: the container's cgroup directory; the child is born in it (clone3 with
+  // CLONE_INTO_CGROUP) where the kernel has that, else the runtime moves it. -1: none.
+  int cgroupFd = -1;
   bool unshareCgroup = false;
   bool newTime = false;
   struct Join {

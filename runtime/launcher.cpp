@@ -1,5 +1,6 @@
 #include "runtime/launcher.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,14 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   UniqueFd parentSock(sp[0]), childSock(sp[1]);
   plan.syncFd = childSock.get();
   linkPointers(plan);
+  // cgroup v2 cgroupfs: the child can be cloned straight into its cgroup (one directory; the
+  // systemd driver moves it with the scope instead).
+  UniqueFd cgroupDir;
+  if (r.cgroup && r.cgroup->unified() && !r.cgroup->systemd() && r.cgroup->paths().size() == 1) {
+    cgroupDir.reset(
+        ::open(r.cgroup->paths().begin()->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    plan.ns.cgroupFd = cgroupDir.get();
+  }
 
   pid_t mid = ::fork();
   if (mid < 0) return failErrno("fork");
@@ -63,14 +72,15 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   if (m.type == SyncType::kError) return std::unexpected(childError(m));
   if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
   ChildProcess child(m.value);
-  spdlog::debug("launch: container process {} cloned, namespace flags {:#x}", child.pid(),
-                plan.ns.cloneFlags);
+  bool placed = std::string_view(m.text) == "placed";
+  spdlog::debug("launch: container process {} cloned, namespace flags {:#x}{}", child.pid(),
+                plan.ns.cloneFlags, placed ? ", born in its cgroup" : "");
 
   if (!r.uidMap.empty()) {
     BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));
     BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/gid_map", child.pid()), r.gidMap));
   }
-  if (r.cgroup) BERTH_TRY(r.cgroup->addProcess(child.pid()));
+  if (r.cgroup && !placed) BERTH_TRY(r.cgroup->addProcess(child.pid()));
   // Written from here: the child is not dumpable, so its /proc files belong to host root.
   if (plan.process.setOomScoreAdj)
     BERTH_TRY_CTX(writeKernelFile(fmt::format("/proc/{}/oom_score_adj", child.pid()),
