@@ -136,7 +136,7 @@ json featuresDocument() {
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", caps},
-        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}}},
         {"seccomp", seccompJson()},
         {"apparmor", {{"enabled", appArmorEnabled()}}},
         {"selinux", {{"enabled", seLinuxEnabled()}}}}},
