@@ -2,6 +2,8 @@
 // inside a real container.
 #include <unistd.h>
 
+#include <fstream>
+
 #include "common/file_util.h"
 #include "tests/integration/runtime_fixture.h"
 
@@ -60,6 +62,48 @@ TEST_F(Escape, MaskedPathCannotBeUnmaskedEvenWithSysAdmin) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Escape, MountTargetSwappedForASymlinkMidCreateStaysInside) {
+  // CVE-2021-30465: two containers share a volume. A swaps a directory of it for a symlink to
+  // "/" in a loop while B is created again and again with a tmpfs mounted under that directory.
+  // Resolved fd-relative inside B's rootfs, the mount can never land on the host's /.
+  fs::path vol = dir() / "vol";
+  fs::create_directories(vol / "dir");
+  auto a = defaultConfig({"sh", "-c",
+                          "cd /vol; while [ ! -e /vol/stop ]; do mv dir tmp; ln -s / dir; "
+                          "rm dir; mv tmp dir; done"});
+  a["mounts"].push_back({{"destination", "/vol"},
+                         {"type", "bind"},
+                         {"source", vol.string()},
+                         {"options", {"rbind"}}});
+  a["linux"]["cgroupsPath"] = a["linux"]["cgroupsPath"].get<std::string>() + "-a";
+  writeConfig(a);
+  ASSERT_EQ(runtimeDetached({"run", "-d", "swapper"}).code, 0);
+  auto b = defaultConfig({"true"});
+  b["mounts"].push_back({{"destination", "/vol"},
+                         {"type", "bind"},
+                         {"source", vol.string()},
+                         {"options", {"rbind"}}});
+  b["mounts"].push_back(
+      {{"destination", "/vol/dir/berth-escape-target"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  // Each create either wins or loses the race (a missing or swapped directory); neither escapes.
+  int failed = 0;
+  for (int i = 0; i < 60; ++i)
+    failed += runContainer(b, fmt::format("b{}", i)).code != 0;
+  RecordProperty("creates_that_met_the_swap", failed);
+  std::ofstream(vol / "stop") << "";
+  EXPECT_FALSE(fs::exists("/berth-escape-target"));
+  EXPECT_TRUE(mountsUnder("/berth-escape-target").empty());
+  for (const auto& m : mountsUnder("/"))
+    EXPECT_EQ(m.find("berth-escape-target"), std::string::npos) << m;
+  fs::remove_all(rootfs() / "berth-escape-target");
 }
 
 }  // namespace
