@@ -147,9 +147,15 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   }
   if (r < 0) dieWith(plan.syncFd, "mount on", m.destination.c_str());
   close(fd);
-  if (m.needsRemount || m.propagation || m.attrSet || m.attrClear) {
+  // A tree cloned in the runtime's namespace is a peer of the host's mount when that one is
+  // shared (systemd hosts): made a slave like the rest of the container's mounts (the rootfs
+  // propagation), so nothing mounted under it in the container shows up on the host.
+  bool cloned = m.kind == MountKind::kBind && m.sourceFd >= 0;
+  if (cloned || m.needsRemount || m.propagation || m.attrSet || m.attrClear) {
     fd = reopenTarget(plan, rootFd, m.destination.c_str());
     procFdPath(target, sizeof target, fd);
+    if (cloned && mount(nullptr, target, nullptr, plan.rootPropagation | MS_REC, nullptr) < 0)
+      dieWith(plan.syncFd, "set propagation of", m.destination.c_str());
     if (m.needsRemount && remountBind(target, m.flags) < 0)
       dieWith(plan.syncFd, "remount", m.destination.c_str());
     if (m.propagation && mount(nullptr, target, nullptr, m.propagation, nullptr) < 0)

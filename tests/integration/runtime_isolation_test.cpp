@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/file_util.h"
 #include "tests/integration/runtime_fixture.h"
 
 namespace berth::testing {
@@ -490,6 +491,41 @@ TEST_F(Isolation, RootfsPropagationSharedAndPerMountPropagation) {
   auto bad = runContainer(c, "bad");
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("linux.rootfsPropagation"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+TEST_F(Isolation, AppArmorProfileIsApplied) {
+  // Runs where AppArmor is enabled and apparmor_parser can load a profile (the vm tier).
+  auto enabled = readFile("/sys/module/apparmor/parameters/enabled");
+  if (!enabled || enabled->rfind("Y", 0) != 0 || !std::filesystem::exists("/sbin/apparmor_parser"))
+    GTEST_SKIP() << "AppArmor is not enabled here, or apparmor_parser is missing";
+  auto profile = dir() / "berth-test.profile";
+  std::ofstream(profile) << "profile berth-test flags=(attach_disconnected,mediate_deleted) {\n"
+                            "  file, capability, network, signal, unix, ptrace, mount, umount,\n"
+                            "  pivot_root,\n"
+                            "  deny /tmp/** w,\n"
+                            "}\n";
+  SpawnOptions load;
+  load.path = "/sbin/apparmor_parser";
+  load.args = {load.path, "-r", "-W", profile.string()};
+  load.captureStderr = true;
+  auto loaded = runProgram(load);
+  ASSERT_TRUE(loaded && loaded->status.success()) << (loaded ? loaded->stderrData : "");
+  auto c = defaultConfig(
+      {"sh", "-c",
+       "cat /proc/self/attr/current; touch /tmp/x 2>/dev/null && echo wrote || echo denied"});
+  c["process"]["apparmorProfile"] = "berth-test";
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "berth-test (enforce)\ndenied\n");
+  // The same container without the profile may write there.
+  c["process"].erase("apparmorProfile");
+  EXPECT_EQ(runContainer(c, "free").out.substr(0, 10), "unconfined");
 }
 
 }  // namespace

@@ -24,9 +24,10 @@ readonly vm_dir
 readonly kCache=${BERTH_VM_CACHE:-/var/cache/berth-vm}
 readonly kMirror=${BERTH_VM_MIRROR:-http://deb.debian.org/debian}
 readonly kSuite=bookworm
-# What the tests need in the VM. busybox-static and jq: tests/fixtures/make-bundle.sh runs inside.
+# What the tests need in the VM. busybox-static and jq: tests/fixtures/make-bundle.sh runs inside;
+# apparmor: apparmor_parser, to load the profile the runtime's AppArmor test applies.
 readonly kGuestPackages=(
-  systemd systemd-sysv dbus udev kmod iproute2 procps busybox-static jq linux-image-amd64
+  systemd systemd-sysv dbus udev kmod iproute2 procps busybox-static jq apparmor linux-image-amd64
 )
 # Executable -> Debian package, for the host.
 readonly -A kHostTools=(
