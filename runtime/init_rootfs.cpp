@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "runtime/init_util.h"
+#include "runtime/sync_protocol.h"
 
 namespace berth::runtime::init {
 
@@ -292,26 +293,6 @@ void maskPaths(const InitPlan& plan) {
   close(rootFd);
 }
 
-bool sendFd(int sock, int fd, const char* name) {
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  iovec iov{const_cast<char*>(name), strlen(name)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t r;
-  do {
-    r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (r < 0 && errno == EINTR);
-  return r >= 0;
-}
-
 }  // namespace
 
 void setupConsole(const InitPlan& plan, bool bindConsole) {
@@ -337,7 +318,8 @@ void setupConsole(const InitPlan& plan, bool bindConsole) {
     if (mount(slavePath, "/dev/console", nullptr, MS_BIND, nullptr) < 0)
       die(plan.syncFd, "bind /dev/console");
   }
-  if (!sendFd(plan.consoleSocketFd, master, "/dev/ptmx"))
+  // The data is the pty's name, as runc sends it (recvtty and containerd ignore it).
+  if (sendWithFd(plan.consoleSocketFd, "/dev/ptmx", 9, master) < 0)
     die(plan.syncFd, "send pty master to console socket");
   close(master);
   for (int i = 0; i < 3; ++i)

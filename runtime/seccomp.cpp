@@ -1,4 +1,5 @@
 #include "runtime/seccomp.h"
+#include "runtime/sync_protocol.h"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -455,22 +456,7 @@ Status sendSeccompListener(const std::string& listenerPath, const std::string& p
         "{})",
         kField, listenerPath));
 
-  iovec iov{const_cast<char*>(processState.data()), processState.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &listenerFd, sizeof(int));
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = sendWithFd(sock.get(), processState.data(), processState.size(), listenerFd);
   if (n != static_cast<ssize_t>(processState.size()))
     return failErrno(n < 0 ? errno : EMSGSIZE,
                      fmt::format("send seccomp listener to {}", listenerPath));

@@ -50,14 +50,11 @@ inline bool syncSend(int fd, SyncType type, int32_t value, const char* text = nu
   return r == static_cast<ssize_t>(size);
 }
 
-// Sends a message (no text) with one file descriptor attached (SCM_RIGHTS).
-inline bool syncSendFd(int fd, SyncType type, int passFd) {
-  SyncMsg m;
-  m.type = type;
-  m.value = 0;
-  m.length = 1;
-  m.text[0] = '\0';
-  iovec iov{&m, offsetof(SyncMsg, text) + 1};
+// Sends `len` bytes with one file descriptor attached (SCM_RIGHTS), allocation-free: the one
+// way fds leave a process here (sync messages, the console socket, the seccomp agent). Returns
+// the bytes sent, or -1 with errno.
+inline ssize_t sendWithFd(int sock, const void* data, size_t len, int passFd) {
+  iovec iov{const_cast<void*>(data), len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -71,9 +68,20 @@ inline bool syncSendFd(int fd, SyncType type, int passFd) {
   memcpy(CMSG_DATA(c), &passFd, sizeof(int));
   ssize_t r;
   do {
-    r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    r = sendmsg(sock, &msg, MSG_NOSIGNAL);
   } while (r < 0 && errno == EINTR);
-  return r == static_cast<ssize_t>(iov.iov_len);
+  return r;
+}
+
+// Sends a message (no text) with one file descriptor attached.
+inline bool syncSendFd(int fd, SyncType type, int passFd) {
+  SyncMsg m;
+  m.type = type;
+  m.value = 0;
+  m.length = 1;
+  m.text[0] = '\0';
+  size_t size = offsetof(SyncMsg, text) + 1;
+  return sendWithFd(fd, &m, size, passFd) == static_cast<ssize_t>(size);
 }
 
 // Receives one message; false on EOF or error (the peer died). With `passedFd`, a file descriptor
