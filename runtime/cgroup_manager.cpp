@@ -285,7 +285,6 @@ Status CgroupManager::startScope(pid_t pid) {
   fs::path procs = fs::path(paths_.begin()->second) / "cgroup.procs";
   for (int i = 0; i < 2000; ++i) {
     auto text = readFile(procs);
-    if (text && (" " + *text).find(fmt::format("\n{}\n", pid)) != std::string::npos) break;
     if (text && ("\n" + *text).find(fmt::format("\n{}\n", pid)) != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

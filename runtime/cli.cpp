@@ -292,10 +292,11 @@ int runCli(int argc, char** argv) {
       for (const auto& [r, s] : all)
         std::printf("%s\n", r.id.c_str());
     } else if (listFormat == "json") {
+      // runc encodes a nil slice: "null" when there are no containers.
       std::string out = "[";
       for (size_t i = 0; i < all.size(); ++i)
         out += (i ? "," : "") + formatState(all[i].first, all[i].second, true, -1);
-      out += all.empty() ? "]" : "]";
+      out += "]";
       std::printf("%s\n", all.empty() ? "null" : out.c_str());
     } else {
       std::vector<std::vector<std::string>> rows{
