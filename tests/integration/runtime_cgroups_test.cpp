@@ -90,9 +90,7 @@ TEST_F(Cgroups, DeviceRulesDenyAndAllow) {
                           "mknod /tmp/disk b 8 0 && (head -c1 /tmp/disk >/dev/null 2>&1 && "
                           "echo disk-readable || echo disk-denied); "
                           "grep -c 'c 1:3 rwm' /sys/fs/cgroup/devices/devices.list"});
-  c["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
-  c["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
-  c["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  addCapability(c, "CAP_MKNOD");
   auto r = runContainer(c, "ctr");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "null-ok\ndisk-denied\n1\n");
@@ -142,12 +140,6 @@ TEST_F(Cgroups, EbpfDeviceFilterOnTheUnifiedHierarchy) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: /dev/null was not denied, 2: /dev/zero was denied";
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Cgroups, UpdateChangesLimitsAndRemembersThem) {
   auto c = defaultConfig({"sleep", "1000"});
   c["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
@@ -176,12 +168,6 @@ TEST_F(Cgroups, UpdateChangesLimitsAndRemembersThem) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("linux.resources.pids.limit"), std::string::npos) << bad.err;
 }
-
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
 
 TEST_F(Cgroups, EventsStatsAndOomStream) {
   auto c = defaultConfig({"sleep", "1000"});
@@ -227,12 +213,6 @@ TEST_F(Cgroups, EventsStatsAndOomStream) {
   EXPECT_NE(log.find(R"({"type":"oom","id":"c"})"), std::string::npos) << log;
   EXPECT_NE(log.find(R"({"type":"stats","id":"c","data":{)"), std::string::npos) << log;
 }
-
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
 
 // The cgroup v2 cgroupfs driver: runs where /sys/fs/cgroup is cgroup2 (the vm tier).
 class CgroupsV2 : public RuntimeTest {
@@ -291,9 +271,7 @@ TEST_F(CgroupsV2, DevicesThroughTheEbpfFilter) {
                           "echo x > /dev/null && echo null-ok; "
                           "mknod /tmp/disk b 8 0 && (head -c1 /tmp/disk >/dev/null 2>&1 && "
                           "echo disk-readable || echo disk-denied)"});
-  c["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
-  c["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
-  c["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
+  addCapability(c, "CAP_MKNOD");
   auto r = runContainer(c, "ctr");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "null-ok\ndisk-denied\n");
@@ -321,12 +299,6 @@ TEST_F(CgroupsV2, UnifiedKeysAndUpdate) {
   ASSERT_EQ(runtime({"delete", "--force", "c"}).code, 0);
   EXPECT_FALSE(fs::exists(dirs[0]));
 }
-
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
 
 // The systemd driver: systemd as PID 1 on a cgroup v2 host (the vm tier).
 class CgroupsSystemd : public CgroupsV2 {

@@ -117,12 +117,6 @@ TEST_F(Errors, FailedInitLeavesNoProcessBehind) {
   expectCreateFails(c, "container init: create mount point /proc/forbidden");
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Errors, LsmLabelsOnAHostWithoutTheLsm) {
   bool apparmor = false;
   if (auto v = readFile("/sys/module/apparmor/parameters/enabled"))

@@ -64,12 +64,6 @@ TEST_F(Escape, MaskedPathCannotBeUnmaskedEvenWithSysAdmin) {
   EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Escape, MountTargetSwappedForASymlinkMidCreateStaysInside) {
   // CVE-2021-30465: two containers share a volume. A swaps a directory of it for a symlink to
   // "/" in a loop while B is created again and again with a tmpfs mounted under that directory.

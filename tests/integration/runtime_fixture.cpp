@@ -78,6 +78,19 @@ nlohmann::json RuntimeTest::defaultConfig(const std::vector<std::string>& args) 
   return c;
 }
 
+void RuntimeTest::addUserNamespace(nlohmann::json& c) {
+  nlohmann::json map = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = map;
+  c["linux"]["gidMappings"] = map;
+  c["root"]["readonly"] = true;
+}
+
+void RuntimeTest::addCapability(nlohmann::json& c, const std::string& cap) {
+  for (const char* set : {"bounding", "effective", "permitted"})
+    c["process"]["capabilities"][set].push_back(cap);
+}
+
 void RuntimeTest::writeConfig(const nlohmann::json& config) const {
   std::ofstream(bundle_ / "config.json") << config.dump(2);
 }

@@ -31,6 +31,11 @@ class RuntimeTest : public ::testing::Test {
   // cgroupsPath under this test's parent cgroup.
   nlohmann::json defaultConfig(const std::vector<std::string>& args) const;
   void writeConfig(const nlohmann::json& config) const;
+  // A new user namespace mapping container ids 0..65535 to host ids 100000.. (and a read-only
+  // rootfs: its owner, host root, is unmapped there).
+  static void addUserNamespace(nlohmann::json& config);
+  // Grants a capability in the bounding, effective and permitted sets.
+  static void addCapability(nlohmann::json& config, const std::string& cap);
   // Runs berth-runtime --root <root> ARGS with stdout/stderr captured.
   RunResult runtime(const std::vector<std::string>& args, const std::string& stdinData = "") const;
   // Runs `bash -c "<setup> && exec berth-runtime --root <root> ARGS"` in the bundle: for tests

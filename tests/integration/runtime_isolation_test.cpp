@@ -91,13 +91,7 @@ TEST_F(Isolation, CgroupNamespaceRootIsTheContainerCgroup) {
 
 TEST_F(Isolation, UserNamespaceMapsRoot) {
   auto c = defaultConfig({"sh", "-c", "id -u; cat /proc/self/uid_map"});
-  c["linux"]["namespaces"].push_back({{"type", "user"}});
-  c["linux"]["uidMappings"] =
-      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
-  c["linux"]["gidMappings"] =
-      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
-  // The rootfs belongs to host root, which is unmapped: bind it read-only instead of writing.
-  c["root"]["readonly"] = true;
+  addUserNamespace(c);
   auto r = runContainer(c);
   ASSERT_EQ(r.code, 0) << r.err;
   std::istringstream in(r.out);
@@ -276,12 +270,6 @@ TEST_F(Isolation, HostFdsDoNotLeakIntoTheContainer) {
   EXPECT_EQ(r.out, "0\n1\n2\n3\n");  // 3 is ls's own directory fd
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Isolation, NewSessionKeyringUnlessNoNewKeyring) {
   // The keyring is named after the container ("_ses.<id>"), as runc names it.
   auto c = defaultConfig({"sh", "-c", "grep -c '_ses\\.kr:' /proc/keys || true"});
@@ -332,12 +320,6 @@ TEST_F(Isolation, ListenFdsArePassedOn) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "1 1\nactivated");
 }
-
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
 
 TEST_F(Isolation, RecursiveReadonlyBind) {
   // rro makes submounts of an rbind read-only too (mount_setattr AT_RECURSIVE).
@@ -427,12 +409,7 @@ TEST_F(Isolation, UserNamespaceBindOfAnInaccessibleSource) {
   // The mount point exists: the container's root can't create it in a rootfs owned by host root.
   std::filesystem::create_directories(rootfs() / "mnt");
   auto c = defaultConfig({"cat", "/mnt/f"});
-  c["linux"]["namespaces"].push_back({{"type", "user"}});
-  c["linux"]["uidMappings"] =
-      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
-  c["linux"]["gidMappings"] =
-      json::array({{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}});
-  c["root"]["readonly"] = true;
+  addUserNamespace(c);
   c["mounts"].push_back({{"destination", "/mnt"},
                          {"type", "bind"},
                          {"source", (hidden / "data").string()},
@@ -470,12 +447,6 @@ TEST_F(Isolation, ExecIntoASubCgroup) {
   EXPECT_NE(ok.out.find("/ctr/sub"), std::string::npos) << ok.out;
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Isolation, RootfsPropagationSharedAndPerMountPropagation) {
   std::filesystem::create_directories(dir() / "data");
   auto c = defaultConfig({"sh", "-c", "grep -c ' /mnt ' /proc/self/mountinfo"});
@@ -492,12 +463,6 @@ TEST_F(Isolation, RootfsPropagationSharedAndPerMountPropagation) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("linux.rootfsPropagation"), std::string::npos) << bad.err;
 }
-
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
 
 TEST_F(Isolation, AppArmorProfileIsApplied) {
   // Runs where AppArmor is enabled and apparmor_parser can load a profile (the vm tier).

@@ -293,12 +293,6 @@ TEST_F(Lifecycle, JsonLogFormatForContainerd) {
   EXPECT_TRUE(line["time"].is_string());
 }
 
-}  // namespace
-}  // namespace berth::testing
-
-namespace berth::testing {
-namespace {
-
 TEST_F(Lifecycle, StartOfAContainerThatExitsAtOnceUnderAReapingParent) {
   // containerd's shim is a subreaper that reaps at once: the init may exec, exit and be gone
   // before `start` returns. That is a successful start, not "already dead".
