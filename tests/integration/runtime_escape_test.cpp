@@ -65,34 +65,46 @@ TEST_F(Escape, MaskedPathCannotBeUnmaskedEvenWithSysAdmin) {
 }
 
 TEST_F(Escape, MountTargetSwappedForASymlinkMidCreateStaysInside) {
-  // CVE-2021-30465: two containers share a volume. A swaps a directory of it for a symlink to
-  // "/" in a loop while B is created again and again with a tmpfs mounted under that directory.
-  // Resolved fd-relative inside B's rootfs, the mount can never land on the host's /.
+  // CVE-2021-30465: two containers share a volume. A exchanges a directory of it with a symlink
+  // to "/" (renameat2 RENAME_EXCHANGE in a tight loop, so the path flips at any instant) while B
+  // is created again and again with a tmpfs mounted under that directory. Resolved fd-relative
+  // inside B's rootfs, the mount lands in the volume or in B's own root, never on the host's /.
   fs::path vol = dir() / "vol";
   fs::create_directories(vol / "dir");
-  auto a = defaultConfig({"sh", "-c",
-                          "cd /vol; while [ ! -e /vol/stop ]; do mv dir tmp; ln -s / dir; "
-                          "rm dir; mv tmp dir; done"});
+  fs::create_symlink("/", vol / "link");
+  auto a = defaultConfig({"/swapper", "/vol/dir", "/vol/link", "/vol/stop"});
   a["mounts"].push_back({{"destination", "/vol"},
                          {"type", "bind"},
                          {"source", vol.string()},
                          {"options", {"rbind"}}});
+  a["mounts"].push_back({{"destination", "/swapper"},
+                         {"type", "bind"},
+                         {"source", BERTH_ESCAPE_SWAPPER_PATH},
+                         {"options", {"bind", "ro"}}});
   a["linux"]["cgroupsPath"] = a["linux"]["cgroupsPath"].get<std::string>() + "-a";
   writeConfig(a);
   ASSERT_EQ(runtimeDetached({"run", "-d", "swapper"}).code, 0);
-  auto b = defaultConfig({"true"});
+  // B reports whether its tmpfs ended up at its own root, i.e. the create met the symlink.
+  auto b = defaultConfig(
+      {"sh", "-c", "grep -q ' /berth-escape-target ' /proc/mounts && echo swapped; true"});
   b["mounts"].push_back({{"destination", "/vol"},
                          {"type", "bind"},
                          {"source", vol.string()},
                          {"options", {"rbind"}}});
   b["mounts"].push_back(
       {{"destination", "/vol/dir/berth-escape-target"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
-  // Each create either wins or loses the race (a missing or swapped directory); neither escapes.
-  int failed = 0;
-  for (int i = 0; i < 60; ++i)
-    failed += runContainer(b, fmt::format("b{}", i)).code != 0;
-  RecordProperty("creates_that_met_the_swap", failed);
+  // Each create mounts in the directory, in B's root (the swap met), or fails on a vanished
+  // path; none escapes.
+  int failed = 0, swapped = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto r = runContainer(b, fmt::format("b{}", i));
+    failed += r.code != 0;
+    swapped += r.out == "swapped\n";
+  }
+  RecordProperty("creates_that_failed", failed);
+  RecordProperty("creates_that_met_the_symlink", swapped);
   std::ofstream(vol / "stop") << "";
+  EXPECT_EQ(runtime({"delete", "--force", "swapper"}).code, 0);
   EXPECT_FALSE(fs::exists("/berth-escape-target"));
   EXPECT_TRUE(mountsUnder("/berth-escape-target").empty());
   for (const auto& m : mountsUnder("/"))
