@@ -14,7 +14,5 @@ namespace berth::runtime {
 
 // Connects to a console socket given with --console-socket.
 [[nodiscard]] Result<UniqueFd> connectConsoleSocket(const std::string& path);
-// Receives one fd sent with SCM_RIGHTS.
-[[nodiscard]] Result<UniqueFd> receiveFd(int sock);
 
 }  // namespace berth::runtime

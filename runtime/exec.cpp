@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "common/unix_socket.h"
 #include "ocispec/spec_json.h"
 #include "runtime/capabilities.h"
 #include "runtime/console.h"

@@ -14,6 +14,7 @@
 
 #include "common/file_util.h"
 #include "common/scope_guard.h"
+#include "common/unix_socket.h"
 #include "ocispec/spec_json.h"
 #include "runtime/cgroup_manager.h"
 #include "runtime/console.h"

@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/unique_fd.h"
+#include "common/unix_socket.h"
 #include "ocispec/spec_json.h"
 
 namespace berth::runtime {
@@ -433,30 +433,16 @@ std::string containerProcessState(const ocispec::State& state, pid_t pid,
 
 Status sendSeccompListener(const std::string& listenerPath, const std::string& processState,
                            int listenerFd) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (listenerPath.empty() || listenerPath.size() >= sizeof addr.sun_path)
-    return fail(Code::kInvalidArgument, "{}.listenerPath: \"{}\" is not a unix socket path", kField,
-                listenerPath);
-  std::memcpy(addr.sun_path, listenerPath.data(), listenerPath.size());
-  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + listenerPath.size() + 1);
-  if (listenerPath[0] == '@') {
-    addr.sun_path[0] = '\0';  // abstract: no terminating NUL in the length
-    --len;
-  }
-  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) return failErrno("seccomp agent socket");
-  int rc;
-  do {
-    rc = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), len);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0)
-    return failErrno(fmt::format(
+  if (listenerPath.empty())
+    return fail(Code::kInvalidArgument, "{}.listenerPath: \"\" is not a unix socket path", kField);
+  auto sock = connectUnix(listenerPath);
+  if (!sock)
+    return std::unexpected(std::move(sock).error().context(fmt::format(
         "failed to connect with seccomp agent specified in the seccomp profile ({}.listenerPath "
         "{})",
-        kField, listenerPath));
+        kField, listenerPath)));
 
-  ssize_t n = sendWithFd(sock.get(), processState.data(), processState.size(), listenerFd);
+  ssize_t n = sendWithFd(sock->get(), processState.data(), processState.size(), listenerFd);
   if (n != static_cast<ssize_t>(processState.size()))
     return failErrno(n < 0 ? errno : EMSGSIZE,
                      fmt::format("send seccomp listener to {}", listenerPath));

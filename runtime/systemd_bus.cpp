@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/file_util.h"
+#include "common/unix_socket.h"
 
 namespace berth::runtime {
 
@@ -132,13 +132,7 @@ uint32_t u32At(const std::string& s, size_t at) {
 }  // namespace
 
 Result<SystemdBus> SystemdBus::connect(const std::string& socketPath) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return failErrno("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socketPath.c_str());
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return failErrno(fmt::format("connect to systemd at {} (is systemd PID 1?)", socketPath));
+  UniqueFd fd = BERTH_TRY_CTX(connectUnix(socketPath), "connect to systemd (is systemd PID 1?)");
   // SASL EXTERNAL with our uid in hex-encoded decimal, then BEGIN.
   std::string uid = std::to_string(::geteuid()), hex;
   for (char c : uid)

@@ -1,14 +1,13 @@
 // berth-runtime lifecycle (runtime-spec runtime.md), hooks, exec and console, driven through the
 // command line as containerd's shim or runc's tests drive it.
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
 
 #include "common/file_util.h"
 #include "common/unique_fd.h"
-#include "runtime/console.h"
+#include "common/unix_socket.h"
 #include "tests/integration/runtime_fixture.h"
 
 namespace berth::testing {
@@ -229,16 +228,13 @@ TEST_F(Lifecycle, ExecWithProcessFileAndDetach) {
 class ConsoleSocket {
  public:
   explicit ConsoleSocket(const fs::path& path) : path_(path) {
-    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_.get(), 1), 0);
+    auto fd = listenUnix(path.string(), SOCK_STREAM, 1);
+    EXPECT_TRUE(fd) << fd.error().message();
+    if (fd) fd_ = std::move(*fd);
   }
   UniqueFd receiveMaster() {
     UniqueFd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    auto master = runtime::receiveFd(conn.get());
+    auto master = receiveFd(conn.get());
     return master ? std::move(*master) : UniqueFd();
   }
 
