@@ -9,7 +9,7 @@ readonly kPackages=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
-  busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd
+  busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
 )
 
 if [[ $EUID -ne 0 ]]; then

@@ -55,10 +55,10 @@ Result<CriLogWriter> CriLogWriter::open(std::filesystem::path path, Clock clock,
   return CriLogWriter(std::move(path), std::move(fd), std::move(clock), maxLine);
 }
 
-void CriLogWriter::appendRecord(std::string& out, LogStream stream, std::string_view content,
-                                bool partial) {
+void CriLogWriter::appendRecord(std::string& out, std::string_view timestamp, LogStream stream,
+                                std::string_view content, bool partial) {
   if (!partial && !content.empty() && content.back() == '\r') content.remove_suffix(1);
-  out += formatRfc3339Nano(clock_());
+  out += timestamp;
   out += ' ';
   out += logStreamName(stream);
   out += partial ? " P " : " F ";
@@ -73,7 +73,11 @@ Status CriLogWriter::flush(std::string& out) {
 
 Status CriLogWriter::write(LogStream stream, std::string_view data) {
   std::string& pending = pending_[static_cast<int>(stream)];
+  // One timestamp for what arrived in one read: the lines reached us together (and a clock
+  // read and format per line would cost more than the rest of the formatting).
+  std::string ts = formatRfc3339Nano(clock_());
   std::string out;
+  out.reserve(data.size() + data.size() / 8);
   while (!data.empty()) {
     std::size_t nl = data.find('\n');
     std::string_view piece = data.substr(0, nl);
@@ -81,7 +85,7 @@ Status CriLogWriter::write(LogStream stream, std::string_view data) {
       // The line outgrows the maximum: emit a partial chunk of exactly maxLine_ bytes.
       std::size_t take = maxLine_ - pending.size();
       pending.append(data.substr(0, take));
-      appendRecord(out, stream, pending, /*partial=*/true);
+      appendRecord(out, ts, stream, pending, /*partial=*/true);
       pending.clear();
       data.remove_prefix(take);
       continue;
@@ -91,10 +95,10 @@ Status CriLogWriter::write(LogStream stream, std::string_view data) {
       break;
     }
     if (pending.empty()) {
-      appendRecord(out, stream, piece, false);
+      appendRecord(out, ts, stream, piece, false);
     } else {
       pending.append(piece);
-      appendRecord(out, stream, pending, false);
+      appendRecord(out, ts, stream, pending, false);
       pending.clear();
     }
     data.remove_prefix(nl + 1);
@@ -106,7 +110,7 @@ Status CriLogWriter::finish(LogStream stream) {
   std::string& pending = pending_[static_cast<int>(stream)];
   if (pending.empty()) return {};
   std::string out;
-  appendRecord(out, stream, pending, false);
+  appendRecord(out, formatRfc3339Nano(clock_()), stream, pending, false);
   pending.clear();
   return flush(out);
 }

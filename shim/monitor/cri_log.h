@@ -45,7 +45,8 @@ class CriLogWriter {
 
  private:
   CriLogWriter(std::filesystem::path path, UniqueFd fd, Clock clock, std::size_t maxLine);
-  void appendRecord(std::string& out, LogStream stream, std::string_view content, bool partial);
+  void appendRecord(std::string& out, std::string_view timestamp, LogStream stream,
+                    std::string_view content, bool partial);
   [[nodiscard]] Status flush(std::string& out);
 
   std::filesystem::path path_;
