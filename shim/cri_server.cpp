@@ -1,8 +1,10 @@
 #include "shim/cri_server.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <grpcpp/security/server_credentials.h>
@@ -50,9 +52,17 @@ Status clearStaleSocket(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::unique_ptr<CriServer>> CriServer::start(const CriConfig& config) {
+  const std::filesystem::path& sock = config.listen;
+  // sockaddr_un.sun_path: 108 bytes with the NUL. The temporary name must fit as well.
+  std::filesystem::path tmp = sock.parent_path() / fmt::format(".cri-{}", ::getpid());
+  constexpr std::size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;
+  if (std::max(sock.native().size(), tmp.native().size()) > kMaxPath) {
+    return fail(Code::kInvalidArgument,
+                "socket path {} (or its temporary name {}) is longer than {} bytes", sock.string(),
+                tmp.string(), kMaxPath);
+  }
   BERTH_TRY(makeDirs(config.root, 0711));
   BERTH_TRY(makeDirs(config.state, 0711));
-  const std::filesystem::path& sock = config.listen;
   BERTH_TRY(makeDirs(sock.parent_path(), 0711));
 
   std::filesystem::path lockPath = sock;
@@ -68,8 +78,6 @@ Result<std::unique_ptr<CriServer>> CriServer::start(const CriConfig& config) {
   BERTH_TRY(clearStaleSocket(sock));
 
   std::unique_ptr<CriServer> self(new CriServer(config, std::move(*lock)));
-  std::filesystem::path tmp =
-      sock.parent_path() / fmt::format(".{}.tmp-{}", sock.filename().string(), ::getpid());
   ::unlink(tmp.c_str());
 
   grpc::ServerBuilder builder;

@@ -47,8 +47,8 @@ grpc::Status RuntimeService::Status(grpc::ServerContext*, const v1::StatusReques
     h->set_name(name);
     h->mutable_features();
   }
-  // The default handler is also reported under the empty name, the one the kubelet uses for pods
-  // without a RuntimeClass.
+  // The default handler is also reported under the empty name, the handler of pods without a
+  // RuntimeClass (as CRI-O does).
   response->add_runtime_handlers()->mutable_features();
   response->mutable_features();
 

@@ -8,8 +8,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <future>
+#include <set>
 #include <thread>
 
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -177,6 +181,40 @@ TEST_F(CriServerTest, UnimplementedRpcsNameThemselves) {
   EXPECT_NE(st.error_message().find("GetContainerEvents"), std::string::npos);
 }
 
+// Every method of both services in the compiled contract, called with an empty request: the
+// served ones answer OK, every other one UNIMPLEMENTED naming itself (never gRPC's anonymous
+// default, which would mean an RPC of a newer contract was left without a handler).
+TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  const std::set<std::string> served = {"Version", "Status", "RuntimeConfig"};
+  grpc::GenericStub stub(channel());
+  int methods = 0;
+  for (const char* service : {"runtime.v1.RuntimeService", "runtime.v1.ImageService"}) {
+    const auto* desc =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(desc, nullptr) << service;
+    for (int i = 0; i < desc->method_count(); ++i, ++methods) {
+      const std::string name = desc->method(i)->name();
+      grpc::Slice empty("");
+      grpc::ByteBuffer request(&empty, 1), response;
+      auto ctx = context();
+      std::promise<grpc::Status> done;
+      // Server-streaming methods take the same single request on the wire.
+      stub.UnaryCall(ctx.get(), fmt::format("/{}/{}", service, name), grpc::StubOptions(), &request,
+                     &response, [&](grpc::Status st) { done.set_value(st); });
+      grpc::Status st = done.get_future().get();
+      if (served.contains(name)) {
+        EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
+      } else {
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED) << name;
+        EXPECT_EQ(st.error_message(), name + " is not implemented yet in berth-cri");
+      }
+    }
+  }
+  EXPECT_GE(methods, 40);
+}
+
 TEST_F(CriServerTest, SigtermExitsZeroAndRemovesTheSocket) {
   writeConfig("");
   ASSERT_NO_FATAL_FAILURE(startServer());
@@ -199,6 +237,19 @@ TEST_F(CriServerTest, BadConfigExitsNonZeroNamingTheKey) {
   EXPECT_NE(r->stderrData.find(config_.string()), std::string::npos) << r->stderrData;
   EXPECT_NE(r->stderrData.find("runtime_handlers.runc.type"), std::string::npos) << r->stderrData;
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(socket_)));
+}
+
+TEST_F(CriServerTest, TooLongSocketPathIsAnError) {
+  writeConfig("");
+  SpawnOptions o = options();
+  std::string longSocket = (dir_ / std::string(110, 's')).string();
+  o.args = {"berth-cri", "--config", config_.string(), "--listen", longSocket};
+  o.captureStderr = true;
+  o.timeout = 20s;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status.code, 1);
+  EXPECT_NE(r->stderrData.find("is longer than 107 bytes"), std::string::npos) << r->stderrData;
 }
 
 TEST_F(CriServerTest, ReplacesAStaleSocketAndRefusesASecondServer) {
