@@ -76,6 +76,17 @@ stream_server:
   EXPECT_EQ(json["runtime_handlers"]["runc"]["root"], "/run/b/runc");
 }
 
+// The commented example shipped in the repo (the future /etc/berth/cri.yaml) stays valid.
+TEST(CriConfig, ShippedExampleParses) {
+  auto c = loadCriConfig(BERTH_CRI_EXAMPLE_CONFIG, true);
+  ASSERT_TRUE(c) << c.error().message();
+  ASSERT_TRUE(finalizeCriConfig(*c));
+  EXPECT_EQ(c->listen, "/run/berth/cri.sock");
+  EXPECT_EQ(c->runtimeHandlers.size(), 2u);
+  EXPECT_EQ(c->runtimeHandlers.at("runc").root, "/run/berth/runtimes/runc");
+  EXPECT_EQ(c->cni.binDirs.size(), 2u);
+}
+
 TEST(CriConfig, BadInputNamesTheKey) {
   struct Case {
     const char* yaml;
