@@ -13,6 +13,7 @@
 
 #include "common/file_util.h"
 #include "common/scope_guard.h"
+#include "shim/rpc_log.h"
 
 namespace berth::cri {
 
@@ -86,6 +87,9 @@ Result<std::unique_ptr<CriServer>> CriServer::start(const CriConfig& config) {
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(&self->runtime_);
   builder.RegisterService(&self->images_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcLogFactory>(logger()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // The socket is created with no access for others from the start; chmod below sets the
   // exact mode whatever the umask was.
   mode_t oldMask = ::umask(0117);

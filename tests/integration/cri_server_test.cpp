@@ -64,8 +64,9 @@ class CriServerTest : public ::testing::Test {
   }
 
   // Starts berth-cri and waits until it answers on the socket.
-  void startServer() {
+  void startServer(const std::vector<std::string>& extraArgs = {}) {
     SpawnOptions o = options();
+    o.args.insert(o.args.end(), extraArgs.begin(), extraArgs.end());
     o.outputFile = log_.string();
     auto child = startProgram(o);
     ASSERT_TRUE(child) << child.error().message();
@@ -94,7 +95,7 @@ class CriServerTest : public ::testing::Test {
 
 TEST_F(CriServerTest, ServesVersionStatusAndRuntimeConfig) {
   writeConfig("cgroup_driver: systemd\n");
-  ASSERT_NO_FATAL_FAILURE(startServer());
+  ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
   auto runtime = v1::RuntimeService::NewStub(channel());
 
   v1::VersionRequest versionReq;
@@ -140,6 +141,12 @@ TEST_F(CriServerTest, ServesVersionStatusAndRuntimeConfig) {
   st = runtime->RuntimeConfig(context().get(), v1::RuntimeConfigRequest(), &runtimeConfig);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(runtimeConfig.linux().cgroup_driver(), v1::CgroupDriver::SYSTEMD);
+
+  // --log-level debug: one line per call.
+  auto log = readFile(log_);
+  ASSERT_TRUE(log);
+  EXPECT_NE(log->find("[rpc=/runtime.v1.RuntimeService/RuntimeConfig code=OK"), std::string::npos)
+      << *log;
 }
 
 TEST_F(CriServerTest, CgroupfsDriverAndSocketMode0660) {
