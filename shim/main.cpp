@@ -75,9 +75,11 @@ int main(int argc, char** argv) {
       ->default_str("info");
   CLI11_PARSE(app, argc, argv);
 
-  for (auto* opt : {&flags.listen, &flags.root, &flags.state}) {
-    if (!opt->empty() && (*opt)[0] != '/') {
-      std::fprintf(stderr, "berth-cri: %s must be an absolute path\n", opt->c_str());
+  for (auto [name, value] : {std::pair{"--listen", &flags.listen}, std::pair{"--root", &flags.root},
+                             std::pair{"--state", &flags.state}}) {
+    if (!value->empty() && (*value)[0] != '/') {
+      std::fprintf(stderr, "berth-cri: %s: must be an absolute path, not \"%s\"\n", name,
+                   value->c_str());
       return 1;
     }
   }
