@@ -31,25 +31,20 @@ Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-}  // namespace
-
-Result<SpawnResult> runProgram(const SpawnOptions& o) {
-  auto [inR, inW] = BERTH_TRY(makePipe());
-  UniqueFd outR, outW, errR, errW;
-  if (o.captureStdout) std::tie(outR, outW) = BERTH_TRY(makePipe());
-  if (o.captureStderr) std::tie(errR, errW) = BERTH_TRY(makePipe());
-
+// posix_spawn with the options' redirections; `stdinFd`, `outFd`, `errFd` (or -1) become the
+// child's stdin, stdout and stderr.
+Result<ChildProcess> spawnWith(const SpawnOptions& o, int stdinFd, int outFd, int errFd) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, inR.get(), STDIN_FILENO);
-  if (o.captureStdout) posix_spawn_file_actions_adddup2(&fa, outW.get(), STDOUT_FILENO);
-  if (o.captureStderr) posix_spawn_file_actions_adddup2(&fa, errW.get(), STDERR_FILENO);
+  if (stdinFd >= 0) posix_spawn_file_actions_adddup2(&fa, stdinFd, STDIN_FILENO);
+  if (outFd >= 0) posix_spawn_file_actions_adddup2(&fa, outFd, STDOUT_FILENO);
+  if (errFd >= 0) posix_spawn_file_actions_adddup2(&fa, errFd, STDERR_FILENO);
   if (o.cwd) posix_spawn_file_actions_addchdir_np(&fa, o.cwd->c_str());
   if (o.outputFile) {
     int flags = O_WRONLY | O_CREAT | O_APPEND;
-    if (!o.captureStdout)
+    if (outFd < 0)
       posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, o.outputFile->c_str(), flags, 0644);
-    if (!o.captureStderr)
+    if (errFd < 0)
       posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, o.outputFile->c_str(), flags, 0644);
   }
   posix_spawnattr_t attr;
@@ -72,7 +67,29 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return failErrno(rc, fmt::format("exec {}", o.path));
-  ChildProcess child(pid);
+  return ChildProcess(pid);
+}
+
+}  // namespace
+
+Result<ChildProcess> startProgram(const SpawnOptions& o) {
+  if (o.captureStdout || o.captureStderr || !o.stdinData.empty() || o.timeout) {
+    return fail(Code::kInvalidArgument,
+                "startProgram: capture, stdin data and timeout need runProgram");
+  }
+  UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devNull) return failErrno("open /dev/null");
+  return spawnWith(o, devNull.get(), -1, -1);
+}
+
+Result<SpawnResult> runProgram(const SpawnOptions& o) {
+  auto [inR, inW] = BERTH_TRY(makePipe());
+  UniqueFd outR, outW, errR, errW;
+  if (o.captureStdout) std::tie(outR, outW) = BERTH_TRY(makePipe());
+  if (o.captureStderr) std::tie(errR, errW) = BERTH_TRY(makePipe());
+  ChildProcess child = BERTH_TRY(spawnWith(o, inR.get(), o.captureStdout ? outW.get() : -1,
+                                           o.captureStderr ? errW.get() : -1));
+  pid_t pid = child.pid();
   inR.reset();
   outW.reset();
   errW.reset();

@@ -36,4 +36,8 @@ struct SpawnResult {
 // a kDeadlineExceeded error.
 [[nodiscard]] Result<SpawnResult> runProgram(const SpawnOptions& options);
 
+// Starts a long-running program (a daemon under test) and returns its owner; stdin is /dev/null,
+// stdout/stderr go to `outputFile` or are inherited. Capture, stdinData and timeout are refused.
+[[nodiscard]] Result<ChildProcess> startProgram(const SpawnOptions& options);
+
 }  // namespace berth

@@ -91,5 +91,21 @@ TEST(Spawn, OutputFileAndCwd) {
   std::filesystem::remove_all(tmpl);
 }
 
+TEST(Spawn, StartProgramRunsInTheBackground) {
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.args = {"sh", "-c", "read x; exit 7"};  // stdin is /dev/null: read fails at once
+  auto child = startProgram(o);
+  ASSERT_TRUE(child) << child.error().message();
+  auto status = child->wait();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 7);
+
+  o.captureStdout = true;
+  auto refused = startProgram(o);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace berth

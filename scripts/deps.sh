@@ -8,6 +8,8 @@ readonly kPackages=(
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest
+  # CRI (criapi/, shim/): protoc + the gRPC C++ plugin at build time, gRPC/protobuf, cri.yaml
+  protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev libyaml-cpp-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
 )

@@ -1,0 +1,137 @@
+#include "shim/runtime_service.h"
+
+#include <google/protobuf/descriptor.h>
+#include <gtest/gtest.h>
+
+#include "shim/grpc_status.h"
+#include "shim/image_service.h"
+
+namespace berth::cri {
+namespace {
+
+// The contract carries every RPC the CRI issue lists (and the newer ones): a check that the
+// transcribed .proto did not lose one.
+TEST(CriApi, ContractHasEveryRpc) {
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  // Referencing the services links their descriptors in.
+  (void)v1::RuntimeService::service_full_name();
+  (void)v1::ImageService::service_full_name();
+  const auto* runtime = pool->FindServiceByName("runtime.v1.RuntimeService");
+  const auto* images = pool->FindServiceByName("runtime.v1.ImageService");
+  ASSERT_NE(runtime, nullptr);
+  ASSERT_NE(images, nullptr);
+  for (const char* rpc : {"Version",
+                          "RunPodSandbox",
+                          "StopPodSandbox",
+                          "RemovePodSandbox",
+                          "PodSandboxStatus",
+                          "ListPodSandbox",
+                          "CreateContainer",
+                          "StartContainer",
+                          "StopContainer",
+                          "RemoveContainer",
+                          "ListContainers",
+                          "ContainerStatus",
+                          "UpdateContainerResources",
+                          "ReopenContainerLog",
+                          "ExecSync",
+                          "Exec",
+                          "Attach",
+                          "PortForward",
+                          "ContainerStats",
+                          "ListContainerStats",
+                          "PodSandboxStats",
+                          "ListPodSandboxStats",
+                          "UpdateRuntimeConfig",
+                          "Status",
+                          "CheckpointContainer",
+                          "GetContainerEvents",
+                          "ListMetricDescriptors",
+                          "ListPodSandboxMetrics",
+                          "RuntimeConfig",
+                          "UpdatePodSandboxResources"}) {
+    EXPECT_NE(runtime->FindMethodByName(rpc), nullptr) << rpc;
+  }
+  EXPECT_TRUE(runtime->FindMethodByName("GetContainerEvents")->server_streaming());
+  for (const char* rpc : {"ListImages", "ImageStatus", "PullImage", "RemoveImage", "ImageFsInfo"}) {
+    EXPECT_NE(images->FindMethodByName(rpc), nullptr) << rpc;
+  }
+  const auto* fsInfo = pool->FindMessageTypeByName("runtime.v1.ImageFsInfoResponse");
+  ASSERT_NE(fsInfo, nullptr);
+  ASSERT_NE(fsInfo->FindFieldByName("container_filesystems"), nullptr);
+  EXPECT_EQ(fsInfo->FindFieldByName("container_filesystems")->number(), 2);
+  EXPECT_EQ(v1::CgroupDriver::SYSTEMD, 0);
+  EXPECT_EQ(v1::CgroupDriver::CGROUPFS, 1);
+}
+
+class RuntimeServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.runtimeHandlers = {{"berth-runtime", {.path = "berth-runtime"}},
+                               {"runc", {.path = "runc"}}};
+    ASSERT_TRUE(finalizeCriConfig(config_));
+  }
+  CriConfig config_;
+};
+
+TEST_F(RuntimeServiceTest, Version) {
+  RuntimeService service(config_);
+  v1::VersionRequest req;
+  v1::VersionResponse resp;
+  ASSERT_TRUE(service.Version(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.version(), "0.1.0");
+  EXPECT_EQ(resp.runtime_name(), "berth");
+  EXPECT_EQ(resp.runtime_version(), BERTH_VERSION);
+  EXPECT_EQ(resp.runtime_api_version(), "v1");
+}
+
+TEST_F(RuntimeServiceTest, StatusReportsHandlersAndTheDefaultUnderTheEmptyName) {
+  RuntimeService service(config_);
+  v1::StatusRequest req;
+  v1::StatusResponse resp;
+  ASSERT_TRUE(service.Status(nullptr, &req, &resp).ok());
+  std::vector<std::string> names;
+  for (const auto& h : resp.runtime_handlers())
+    names.push_back(h.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"berth-runtime", "runc", ""}));
+  EXPECT_TRUE(resp.info().empty());
+
+  req.set_verbose(true);
+  v1::StatusResponse verbose;
+  ASSERT_TRUE(service.Status(nullptr, &req, &verbose).ok());
+  ASSERT_TRUE(verbose.info().contains("config"));
+  ASSERT_TRUE(verbose.info().contains("lastCNILoadStatus"));
+  for (const auto& [key, value] : verbose.info()) {
+    EXPECT_FALSE(nlohmann::json::parse(value, nullptr, false).is_discarded()) << key;
+  }
+}
+
+TEST_F(RuntimeServiceTest, RuntimeConfigFollowsTheConfiguredDriver) {
+  v1::RuntimeConfigRequest req;
+  for (auto [driver, want] : {std::pair{CgroupDriver::kCgroupfs, v1::CgroupDriver::CGROUPFS},
+                              std::pair{CgroupDriver::kSystemd, v1::CgroupDriver::SYSTEMD}}) {
+    config_.cgroupDriver = driver;
+    RuntimeService service(config_);
+    v1::RuntimeConfigResponse resp;
+    ASSERT_TRUE(service.RuntimeConfig(nullptr, &req, &resp).ok());
+    EXPECT_EQ(resp.linux().cgroup_driver(), want);
+  }
+}
+
+TEST(GrpcStatus, ErrorCodesMapOneToOne) {
+  for (int c = 1; c <= 16; ++c) {
+    grpc::Status st = toGrpcStatus(Error(static_cast<Code>(c), "pod p1: gone"));
+    EXPECT_EQ(static_cast<int>(st.error_code()), c);
+    EXPECT_EQ(st.error_message(), "pod p1: gone");
+  }
+  EXPECT_EQ(toGrpcStatus(Error(Code::kOk, "bug")).error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_TRUE(toGrpcStatus(Status()).ok());
+  EXPECT_EQ(toGrpcStatus(Status(fail(Code::kNotFound, "x"))).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  grpc::Status un = unimplemented("PullImage");
+  EXPECT_EQ(un.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(un.error_message(), "PullImage is not implemented yet in berth-cri");
+}
+
+}  // namespace
+}  // namespace berth::cri

@@ -1,0 +1,290 @@
+// berth-cri as a process: started on a temporary socket with a temporary config and driven by a
+// gRPC client built from the same runtime.v1 proto. Needs no root.
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <set>
+#include <thread>
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/spawn.h"
+#include "common/unix_socket.h"
+#include "runtime/v1/api.grpc.pb.h"
+
+namespace berth {
+namespace {
+
+namespace v1 = ::runtime::v1;
+using namespace std::chrono_literals;
+
+constexpr auto kStartTimeout = 20s;
+
+class CriServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-cri-XXXXXX";  // short: sun_path holds 108 bytes
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    socket_ = dir_ / "cri.sock";
+    config_ = dir_ / "cri.yaml";
+    log_ = dir_ / "berth-cri.log";
+  }
+  void TearDown() override {
+    server_.killAndReap();
+    if (HasFailure()) {
+      auto log = readFile(log_);
+      if (log) std::fprintf(stderr, "berth-cri log:\n%s\n", log->c_str());
+    }
+    ASSERT_TRUE(removeAll(dir_));
+  }
+
+  std::string baseConfig() const {
+    return fmt::format("root: {}/root\nstate: {}/state\n", dir_.string(), dir_.string());
+  }
+  void writeConfig(const std::string& extra) {
+    ASSERT_TRUE(writeFile(config_, baseConfig() + extra));
+  }
+  SpawnOptions options() const {
+    SpawnOptions o;
+    o.path = BERTH_CRI_PATH;
+    o.args = {"berth-cri", "--config", config_.string(), "--listen", socket_.string()};
+    return o;
+  }
+
+  // Starts berth-cri and waits until it answers on the socket.
+  void startServer(const std::vector<std::string>& extraArgs = {}) {
+    SpawnOptions o = options();
+    o.args.insert(o.args.end(), extraArgs.begin(), extraArgs.end());
+    o.outputFile = log_.string();
+    auto child = startProgram(o);
+    ASSERT_TRUE(child) << child.error().message();
+    server_ = std::move(*child);
+    auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+    while (!connectUnix(socket_.string())) {
+      auto exited = server_.waitFor(0ms);
+      ASSERT_TRUE(exited);
+      ASSERT_FALSE(exited->has_value()) << "berth-cri exited with " << (*exited)->code;
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "berth-cri did not listen";
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  std::shared_ptr<grpc::Channel> channel() const {
+    return grpc::CreateChannel("unix:" + socket_.string(), grpc::InsecureChannelCredentials());
+  }
+  std::unique_ptr<grpc::ClientContext> context() const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + 10s);
+    return ctx;
+  }
+
+  std::filesystem::path dir_, socket_, config_, log_;
+  ChildProcess server_;
+};
+
+TEST_F(CriServerTest, ServesVersionStatusAndRuntimeConfig) {
+  writeConfig("cgroup_driver: systemd\n");
+  ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
+  auto runtime = v1::RuntimeService::NewStub(channel());
+
+  v1::VersionRequest versionReq;
+  versionReq.set_version("v1");
+  v1::VersionResponse version;
+  grpc::Status st = runtime->Version(context().get(), versionReq, &version);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(version.version(), "0.1.0");
+  EXPECT_EQ(version.runtime_name(), "berth");
+  EXPECT_EQ(version.runtime_version(), BERTH_VERSION);
+  EXPECT_EQ(version.runtime_api_version(), "v1");
+
+  v1::StatusRequest statusReq;
+  statusReq.set_verbose(true);
+  v1::StatusResponse status;
+  st = runtime->Status(context().get(), statusReq, &status);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(status.status().conditions_size(), 2);
+  const auto& runtimeReady = status.status().conditions(0);
+  EXPECT_EQ(runtimeReady.type(), "RuntimeReady");
+  EXPECT_TRUE(runtimeReady.status());
+  const auto& networkReady = status.status().conditions(1);
+  EXPECT_EQ(networkReady.type(), "NetworkReady");
+  EXPECT_FALSE(networkReady.status());
+  EXPECT_EQ(networkReady.reason(), "NetworkPluginNotReady");
+  EXPECT_FALSE(networkReady.message().empty());
+  ASSERT_TRUE(status.info().contains("config"));
+  auto config = nlohmann::json::parse(status.info().at("config"), nullptr, false);
+  ASSERT_FALSE(config.is_discarded());
+  EXPECT_EQ(config["root"], (dir_ / "root").string());
+  EXPECT_EQ(config["cgroup_driver"], "systemd");
+  bool hasDefault = false;
+  for (const auto& h : status.runtime_handlers())
+    hasDefault |= h.name() == "berth-runtime";
+  EXPECT_TRUE(hasDefault);
+
+  // Not verbose: no info map.
+  v1::StatusResponse terse;
+  ASSERT_TRUE(runtime->Status(context().get(), v1::StatusRequest(), &terse).ok());
+  EXPECT_TRUE(terse.info().empty());
+
+  v1::RuntimeConfigResponse runtimeConfig;
+  st = runtime->RuntimeConfig(context().get(), v1::RuntimeConfigRequest(), &runtimeConfig);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(runtimeConfig.linux().cgroup_driver(), v1::CgroupDriver::SYSTEMD);
+
+  // --log-level debug: one line per call.
+  auto log = readFile(log_);
+  ASSERT_TRUE(log);
+  EXPECT_NE(log->find("[rpc=/runtime.v1.RuntimeService/RuntimeConfig code=OK"), std::string::npos)
+      << *log;
+}
+
+TEST_F(CriServerTest, CgroupfsDriverAndSocketMode0660) {
+  writeConfig("cgroup_driver: cgroupfs\n");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  struct stat st {};
+  ASSERT_EQ(::stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  auto runtime = v1::RuntimeService::NewStub(channel());
+  v1::RuntimeConfigResponse runtimeConfig;
+  ASSERT_TRUE(
+      runtime->RuntimeConfig(context().get(), v1::RuntimeConfigRequest(), &runtimeConfig).ok());
+  EXPECT_EQ(runtimeConfig.linux().cgroup_driver(), v1::CgroupDriver::CGROUPFS);
+}
+
+TEST_F(CriServerTest, UnimplementedRpcsNameThemselves) {
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto runtime = v1::RuntimeService::NewStub(channel());
+  auto images = v1::ImageService::NewStub(channel());
+
+  v1::RunPodSandboxResponse pod;
+  grpc::Status st = runtime->RunPodSandbox(context().get(), v1::RunPodSandboxRequest(), &pod);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(st.error_message().find("RunPodSandbox"), std::string::npos) << st.error_message();
+
+  v1::ImageFsInfoResponse fs;
+  st = images->ImageFsInfo(context().get(), v1::ImageFsInfoRequest(), &fs);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(st.error_message().find("ImageFsInfo"), std::string::npos) << st.error_message();
+
+  auto ctx = context();
+  auto events = runtime->GetContainerEvents(ctx.get(), v1::GetEventsRequest());
+  v1::ContainerEventResponse event;
+  EXPECT_FALSE(events->Read(&event));
+  st = events->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(st.error_message().find("GetContainerEvents"), std::string::npos);
+}
+
+// Every method of both services in the compiled contract, called with an empty request: the
+// served ones answer OK, every other one UNIMPLEMENTED naming itself (never gRPC's anonymous
+// default, which would mean an RPC of a newer contract was left without a handler).
+TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  const std::set<std::string> served = {"Version", "Status", "RuntimeConfig"};
+  grpc::GenericStub stub(channel());
+  int methods = 0;
+  for (const char* service : {"runtime.v1.RuntimeService", "runtime.v1.ImageService"}) {
+    const auto* desc =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    ASSERT_NE(desc, nullptr) << service;
+    for (int i = 0; i < desc->method_count(); ++i, ++methods) {
+      const std::string name = desc->method(i)->name();
+      grpc::Slice empty("");
+      grpc::ByteBuffer request(&empty, 1), response;
+      auto ctx = context();
+      std::promise<grpc::Status> done;
+      // Server-streaming methods take the same single request on the wire.
+      stub.UnaryCall(ctx.get(), fmt::format("/{}/{}", service, name), grpc::StubOptions(), &request,
+                     &response, [&](grpc::Status st) { done.set_value(st); });
+      grpc::Status st = done.get_future().get();
+      if (served.contains(name)) {
+        EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
+      } else {
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED) << name;
+        EXPECT_EQ(st.error_message(), name + " is not implemented yet in berth-cri");
+      }
+    }
+  }
+  EXPECT_GE(methods, 40);
+}
+
+TEST_F(CriServerTest, SigtermExitsZeroAndRemovesTheSocket) {
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  ASSERT_EQ(::kill(server_.pid(), SIGTERM), 0);
+  auto status = server_.waitFor(std::chrono::duration_cast<std::chrono::milliseconds>(20s));
+  ASSERT_TRUE(status);
+  ASSERT_TRUE(status->has_value()) << "berth-cri still running after SIGTERM";
+  EXPECT_EQ((*status)->code, 0);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(socket_)));
+}
+
+TEST_F(CriServerTest, BadConfigExitsNonZeroNamingTheKey) {
+  writeConfig("cgroup_driver: cgroupfs\nruntime_handlers:\n  runc:\n    type: shim\n");
+  SpawnOptions o = options();
+  o.captureStderr = true;
+  o.timeout = 20s;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_NE(r->status.code, 0);
+  EXPECT_NE(r->stderrData.find(config_.string()), std::string::npos) << r->stderrData;
+  EXPECT_NE(r->stderrData.find("runtime_handlers.runc.type"), std::string::npos) << r->stderrData;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(socket_)));
+}
+
+TEST_F(CriServerTest, TooLongSocketPathIsAnError) {
+  writeConfig("");
+  SpawnOptions o = options();
+  std::string longSocket = (dir_ / std::string(110, 's')).string();
+  o.args = {"berth-cri", "--config", config_.string(), "--listen", longSocket};
+  o.captureStderr = true;
+  o.timeout = 20s;
+  auto r = runProgram(o);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status.code, 1);
+  EXPECT_NE(r->stderrData.find("is longer than 107 bytes"), std::string::npos) << r->stderrData;
+}
+
+TEST_F(CriServerTest, ReplacesAStaleSocketAndRefusesASecondServer) {
+  writeConfig("");
+  {
+    // A socket file left by a server that died: bound, never listening.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, socket_.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  ASSERT_NO_FATAL_FAILURE(startServer());
+
+  SpawnOptions o = options();
+  o.captureStderr = true;
+  o.timeout = 20s;
+  auto second = runProgram(o);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_NE(second->status.code, 0);
+  EXPECT_NE(second->stderrData.find("another berth-cri"), std::string::npos) << second->stderrData;
+  // The first one still serves.
+  auto runtime = v1::RuntimeService::NewStub(channel());
+  v1::VersionResponse version;
+  EXPECT_TRUE(runtime->Version(context().get(), v1::VersionRequest(), &version).ok());
+}
+
+}  // namespace
+}  // namespace berth
