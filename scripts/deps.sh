@@ -7,7 +7,7 @@ readonly kPackages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev googletest
+  libgtest-dev libgmock-dev googletest zlib1g-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
 )
