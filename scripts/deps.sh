@@ -7,7 +7,7 @@ readonly kPackages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev googletest
+  libgtest-dev libgmock-dev googletest zlib1g-dev
   # CRI (criapi/, shim/): protoc + the gRPC C++ plugin at build time, gRPC/protobuf, cri.yaml
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev libyaml-cpp-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks

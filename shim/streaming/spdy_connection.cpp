@@ -1,0 +1,104 @@
+#include "shim/streaming/spdy_connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/file_util.h"
+
+namespace berth::shim {
+namespace {
+
+std::int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SpdyConnection::SpdyConnection(UniqueFd socket, std::string pending)
+    : socket_(std::move(socket)), pending_(std::move(pending)) {}
+
+Status SpdyConnection::write(std::string_view bytes) {
+  std::lock_guard lock(writeMu_);
+  return writeAll(socket_.get(), bytes);
+}
+
+Status SpdyConnection::reply(std::uint32_t streamId) {
+  std::lock_guard lock(writeMu_);
+  return writeAll(socket_.get(), writer_.synReply(streamId, {}));
+}
+
+Status SpdyConnection::send(std::uint32_t streamId, std::string_view data, bool fin) {
+  // Frames stay well under a peer's read buffer: spdystream reads whole frames.
+  constexpr std::size_t kChunk = 32 * 1024;
+  do {
+    std::string_view part = data.substr(0, kChunk);
+    data.remove_prefix(part.size());
+    bool last = data.empty();
+    BERTH_TRY(write(spdy::FrameWriter::data(streamId, part, last && fin ? spdy::kFlagFin : 0)));
+  } while (!data.empty());
+  return {};
+}
+
+Status SpdyConnection::reset(std::uint32_t streamId, std::uint32_t status) {
+  return write(spdy::FrameWriter::rstStream(streamId, status));
+}
+
+void SpdyConnection::closeAfter(std::chrono::milliseconds grace) {
+  (void)write(spdy::FrameWriter::goAway(lastStreamId_));
+  ::shutdown(socket_.get(), SHUT_WR);
+  closeDeadlineMs_ = steadyMs() + grace.count();
+}
+
+Status SpdyConnection::serve(const Handlers& h) {
+  reader_.feed(pending_);
+  pending_.clear();
+  char buf[64 * 1024];
+  while (true) {
+    while (true) {
+      auto frame = BERTH_TRY(reader_.next());
+      if (!frame) break;
+      spdy::Frame& f = *frame;
+      switch (f.type) {
+        case spdy::FrameType::kSynStream:
+          lastStreamId_ = f.streamId;
+          if (h.onStream) h.onStream(f);
+          break;
+        case spdy::FrameType::kData:
+          if (h.onData) h.onData(f.streamId, f.data, f.fin());
+          break;
+        case spdy::FrameType::kRstStream:
+          if (h.onReset) h.onReset(f.streamId);
+          break;
+        case spdy::FrameType::kPing:
+          BERTH_TRY(write(spdy::FrameWriter::ping(f.pingId)));
+          break;
+        case spdy::FrameType::kGoAway:
+          return {};
+        default:  // SYN_REPLY, HEADERS, SETTINGS, WINDOW_UPDATE: nothing to do for a server here
+          break;
+      }
+    }
+    std::int64_t deadline = closeDeadlineMs_;
+    int timeout = -1;
+    if (deadline != 0) {
+      timeout = static_cast<int>(std::max<std::int64_t>(0, deadline - steadyMs()));
+      if (timeout == 0) return {};
+    } else {
+      timeout = 500;  // re-check for closeAfter() from another thread
+    }
+    pollfd p{socket_.get(), POLLIN, 0};
+    int rc = ::poll(&p, 1, timeout);
+    if (rc < 0 && errno != EINTR) return failErrno("poll");
+    if (rc <= 0) continue;
+    ssize_t n = ::read(socket_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failErrno("read");
+    if (n == 0) return {};
+    reader_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+}  // namespace berth::shim

@@ -1,0 +1,330 @@
+// The streaming server end to end on loopback: a SPDY client of the test's own speaks Kubernetes'
+// remote command protocol to it, and a runtime of the test's own runs /bin/sh with the streams.
+#include "shim/streaming/streaming_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "shim/streaming/spdy.h"
+
+namespace berth::shim {
+namespace {
+
+using spdy::Frame;
+using spdy::FrameReader;
+using spdy::FrameWriter;
+
+// Runs `sh -c <cmd...>` with the streams as its stdio; a tty request gets "tty" in $TTY_MODE and
+// the resize events written to its stdout by us.
+class ShellRuntime : public StreamingRuntime {
+ public:
+  CommandOutcome exec(const ExecRequest& r, CommandStreams& s) override {
+    if (r.containerId == "missing") return {0, "container \"missing\" not found", ""};
+    if (s.tty && s.resizes) {
+      // Report the first resize, then run the command.
+      auto size = s.resizes->pop();
+      if (size)
+        (void)writeAll(s.stdoutWrite.get(), fmt::format("size {}x{}\n", size->width, size->height));
+    }
+    std::vector<std::string> args = {"/bin/sh", "-c"};
+    args.insert(args.end(), r.cmd.begin(), r.cmd.end());
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int in = s.stdinRead ? s.stdinRead.get() : -1;
+    int out = s.stdoutWrite ? s.stdoutWrite.get() : -1;
+    int err = s.stderrWrite ? s.stderrWrite.get() : -1;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int devnull = ::open("/dev/null", O_RDWR);
+      ::dup2(in >= 0 ? in : devnull, 0);
+      ::dup2(out >= 0 ? out : devnull, 1);
+      ::dup2(err >= 0 ? err : devnull, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    s = CommandStreams{};  // the child holds the ends now
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return {code, "", fmt::format("error executing command {}, exit code {}", r.cmd[0], code)};
+  }
+  CommandOutcome attach(const AttachRequest&, CommandStreams& s) override {
+    (void)writeAll(s.stdoutWrite.get(), "attached\n");
+    return {0, "", ""};
+  }
+};
+
+// A remote command client: the upgrade, one SYN_STREAM per channel, then frames.
+class Client {
+ public:
+  explicit Client(const std::string& url) {
+    // http://127.0.0.1:<port>/<path>
+    auto hostStart = url.find("//") + 2;
+    auto portStart = url.find(':', hostStart) + 1;
+    auto pathStart = url.find('/', portStart);
+    port_ = std::stoi(url.substr(portStart, pathStart - portStart));
+    path_ = url.substr(pathStart);
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+
+  // Sends the upgrade request and returns the response head.
+  std::string upgrade(const std::vector<std::string>& protocols,
+                      const std::string& upgradeHeader = "SPDY/3.1") {
+    std::string req = fmt::format("POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\n", path_);
+    if (!upgradeHeader.empty())
+      req += fmt::format("Connection: Upgrade\r\nUpgrade: {}\r\n", upgradeHeader);
+    for (const auto& p : protocols)
+      req += "X-Stream-Protocol-Version: " + p + "\r\n";
+    req += "\r\n";
+    EXPECT_TRUE(writeAll(fd_.get(), req));
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && ::read(fd_.get(), &c, 1) == 1)
+      head += c;
+    return head;
+  }
+  std::string rest() {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd_.get(), buf, sizeof buf)) > 0)
+      out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+
+  std::uint32_t open(const std::string& type) {
+    std::uint32_t id = nextId_;
+    nextId_ += 2;
+    EXPECT_TRUE(writeAll(fd_.get(), writer_.synStream(id, {{"streamtype", type}})));
+    streams_[id] = type;
+    return id;
+  }
+  void send(std::uint32_t id, std::string_view data, bool fin = false) {
+    EXPECT_TRUE(writeAll(fd_.get(), FrameWriter::data(id, data, fin ? spdy::kFlagFin : 0)));
+  }
+
+  // Reads frames until the error stream ends; collects data per stream type.
+  std::map<std::string, std::string> collect() {
+    std::map<std::string, std::string> out;
+    char buf[4096];
+    while (true) {
+      auto f = reader_.next();
+      if (!f) {
+        ADD_FAILURE() << f.error().message();
+        return out;
+      }
+      if (!*f) {
+        ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+        if (n <= 0) return out;
+        reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
+        continue;
+      }
+      Frame& fr = **f;
+      if (fr.type == spdy::FrameType::kSynReply) ++replies_;
+      if (fr.type != spdy::FrameType::kData) continue;
+      const std::string& type = streams_[fr.streamId];
+      out[type] += fr.data;
+      if (fr.fin()) out[type + ".fin"] = "1";
+      if (type == "error" && fr.fin()) return out;
+    }
+  }
+  int replies() const { return replies_; }
+
+ private:
+  UniqueFd fd_;
+  int port_ = 0;
+  std::string path_;
+  FrameWriter writer_;
+  FrameReader reader_;
+  std::uint32_t nextId_ = 1;
+  std::map<std::uint32_t, std::string> streams_;
+  int replies_ = 0;
+};
+
+class StreamingServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = StreamingServer::start("127.0.0.1:0", runtime_);
+    ASSERT_TRUE(s) << s.error().message();
+    server_ = std::move(*s);
+  }
+  std::string execUrl(std::vector<std::string> cmd, bool stdin = false, bool tty = false) {
+    ExecRequest r;
+    r.containerId = "c1";
+    r.cmd = std::move(cmd);
+    r.stdin = stdin;
+    r.tty = tty;
+    r.stderr = !tty;
+    auto url = server_->execUrl(r);
+    EXPECT_TRUE(url) << url.error().message();
+    return url.value_or("");
+  }
+  ShellRuntime runtime_;
+  std::unique_ptr<StreamingServer> server_;
+};
+
+TEST_F(StreamingServerTest, ExecRelaysOutputAndReportsSuccess) {
+  std::string url = execUrl({"echo out; echo err >&2"});
+  EXPECT_EQ(url.rfind(server_->baseUrl() + "/exec/", 0), 0u) << url;
+  Client c(url);
+  std::string head = c.upgrade({"v4.channel.k8s.io", "v3.channel.k8s.io"});
+  EXPECT_EQ(head.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("X-Stream-Protocol-Version: v4.channel.k8s.io\r\n"), std::string::npos);
+  c.open("error");
+  c.open("stdout");
+  c.open("stderr");
+  auto got = c.collect();
+  EXPECT_EQ(got["stdout"], "out\n");
+  EXPECT_EQ(got["stderr"], "err\n");
+  EXPECT_EQ(got["stdout.fin"], "1");
+  EXPECT_EQ(nlohmann::json::parse(got["error"]),
+            nlohmann::json::parse(R"({"metadata":{},"status":"Success"})"));
+  EXPECT_EQ(c.replies(), 3);
+}
+
+TEST_F(StreamingServerTest, NonZeroExitIsAStatusWithTheCode) {
+  Client c(execUrl({"exit 3"}));
+  c.upgrade({"v4.channel.k8s.io"});
+  c.open("error");
+  c.open("stdout");
+  c.open("stderr");
+  auto status = nlohmann::json::parse(c.collect()["error"]);
+  EXPECT_EQ(status["status"], "Failure");
+  EXPECT_EQ(status["reason"], "NonZeroExitCode");
+  EXPECT_EQ(status["details"]["causes"][0]["reason"], "ExitCode");
+  EXPECT_EQ(status["details"]["causes"][0]["message"], "3");
+  EXPECT_NE(status["message"].get<std::string>().find("non-zero exit code"), std::string::npos);
+}
+
+TEST_F(StreamingServerTest, StdinReachesTheCommandAndItsEofEndsIt) {
+  Client c(execUrl({"cat; echo done"}, /*stdin=*/true));
+  c.upgrade({"v4.channel.k8s.io"});
+  c.open("error");
+  auto in = c.open("stdin");
+  c.open("stdout");
+  c.open("stderr");
+  c.send(in, "ping\n");
+  c.send(in, "pong\n", /*fin=*/true);
+  auto got = c.collect();
+  EXPECT_EQ(got["stdout"], "ping\npong\ndone\n");
+}
+
+TEST_F(StreamingServerTest, TtyGetsResizeEvents) {
+  Client c(execUrl({"echo ran"}, /*stdin=*/false, /*tty=*/true));
+  c.upgrade({"v4.channel.k8s.io"});
+  c.open("error");
+  c.open("stdout");
+  auto resize = c.open("resize");
+  // One JSON object split across two frames.
+  c.send(resize, R"({"Width":120,)");
+  c.send(resize, R"("Height":40})");
+  auto got = c.collect();
+  EXPECT_EQ(got["stdout"], "size 120x40\nran\n");
+}
+
+TEST_F(StreamingServerTest, OlderProtocolsGetPlainTextErrors) {
+  Client c(execUrl({"exit 2"}));
+  std::string head = c.upgrade({"v3.channel.k8s.io", "v2.channel.k8s.io"});
+  EXPECT_NE(head.find("X-Stream-Protocol-Version: v3.channel.k8s.io"), std::string::npos);
+  c.open("error");
+  c.open("stdout");
+  c.open("stderr");
+  EXPECT_EQ(c.collect()["error"],
+            "command terminated with non-zero exit code: error executing command exit 2, exit "
+            "code 2");
+}
+
+TEST_F(StreamingServerTest, RuntimeErrorsAreInternalErrors) {
+  ExecRequest r;
+  r.containerId = "missing";
+  r.cmd = {"true"};
+  Client c(*server_->execUrl(r));
+  c.upgrade({"v4.channel.k8s.io"});
+  c.open("error");
+  c.open("stdout");
+  c.open("stderr");
+  auto status = nlohmann::json::parse(c.collect()["error"]);
+  EXPECT_EQ(status["reason"], "InternalError");
+  EXPECT_EQ(status["code"], 500);
+  EXPECT_NE(status["message"].get<std::string>().find("container \"missing\" not found"),
+            std::string::npos);
+}
+
+TEST_F(StreamingServerTest, AttachUsesItsOwnRoute) {
+  AttachRequest r;
+  r.containerId = "c1";
+  r.stderr = false;
+  Client c(*server_->attachUrl(r));
+  c.upgrade({"v4.channel.k8s.io"});
+  c.open("error");
+  c.open("stdout");
+  EXPECT_EQ(c.collect()["stdout"], "attached\n");
+}
+
+TEST_F(StreamingServerTest, HandshakeFailuresAreHttpErrors) {
+  {
+    Client c(execUrl({"true"}));
+    std::string head = c.upgrade({"v9.channel.k8s.io"});
+    EXPECT_EQ(head.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << head;
+    EXPECT_NE(c.rest().find("unable to negotiate protocol"), std::string::npos);
+  }
+  {
+    Client c(execUrl({"true"}));
+    std::string head = c.upgrade({"v4.channel.k8s.io"}, /*upgradeHeader=*/"");
+    EXPECT_EQ(head.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << head;
+  }
+}
+
+TEST_F(StreamingServerTest, TokensAreSingleUseAndRoutesChecked) {
+  std::string url = execUrl({"true"});
+  {
+    Client c(url);
+    c.upgrade({"v4.channel.k8s.io"});
+    c.open("error");
+    c.open("stdout");
+    c.open("stderr");
+    c.collect();
+  }
+  Client again(url);
+  EXPECT_EQ(again.upgrade({"v4.channel.k8s.io"}).rfind("HTTP/1.1 404 Not Found", 0), 0u);
+  Client wrongKind(server_->baseUrl() + "/attach/" + url.substr(url.rfind('/') + 1));
+  EXPECT_EQ(wrongKind.upgrade({"v4.channel.k8s.io"}).rfind("HTTP/1.1 404 Not Found", 0), 0u);
+}
+
+TEST_F(StreamingServerTest, BadRequestsAreRefusedWithTheField) {
+  ExecRequest r;
+  r.cmd = {"true"};
+  auto noId = server_->execUrl(r);
+  ASSERT_FALSE(noId);
+  EXPECT_NE(noId.error().message().find("container_id"), std::string::npos);
+  r.containerId = "c";
+  r.cmd.clear();
+  EXPECT_FALSE(server_->execUrl(r));
+  r.cmd = {"true"};
+  r.tty = true;
+  r.stderr = true;
+  auto both = server_->execUrl(r);
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message().find("tty and stderr"), std::string::npos);
+  auto badAddress = StreamingServer::start("localhost:x", runtime_);
+  ASSERT_FALSE(badAddress);
+  EXPECT_NE(badAddress.error().message().find("localhost:x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::shim
