@@ -21,19 +21,6 @@ constexpr std::array<std::string_view, 4> kProtocols = {kRemoteCommandV4, kRemot
 // How long the peer has to close after we said GOAWAY.
 constexpr std::chrono::milliseconds kCloseGrace{5000};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// Sends an HTTP error and gives up the connection.
-Status refuse(int fd, int code, std::string_view reason, const std::string& message) {
-  (void)writeAll(fd, httpResponse(code, reason, {}, message));
-  return fail(Code::kInvalidArgument, "{}", message);
-}
-
 Status makePipe(UniqueFd& r, UniqueFd& w) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
@@ -144,29 +131,7 @@ std::string remoteCommandStatusJson(const CommandOutcome& o) {
 
 Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::string pending,
                           const RemoteCommandOptions& options, const CommandRunner& run) {
-  // Handshake: an Upgrade to SPDY/3.1 and the first offered protocol we speak.
-  auto connection = lower(request.header("connection").value_or(""));
-  if (connection.find("upgrade") == std::string::npos ||
-      lower(request.header("upgrade").value_or("")) != "spdy/3.1")
-    return refuse(socket.get(), 400, "Bad Request",
-                  "unable to upgrade: missing upgrade headers in request");
-  auto offered = request.headerValues("x-stream-protocol-version");
-  std::string protocol;
-  for (const auto& p : offered) {
-    if (std::find(kProtocols.begin(), kProtocols.end(), p) != kProtocols.end()) {
-      protocol = p;
-      break;
-    }
-  }
-  if (!offered.empty() && protocol.empty())
-    return refuse(socket.get(), 403, "Forbidden",
-                  fmt::format("unable to upgrade: unable to negotiate protocol: client supports "
-                              "[{}], server supports [{}]",
-                              fmt::join(offered, " "), fmt::join(kProtocols, " ")));
-  std::vector<std::pair<std::string, std::string>> headers = {{"Connection", "Upgrade"},
-                                                              {"Upgrade", "SPDY/3.1"}};
-  if (!protocol.empty()) headers.emplace_back("X-Stream-Protocol-Version", protocol);
-  BERTH_TRY(writeAll(socket.get(), httpResponse(101, "Switching Protocols", headers)));
+  std::string protocol = BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
   bool v4 = protocol == kRemoteCommandV4;
   bool resizable = v4 || protocol == kRemoteCommandV3;
 

@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/file_util.h"
 
 namespace berth::shim {
@@ -15,7 +18,47 @@ std::int64_t steadyMs() {
       .count();
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Sends an HTTP error and gives up the connection.
+std::unexpected<Error> refuse(int fd, int code, std::string_view reason,
+                              const std::string& message) {
+  (void)writeAll(fd, httpResponse(code, reason, {}, message));
+  return std::unexpected(Error(Code::kInvalidArgument, message));
+}
+
 }  // namespace
+
+Result<std::string> acceptSpdyUpgrade(int fd, const HttpRequest& request,
+                                      std::span<const std::string_view> supported) {
+  auto connection = lower(request.header("connection").value_or(""));
+  if (connection.find("upgrade") == std::string::npos ||
+      lower(request.header("upgrade").value_or("")) != "spdy/3.1")
+    return refuse(fd, 400, "Bad Request", "unable to upgrade: missing upgrade headers in request");
+  auto offered = request.headerValues("x-stream-protocol-version");
+  std::string protocol;
+  for (const auto& p : offered) {
+    if (std::find(supported.begin(), supported.end(), p) != supported.end()) {
+      protocol = p;
+      break;
+    }
+  }
+  if (!offered.empty() && protocol.empty())
+    return refuse(fd, 403, "Forbidden",
+                  fmt::format("unable to upgrade: unable to negotiate protocol: client supports "
+                              "[{}], server supports [{}]",
+                              fmt::join(offered, " "), fmt::join(supported, " ")));
+  std::vector<std::pair<std::string, std::string>> headers = {{"Connection", "Upgrade"},
+                                                              {"Upgrade", "SPDY/3.1"}};
+  if (!protocol.empty()) headers.emplace_back("X-Stream-Protocol-Version", protocol);
+  BERTH_TRY(writeAll(fd, httpResponse(101, "Switching Protocols", headers)));
+  return protocol;
+}
 
 SpdyConnection::SpdyConnection(UniqueFd socket, std::string pending)
     : socket_(std::move(socket)), pending_(std::move(pending)) {}

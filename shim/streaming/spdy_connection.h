@@ -5,13 +5,21 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "shim/streaming/http_request.h"
 #include "shim/streaming/spdy.h"
 
 namespace berth::shim {
+
+// Answers an HTTP Upgrade to SPDY/3.1 on fd: the first protocol the client offers in
+// X-Stream-Protocol-Version that `supported` holds (none offered: ""), with a 101 response; or an
+// HTTP error (400 without the upgrade headers, 403 when no protocol is in common) and an error.
+[[nodiscard]] Result<std::string> acceptSpdyUpgrade(int fd, const HttpRequest& request,
+                                                    std::span<const std::string_view> supported);
 
 class SpdyConnection {
  public:

@@ -12,6 +12,7 @@
 
 #include "common/file_util.h"
 #include "shim/streaming/http_request.h"
+#include "shim/streaming/port_forward.h"
 
 namespace berth::shim {
 namespace {
@@ -153,6 +154,12 @@ Result<std::string> StreamingServer::attachUrl(AttachRequest request) {
   return insert(std::move(request), "attach");
 }
 
+Result<std::string> StreamingServer::portForwardUrl(PortForwardRequest request) {
+  if (request.podSandboxId.empty())
+    return fail(Code::kInvalidArgument, "missing required pod_sandbox_id");
+  return insert(std::move(request), "portforward");
+}
+
 std::optional<StreamingServer::Request> StreamingServer::consume(const std::string& token) {
   std::lock_guard lock(mu_);
   auto it = cache_.find(token);
@@ -213,7 +220,7 @@ void StreamingServer::serve(UniqueFd conn, Session*) {
   std::size_t slash = path.find('/', 1);
   std::string kind(path.substr(1, slash == std::string_view::npos ? 0 : slash - 1));
   std::string token(slash == std::string_view::npos ? "" : path.substr(slash + 1));
-  if ((kind != "exec" && kind != "attach") || token.empty()) {
+  if ((kind != "exec" && kind != "attach" && kind != "portforward") || token.empty()) {
     (void)writeAll(conn.get(), httpResponse(404, "Not Found", {}, "404 page not found\n"));
     return;
   }
@@ -222,8 +229,24 @@ void StreamingServer::serve(UniqueFd conn, Session*) {
     return;
   }
   auto cached = consume(token);
-  if (!cached || (kind == "exec") != std::holds_alternative<ExecRequest>(*cached)) {
+  bool kindMatches =
+      cached && std::visit(
+                    [&](const auto& r) {
+                      using T = std::decay_t<decltype(r)>;
+                      return kind == (std::is_same_v<T, ExecRequest>     ? "exec"
+                                      : std::is_same_v<T, AttachRequest> ? "attach"
+                                                                         : "portforward");
+                    },
+                    *cached);
+  if (!kindMatches) {
     (void)writeAll(conn.get(), httpResponse(404, "Not Found", {}, "404 page not found\n"));
+    return;
+  }
+  if (auto* pf = std::get_if<PortForwardRequest>(&*cached)) {
+    (void)servePortForward(std::move(conn), *request, std::move(pending), pf->podSandboxId,
+                           [this, pf](std::int32_t port, UniqueFd stream) {
+                             return runtime_.portForward(pf->podSandboxId, port, std::move(stream));
+                           });
     return;
   }
   RemoteCommandOptions options;

@@ -1,8 +1,9 @@
 #pragma once
-// The HTTP server behind the URLs that CRI Exec and Attach return (the kubelet's
+// The HTTP server behind the URLs that CRI Exec, Attach and PortForward return (the kubelet's
 // cri/streaming server): a request is cached under a one-time token, the client (kubelet,
 // kubectl through the apiserver, crictl, critest) connects to /exec/<token> or /attach/<token>
-// and upgrades to SPDY, and the runtime's handler runs with pipes wired to the client's streams.
+// (or /portforward/<token>) and upgrades to SPDY, and the runtime's handler runs with pipes or
+// sockets wired to the client's streams.
 #include <sys/types.h>
 
 #include <atomic>
@@ -38,12 +39,19 @@ struct AttachRequest {
   bool stderr = true;
 };
 
+struct PortForwardRequest {
+  std::string podSandboxId;
+};
+
 // What berth-cri provides: run the request with the client's streams until it ends.
 class StreamingRuntime {
  public:
   virtual ~StreamingRuntime() = default;
   virtual CommandOutcome exec(const ExecRequest& request, CommandStreams& streams) = 0;
   virtual CommandOutcome attach(const AttachRequest& request, CommandStreams& streams) = 0;
+  // Connects `stream` to the port inside the pod's network namespace until either side is done.
+  virtual Status portForward(const std::string& podSandboxId, std::int32_t port,
+                             UniqueFd stream) = 0;
 };
 
 class StreamingServer {
@@ -64,9 +72,10 @@ class StreamingServer {
   const std::string& baseUrl() const { return baseUrl_; }
   [[nodiscard]] Result<std::string> execUrl(ExecRequest request);
   [[nodiscard]] Result<std::string> attachUrl(AttachRequest request);
+  [[nodiscard]] Result<std::string> portForwardUrl(PortForwardRequest request);
 
  private:
-  using Request = std::variant<ExecRequest, AttachRequest>;
+  using Request = std::variant<ExecRequest, AttachRequest, PortForwardRequest>;
   struct Cached {
     Request request;
     std::chrono::steady_clock::time_point expires;

@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -62,6 +65,66 @@ class ShellRuntime : public StreamingRuntime {
     (void)writeAll(s.stdoutWrite.get(), "attached\n");
     return {0, "", ""};
   }
+  // "The pod's network namespace" is the test's own: connect to 127.0.0.1:port and relay.
+  Status portForward(const std::string&, std::int32_t port, UniqueFd stream) override {
+    UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(tcp.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+      return failErrno(fmt::format("connect to 127.0.0.1:{}", port));
+    auto copy = [](int from, int to) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::read(from, buf, sizeof buf)) > 0)
+        if (!writeAll(to, std::string_view(buf, static_cast<size_t>(n)))) break;
+      ::shutdown(to, SHUT_WR);
+    };
+    std::thread up(copy, stream.get(), tcp.get());
+    copy(tcp.get(), stream.get());
+    up.join();
+    return {};
+  }
+};
+
+// A TCP server on 127.0.0.1 that answers each connection with its input upper-cased.
+class UpperServer {
+ public:
+  UpperServer() {
+    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(::listen(fd_.get(), 8), 0);
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (int i = 0; i < 2; ++i) {
+        UniqueFd c(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!c) return;
+        char buf[256];
+        ssize_t n;
+        while ((n = ::read(c.get(), buf, sizeof buf)) > 0) {
+          for (ssize_t k = 0; k < n; ++k)
+            buf[k] = static_cast<char>(std::toupper(buf[k]));
+          (void)writeAll(c.get(), std::string_view(buf, static_cast<size_t>(n)));
+        }
+      }
+    });
+  }
+  ~UpperServer() {
+    ::shutdown(fd_.get(), SHUT_RDWR);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  UniqueFd fd_;
+  int port_ = 0;
+  std::thread thread_;
 };
 
 // A remote command client: the upgrade, one SYN_STREAM per channel, then frames.
@@ -107,12 +170,28 @@ class Client {
     return out;
   }
 
-  std::uint32_t open(const std::string& type) {
+  std::uint32_t open(const std::string& type, spdy::Headers extra = {}) {
     std::uint32_t id = nextId_;
     nextId_ += 2;
-    EXPECT_TRUE(writeAll(fd_.get(), writer_.synStream(id, {{"streamtype", type}})));
+    extra.emplace_back("streamtype", type);
+    EXPECT_TRUE(writeAll(fd_.get(), writer_.synStream(id, extra)));
     streams_[id] = type;
     return id;
+  }
+  // Reads frames until `until` returns true for one; returns that frame.
+  std::optional<Frame> next(const std::function<bool(const Frame&)>& until) {
+    char buf[4096];
+    while (true) {
+      auto f = reader_.next();
+      if (!f) return std::nullopt;
+      if (*f) {
+        if (until(**f)) return std::move(**f);
+        continue;
+      }
+      ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+      if (n <= 0) return std::nullopt;
+      reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
+    }
   }
   void send(std::uint32_t id, std::string_view data, bool fin = false) {
     EXPECT_TRUE(writeAll(fd_.get(), FrameWriter::data(id, data, fin ? spdy::kFlagFin : 0)));
@@ -274,6 +353,62 @@ TEST_F(StreamingServerTest, AttachUsesItsOwnRoute) {
   c.open("error");
   c.open("stdout");
   EXPECT_EQ(c.collect()["stdout"], "attached\n");
+}
+
+TEST_F(StreamingServerTest, PortForwardRelaysEachRequestToThePort) {
+  UpperServer upper;
+  auto url = server_->portForwardUrl({"pod1"});
+  ASSERT_TRUE(url) << url.error().message();
+  Client c(*url);
+  std::string head = c.upgrade({"portforward.k8s.io"});
+  EXPECT_NE(head.find("X-Stream-Protocol-Version: portforward.k8s.io"), std::string::npos);
+  std::string port = std::to_string(upper.port());
+  for (std::string request : {"0", "1"}) {
+    c.open("error", {{"port", port}, {"requestid", request}});
+    auto data = c.open("data", {{"port", port}, {"requestid", request}});
+    c.send(data, "hello " + request);
+    auto reply = c.next([&](const Frame& f) {
+      return f.type == spdy::FrameType::kData && f.streamId == data && !f.data.empty();
+    });
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->data, "HELLO " + request);
+    c.send(data, "", /*fin=*/true);  // the client is done: the pod side ends too
+    auto fin = c.next(
+        [&](const Frame& f) { return f.type == spdy::FrameType::kData && f.streamId == data; });
+    ASSERT_TRUE(fin);
+    EXPECT_TRUE(fin->fin());
+  }
+}
+
+TEST_F(StreamingServerTest, PortForwardReportsAnUnreachablePortAndRefusesBadHeaders) {
+  // A port nobody listens on: bind one and close it.
+  int port;
+  {
+    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len);
+    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  Client c(*server_->portForwardUrl({"pod1"}));
+  c.upgrade({"portforward.k8s.io"});
+  auto error = c.open("error", {{"port", std::to_string(port)}, {"requestid", "0"}});
+  c.open("data", {{"port", std::to_string(port)}, {"requestid", "0"}});
+  auto msg = c.next([&](const Frame& f) {
+    return f.type == spdy::FrameType::kData && f.streamId == error && !f.data.empty();
+  });
+  ASSERT_TRUE(msg);
+  EXPECT_NE(msg->data.find(fmt::format("error forwarding port {} to pod pod1", port)),
+            std::string::npos)
+      << msg->data;
+  EXPECT_NE(msg->data.find("connection refused"), std::string::npos) << msg->data;
+  auto bad = c.open("data", {{"port", "http"}, {"requestid", "1"}});
+  auto rst = c.next([&](const Frame& f) { return f.type == spdy::FrameType::kRstStream; });
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->streamId, bad);
 }
 
 TEST_F(StreamingServerTest, HandshakeFailuresAreHttpErrors) {
