@@ -91,6 +91,12 @@ Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
   return {};
 }
 
+Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
+  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 Status makeDirs(const std::filesystem::path& path, mode_t mode) {
   std::filesystem::path cur;
   for (const auto& part : path) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <utility>
+
 #include "common/result.h"
 #include "common/unique_fd.h"
 
@@ -27,6 +29,8 @@ namespace berth {
 [[nodiscard]] Status writeAll(int fd, std::string_view data);
 [[nodiscard]] Result<UniqueFd> openFd(const std::filesystem::path& path, int flags,
                                       mode_t mode = 0);
+// A pipe as (read end, write end), both close-on-exec.
+[[nodiscard]] Result<std::pair<UniqueFd, UniqueFd>> makePipe();
 // mkdir -p with mode for the created directories.
 [[nodiscard]] Status makeDirs(const std::filesystem::path& path, mode_t mode = 0755);
 // rm -rf; a path that is already gone is success.

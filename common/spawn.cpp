@@ -25,12 +25,6 @@ std::vector<char*> cStrings(const std::vector<std::string>& v) {
   return out;
 }
 
-Result<std::pair<UniqueFd, UniqueFd>> makePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 // posix_spawn with the options' redirections; `stdinFd`, `outFd`, `errFd` (or -1) become the
 // child's stdin, stdout and stderr.
 Result<ChildProcess> spawnWith(const SpawnOptions& o, int stdinFd, int outFd, int errFd) {

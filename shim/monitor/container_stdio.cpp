@@ -5,19 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
 #include "common/unix_socket.h"
 
 namespace berth::shim {
 namespace {
-
-// A pipe whose ends are close-on-exec: the runtime gets its end by dup2, which clears the flag.
-Status makePipe(UniqueFd& readEnd, UniqueFd& writeEnd) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
-  readEnd.reset(fds[0]);
-  writeEnd.reset(fds[1]);
-  return {};
-}
 
 Result<UniqueFd> openDevNull() {
   UniqueFd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -37,6 +29,13 @@ Result<ContainerStdio> ContainerStdio::create(
     bool terminal, bool withStdin, const std::optional<std::filesystem::path>& consoleSocket) {
   ContainerStdio s;
   s.terminal_ = terminal;
+  // Pipe ends are close-on-exec: the runtime gets its ends by dup2, which clears the flag.
+  auto makePipe = [](UniqueFd& readEnd, UniqueFd& writeEnd) -> Status {
+    auto [r, w] = BERTH_TRY(berth::makePipe());
+    readEnd = std::move(r);
+    writeEnd = std::move(w);
+    return {};
+  };
   // stderr is a pipe in both modes: with a terminal it catches the runtime's own errors.
   BERTH_TRY(makePipe(s.err_, s.childErr_));
   if (terminal) {

@@ -22,10 +22,7 @@ constexpr std::array<std::string_view, 4> kProtocols = {kRemoteCommandV4, kRemot
 constexpr std::chrono::milliseconds kCloseGrace{5000};
 
 Status makePipe(UniqueFd& r, UniqueFd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return failErrno("pipe");
-  r.reset(fds[0]);
-  w.reset(fds[1]);
+  std::tie(r, w) = BERTH_TRY(berth::makePipe());
   return {};
 }
 

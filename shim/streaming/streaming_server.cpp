@@ -133,25 +133,28 @@ Result<std::string> StreamingServer::insert(Request request, std::string_view ki
   return fmt::format("{}/{}/{}", baseUrl_, kind, token);
 }
 
-Result<std::string> StreamingServer::execUrl(ExecRequest request) {
-  if (request.containerId.empty())
-    return fail(Code::kInvalidArgument, "missing required container_id");
-  if (request.cmd.empty()) return fail(Code::kInvalidArgument, "missing required cmd");
-  if (request.tty && request.stderr)
-    return fail(Code::kInvalidArgument, "tty and stderr cannot both be true");
-  if (!request.stdin && !request.stdout && !request.stderr)
+namespace {
+
+// CRI: the stream choice of an Exec or Attach request.
+Status validateStreams(const std::string& containerId, bool tty, bool in, bool out, bool err) {
+  if (containerId.empty()) return fail(Code::kInvalidArgument, "missing required container_id");
+  if (tty && err) return fail(Code::kInvalidArgument, "tty and stderr cannot both be true");
+  if (!in && !out && !err)
     return fail(Code::kInvalidArgument, "one of stdin, stdout, or stderr must be set");
-  return insert(std::move(request), "exec");
+  return {};
 }
 
-Result<std::string> StreamingServer::attachUrl(AttachRequest request) {
-  if (request.containerId.empty())
-    return fail(Code::kInvalidArgument, "missing required container_id");
-  if (request.tty && request.stderr)
-    return fail(Code::kInvalidArgument, "tty and stderr cannot both be true");
-  if (!request.stdin && !request.stdout && !request.stderr)
-    return fail(Code::kInvalidArgument, "one of stdin, stdout, or stderr must be set");
-  return insert(std::move(request), "attach");
+}  // namespace
+
+Result<std::string> StreamingServer::execUrl(ExecRequest r) {
+  BERTH_TRY(validateStreams(r.containerId, r.tty, r.stdin, r.stdout, r.stderr));
+  if (r.cmd.empty()) return fail(Code::kInvalidArgument, "missing required cmd");
+  return insert(std::move(r), "exec");
+}
+
+Result<std::string> StreamingServer::attachUrl(AttachRequest r) {
+  BERTH_TRY(validateStreams(r.containerId, r.tty, r.stdin, r.stdout, r.stderr));
+  return insert(std::move(r), "attach");
 }
 
 Result<std::string> StreamingServer::portForwardUrl(PortForwardRequest request) {
