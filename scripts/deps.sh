@@ -8,8 +8,12 @@ readonly kPackages=(
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest
+  # images/: content digests, layer archives (gzip, zstd), registries (HTTP/TLS), registries.yaml
+  libssl-dev libarchive-dev libcurl4-openssl-dev libyaml-cpp-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd
+  # images/ tests and benchmark: a local registry, a test CA, htpasswd, the peers skopeo and umoci
+  docker-registry openssl apache2-utils skopeo umoci
 )
 
 if [[ $EUID -ne 0 ]]; then
