@@ -120,60 +120,51 @@ Status df(const GlobalFlags& g) {
   return {};
 }
 
-template <class F>
-void run(int* status, F&& f) {
-  auto st = f();
-  *status = st ? 0 : report(st.error());
-}
-
 }  // namespace
 
-void addImageCommand(CLI::App& app, const GlobalFlags& g, int* status) {
+template <class F>
+void ImageCommand::run(F&& f) {
+  auto st = f();
+  status_ = st ? 0 : report(st.error());
+}
+
+ImageCommand::ImageCommand(CLI::App& app, const GlobalFlags& g) : global_(g) {
   auto* image = app.add_subcommand("image", "manage images");
   image->require_subcommand(1);
 
   auto* pullCmd = image->add_subcommand("pull", "pull an image from a registry");
-  static std::string ref, platform;
-  static bool noUnpack = false;
-  pullCmd->add_option("reference", ref, "image reference")->required();
-  pullCmd->add_option("--platform", platform, "os/arch[/variant] (default: this host)");
-  pullCmd->add_flag("--no-unpack", noUnpack, "fetch only");
-  pullCmd->callback(
-      [&g, status] { run(status, [&] { return pull(g, ref, platform, noUnpack); }); });
+  pullCmd->add_option("reference", ref_, "image reference")->required();
+  pullCmd->add_option("--platform", platform_, "os/arch[/variant] (default: this host)");
+  pullCmd->add_flag("--no-unpack", noUnpack_, "fetch only");
+  pullCmd->callback([this] { run([&] { return pull(global_, ref_, platform_, noUnpack_); }); });
 
   auto* lsCmd = image->add_subcommand("ls", "list images");
-  static bool quiet = false;
-  lsCmd->add_flag("-q,--quiet", quiet, "only image ids");
-  lsCmd->callback([&g, status] { run(status, [&] { return list(g, quiet); }); });
+  lsCmd->add_flag("-q,--quiet", quiet_, "only image ids");
+  lsCmd->callback([this] { run([&] { return list(global_, quiet_); }); });
 
   auto* inspectCmd = image->add_subcommand("inspect", "an image's record and config as JSON");
-  static std::string what;
-  inspectCmd->add_option("image", what, "name or id")->required();
-  inspectCmd->callback([&g, status] { run(status, [&] { return inspect(g, what); }); });
+  inspectCmd->add_option("image", what_, "name or id")->required();
+  inspectCmd->callback([this] { run([&] { return inspect(global_, what_); }); });
 
   auto* rmCmd = image->add_subcommand("rm", "remove images (by name or id) and their data");
-  static std::vector<std::string> toRemove;
-  rmCmd->add_option("image", toRemove, "names or ids")->required();
-  rmCmd->callback([&g, status] { run(status, [&] { return remove(g, toRemove); }); });
+  rmCmd->add_option("image", toRemove_, "names or ids")->required();
+  rmCmd->callback([this] { run([&] { return remove(global_, toRemove_); }); });
 
   auto* mountCmd = image->add_subcommand("mount", "mount an image's filesystem for a container");
-  static std::string mountImage, mountId;
-  static bool readOnly = false;
-  mountCmd->add_option("image", mountImage, "name or id")->required();
-  mountCmd->add_option("id", mountId, "container id")->required();
-  mountCmd->add_flag("--read-only", readOnly, "a read-only view, no upper dir");
+  mountCmd->add_option("image", mountImage_, "name or id")->required();
+  mountCmd->add_option("id", containerId_, "container id")->required();
+  mountCmd->add_flag("--read-only", readOnly_, "a read-only view, no upper dir");
   mountCmd->callback(
-      [&g, status] { run(status, [&] { return mount(g, mountImage, mountId, readOnly); }); });
+      [this] { run([&] { return mount(global_, mountImage_, containerId_, readOnly_); }); });
 
   auto* umountCmd = image->add_subcommand("umount", "unmount and remove a container filesystem");
-  static std::string umountId;
-  umountCmd->add_option("id", umountId, "container id")->required();
-  umountCmd->callback([&g, status] { run(status, [&] { return unmount(g, umountId); }); });
+  umountCmd->add_option("id", containerId_, "container id")->required();
+  umountCmd->callback([this] { run([&] { return unmount(global_, containerId_); }); });
 
   image->add_subcommand("gc", "remove blobs and snapshots no image or container uses")
-      ->callback([&g, status] { run(status, [&] { return gc(g); }); });
-  image->add_subcommand("df", "disk usage of the image store")->callback([&g, status] {
-    run(status, [&] { return df(g); });
+      ->callback([this] { run([&] { return gc(global_); }); });
+  image->add_subcommand("df", "disk usage of the image store")->callback([this] {
+    run([&] { return df(global_); });
   });
 }
 

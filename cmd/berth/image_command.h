@@ -2,6 +2,9 @@
 // `berth image pull|ls|inspect|rm|mount|umount|gc|df`: the image store for people and tests
 // (later the CRI ImageService calls the same library).
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace berth::cmd {
@@ -12,7 +15,22 @@ struct GlobalFlags {
   bool debug = false;
 };
 
-// Adds the `image` subcommand tree to app; the callbacks store the exit status in *status.
-void addImageCommand(CLI::App& app, const GlobalFlags& global, int* status);
+// The `image` subcommand tree: its flags live here, so the object must outlive app.parse().
+class ImageCommand {
+ public:
+  ImageCommand(CLI::App& app, const GlobalFlags& global);
+  // The exit status of the command that ran.
+  int status() const { return status_; }
+
+ private:
+  template <class F>
+  void run(F&& f);
+
+  const GlobalFlags& global_;
+  int status_ = 0;
+  std::string ref_, platform_, what_, mountImage_, containerId_;
+  std::vector<std::string> toRemove_;
+  bool noUnpack_ = false, quiet_ = false, readOnly_ = false;
+};
 
 }  // namespace berth::cmd

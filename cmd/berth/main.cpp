@@ -12,12 +12,11 @@ int main(int argc, char** argv) {
   app.add_option("--registry-config", global.registryConfig,
                  "registries.yaml: mirrors, credentials, TLS (k3s format)");
   app.add_flag("--debug", global.debug, "progress output");
-  int status = 0;
-  berth::cmd::addImageCommand(app, global, &status);
+  berth::cmd::ImageCommand image(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return status;
+  return image.status();
 }
