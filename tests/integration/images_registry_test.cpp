@@ -207,6 +207,42 @@ TEST_F(ImagesRegistryTest, BasicAuthOverTlsWithATestCa) {
   expectBusyboxView(ref("secure/bb:v1"));
 }
 
+TEST_F(ImagesRegistryTest, BearerTokensFromTheChallengeRealm) {
+  startRegistry();
+  ASSERT_TRUE(testing::push(*registry_, "private/bb", "v1",
+                            testing::makeBusyboxImage(ManifestFlavour::kOci)));
+  // Token auth: the registry answers 401 Bearer realm=<token server>,service,scope.
+  ASSERT_TRUE(registry_->reconfigure(
+      {.tokenAuth = true, .tokenUser = std::make_pair("berth", "t0ken-pass")}));
+  auto yaml = [&](const std::string& auth) {
+    return fmt::format("mirrors:\n  \"{0}\":\n    endpoint: [\"http://{0}\"]\n{1}",
+                       registry_->host(), auth);
+  };
+  std::string creds = fmt::format("configs:\n  \"{}\":\n    auth: {{username: berth, password: ",
+                                  registry_->host());
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml("")));
+  auto anonymous = berth({"image", "pull", ref("private/bb:v1")});
+  EXPECT_EQ(anonymous.code, 1);
+  EXPECT_NE(anonymous.err.find("credentials needed"), std::string::npos) << anonymous.err;
+
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml(creds + "nope}\n")));
+  auto wrong = berth({"image", "pull", ref("private/bb:v1")});
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("wrong username or password"), std::string::npos) << wrong.err;
+
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml(creds + "t0ken-pass}\n")));
+  auto ok = berth({"image", "pull", ref("private/bb:v1")});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  expectBusyboxView(ref("private/bb:v1"));
+
+  // A token server that gives anyone a pull token (as Docker Hub for public images).
+  ASSERT_TRUE(registry_->reconfigure({.tokenAuth = true}));
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml("")));
+  ASSERT_EQ(berth({"image", "rm", ref("private/bb:v1")}).code, 0);
+  auto anon = berth({"image", "pull", ref("private/bb:v1")});
+  ASSERT_EQ(anon.code, 0) << anon.err;
+}
+
 TEST_F(ImagesRegistryTest, ACorruptedBlobIsRefusedAndNotKept) {
   startRegistry();
   configureInsecure();

@@ -146,6 +146,12 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::start(std::filesystem::p
   s->storage_ = s->dir_ / "storage";
   BERTH_TRY(makeDirs(s->storage_));
   s->host_ = fmt::format("127.0.0.1:{}", BERTH_TRY(freePort()));
+  BERTH_TRY(s->writeConfig());
+  BERTH_TRY(s->launch());
+  return s;
+}
+
+Status RegistryServer::writeConfig() {
   std::string config = fmt::format(R"(version: 0.1
 log:
   level: error
@@ -159,25 +165,74 @@ storage:
 http:
   addr: {}
 )",
-                                   s->storage_.string(), s->host_);
-  if (s->options_.tls) {
-    BERTH_TRY(makeCertificates(s->dir_));
-    s->caFile_ = s->dir_ / "ca.pem";
+                                   storage_.string(), host_);
+  if (options_.tls) {
+    if (caFile_.empty()) BERTH_TRY(makeCertificates(dir_));
+    caFile_ = dir_ / "ca.pem";
     config += fmt::format("  tls:\n    certificate: {}\n    key: {}\n",
-                          (s->dir_ / "server.pem").string(), (s->dir_ / "server.key").string());
+                          (dir_ / "server.pem").string(), (dir_ / "server.key").string());
   }
-  if (s->options_.htpasswdUser) {
+  if (options_.htpasswdUser) {
     std::string line;
-    BERTH_TRY(
-        run({"htpasswd", "-Bbn", s->options_.htpasswdUser->first, s->options_.htpasswdUser->second},
-            {}, &line));
-    BERTH_TRY(writeFile(s->dir_ / "htpasswd", line));
+    BERTH_TRY(run({"htpasswd", "-Bbn", options_.htpasswdUser->first, options_.htpasswdUser->second},
+                  {}, &line));
+    BERTH_TRY(writeFile(dir_ / "htpasswd", line));
     config += fmt::format("auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                          (s->dir_ / "htpasswd").string());
+                          (dir_ / "htpasswd").string());
   }
-  BERTH_TRY(writeFile(s->dir_ / "config.yml", config));
-  BERTH_TRY(s->launch());
-  return s;
+  if (options_.tokenAuth) {
+    BERTH_TRY(startTokenServer());
+    config += fmt::format(
+        "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: berth-test-registry\n"
+        "    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
+        BERTH_TRY(readFile(dir_ / "token.port")), (dir_ / "token.pem").string());
+  }
+  return writeFile(dir_ / "config.yml", config);
+}
+
+Status RegistryServer::startTokenServer() {
+  tokenServer_.killAndReap();
+  (void)::unlink((dir_ / "token.port").c_str());
+  if (::access((dir_ / "token.pem").c_str(), F_OK) < 0) {
+    BERTH_TRY(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   (dir_ / "token.key").string(), "-out", (dir_ / "token.pem").string(), "-days",
+                   "2", "-subj", "/CN=berth test token issuer"}));
+  }
+  std::vector<std::string> args = {"python3",
+                                   BERTH_TOKEN_SERVER,
+                                   (dir_ / "token.port").string(),
+                                   (dir_ / "token.key").string(),
+                                   (dir_ / "token.pem").string(),
+                                   "berth-test-issuer"};
+  if (options_.tokenUser) {
+    args.push_back(options_.tokenUser->first);
+    args.push_back(options_.tokenUser->second);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return failErrno("fork");
+  if (pid == 0) {
+    ::execvp("python3", argv.data());
+    ::_exit(127);
+  }
+  tokenServer_ = ChildProcess(pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::access((dir_ / "token.port").c_str(), F_OK) == 0) return {};
+    auto exited = BERTH_TRY(tokenServer_.waitFor(std::chrono::milliseconds(20)));
+    if (exited) return fail(Code::kInternal, "token server exited {}", exited->code);
+  }
+  return fail(Code::kDeadlineExceeded, "token server did not start");
+}
+
+Status RegistryServer::reconfigure(RegistryOptions options) {
+  process_.killAndReap();
+  options_ = std::move(options);
+  BERTH_TRY(writeConfig());
+  return launch();
 }
 
 Status RegistryServer::launch() {

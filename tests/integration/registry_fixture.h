@@ -19,6 +19,10 @@ namespace berth::images::testing {
 struct RegistryOptions {
   bool tls = false;
   std::optional<std::pair<std::string, std::string>> htpasswdUser;  // user, password
+  // Token auth (auth.token) with tests/integration/token_server.py as the realm; tokenUser set:
+  // the token server wants these Basic credentials, else it hands out anonymous tokens.
+  bool tokenAuth = false;
+  std::optional<std::pair<std::string, std::string>> tokenUser;
 };
 
 class RegistryServer {
@@ -40,6 +44,8 @@ class RegistryServer {
   // SIGKILL now; restart() brings it back on the same port and storage.
   void kill();
   [[nodiscard]] Status restart();
+  // Restarts with other options, same port and storage (push without auth, then serve with it).
+  [[nodiscard]] Status reconfigure(RegistryOptions options);
 
   // An HTTP client that trusts the test CA and sends the htpasswd credentials.
   HttpClient client() const;
@@ -50,12 +56,15 @@ class RegistryServer {
  private:
   RegistryServer() = default;
   [[nodiscard]] Status launch();
+  [[nodiscard]] Status writeConfig();
+  [[nodiscard]] Status startTokenServer();
   std::filesystem::path dir_;
   std::filesystem::path storage_;
   std::filesystem::path caFile_;
   RegistryOptions options_;
   std::string host_;
   ChildProcess process_;
+  ChildProcess tokenServer_;
 };
 
 // One image in memory: its layers (compressed blobs), config and manifest bodies.
