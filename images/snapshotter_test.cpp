@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
 
 #include "images/digest.h"
@@ -144,6 +145,36 @@ TEST_F(SnapshotterTest, WhiteoutsBecomeOverlayWhiteouts) {
   EXPECT_EQ(value[0], 'y');
   EXPECT_FALSE(std::filesystem::exists(root / "var/cache/.wh..wh..opq"));
   EXPECT_TRUE(std::filesystem::exists(root / "var/cache/new"));
+}
+
+TEST_F(SnapshotterTest, SparseEntriesStaySparse) {
+  // GNU tar writes holes as sparse maps (tar -S); they must not become written zeros.
+  auto src = dir_.path() / "sparse-src";
+  ASSERT_TRUE(makeDirs(src));
+  {
+    auto fd = openFd(src / "disk.img", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::ftruncate(fd->get(), 64 << 20), 0);
+    ASSERT_EQ(::pwrite(fd->get(), "head", 4, 0), 4);
+    ASSERT_EQ(::pwrite(fd->get(), "tail", 4, (64 << 20) - 4), 4);
+  }
+  auto tarPath = dir_.path() / "sparse.tar";
+  std::string cmd = fmt::format("tar --sparse --format=pax -cf {} -C {} disk.img", tarPath.string(),
+                                src.string());
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "GNU tar is not available";
+  auto tar = readFile(tarPath);
+  ASSERT_TRUE(tar);
+  ASSERT_LT(tar->size(), 1u << 20);  // the tar itself holds no hole bytes
+  ASSERT_TRUE(unpack(*tar));
+  auto out = fs(*tar) / "disk.img";
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 64 << 20);
+  EXPECT_LT(st.st_blocks * 512, 1 << 20);
+  auto data = readFile(out);
+  EXPECT_EQ(data->substr(0, 4), "head");
+  EXPECT_EQ(data->substr(data->size() - 4), "tail");
+  EXPECT_EQ(data->find_first_not_of('\0', 4), data->size() - 4);
 }
 
 TEST_F(SnapshotterTest, CompressionsGiveTheSameDiffId) {

@@ -243,6 +243,54 @@ TEST_F(ImagesRegistryTest, BearerTokensFromTheChallengeRealm) {
   ASSERT_EQ(anon.code, 0) << anon.err;
 }
 
+TEST_F(ImagesRegistryTest, UnsupportedManifestsAndLayersAreRefusedClearly) {
+  // Schema 1 and unknown documents from a canned server (docker-registry won't store them).
+  auto canned = dir_.path() / "canned";
+  ASSERT_TRUE(makeDirs(canned));
+  ASSERT_TRUE(writeFile(canned / "old", R"({"schemaVersion":1,"name":"bb","tag":"old",
+    "architecture":"amd64","fsLayers":[],"history":[],"signatures":[]})"));
+  ASSERT_TRUE(
+      writeFile(canned / "old.type", "application/vnd.docker.distribution.manifest.v1+prettyjws"));
+  ASSERT_TRUE(writeFile(canned / "html", "<html>hello</html>"));
+  ASSERT_TRUE(writeFile(canned / "html.type", "text/html"));
+  auto server = testing::startHelperServer(BERTH_STATIC_REGISTRY, dir_.path() / "canned.port",
+                                           {canned.string()});
+  ASSERT_TRUE(server) << server.error().message();
+  std::string host = fmt::format("127.0.0.1:{}", server->second);
+  ASSERT_TRUE(
+      writeFile(registriesYaml_,
+                fmt::format("mirrors:\n  \"{0}\":\n    endpoint: [\"http://{0}\"]\n", host)));
+  auto schema1 = berth({"image", "pull", host + "/bb:old"});
+  EXPECT_EQ(schema1.code, 1);
+  EXPECT_NE(schema1.err.find("Docker image manifest schema 1 is not supported"), std::string::npos)
+      << schema1.err;
+  auto html = berth({"image", "pull", host + "/bb:html"});
+  EXPECT_EQ(html.code, 1);
+  EXPECT_NE(html.err.find("unsupported manifest media type \"text/html\""), std::string::npos)
+      << html.err;
+  auto missing = berth({"image", "pull", host + "/bb:nope"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("HTTP 404 (MANIFEST_UNKNOWN: unknown)"), std::string::npos)
+      << missing.err;
+
+  // A layer type this unpacker does not know, from the real registry.
+  startRegistry();
+  configureInsecure();
+  auto image = testing::makeBusyboxImage(ManifestFlavour::kOci);
+  image.layers[1].mediaType = "application/vnd.oci.image.layer.v1.tar+bzip2";
+  auto m = ocispec::parseManifest(image.manifest);
+  m->layers[1].mediaType = image.layers[1].mediaType;
+  image.manifest = ocispec::toJson(*m).dump();
+  ASSERT_TRUE(testing::push(*registry_, "bb", "bzip2", image));
+  auto bzip2 = berth({"image", "pull", ref("bb:bzip2")});
+  EXPECT_EQ(bzip2.code, 1);
+  EXPECT_NE(bzip2.err.find("layers[1]: unsupported media type "
+                           "\"application/vnd.oci.image.layer.v1.tar+bzip2\""),
+            std::string::npos)
+      << bzip2.err;
+  EXPECT_TRUE(std::filesystem::is_empty(paths::imagesDir(root_)));
+}
+
 TEST_F(ImagesRegistryTest, ACorruptedBlobIsRefusedAndNotKept) {
   startRegistry();
   configureInsecure();

@@ -198,34 +198,17 @@ Status RegistryServer::startTokenServer() {
                    (dir_ / "token.key").string(), "-out", (dir_ / "token.pem").string(), "-days",
                    "2", "-subj", "/CN=berth test token issuer"}));
   }
-  std::vector<std::string> args = {"python3",
-                                   BERTH_TOKEN_SERVER,
-                                   (dir_ / "token.port").string(),
-                                   (dir_ / "token.key").string(),
-                                   (dir_ / "token.pem").string(),
+  std::vector<std::string> args = {(dir_ / "token.key").string(), (dir_ / "token.pem").string(),
                                    "berth-test-issuer"};
   if (options_.tokenUser) {
     args.push_back(options_.tokenUser->first);
     args.push_back(options_.tokenUser->second);
   }
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return failErrno("fork");
-  if (pid == 0) {
-    ::execvp("python3", argv.data());
-    ::_exit(127);
-  }
-  tokenServer_ = ChildProcess(pid);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::access((dir_ / "token.port").c_str(), F_OK) == 0) return {};
-    auto exited = BERTH_TRY(tokenServer_.waitFor(std::chrono::milliseconds(20)));
-    if (exited) return fail(Code::kInternal, "token server exited {}", exited->code);
-  }
-  return fail(Code::kDeadlineExceeded, "token server did not start");
+  auto [process, port] =
+      BERTH_TRY(startHelperServer(BERTH_TOKEN_SERVER, dir_ / "token.port", args));
+  tokenServer_ = std::move(process);
+  (void)port;
+  return {};
 }
 
 Status RegistryServer::reconfigure(RegistryOptions options) {
@@ -280,6 +263,33 @@ Status RegistryServer::restart() {
 
 HttpClient RegistryServer::client() const {
   return HttpClient(TlsOptions{.caFile = caFile_});
+}
+
+Result<std::pair<ChildProcess, int>> startHelperServer(const std::string& script,
+                                                       const std::filesystem::path& portFile,
+                                                       const std::vector<std::string>& args) {
+  (void)::unlink(portFile.c_str());
+  std::vector<std::string> all = {"python3", script, portFile.string()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return failErrno("fork");
+  if (pid == 0) {
+    ::execvp("python3", argv.data());
+    ::_exit(127);
+  }
+  ChildProcess process(pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto text = readFile(portFile); text)
+      return std::make_pair(std::move(process), std::stoi(*text));
+    auto exited = BERTH_TRY(process.waitFor(std::chrono::milliseconds(20)));
+    if (exited) return fail(Code::kInternal, "{} exited {}", script, exited->code);
+  }
+  return fail(Code::kDeadlineExceeded, "{} did not start", script);
 }
 
 std::string TestImage::digest() const {

@@ -67,6 +67,12 @@ class RegistryServer {
   ChildProcess tokenServer_;
 };
 
+// Runs `python3 SCRIPT PORT_FILE ARGS...` (token_server.py, static_registry.py) and waits until
+// it has written the port it listens on; returns the process and the port.
+[[nodiscard]] Result<std::pair<ChildProcess, int>> startHelperServer(
+    const std::string& script, const std::filesystem::path& portFile,
+    const std::vector<std::string>& args);
+
 // One image in memory: its layers (compressed blobs), config and manifest bodies.
 struct TestImage {
   struct Layer {
