@@ -170,6 +170,11 @@ Status setXattrs(archive_entry* e, int fd, bool privileged) {
   size_t size;
   while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     std::string_view n(name);
+    // overlayfs reads its own metadata from these (redirect, metacopy, opaque, origin): a layer
+    // must not forge them. Opaque directories come from .wh..wh..opq only.
+    if (n.starts_with("trusted.overlay.") || n.starts_with("user.overlay.")) {
+      return fail(Code::kPermissionDenied, "xattr {} refused (overlayfs metadata)", name);
+    }
     if (!privileged && (n.starts_with("trusted.") || n.starts_with("security."))) continue;
     if (::fsetxattr(fd, name, value, size, 0) < 0) {
       return failErrno(fmt::format("set xattr {}", name));

@@ -8,7 +8,9 @@
 // reached from the target without following symlinks (openat2 RESOLVE_BENEATH |
 // RESOLVE_NO_SYMLINKS, then O_NOFOLLOW per component). Absolute names, `..` components, a path
 // through a symlink, a hard link to something outside and a whiteout naming such a path are
-// refused with an error naming the entry. The caller removes the half-unpacked directory.
+// refused with an error naming the entry, and so are trusted.overlay.* / user.overlay.* xattrs
+// (overlayfs would obey a forged redirect or metacopy). The caller removes the half-unpacked
+// directory.
 
 #include <string>
 

@@ -248,6 +248,11 @@ TEST_F(SnapshotterTest, MaliciousLayersAreRefusedAndLeaveNothing) {
        "evil/.wh..wh..opq"},
       {"whiteout of dot-dot", [](TarBuilder& t, auto&) { t.dir("a/").empty("a/.wh.."); },
        "a/.wh.."},
+      {"forged overlay redirect",
+       [](TarBuilder& t, auto&) {
+         t.file("r", "x", 0644, 0, 0, {{"trusted.overlay.redirect", "/etc"}});
+       },
+       "r"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
