@@ -101,6 +101,16 @@ Result<GcResult> collectGarbage(const std::filesystem::path& root) {
     BERTH_TRY(removeAll(e.path()));
     out.snapshotsRemoved.push_back(chain);
   }
+  // Partial downloads nobody resumed (a writer holds its file locked: those stay).
+  auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& hex : BERTH_TRY(content.staleIngests())) {
+    auto path = paths::ingest(root, hex);
+    auto mtime = std::filesystem::last_write_time(path, ec);
+    if (ec || now - mtime < kIngestExpiry) continue;
+    out.bytesFreed += usageOf(path).bytes;
+    content.removeIngest(hex);
+    out.ingestsRemoved.push_back(hex);
+  }
   // Unpacks that died half-way (the store lock is exclusive: none is running now).
   BERTH_TRY(removeAll(paths::snapshotTmpDir(root)));
   return out;

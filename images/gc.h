@@ -4,6 +4,7 @@
 // or a container's mount.json name it. Pulls hold the store lock shared and GC holds it
 // exclusive, so GC never removes what a pull has fetched but not yet recorded.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,9 +15,13 @@
 
 namespace berth::images {
 
+// Partial downloads are kept this long for a retried pull to resume, then collected.
+inline constexpr std::chrono::hours kIngestExpiry{24};
+
 struct GcResult {
   std::vector<std::string> blobsRemoved;      // digests
   std::vector<std::string> snapshotsRemoved;  // chain ids
+  std::vector<std::string> ingestsRemoved;    // hex of partial downloads past kIngestExpiry
   uint64_t bytesFreed = 0;
 };
 

@@ -98,6 +98,12 @@ TEST(Gc, RemovesWhatNoRecordOrContainerHolds) {
   ASSERT_TRUE(writeFile(paths::container(dir.path(), "c1") / "mount.json",
                         R"({"chainIds":[")" + sha256Of("held") + R"("]})"));
   ASSERT_TRUE(makeDirs(paths::snapshotTmpDir(dir.path()) / "half"));
+  auto oldIngest = paths::ingest(dir.path(), sha256Of("old partial").substr(7));
+  auto newIngest = paths::ingest(dir.path(), sha256Of("new partial").substr(7));
+  ASSERT_TRUE(writeFile(oldIngest, "part"));
+  ASSERT_TRUE(writeFile(newIngest, "part"));
+  std::filesystem::last_write_time(oldIngest, std::filesystem::file_time_type::clock::now() -
+                                                  kIngestExpiry - std::chrono::hours(1));
 
   auto before = diskUsage(dir.path());
   ASSERT_TRUE(before);
@@ -112,6 +118,9 @@ TEST(Gc, RemovesWhatNoRecordOrContainerHolds) {
   EXPECT_TRUE(std::filesystem::exists(held));
   EXPECT_FALSE(std::filesystem::exists(dead));
   EXPECT_FALSE(std::filesystem::exists(paths::snapshotTmpDir(dir.path())));
+  EXPECT_EQ(gc->ingestsRemoved, std::vector<std::string>{sha256Of("old partial").substr(7)});
+  EXPECT_FALSE(std::filesystem::exists(oldIngest));
+  EXPECT_TRUE(std::filesystem::exists(newIngest));  // a retried pull may still resume it
   auto after = diskUsage(dir.path());
   EXPECT_LT(after->bytes, before->bytes);
   EXPECT_LT(after->inodes, before->inodes);

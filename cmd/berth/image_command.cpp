@@ -109,8 +109,10 @@ Status unmount(const GlobalFlags& g, const std::string& id) {
 
 Status gc(const GlobalFlags& g) {
   auto r = BERTH_TRY(images::collectGarbage(g.root));
-  std::cout << fmt::format("removed {} blobs and {} snapshots, {} freed\n", r.blobsRemoved.size(),
-                           r.snapshotsRemoved.size(), humanSize(static_cast<double>(r.bytesFreed)));
+  std::cout << fmt::format(
+      "removed {} blobs, {} snapshots and {} stale partial downloads, {} freed\n",
+      r.blobsRemoved.size(), r.snapshotsRemoved.size(), r.ingestsRemoved.size(),
+      humanSize(static_cast<double>(r.bytesFreed)));
   return {};
 }
 
