@@ -59,6 +59,8 @@ Status Snapshotter::unpack(const SnapshotInfo& snapshot, int blobFd, const Unpac
   if (rc < 0) return failErrno("lock " + lockPath.string());
   if (has(snapshot.chainId)) return {};
 
+  // GC removes .tmp (with what crashed unpacks left there); a long-lived Snapshotter remakes it.
+  BERTH_TRY(makeDirs(paths::snapshotTmpDir(root_), 0700));
   std::string tmpl = (paths::snapshotTmpDir(root_) / (hex.substr(0, 12) + "-XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) return failErrno("mkdtemp " + tmpl);
   std::filesystem::path tmp = tmpl;

@@ -205,6 +205,12 @@ TEST_F(SnapshotterTest, UnpacksOncePerChainId) {
   EXPECT_TRUE(std::filesystem::exists(fs(tar) / "marker"));
 }
 
+TEST_F(SnapshotterTest, UnpacksAfterGcRemovedItsTmpDir) {
+  ASSERT_TRUE(removeAll(paths::snapshotTmpDir(root_)));
+  auto st = unpack(TarBuilder().file("a", "x").finish());
+  EXPECT_TRUE(st) << st.error().message();
+}
+
 TEST_F(SnapshotterTest, GarbageIsRefused) {
   auto st = unpack("this is not a tar stream at all, just some text");
   ASSERT_FALSE(st);
