@@ -209,7 +209,7 @@ Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& optio
   std::vector<std::string> errors;
   std::optional<Code> firstCode;
   for (const auto& endpoint : config_.endpoints(ref.domain())) {
-    RegistryClient client(endpoint, ref.path());
+    RegistryClient client(endpoint, endpoint.repository(ref.path()));
     auto record = PullFrom(client, ref, options, content, snapshots).run();
     if (record) {
       BERTH_TRY(images.put(*record));

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <regex>
+
 #include "common/file_util.h"
 
 namespace berth::images {
@@ -78,7 +80,7 @@ Result<ParsedUrl> parseEndpointUrl(std::string_view url) {
 }
 
 Status parseMirrors(const YAML::Node& node, std::string_view source,
-                    std::map<std::string, std::vector<std::string>>& out) {
+                    std::map<std::string, RegistryMirror>& out) {
   if (!node.IsMap()) return invalid(source, "mirrors", "must be a map");
   for (const auto& kv : node) {
     std::string name = kv.first.as<std::string>();
@@ -98,7 +100,22 @@ Status parseMirrors(const YAML::Node& node, std::string_view source,
         endpoints.push_back(url);
       }
     }
-    out[name] = std::move(endpoints);
+    RegistryMirror mirror{.endpoints = std::move(endpoints)};
+    if (auto rw = kv.second["rewrite"]; rw) {
+      if (!rw.IsMap()) return invalid(source, path + ".rewrite", "must be a map");
+      for (const auto& r : rw) {
+        std::string pattern = r.first.as<std::string>();
+        std::string itemPath = fmt::format("{}.rewrite.\"{}\"", path, pattern);
+        auto replacement = BERTH_TRY(scalar(r.second, source, itemPath));
+        try {
+          std::regex re(pattern);
+        } catch (const std::regex_error& e) {
+          return invalid(source, itemPath, fmt::format("invalid regular expression: {}", e.what()));
+        }
+        mirror.rewrites.emplace_back(pattern, replacement);
+      }
+    }
+    out[name] = std::move(mirror);
   }
   return {};
 }
@@ -186,11 +203,23 @@ Result<RegistryConfig> RegistryConfig::load(const std::filesystem::path& path) {
   return parse(*text, path.string());
 }
 
+std::string RegistryEndpoint::repository(const std::string& path) const {
+  for (const auto& [pattern, replacement] : rewrites) {
+    std::regex re(pattern);  // validated when the file was parsed
+    if (std::regex_search(path, re)) return std::regex_replace(path, re, replacement);
+  }
+  return path;
+}
+
 std::vector<RegistryEndpoint> RegistryConfig::endpoints(std::string_view registry) const {
   std::vector<std::string> urls;
+  std::vector<std::pair<std::string, std::string>> rewrites;
   auto it = mirrors_.find(std::string(registry));
   if (it == mirrors_.end()) it = mirrors_.find("*");
-  if (it != mirrors_.end()) urls = it->second;
+  if (it != mirrors_.end()) {
+    urls = it->second.endpoints;
+    rewrites = it->second.rewrites;
+  }
   std::string upstream = registry == "docker.io" ? "https://registry-1.docker.io"
                                                  : fmt::format("https://{}", registry);
   std::vector<RegistryEndpoint> out;
@@ -203,6 +232,8 @@ std::vector<RegistryEndpoint> RegistryConfig::endpoints(std::string_view registr
     ep.host = parsed->host;
     ep.plainHttp = parsed->scheme == "http";
     ep.isDefault = isDefault || url == upstream;
+    // k3s: rewrites apply to the mirrors, never to the registry's own endpoint.
+    if (!ep.isDefault) ep.rewrites = rewrites;
     haveDefault = haveDefault || ep.isDefault;
     // Credentials and TLS by endpoint host; a mirror of this registry without its own entry
     // uses the registry's (k3s does the same).

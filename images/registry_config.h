@@ -6,6 +6,8 @@
 //     docker.io:                     # the registry as written in image names ("*": every one)
 //       endpoint:                    # tried in order, then the registry itself (https)
 //         - "https://mirror.example.com:5000"
+//       rewrite:                     # repository paths on the mirrors (not on the registry
+//         "^rancher/(.*)": "mirrored/rancher/$1"   # itself): first matching regex, $1 groups
 //     "127.0.0.1:5000":
 //       endpoint: ["http://127.0.0.1:5000"]   # http:// is how a registry is marked insecure
 //   configs:
@@ -49,6 +51,15 @@ struct RegistryEndpoint {
   bool isDefault = false;  // the registry itself rather than a mirror
   TlsOptions tls;
   std::optional<RegistryAuth> auth;
+  std::vector<std::pair<std::string, std::string>> rewrites;  // regex, replacement (mirrors only)
+
+  // The repository path to ask this endpoint for: the first matching rewrite applied.
+  std::string repository(const std::string& path) const;
+};
+
+struct RegistryMirror {
+  std::vector<std::string> endpoints;
+  std::vector<std::pair<std::string, std::string>> rewrites;
 };
 
 class RegistryConfig {
@@ -64,7 +75,7 @@ class RegistryConfig {
   std::vector<RegistryEndpoint> endpoints(std::string_view registry) const;
 
  private:
-  std::map<std::string, std::vector<std::string>> mirrors_;
+  std::map<std::string, RegistryMirror> mirrors_;
   std::map<std::string, RegistryHostConfig> configs_;
 };
 

@@ -54,6 +54,31 @@ configs:
   EXPECT_FALSE(other[0].tls.insecureSkipVerify);
 }
 
+TEST(RegistryConfig, RewritesApplyToMirrorsOnly) {
+  auto cfg = RegistryConfig::parse(R"y(
+mirrors:
+  docker.io:
+    endpoint: ["https://m.example.com"]
+    rewrite:
+      "^rancher/(.*)": "mirrorproject/rancher-images/$1"
+      "^library/(busy.*)": "lib/$1"
+)y",
+                                   "r.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().message();
+  auto eps = cfg->endpoints("docker.io");
+  ASSERT_EQ(eps.size(), 2u);
+  EXPECT_EQ(eps[0].repository("rancher/coredns-coredns"),
+            "mirrorproject/rancher-images/coredns-coredns");
+  EXPECT_EQ(eps[0].repository("library/busybox"), "lib/busybox");
+  EXPECT_EQ(eps[0].repository("library/alpine"), "library/alpine");
+  EXPECT_EQ(eps[1].repository("rancher/coredns-coredns"), "rancher/coredns-coredns");
+  auto bad = RegistryConfig::parse("mirrors: {docker.io: {rewrite: {\"(\": x}}}", "r.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().message().starts_with(
+      "r.yaml: mirrors.docker.io.rewrite.\"(\": invalid regular expression"))
+      << bad.error().message();
+}
+
 TEST(RegistryConfig, WildcardMirrorAndMissingFile) {
   auto cfg = RegistryConfig::parse("mirrors:\n  \"*\":\n    endpoint: [\"http://m:1\"]\n", "f");
   ASSERT_TRUE(cfg);

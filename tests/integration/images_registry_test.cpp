@@ -165,6 +165,25 @@ TEST_F(ImagesRegistryTest, EveryManifestTypeOverInsecureHttp) {
   EXPECT_NE(gone.err.find("not found"), std::string::npos);
 }
 
+TEST_F(ImagesRegistryTest, AMirrorWithRewritesStandsInForAnotherRegistry) {
+  startRegistry();
+  ASSERT_TRUE(testing::push(*registry_, "mirrored/e2e/bb", "1.29",
+                            testing::makeBusyboxImage(ManifestFlavour::kOci)));
+  // As critest needs: registry.berth.test/e2e-test-images/... served by the local registry
+  // under another path. Only the mirror is asked (it answers), never the registry itself.
+  ASSERT_TRUE(
+      writeFile(registriesYaml_,
+                fmt::format("mirrors:\n  registry.berth.test:\n    endpoint: [\"http://{}\"]\n"
+                            "    rewrite:\n      \"^e2e-test-images/(.*)\": \"mirrored/e2e/$1\"\n",
+                            registry_->host())));
+  auto p = berth({"image", "pull", "registry.berth.test/e2e-test-images/bb:1.29"});
+  ASSERT_EQ(p.code, 0) << p.err;
+  auto ls = berth({"image", "ls"});
+  EXPECT_NE(ls.out.find("registry.berth.test/e2e-test-images/bb:1.29"), std::string::npos)
+      << ls.out;
+  expectBusyboxView("registry.berth.test/e2e-test-images/bb:1.29");
+}
+
 TEST_F(ImagesRegistryTest, PlainHttpOnlyWhenConfiguredInsecure) {
   startRegistry();
   ASSERT_TRUE(
