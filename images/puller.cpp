@@ -208,7 +208,8 @@ Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& optio
   auto snapshots = BERTH_TRY(Snapshotter::open(root_));
   std::vector<std::string> errors;
   std::optional<Code> firstCode;
-  for (const auto& endpoint : config_.endpoints(ref.domain())) {
+  for (auto endpoint : config_.endpoints(ref.domain())) {
+    if (options.auth && endpoint.isDefault) endpoint.auth = options.auth;
     RegistryClient client(endpoint, endpoint.repository(ref.path()));
     auto record = PullFrom(client, ref, options, content, snapshots).run();
     if (record) {

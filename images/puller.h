@@ -23,6 +23,9 @@ struct PullOptions {
   int parallelDownloads = 3;
   bool unpack = true;
   UnpackOptions unpackOptions;
+  // Credentials of this pull (CRI PullImageRequest.auth, `berth image pull --user`): used for the
+  // image's own registry, not for its mirrors (which use registries.yaml), as containerd's CRI.
+  std::optional<RegistryAuth> auth;
   // Progress lines for a terminal ("fetched sha256:... 1234 bytes"); may be empty.
   std::function<void(std::string_view)> progress;
 };

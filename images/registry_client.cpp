@@ -112,7 +112,12 @@ Result<AuthChallenge> parseAuthChallenge(std::string_view header) {
 }
 
 RegistryClient::RegistryClient(RegistryEndpoint endpoint, std::string repository)
-    : RegistryClient(std::move(endpoint), std::move(repository), std::make_shared<AuthState>()) {}
+    : RegistryClient(std::move(endpoint), std::move(repository), std::make_shared<AuthState>()) {
+  // CRI AuthConfig.registry_token: a bearer token to send from the first request on.
+  if (endpoint_.auth && !endpoint_.auth->registryToken.empty()) {
+    auth_->authorization = "Bearer " + endpoint_.auth->registryToken;
+  }
+}
 
 RegistryClient::RegistryClient(RegistryEndpoint endpoint, std::string repository,
                                std::shared_ptr<AuthState> auth)
@@ -153,8 +158,8 @@ Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
   if (challenge.scheme == "basic") {
     if (!creds || creds->username.empty()) {
       return fail(Code::kUnauthenticated,
-                  "{} wants credentials (configs.\"{}\".auth in registries.yaml)", endpoint_.url,
-                  endpoint_.host);
+                  "{} wants credentials (configs.\"{}\".auth in registries.yaml, or the pull's)",
+                  endpoint_.url, endpoint_.host);
     }
     authorization = "Basic " + base64Encode(creds->username + ":" + creds->password);
   } else if (challenge.scheme == "bearer") {

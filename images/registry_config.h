@@ -33,10 +33,12 @@ namespace berth::images {
 
 inline constexpr const char* kDefaultRegistriesYaml = "/etc/berth/registries.yaml";
 
+// Credentials for one registry (CRI AuthConfig has the same fields).
 struct RegistryAuth {
   std::string username;
   std::string password;
-  std::string identityToken;
+  std::string identityToken;  // OAuth refresh token (not used yet: see docs/ARCHITECTURE.md)
+  std::string registryToken;  // a bearer token sent as it is, no token request
 };
 
 struct RegistryHostConfig {

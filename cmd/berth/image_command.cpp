@@ -36,9 +36,20 @@ std::string humanSize(double bytes) {
 }
 
 Status pull(const GlobalFlags& g, const std::string& ref, const std::string& platform,
-            bool noUnpack) {
+            const std::string& user, bool noUnpack) {
   auto config = BERTH_TRY(images::RegistryConfig::load(g.registryConfig));
   images::PullOptions options;
+  if (!user.empty()) {
+    // ctr's --user USER[:PASSWORD]; without a password it is read from stdin (one line).
+    auto colon = user.find(':');
+    images::RegistryAuth auth{.username = user.substr(0, colon)};
+    if (colon != std::string::npos) {
+      auth.password = user.substr(colon + 1);
+    } else if (!std::getline(std::cin, auth.password)) {
+      return fail(Code::kInvalidArgument, "--user {}: no password on stdin", user);
+    }
+    options.auth = std::move(auth);
+  }
   if (!platform.empty()) options.platform = BERTH_TRY(images::parsePlatform(platform));
   options.unpack = !noUnpack;
   options.unpackOptions.privileged = ::geteuid() == 0;
@@ -138,7 +149,10 @@ ImageCommand::ImageCommand(CLI::App& app, const GlobalFlags& g) : global_(g) {
   pullCmd->add_option("reference", ref_, "image reference")->required();
   pullCmd->add_option("--platform", platform_, "os/arch[/variant] (default: this host)");
   pullCmd->add_flag("--no-unpack", noUnpack_, "fetch only");
-  pullCmd->callback([this] { run([&] { return pull(global_, ref_, platform_, noUnpack_); }); });
+  pullCmd->add_option("-u,--user", user_,
+                      "USER[:PASSWORD] for the image's registry (password from stdin if left out)");
+  pullCmd->callback(
+      [this] { run([&] { return pull(global_, ref_, platform_, user_, noUnpack_); }); });
 
   auto* lsCmd = image->add_subcommand("ls", "list images");
   lsCmd->add_flag("-q,--quiet", quiet_, "only image ids");

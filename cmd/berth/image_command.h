@@ -28,7 +28,7 @@ class ImageCommand {
 
   const GlobalFlags& global_;
   int status_ = 0;
-  std::string ref_, platform_, what_, mountImage_, containerId_;
+  std::string ref_, platform_, user_, what_, mountImage_, containerId_;
   std::vector<std::string> toRemove_;
   bool noUnpack_ = false, quiet_ = false, readOnly_ = false;
 };

@@ -224,6 +224,19 @@ TEST_F(ImagesRegistryTest, BasicAuthOverTlsWithATestCa) {
   auto ok = berth({"image", "pull", ref("secure/bb:v1")});
   ASSERT_EQ(ok.code, 0) << ok.err;
   expectBusyboxView(ref("secure/bb:v1"));
+
+  // Credentials of the pull itself (CRI AuthConfig, ctr --user) instead of registries.yaml's.
+  ASSERT_TRUE(writeFile(registriesYaml_, fmt::format("configs:\n  \"{}\":\n    tls:\n{}",
+                                                     registry_->host(), withCa)));
+  ASSERT_EQ(berth({"image", "rm", ref("secure/bb:v1")}).code, 0);
+  auto noCreds = berth({"image", "pull", ref("secure/bb:v1")});
+  EXPECT_EQ(noCreds.code, 1);
+  EXPECT_NE(noCreds.err.find("wants credentials"), std::string::npos) << noCreds.err;
+  auto badUser = berth({"image", "pull", "--user", "berth:nope", ref("secure/bb:v1")});
+  EXPECT_EQ(badUser.code, 1);
+  EXPECT_NE(badUser.err.find("wrong username or password"), std::string::npos) << badUser.err;
+  auto withUser = berth({"image", "pull", "--user", "berth:s3cret", ref("secure/bb:v1")});
+  EXPECT_EQ(withUser.code, 0) << withUser.err;
 }
 
 TEST_F(ImagesRegistryTest, BearerTokensFromTheChallengeRealm) {
