@@ -209,7 +209,11 @@ Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& optio
   std::vector<std::string> errors;
   std::optional<Code> firstCode;
   for (auto endpoint : config_.endpoints(ref.domain())) {
-    if (options.auth && endpoint.isDefault) endpoint.auth = options.auth;
+    // containerd's CRI gives the request's credentials to the image's registry host, whatever
+    // the scheme (an http:// mirror of the same host too), and never to other hosts.
+    if (options.auth && (endpoint.isDefault || endpoint.host == ref.domain())) {
+      endpoint.auth = options.auth;
+    }
     RegistryClient client(endpoint, endpoint.repository(ref.path()));
     auto record = PullFrom(client, ref, options, content, snapshots).run();
     if (record) {

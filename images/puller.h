@@ -24,7 +24,7 @@ struct PullOptions {
   bool unpack = true;
   UnpackOptions unpackOptions;
   // Credentials of this pull (CRI PullImageRequest.auth, `berth image pull --user`): used for the
-  // image's own registry, not for its mirrors (which use registries.yaml), as containerd's CRI.
+  // image's own registry host, not for mirrors elsewhere (registries.yaml's), as containerd's CRI.
   std::optional<RegistryAuth> auth;
   // Progress lines for a terminal ("fetched sha256:... 1234 bytes"); may be empty.
   std::function<void(std::string_view)> progress;

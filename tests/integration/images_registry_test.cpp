@@ -267,6 +267,27 @@ TEST_F(ImagesRegistryTest, BearerTokensFromTheChallengeRealm) {
   ASSERT_EQ(ok.code, 0) << ok.err;
   expectBusyboxView(ref("private/bb:v1"));
 
+  // A token the caller already has (CRI AuthConfig.registry_token) is sent as it is.
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml("")));
+  ASSERT_EQ(berth({"image", "rm", ref("private/bb:v1")}).code, 0);
+  {
+    auto port = readFile(dir_.path() / "registry/token.port");
+    ASSERT_TRUE(port);
+    HttpRequest tokenReq{.url = fmt::format("http://127.0.0.1:{}/token?service=berth-test-registry"
+                                            "&scope=repository:private/bb:pull",
+                                            *port)};
+    tokenReq.basicAuth = std::make_pair("berth", "t0ken-pass");
+    HttpClient http;
+    auto tokenRes = http.send(tokenReq);
+    ASSERT_TRUE(tokenRes && tokenRes->status == 200);
+    auto token = nlohmann::json::parse(tokenRes->body)["token"].get<std::string>();
+    auto config = RegistryConfig::load(registriesYaml_);
+    PullOptions o;
+    o.auth = RegistryAuth{.registryToken = token};
+    auto pulled = Puller(root_, *config).pull(ref("private/bb:v1"), o);
+    ASSERT_TRUE(pulled) << pulled.error().message();
+  }
+
   // A token server that gives anyone a pull token (as Docker Hub for public images).
   ASSERT_TRUE(registry_->reconfigure({.tokenAuth = true}));
   ASSERT_TRUE(writeFile(registriesYaml_, yaml("")));
