@@ -176,7 +176,18 @@ Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
     }
     tokenUrl += "scope=" + percentEncode(scope);
     HttpRequest req{.url = tokenUrl};
-    if (creds && !creds->username.empty()) {
+    if (creds && !creds->identityToken.empty()) {
+      // docker's token spec "OAuth2 token": an identity token is a refresh token, POSTed as a
+      // form to the realm (docker login stores one when the registry supports OAuth).
+      req = HttpRequest{.method = "POST",
+                        .url = realm->second,
+                        .headers = {"Content-Type: application/x-www-form-urlencoded"}};
+      req.body = "grant_type=refresh_token&client_id=berth&refresh_token=" +
+                 percentEncode(creds->identityToken) + "&scope=" + percentEncode(scope);
+      if (auto s = challenge.params.find("service"); s != challenge.params.end()) {
+        req.body += "&service=" + percentEncode(s->second);
+      }
+    } else if (creds && !creds->username.empty()) {
       req.basicAuth = std::make_pair(creds->username, creds->password);
     }
     auto res = BERTH_TRY_CTX(http_.send(req), "get a registry token");

@@ -37,7 +37,7 @@ inline constexpr const char* kDefaultRegistriesYaml = "/etc/berth/registries.yam
 struct RegistryAuth {
   std::string username;
   std::string password;
-  std::string identityToken;  // OAuth refresh token (not used yet: see docs/ARCHITECTURE.md)
+  std::string identityToken;  // an OAuth2 refresh token, exchanged at the Bearer realm
   std::string registryToken;  // a bearer token sent as it is, no token request
 };
 

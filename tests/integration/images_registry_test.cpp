@@ -267,6 +267,14 @@ TEST_F(ImagesRegistryTest, BearerTokensFromTheChallengeRealm) {
   ASSERT_EQ(ok.code, 0) << ok.err;
   expectBusyboxView(ref("private/bb:v1"));
 
+  // An identity token (OAuth2 refresh token) is exchanged at the realm.
+  ASSERT_TRUE(writeFile(registriesYaml_, yaml(fmt::format("configs:\n  \"{}\":\n    auth: "
+                                                          "{{identitytoken: t0ken-pass}}\n",
+                                                          registry_->host()))));
+  ASSERT_EQ(berth({"image", "rm", ref("private/bb:v1")}).code, 0);
+  auto identity = berth({"image", "pull", ref("private/bb:v1")});
+  ASSERT_EQ(identity.code, 0) << identity.err;
+
   // A token the caller already has (CRI AuthConfig.registry_token) is sent as it is.
   ASSERT_TRUE(writeFile(registriesYaml_, yaml("")));
   ASSERT_EQ(berth({"image", "rm", ref("private/bb:v1")}).code, 0);

@@ -6,6 +6,7 @@ docker-registry: GET /token?service=..&scope=repository:<name>:<actions> answers
 {"token": <JWT>} signed RS256 with KEY, the certificate CERT in the JWT header's x5c (the registry
 verifies it against its rootcertbundle). With USER and PASSWORD, Basic credentials are required
 and checked (401 otherwise); without, tokens are anonymous, as Docker Hub's for public images.
+POST /token takes the OAuth2 refresh-token grant, PASSWORD being the valid refresh token.
 Listens on 127.0.0.1 on a free port, written to PORT_FILE once it listens. Standard library and
 the openssl command only.
 """
@@ -41,6 +42,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_POST(self):
+        # OAuth2 refresh-token grant: the refresh token is the PASSWORD argument.
+        length = int(self.headers.get("Content-Length", "0"))
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        if form.get("grant_type") != ["refresh_token"] or \
+                form.get("refresh_token") != [password]:
+            return self.reply(401, {"error": "invalid_grant"})
+        token = self.token(user, form)
+        self.reply(200, {"access_token": token, "expires_in": 600})
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
         if url.path != "/token":
@@ -55,6 +66,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             subject = name
         elif user is not None:
             return self.reply(401, {"error": "credentials required"})
+        token = self.token(subject, query)
+        self.reply(200, {"token": token, "access_token": token, "expires_in": 600})
+
+    def token(self, subject, query):
         access = []
         for scope in query.get("scope", []):
             kind, _, rest = scope.partition(":")
@@ -70,8 +85,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
                                    input=signing_input.encode(), capture_output=True,
                                    check=True).stdout
-        token = signing_input + "." + b64url(signature)
-        self.reply(200, {"token": token, "access_token": token, "expires_in": 600})
+        return signing_input + "." + b64url(signature)
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
