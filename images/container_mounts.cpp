@@ -181,6 +181,16 @@ Result<ContainerMountInfo> ContainerMounts::mount(const std::string& id,
     if (options.readOnly && std::string_view(sub) != "merged") continue;
     BERTH_TRY(makeDirs(dir / sub, 0755));
   }
+  if (!options.readOnly) {
+    // The merged root shows the upper dir's mode and owner: take the image's (containerd copies
+    // the parent snapshot's owner the same way), not whatever our umask made.
+    struct stat top {};
+    if (::stat(lowers.back().c_str(), &top) < 0) return failErrno("stat " + lowers.back().string());
+    if (::chmod((dir / "upper").c_str(), top.st_mode & 07777) < 0 ||
+        ::chown((dir / "upper").c_str(), top.st_uid, top.st_gid) < 0) {
+      return failErrno("set up " + (dir / "upper").string());
+    }
+  }
   nlohmann::ordered_json meta;
   meta["chainIds"] = chainIds;
   meta["readOnly"] = options.readOnly;

@@ -121,8 +121,11 @@ Result<UniqueFd> openParent(int rootFd, const std::vector<std::string>& parts, s
     const std::string& comp = parts[i];
     int fd = ::openat(cur.get(), comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
-      if (::mkdirat(cur.get(), comp.c_str(), 0755) < 0 && errno != EEXIST) {
-        return failErrno(fmt::format("mkdir \"{}\"", joinParts(parts, i + 1)));
+      if (::mkdirat(cur.get(), comp.c_str(), 0755) < 0) {
+        if (errno != EEXIST) return failErrno(fmt::format("mkdir \"{}\"", joinParts(parts, i + 1)));
+      } else if (::fchmodat(cur.get(), comp.c_str(), 0755, 0) < 0) {
+        // 0755 whatever the umask, as docker gives directories a layer leaves implicit.
+        return failErrno(fmt::format("chmod \"{}\"", joinParts(parts, i + 1)));
       }
       fd = ::openat(cur.get(), comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }

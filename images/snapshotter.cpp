@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/file_util.h"
@@ -67,6 +68,8 @@ Status Snapshotter::unpack(const SnapshotInfo& snapshot, int blobFd, const Unpac
   auto cleanup = defer([&] { (void)removeAll(tmp); });
   BERTH_TRY(makeDirs(tmp / "fs", 0755));
   auto fsFd = BERTH_TRY(openFd(tmp / "fs", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  // The image's root is 0755 unless the layer says otherwise ("./"), whatever our umask.
+  if (::fchmod(fsFd.get(), 0755) < 0) return failErrno("chmod " + (tmp / "fs").string());
   auto unpacked = unpackLayer(blobFd, fsFd.get(), options);
   if (!unpacked) {
     return std::unexpected(

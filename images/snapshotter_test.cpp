@@ -205,6 +205,19 @@ TEST_F(SnapshotterTest, UnpacksOncePerChainId) {
   EXPECT_TRUE(std::filesystem::exists(fs(tar) / "marker"));
 }
 
+TEST_F(SnapshotterTest, ImplicitDirectoriesAre0755WhateverTheUmask) {
+  mode_t old = ::umask(077);
+  auto tar = TarBuilder().file("usr/share/doc/x", "x").finish();
+  auto st = unpack(tar);
+  ::umask(old);
+  ASSERT_TRUE(st) << st.error().message();
+  for (const char* dir : {"", "usr", "usr/share", "usr/share/doc"}) {
+    struct stat sb {};
+    ASSERT_EQ(::stat((fs(tar) / dir).c_str(), &sb), 0) << dir;
+    EXPECT_EQ(sb.st_mode & 07777, 0755u) << dir;
+  }
+}
+
 TEST_F(SnapshotterTest, UnpacksAfterGcRemovedItsTmpDir) {
   ASSERT_TRUE(removeAll(paths::snapshotTmpDir(root_)));
   auto st = unpack(TarBuilder().file("a", "x").finish());

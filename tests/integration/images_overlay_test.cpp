@@ -138,6 +138,18 @@ TEST_P(ImagesOverlayTest, WhiteoutsAndOpaqueDirsGiveTheRightView) {
   EXPECT_TRUE(mounts_->remove("ctr-view"));  // idempotent
 }
 
+TEST_P(ImagesOverlayTest, TheMergedRootHasTheImageRootsModeAndOwner) {
+  auto chains = unpack({TarBuilder().dir("./", 0750, 0, 1234).file("a", "1").finish()});
+  mode_t old = ::umask(077);
+  auto m = mounts_->mount("root-mode", chains, {.api = GetParam()});
+  ::umask(old);
+  ASSERT_TRUE(m) << m.error().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(m->merged.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_gid, 1234u);
+}
+
 TEST_P(ImagesOverlayTest, ReadOnlyViewsRefuseWrites) {
   auto chains =
       unpack({TarBuilder().file("a", "1").finish(), TarBuilder().file("b", "2").finish()});
