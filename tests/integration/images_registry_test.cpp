@@ -21,6 +21,7 @@
 #include "images/digest.h"
 #include "images/paths.h"
 #include "images/puller.h"
+#include "images/registry_client.h"
 #include "images/test_util.h"
 #include "tests/integration/registry_fixture.h"
 
@@ -224,6 +225,18 @@ TEST_F(ImagesRegistryTest, BasicAuthOverTlsWithATestCa) {
   auto ok = berth({"image", "pull", ref("secure/bb:v1")});
   ASSERT_EQ(ok.code, 0) << ok.err;
   expectBusyboxView(ref("secure/bb:v1"));
+
+  // The /v2/ ping answers the challenge with the configured credentials.
+  auto config = RegistryConfig::load(registriesYaml_);
+  ASSERT_TRUE(config);
+  auto endpoints = config->endpoints(registry_->host());
+  ASSERT_FALSE(endpoints.empty());
+  auto ping = RegistryClient(endpoints.back(), "secure/bb").ping();
+  EXPECT_TRUE(ping) << ping.error().message();
+  endpoints.back().auth.reset();
+  auto anonymousPing = RegistryClient(endpoints.back(), "secure/bb").ping();
+  ASSERT_FALSE(anonymousPing);
+  EXPECT_EQ(anonymousPing.error().code(), Code::kUnauthenticated);
 
   // Credentials of the pull itself (CRI AuthConfig, ctr --user) instead of registries.yaml's.
   ASSERT_TRUE(writeFile(registriesYaml_, fmt::format("configs:\n  \"{}\":\n    tls:\n{}",
