@@ -56,6 +56,14 @@ Result<ImageRecord> parseImageRecord(std::string_view json) {
   BERTH_TRY(r.optional("indexDigest", out.indexDigest));
   BERTH_TRY(r.required("manifestDigest", out.manifestDigest));
   BERTH_TRY(r.required("manifestMediaType", out.manifestMediaType));
+  for (const auto& [key, digest] :
+       {std::pair{"id", &out.id}, {"manifestDigest", &out.manifestDigest}}) {
+    if (auto st = sha256Hex(*digest); !st) return r.invalid(key, st.error().message());
+  }
+  if (out.indexDigest) {
+    if (auto st = sha256Hex(*out.indexDigest); !st)
+      return r.invalid("indexDigest", st.error().message());
+  }
   if (!doc.contains("config")) return r.invalid("config", "required");
   out.config = BERTH_TRY(descriptorAt(doc["config"], "config"));
   if (!doc.contains("layers") || !doc["layers"].is_array()) {

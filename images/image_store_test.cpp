@@ -76,6 +76,12 @@ TEST(ImageStore, BadRecordNamesTheFileAndField) {
   auto got = store->get(r.name);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().message(), path.string() + ": id: must be a string");
+  ASSERT_TRUE(writeFile(path, R"({"name":"x","id":"abc","manifestDigest":"x",
+    "manifestMediaType":"m"})"));
+  got = store->get(r.name);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().message(),
+            path.string() + ": id: \"abc\" is not a digest (want algorithm:encoded)");
 }
 
 TEST(Gc, RemovesWhatNoRecordOrContainerHolds) {

@@ -29,6 +29,7 @@ const std::regex& hexIdRe() {
 }
 
 constexpr size_t kNameTotalLengthMax = 255;
+constexpr size_t kReferenceLengthMax = 1024;
 
 bool hasUpper(std::string_view s) {
   for (char c : s) {
@@ -44,6 +45,12 @@ Result<Reference> Reference::parse(std::string_view text) {
     return fail(Code::kInvalidArgument, "invalid reference \"{}\": {}", text, what);
   };
   if (text.empty()) return bad("empty");
+  // Name (255) + tag (128) + digest: anything far longer is not a reference, and libstdc++'s
+  // recursive std::regex must not see unbounded input.
+  if (text.size() > kReferenceLengthMax) {
+    return fail(Code::kInvalidArgument, "invalid reference: longer than {} characters",
+                kReferenceLengthMax);
+  }
   std::string s(text);
   if (std::regex_match(s, hexIdRe())) {
     return bad("cannot specify 64-byte hexadecimal strings as a repository name");

@@ -78,6 +78,9 @@ TEST(Reference, BadReferencesSayWhatIsWrong) {
       {"localhost:5000/" + std::string(250, 'a'), "must not be more than 255"},
       {"busy box", "invalid path component"},
   };
+  auto huge = Reference::parse(std::string(1 << 20, 'a'));
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().message(), "invalid reference: longer than 1024 characters");
   for (const auto& c : cases) {
     auto r = Reference::parse(c.input);
     ASSERT_FALSE(r) << c.input << " parsed as " << r->string();

@@ -56,6 +56,13 @@ std::string percentEncode(std::string_view in) {
   return out;
 }
 
+// A string property of a JSON object, or "" (never throws, whatever the document holds).
+std::string stringField(const ocispec::Json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // distribution-spec "Error Codes": {"errors":[{"code":"MANIFEST_UNKNOWN","message":"..."}]}.
 std::string registryErrorText(std::string_view body) {
   auto doc = ocispec::Json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -64,8 +71,8 @@ std::string registryErrorText(std::string_view body) {
     return {};
   }
   const auto& e = doc["errors"][0];
-  std::string code = e.value("code", "");
-  std::string message = e.value("message", "");
+  std::string code = stringField(e, "code");
+  std::string message = stringField(e, "message");
   return code.empty() ? message : code + ": " + message;
 }
 
@@ -199,11 +206,8 @@ Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
     if (res.status != 200)
       return std::unexpected(httpError(req, res).context("get a registry token"));
     auto doc = ocispec::Json::parse(res.body, nullptr, /*allow_exceptions=*/false);
-    std::string token;
-    if (doc.is_object()) {
-      token = doc.value("token", "");
-      if (token.empty()) token = doc.value("access_token", "");
-    }
+    std::string token = stringField(doc, "token");
+    if (token.empty()) token = stringField(doc, "access_token");
     if (token.empty()) {
       return fail(Code::kUnauthenticated, "token response from {} has no token", realm->second);
     }

@@ -204,9 +204,13 @@ Result<RegistryConfig> RegistryConfig::load(const std::filesystem::path& path) {
 }
 
 std::string RegistryEndpoint::repository(const std::string& path) const {
-  for (const auto& [pattern, replacement] : rewrites) {
-    std::regex re(pattern);  // validated when the file was parsed
-    if (std::regex_search(path, re)) return std::regex_replace(path, re, replacement);
+  try {
+    for (const auto& [pattern, replacement] : rewrites) {
+      std::regex re(pattern);  // validated when the file was parsed
+      if (std::regex_search(path, re)) return std::regex_replace(path, re, replacement);
+    }
+  } catch (const std::regex_error&) {
+    // Only a pattern that was never validated gets here: no rewrite.
   }
   return path;
 }
