@@ -218,6 +218,20 @@ TEST_F(SnapshotterTest, ImplicitDirectoriesAre0755WhateverTheUmask) {
   }
 }
 
+TEST_F(SnapshotterTest, NonAsciiAndLongNamesKeepTheirBytes) {
+  std::string utf8 =
+      "usr/share/locale/fran\xc3\xa7"
+      "ais/\xe6\x97\xa5\xe6\x9c\xac";
+  std::string latin1 = "opt/caf\xe9";  // not UTF-8 at all: Linux names are bytes
+  std::string longName = "d/" + std::string(200, 'n') + "/" + std::string(150, 'f');
+  auto tar = TarBuilder().file(utf8, "u").file(latin1, "l").file(longName, "x").finish();
+  auto st = unpack(tar);
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_EQ(*readFile(fs(tar) / utf8), "u");
+  EXPECT_EQ(*readFile(fs(tar) / latin1), "l");
+  EXPECT_EQ(*readFile(fs(tar) / longName), "x");
+}
+
 TEST_F(SnapshotterTest, UnpacksAfterGcRemovedItsTmpDir) {
   ASSERT_TRUE(removeAll(paths::snapshotTmpDir(root_)));
   auto st = unpack(TarBuilder().file("a", "x").finish());
