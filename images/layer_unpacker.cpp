@@ -405,6 +405,8 @@ Result<UnpackResult> unpackLayer(int blobFd, int targetFd, const UnpackOptions& 
   archive_read_support_filter_gzip(outer.get());
   archive_read_support_filter_zstd(outer.get());
   archive_read_support_format_raw(outer.get());
+  // An empty stream (a 0-byte blob, a gzip of nothing) is an empty layer, not garbage.
+  archive_read_support_format_empty(outer.get());
   if (archive_read_open_fd(outer.get(), blobFd, kReadBlock) != ARCHIVE_OK) {
     return fail(Code::kInvalidArgument, "open layer: {}", archiveError(outer.get()));
   }
@@ -414,8 +416,8 @@ Result<UnpackResult> unpackLayer(int blobFd, int targetFd, const UnpackOptions& 
   stream.outer = outer.get();
   UnpackResult result;
   if (rc == ARCHIVE_EOF) {
-    // An empty blob is not a tar stream.
-    return fail(Code::kInvalidArgument, "layer is empty");
+    result.diffId = stream.hash.digest();  // of nothing
+    return result;
   }
   if (rc != ARCHIVE_OK) {
     return fail(Code::kInvalidArgument, "read layer: {}", archiveError(outer.get()));

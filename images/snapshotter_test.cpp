@@ -232,6 +232,21 @@ TEST_F(SnapshotterTest, NonAsciiAndLongNamesKeepTheirBytes) {
   EXPECT_EQ(*readFile(fs(tar) / longName), "x");
 }
 
+TEST_F(SnapshotterTest, EmptyLayersUnpackToEmptySnapshots) {
+  // An empty tar (end-of-archive blocks only), and an empty stream (some tools gzip nothing).
+  for (auto c : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {
+    for (const std::string& tar : {TarBuilder().finish(), std::string()}) {
+      if (c == Compression::kNone && tar.empty()) continue;  // a 0-byte blob: below
+      ASSERT_TRUE(snapshotter_->remove(sha256Of(tar)));
+      auto st = unpack(tar, c);
+      ASSERT_TRUE(st) << st.error().message();
+      EXPECT_TRUE(std::filesystem::is_empty(fs(tar)));
+    }
+  }
+  auto zero = unpack("");
+  EXPECT_TRUE(zero) << zero.error().message();
+}
+
 TEST_F(SnapshotterTest, UnpacksAfterGcRemovedItsTmpDir) {
   ASSERT_TRUE(removeAll(paths::snapshotTmpDir(root_)));
   auto st = unpack(TarBuilder().file("a", "x").finish());
