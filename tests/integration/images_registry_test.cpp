@@ -185,6 +185,27 @@ TEST_F(ImagesRegistryTest, AMirrorWithRewritesStandsInForAnotherRegistry) {
   expectBusyboxView("registry.berth.test/e2e-test-images/bb:1.29");
 }
 
+TEST_F(ImagesRegistryTest, BadInputIsAClearErrorAndLeavesNoImage) {
+  auto upper = berth({"image", "pull", "Busybox"});
+  EXPECT_EQ(upper.code, 1);
+  EXPECT_EQ(upper.err, "berth: invalid reference \"Busybox\": repository name must be lowercase\n");
+  auto platform = berth({"image", "pull", "--platform", "linux", "busybox"});
+  EXPECT_EQ(platform.code, 1);
+  EXPECT_NE(platform.err.find("invalid platform \"linux\""), std::string::npos) << platform.err;
+  ASSERT_TRUE(writeFile(registriesYaml_, "mirrors: [oops]\n"));
+  auto yaml = berth({"image", "pull", "busybox"});
+  EXPECT_EQ(yaml.code, 1);
+  EXPECT_EQ(yaml.err, "berth: " + registriesYaml_.string() + ": mirrors: must be a map\n");
+  auto mount = berth({"image", "mount", "nope", "c1"});
+  EXPECT_EQ(mount.code, 1);
+  EXPECT_NE(mount.err.find("image nope not found"), std::string::npos) << mount.err;
+  EXPECT_EQ(berth({"image", "umount", "never-mounted"}).code, 0);  // idempotent, as CRI removals
+  auto usage = berth({"image", "pull"});
+  EXPECT_NE(usage.code, 0);
+  EXPECT_TRUE(!std::filesystem::exists(paths::imagesDir(root_)) ||
+              std::filesystem::is_empty(paths::imagesDir(root_)));
+}
+
 TEST_F(ImagesRegistryTest, PlainHttpOnlyWhenConfiguredInsecure) {
   startRegistry();
   ASSERT_TRUE(
