@@ -10,6 +10,7 @@
 #include "images/container_mounts.h"
 #include "images/content_store.h"
 #include "images/gc.h"
+#include "images/image_config.h"
 #include "images/image_store.h"
 #include "images/puller.h"
 #include "images/snapshotter.h"
@@ -84,8 +85,7 @@ Status inspect(const GlobalFlags& g, const std::string& what) {
   for (const auto& r : records) {
     auto j = images::toJson(r);
     j["repoDigests"] = {r.repoDigest()};
-    auto configText = BERTH_TRY(content.read(r.config.digest));
-    auto config = BERTH_TRY(ocispec::parseImageConfig(configText));
+    auto config = BERTH_TRY(images::loadImageConfig(content, r));
     j["imageConfig"] = ocispec::toJson(config);
     out.push_back(std::move(j));
   }
