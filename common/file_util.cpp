@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <system_error>
 
 namespace berth {
@@ -71,8 +72,10 @@ Status writeKernelFile(const std::filesystem::path& path, std::string_view data)
 }
 
 Status writeFileAtomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+  // Unique per call, so threads of one process writing the same file don't share a temp file.
+  static std::atomic<uint64_t> counter{0};
   std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp-{}", ::getpid());
+  tmp += fmt::format(".tmp-{}-{}", ::getpid(), counter++);
   {
     auto fd = BERTH_TRY(openFd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     if (::fchmod(fd.get(), mode) < 0) return failErrno(fmt::format("chmod {}", tmp.string()));

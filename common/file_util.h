@@ -16,7 +16,8 @@ namespace berth {
 
 [[nodiscard]] Result<std::string> readFile(const std::filesystem::path& path);
 [[nodiscard]] Result<std::string> readFileAt(int dirfd, const char* name);
-// Writes via <path>.tmp-<pid>, fsync, rename: readers see the old or the new content, never half.
+// Writes via <path>.tmp-<pid>-<n>, fsync, rename: readers see the old or the new content, never
+// half.
 [[nodiscard]] Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
                                      mode_t mode = 0644);
 // Plain write (O_WRONLY|O_TRUNC|O_CREAT).

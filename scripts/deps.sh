@@ -10,8 +10,12 @@ readonly kPackages=(
   libgtest-dev libgmock-dev googletest zlib1g-dev
   # CRI (criapi/, shim/): protoc + the gRPC C++ plugin at build time, gRPC/protobuf, cri.yaml
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev libyaml-cpp-dev
+  # images/: content digests, layer archives (gzip, zstd), registries (HTTP/TLS)
+  libssl-dev libarchive-dev libcurl4-openssl-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
+  # images/ tests and benchmark: a local registry, a test CA, htpasswd, the peers skopeo and umoci
+  docker-registry openssl apache2-utils skopeo umoci
 )
 
 if [[ $EUID -ne 0 ]]; then

@@ -1,0 +1,231 @@
+#include "images/puller.h"
+
+#include <atomic>
+#include <ctime>
+#include <future>
+#include <thread>
+
+#include <fmt/ranges.h>
+
+#include "images/content_store.h"
+#include "images/digest.h"
+#include "images/gc.h"
+#include "images/reference.h"
+#include "images/registry_client.h"
+#include "images/snapshotter.h"
+
+namespace berth::images {
+namespace {
+
+std::string nowRfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// One pull from one endpoint.
+class PullFrom {
+ public:
+  PullFrom(RegistryClient& client, const Reference& ref, const PullOptions& options,
+           ContentStore& content, Snapshotter& snapshots)
+      : client_(client), ref_(ref), options_(options), content_(content), snapshots_(snapshots) {}
+
+  Result<ImageRecord> run() {
+    ImageRecord record;
+    record.name = ref_.string();
+    auto top = BERTH_TRY(client_.getManifest(ref_.manifestReference()));
+    BERTH_TRY(checkKind(top));
+    FetchedManifest manifestDoc = std::move(top);
+    bool fromIndex = false;
+    if (manifestDoc.kind == ocispec::ManifestKind::kIndex) {
+      auto index =
+          BERTH_TRY_CTX(ocispec::parseIndex(manifestDoc.body), "index " + manifestDoc.digest);
+      BERTH_TRY(content_.put(manifestDoc.digest, manifestDoc.body));
+      record.indexDigest = manifestDoc.digest;
+      auto chosen =
+          BERTH_TRY_CTX(selectManifest(index, options_.platform), "index " + manifestDoc.digest);
+      manifestDoc = BERTH_TRY(client_.getManifest(chosen.digest));
+      BERTH_TRY(checkKind(manifestDoc));
+      if (manifestDoc.kind != ocispec::ManifestKind::kManifest) {
+        return fail(Code::kInvalidArgument, "index {}: entry {} is not an image manifest",
+                    *record.indexDigest, chosen.digest);
+      }
+      fromIndex = true;
+    }
+    auto manifest =
+        BERTH_TRY_CTX(ocispec::parseManifest(manifestDoc.body), "manifest " + manifestDoc.digest);
+    BERTH_TRY(content_.put(manifestDoc.digest, manifestDoc.body));
+    record.manifestDigest = manifestDoc.digest;
+    record.manifestMediaType = manifest.mediaType.value_or(manifestDoc.mediaType);
+
+    BERTH_TRY_CTX(fetch(client_, manifest.config), "config " + manifest.config.digest);
+    auto configText = BERTH_TRY(content_.read(manifest.config.digest));
+    auto config =
+        BERTH_TRY_CTX(ocispec::parseImageConfig(configText), "config " + manifest.config.digest);
+    if (!fromIndex && (config.os != options_.platform.os ||
+                       config.architecture != options_.platform.architecture)) {
+      return fail(Code::kNotFound, "image is for {}/{}, not {}", config.os, config.architecture,
+                  options_.platform.string());
+    }
+    if (config.rootfs.diff_ids.size() != manifest.layers.size()) {
+      return fail(Code::kDataLoss, "manifest {} has {} layers but its config {} diff ids",
+                  manifestDoc.digest, manifest.layers.size(), config.rootfs.diff_ids.size());
+    }
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+      if (!ocispec::isLayerMediaType(manifest.layers[i].mediaType)) {
+        return fail(Code::kUnimplemented, "manifest {}: layers[{}]: unsupported media type \"{}\"",
+                    manifestDoc.digest, i, manifest.layers[i].mediaType);
+      }
+    }
+    record.id = manifest.config.digest;
+    record.config = manifest.config;
+    record.layers = manifest.layers;
+    record.diffIds = config.rootfs.diff_ids;
+    record.size = manifest.config.size;
+    std::string parent;
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+      record.size += manifest.layers[i].size;
+      parent = chainId(parent, record.diffIds[i]);
+      record.chainIds.push_back(parent);
+    }
+    BERTH_TRY(fetchAndUnpackLayers(record));
+    record.created = nowRfc3339();
+    return record;
+  }
+
+ private:
+  Status checkKind(const FetchedManifest& m) {
+    switch (m.kind) {
+      case ocispec::ManifestKind::kSchema1:
+        return fail(Code::kUnimplemented,
+                    "{}: Docker image manifest schema 1 is not supported (deprecated by Docker "
+                    "and removed from containerd 2.0); push the image with a current client",
+                    ref_.string());
+      case ocispec::ManifestKind::kUnknown:
+        return fail(Code::kInvalidArgument, "{}: unsupported manifest media type \"{}\"",
+                    ref_.string(), m.mediaType);
+      default:
+        return {};
+    }
+  }
+
+  Status fetch(RegistryClient& client, const ocispec::Descriptor& d) {
+    auto writer = BERTH_TRY(content_.ingest(d.digest, d.size));
+    if (!writer) return {};
+    if (options_.progress && writer->offset() > 0) {
+      options_.progress(
+          fmt::format("resuming {} at {} of {} bytes", d.digest, writer->offset(), d.size));
+    }
+    BERTH_TRY(client.fetchBlob(*writer));
+    if (options_.progress)
+      options_.progress(fmt::format("fetched {} ({} bytes)", d.digest, d.size));
+    return {};
+  }
+
+  // Downloads run on worker threads; this thread unpacks layer i once it (and every layer below,
+  // unpacked before it) is there, so unpacking overlaps the downloads.
+  Status fetchAndUnpackLayers(const ImageRecord& record) {
+    size_t n = record.layers.size();
+    std::vector<std::promise<Status>> done(n);
+    std::vector<std::future<Status>> results;
+    for (auto& p : done)
+      results.push_back(p.get_future());
+    std::atomic<size_t> next{0};
+    std::atomic<bool> cancelled{false};
+    auto worker = [&] {
+      RegistryClient client = client_.clone();
+      for (size_t i = next++; i < n; i = next++) {
+        if (cancelled) {
+          done[i].set_value(fail(Code::kCancelled, "cancelled"));
+          continue;
+        }
+        auto st = withContext(fetch(client, record.layers[i]),
+                              fmt::format("layer {}", record.layers[i].digest));
+        if (!st) cancelled = true;
+        done[i].set_value(std::move(st));
+      }
+    };
+    size_t workers =
+        std::min<size_t>(n, static_cast<size_t>(std::max(1, options_.parallelDownloads)));
+    Status result;
+    {
+      std::vector<std::jthread> threads;
+      for (size_t t = 0; t < workers; ++t)
+        threads.emplace_back(worker);
+      std::string parent;
+      for (size_t i = 0; i < n; ++i) {
+        auto st = results[i].get();
+        if (!st) {
+          result = std::move(st);
+          cancelled = true;
+          break;
+        }
+        if (!options_.unpack) continue;
+        const std::string& chain = record.chainIds[i];
+        if (!snapshots_.has(chain)) {
+          auto fd = content_.openBlob(record.layers[i].digest);
+          Status unpacked = fd ? snapshots_.unpack({chain, record.diffIds[i], parent}, fd->get(),
+                                                   options_.unpackOptions)
+                               : Status(std::unexpected(fd.error()));
+          if (!unpacked) {
+            result = std::move(unpacked);
+            cancelled = true;
+            break;
+          }
+          if (options_.progress) options_.progress(fmt::format("unpacked {}", record.diffIds[i]));
+        }
+        parent = chain;
+      }
+    }  // joins the workers
+    // A cancelled layer's error is only a consequence; report the first real one.
+    if (!result && result.error().code() == Code::kCancelled) {
+      for (auto& f : results) {
+        if (!f.valid()) continue;
+        auto st = f.get();
+        if (!st && st.error().code() != Code::kCancelled) return st;
+      }
+    }
+    return result;
+  }
+
+  RegistryClient& client_;
+  const Reference& ref_;
+  const PullOptions& options_;
+  ContentStore& content_;
+  Snapshotter& snapshots_;
+};
+
+}  // namespace
+
+Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& options) {
+  auto ref = BERTH_TRY(Reference::parse(text));
+  auto lock = BERTH_TRY(lockStore(root_, /*exclusive=*/false));
+  auto content = BERTH_TRY(ContentStore::open(root_));
+  auto images = BERTH_TRY(ImageStore::open(root_));
+  auto snapshots = BERTH_TRY(Snapshotter::open(root_));
+  std::vector<std::string> errors;
+  std::optional<Code> firstCode;
+  for (auto endpoint : config_.endpoints(ref.domain())) {
+    // containerd's CRI gives the request's credentials to the image's registry host, whatever
+    // the scheme (an http:// mirror of the same host too), and never to other hosts.
+    if (options.auth && (endpoint.isDefault || endpoint.host == ref.domain())) {
+      endpoint.auth = options.auth;
+    }
+    RegistryClient client(endpoint, endpoint.repository(ref.path()));
+    auto record = PullFrom(client, ref, options, content, snapshots).run();
+    if (record) {
+      BERTH_TRY(images.put(*record));
+      return record;
+    }
+    if (!firstCode) firstCode = record.error().code();
+    // As containerd: any error moves on to the next endpoint.
+    errors.push_back(fmt::format("{}: {}", endpoint.url, record.error().message()));
+  }
+  return fail(firstCode.value_or(Code::kUnavailable), "pull {}: {}", ref.string(),
+              fmt::format("{}", fmt::join(errors, "; ")));
+}
+
+}  // namespace berth::images

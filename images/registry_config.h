@@ -1,0 +1,84 @@
+#pragma once
+// Registry mirrors, credentials and TLS from /etc/berth/registries.yaml, in k3s' registries.yaml
+// format (docs.k3s.io "Private Registry Configuration"):
+//
+//   mirrors:
+//     docker.io:                     # the registry as written in image names ("*": every one)
+//       endpoint:                    # tried in order, then the registry itself (https)
+//         - "https://mirror.example.com:5000"
+//       rewrite:                     # repository paths on the mirrors (not on the registry
+//         "^rancher/(.*)": "mirrored/rancher/$1"   # itself): first matching regex, $1 groups
+//     "127.0.0.1:5000":
+//       endpoint: ["http://127.0.0.1:5000"]   # http:// is how a registry is marked insecure
+//   configs:
+//     "mirror.example.com:5000":     # an endpoint's host[:port]
+//       auth: {username: u, password: p}      # or auth: <base64 u:p>, or identitytoken
+//       tls:  {ca_file: /etc/ssl/ca.pem, cert_file: c.pem, key_file: k.pem,
+//              insecure_skip_verify: false}
+//
+// Plain HTTP is used only for endpoints written with http://, and verification is skipped only
+// for hosts with insecure_skip_verify: everything else is HTTPS against the system CAs.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http_client.h"
+#include "common/result.h"
+
+namespace berth::images {
+
+inline constexpr const char* kDefaultRegistriesYaml = "/etc/berth/registries.yaml";
+
+// Credentials for one registry (CRI AuthConfig has the same fields).
+struct RegistryAuth {
+  std::string username;
+  std::string password;
+  std::string identityToken;  // an OAuth2 refresh token, exchanged at the Bearer realm
+  std::string registryToken;  // a bearer token sent as it is, no token request
+};
+
+struct RegistryHostConfig {
+  std::optional<RegistryAuth> auth;
+  TlsOptions tls;
+};
+
+struct RegistryEndpoint {
+  std::string url;   // scheme://host[:port][/path], no trailing slash
+  std::string host;  // host[:port], the key into configs
+  bool plainHttp = false;
+  bool isDefault = false;  // the registry itself rather than a mirror
+  TlsOptions tls;
+  std::optional<RegistryAuth> auth;
+  std::vector<std::pair<std::string, std::string>> rewrites;  // regex, replacement (mirrors only)
+
+  // The repository path to ask this endpoint for: the first matching rewrite applied.
+  std::string repository(const std::string& path) const;
+};
+
+struct RegistryMirror {
+  std::vector<std::string> endpoints;
+  std::vector<std::pair<std::string, std::string>> rewrites;
+};
+
+class RegistryConfig {
+ public:
+  RegistryConfig() = default;
+  // Errors name the file and the YAML path: "registries.yaml: mirrors.docker.io.endpoint[1]: ...".
+  [[nodiscard]] static Result<RegistryConfig> parse(std::string_view yaml, std::string_view source);
+  // A file that does not exist is an empty configuration.
+  [[nodiscard]] static Result<RegistryConfig> load(const std::filesystem::path& path);
+
+  // Where to pull images named with this registry host: its mirrors in order (or those of "*"),
+  // then the registry itself over HTTPS (docker.io is registry-1.docker.io).
+  std::vector<RegistryEndpoint> endpoints(std::string_view registry) const;
+
+ private:
+  std::map<std::string, RegistryMirror> mirrors_;
+  std::map<std::string, RegistryHostConfig> configs_;
+};
+
+}  // namespace berth::images
