@@ -1,18 +1,24 @@
 #include "shim/host_info.h"
 
 #include <dirent.h>
+#include <linux/magic.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <memory>
 
 #include "common/file_util.h"
+#include "runtime/capabilities.h"
+#include "runtime/plan_builder.h"
 
 namespace berth::cri {
 
@@ -194,8 +200,7 @@ Result<std::vector<ocispec::Device>> devicesFromPath(const std::string& hostPath
 }
 
 bool isKnownCapability(const std::string& name) {
-  cap_value_t v;
-  return cap_from_name(name.c_str(), &v) == 0;
+  return runtime::capabilityFromName(name) >= 0;
 }
 
 Result<std::vector<std::string>> currentCapabilities() {
@@ -228,6 +233,56 @@ Result<bool> appArmorProfileLoaded(const std::filesystem::path& profilesFile,
     pos = nl + 1;
   }
   return false;
+}
+
+namespace {
+
+// This process's cgroup v2 path ("0::/a/b" in /proc/self/cgroup), or empty.
+std::string unifiedCgroupOfSelf() {
+  auto text = readFile("/proc/self/cgroup");
+  if (!text) return {};
+  size_t pos = text->find("0::");
+  if (pos == std::string::npos || (pos != 0 && (*text)[pos - 1] != '\n')) return {};
+  size_t end = text->find('\n', pos);
+  return text->substr(pos + 3, end == std::string::npos ? std::string::npos : end - pos - 3);
+}
+
+bool exists(const std::string& p) {
+  return ::access(p.c_str(), F_OK) == 0;
+}
+
+}  // namespace
+
+Result<HostFacts> detectHostFacts(CgroupDriver driver) {
+  HostFacts f;
+  f.cgroupDriver = driver;
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) == 0)
+    f.cgroupV2Unified = static_cast<unsigned long>(st.f_type) == CGROUP2_SUPER_MAGIC;
+  if (f.cgroupV2Unified) {
+    std::string self = unifiedCgroupOfSelf();
+    f.swapControllerAvailable = exists("/sys/fs/cgroup" + self + "/memory.swap.max");
+    auto controllers = readFile("/sys/fs/cgroup/cgroup.controllers");
+    f.hugetlbControllerAvailable = controllers && controllers->find("hugetlb") != std::string::npos;
+  } else {
+    f.swapControllerAvailable = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+    f.hugetlbControllerAvailable = exists("/sys/fs/cgroup/hugetlb");
+  }
+  auto status = BERTH_TRY(readFile("/proc/self/status"));
+  f.seccompEnabled = status.find("\nSeccomp:") != std::string::npos;
+  f.appArmorEnabled = runtime::appArmorEnabled();
+  f.seLinuxEnabled = runtime::seLinuxEnabled();
+  std::string adj = BERTH_TRY(readFile("/proc/self/oom_score_adj"));
+  while (!adj.empty() && (adj.back() == '\n' || adj.back() == ' '))
+    adj.pop_back();
+  auto [ptr, ec] = std::from_chars(adj.data(), adj.data() + adj.size(), f.minOomScoreAdj);
+  if (ec != std::errc() || ptr != adj.data() + adj.size())
+    return fail(Code::kInternal, "/proc/self/oom_score_adj: unexpected \"{}\"", adj);
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return failErrno("gethostname");
+  f.nodeHostname = host;
+  f.allCapabilities = BERTH_TRY(currentCapabilities());
+  return f;
 }
 
 }  // namespace berth::cri

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "ocispec/runtime_spec.h"
+#include "shim/container_spec.h"
 
 namespace berth::cri {
 
@@ -51,5 +52,11 @@ bool isKnownCapability(const std::string& name);
 // normally /sys/kernel/security/apparmor/profiles).
 [[nodiscard]] Result<bool> appArmorProfileLoaded(const std::filesystem::path& profilesFile,
                                                  std::string_view name);
+
+// The HostFacts of this node as containerd finds them: cgroup v2 or not, swap and hugetlb
+// controllers, seccomp/AppArmor/SELinux, this process's oom_score_adj as the floor (this host
+// can't lower it), the hostname and the capability bounding set. The default seccomp profile
+// and the paths keep their defaults.
+[[nodiscard]] Result<HostFacts> detectHostFacts(CgroupDriver driver);
 
 }  // namespace berth::cri

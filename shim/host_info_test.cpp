@@ -148,5 +148,21 @@ TEST(Capabilities, KnownNamesAndBoundingSet) {
     EXPECT_TRUE(c.starts_with("CAP_")) << c;
 }
 
+TEST(HostFacts, DetectedFromThisHost) {
+  auto f = detectHostFacts(CgroupDriver::kSystemd);
+  ASSERT_TRUE(f) << f.error().message();
+  EXPECT_EQ(f->cgroupDriver, CgroupDriver::kSystemd);
+  std::ifstream adj("/proc/self/oom_score_adj");
+  int want = 0;
+  adj >> want;
+  EXPECT_EQ(f->minOomScoreAdj, want);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_EQ(f->nodeHostname, host);
+  EXPECT_FALSE(f->allCapabilities.empty());
+  EXPECT_EQ(f->cgroupV2Unified, fs::exists("/sys/fs/cgroup/cgroup.controllers"));
+  EXPECT_FALSE(f->defaultSeccomp);
+}
+
 }  // namespace
 }  // namespace berth::cri
