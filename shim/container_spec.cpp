@@ -1,5 +1,7 @@
 #include "shim/container_spec.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -397,6 +399,12 @@ Status applyMounts(const ContainerSpecInput& in, ocispec::Spec& spec,
 
 // Container annotations pass through; containerd's io.kubernetes.cri.* describe the container.
 void applyAnnotations(const ContainerSpecInput& in, ocispec::Spec& spec) {
+  for (const auto& [k, v] : in.sandboxConfig->annotations())
+    for (const auto& pattern : in.host.podAnnotationPatterns)
+      if (::fnmatch(pattern.c_str(), k.c_str(), 0) == 0) {
+        spec.annotations[k] = v;
+        break;
+      }
   for (const auto& [k, v] : in.config->annotations())
     spec.annotations[k] = v;
   const auto& md = in.sandboxConfig->metadata();

@@ -85,6 +85,12 @@ struct HostFacts {
   std::string hostDevRoot = "/dev";
   // Capabilities a privileged container gets (containerd: the daemon's bounding set).
   std::vector<std::string> allCapabilities;
+  // Pod annotations copied into the container's spec: glob patterns (fnmatch), as the
+  // pod_annotations of a containerd runtime handler. Container annotations always pass.
+  std::vector<std::string> podAnnotationPatterns;
+  // containerd's device_ownership_from_security_context: CRI devices are owned by a non-zero
+  // run_as_user / run_as_group instead of the host node's owner.
+  bool deviceOwnershipFromSecurityContext = false;
 };
 
 struct ContainerSpecInput {

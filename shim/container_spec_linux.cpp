@@ -329,7 +329,14 @@ Status applyDevices(const ContainerSpecInput& in, ocispec::Spec& spec) {
     HostPath src = BERTH_TRY_CTX(resolveHostPath(d.host_path()), field);
     if (!src.exists) return fail(Code::kNotFound, "{}: no such device on the host", field);
     auto devs = BERTH_TRY_CTX(devicesFromPath(src.resolved, d.container_path()), field);
+    const auto& sc = c.linux().security_context();
     for (auto& dev : devs) {
+      if (in.host.deviceOwnershipFromSecurityContext) {
+        if (sc.has_run_as_user() && sc.run_as_user().value() != 0)
+          dev.uid = static_cast<uint32_t>(sc.run_as_user().value());
+        if (sc.has_run_as_group() && sc.run_as_group().value() != 0)
+          dev.gid = static_cast<uint32_t>(sc.run_as_group().value());
+      }
       spec.linux->resources->devices.push_back(
           ocispec::DeviceCgroup{true, dev.type, dev.major, dev.minor, access});
       spec.linux->devices.push_back(std::move(dev));

@@ -713,6 +713,14 @@ TEST_F(ContainerSpecTest, Devices) {
   EXPECT_EQ(rules[1].major, 1);
   EXPECT_EQ(rules[1].access, "rw");
 
+  EXPECT_EQ(s.linux->devices[0].uid, 0u);
+  sc()->mutable_run_as_user()->set_value(1000);
+  sc()->mutable_run_as_group()->set_value(2000);
+  in_.host.deviceOwnershipFromSecurityContext = true;
+  s = build();
+  EXPECT_EQ(s.linux->devices[0].uid, 1000u);
+  EXPECT_EQ(s.linux->devices[0].gid, 2000u);
+
   d->set_permissions("rwx");
   EXPECT_ERROR(buildError(), "devices[0].permissions \"rwx\": only r, w and m");
   d->set_permissions("r");
@@ -738,6 +746,15 @@ TEST_F(ContainerSpecTest, AnnotationsAndSysctls) {
   EXPECT_EQ(s.annotations.at("io.kubernetes.cri.image-name"), "registry.local/busybox:1");
   EXPECT_EQ(s.linux->sysctl.at("net.ipv4.ip_forward"), "1");
   EXPECT_EQ(s.root->path, (dir_ / "rootfs").string());
+
+  // Pod annotations only through the handler's patterns.
+  (*sandbox_.mutable_annotations())["io.katacontainers.config.x"] = "1";
+  (*sandbox_.mutable_annotations())["other"] = "2";
+  EXPECT_FALSE(build().annotations.contains("io.katacontainers.config.x"));
+  in_.host.podAnnotationPatterns = {"io.katacontainers.*"};
+  s = build();
+  EXPECT_EQ(s.annotations.at("io.katacontainers.config.x"), "1");
+  EXPECT_FALSE(s.annotations.contains("other"));
 }
 
 TEST_F(ContainerSpecTest, RootfsMustBeAbsolute) {
