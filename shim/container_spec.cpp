@@ -9,6 +9,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
 #include "ocispec/spec_json.h"
@@ -452,11 +453,14 @@ void sortMountsByDepth(std::vector<ocispec::Mount>& mounts) {
 
 Result<ocispec::Seccomp> loadSeccompProfile(const std::filesystem::path& file) {
   std::string text = BERTH_TRY_CTX(readFile(file), "seccomp profile");
-  // Parsed as config.json's linux.seccomp so it gets the same validation.
-  std::string doc =
-      fmt::format(R"({{"ociVersion":"{}","linux":{{"seccomp":{}}}}})", ocispec::kOciVersion, text);
-  ocispec::Spec s =
-      BERTH_TRY_CTX(ocispec::parseSpec(doc), fmt::format("seccomp profile {}", file.string()));
+  // The file must be one JSON object on its own (not text spliced into a bigger document); it
+  // is then validated as config.json's linux.seccomp.
+  nlohmann::json profile = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (profile.is_discarded())
+    return fail(Code::kInvalidArgument, "seccomp profile {}: not valid JSON", file.string());
+  nlohmann::json doc = {{"ociVersion", ocispec::kOciVersion}, {"linux", {{"seccomp", profile}}}};
+  ocispec::Spec s = BERTH_TRY_CTX(ocispec::parseSpec(doc.dump()),
+                                  fmt::format("seccomp profile {}", file.string()));
   if (!s.linux || !s.linux->seccomp)
     return fail(Code::kInvalidArgument, "seccomp profile {}: no profile", file.string());
   return *s.linux->seccomp;

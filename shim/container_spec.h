@@ -76,8 +76,10 @@ struct HostFacts {
   int minOomScoreAdj = -1000;
   // Node hostname, for HOSTNAME when the pod has none.
   std::string nodeHostname;
-  // The runtime's default seccomp profile (SecurityProfile RuntimeDefault).
+  // The runtime's default seccomp profile (SecurityProfile RuntimeDefault): the object, else
+  // read from the file (a linux.seccomp JSON object), else RuntimeDefault is an error.
   std::optional<ocispec::Seccomp> defaultSeccomp;
+  std::filesystem::path defaultSeccompFile;
   std::string appArmorDefaultProfile = "berth-default";
   std::filesystem::path appArmorProfilesFile = "/sys/kernel/security/apparmor/profiles";
   std::filesystem::path mountInfoFile = "/proc/self/mountinfo";

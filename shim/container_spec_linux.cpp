@@ -366,11 +366,17 @@ Status applySeccomp(const ContainerSpecInput& in, ocispec::Spec& spec) {
     case v1::SecurityProfile::Unconfined:
       return {};
     case v1::SecurityProfile::RuntimeDefault:
-      if (!in.host.defaultSeccomp)
-        return fail(Code::kFailedPrecondition,
-                    "seccomp RuntimeDefault: no default seccomp profile is configured");
-      spec.linux->seccomp = *in.host.defaultSeccomp;
-      return {};
+      if (in.host.defaultSeccomp) {
+        spec.linux->seccomp = *in.host.defaultSeccomp;
+        return {};
+      }
+      if (!in.host.defaultSeccompFile.empty()) {
+        spec.linux->seccomp =
+            BERTH_TRY_CTX(loadSeccompProfile(in.host.defaultSeccompFile), "seccomp RuntimeDefault");
+        return {};
+      }
+      return fail(Code::kFailedPrecondition,
+                  "seccomp RuntimeDefault: no default seccomp profile is configured");
     case v1::SecurityProfile::Localhost: {
       std::string ref = trimLocalhost(sp->localhost_ref());
       if (ref.empty() || !ref.starts_with('/'))

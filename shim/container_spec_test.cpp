@@ -664,6 +664,16 @@ TEST_F(ContainerSpecTest, Seccomp) {
   sc()->set_seccomp_profile_path("runtime/default");
   in_.host.defaultSeccomp.reset();
   EXPECT_ERROR(buildError(), "seccomp RuntimeDefault: no default seccomp profile");
+  in_.host.defaultSeccompFile = dir_ / "seccomp/profile.json";
+  EXPECT_EQ(build().linux->seccomp->defaultAction, "SCMP_ACT_ALLOW");
+  in_.host.defaultSeccompFile = dir_ / "seccomp/bad.json";
+  EXPECT_ERROR(buildError(), "seccomp RuntimeDefault: seccomp profile");
+  in_.host.defaultSeccompFile.clear();
+  // A profile is one JSON object, not text spliced into a document.
+  write("seccomp/spliced.json", R"({"defaultAction":"SCMP_ACT_ALLOW"}}, "x": {"y": 1)");
+  sc()->set_seccomp_profile_path("localhost/" + (dir_ / "seccomp/spliced.json").string());
+  EXPECT_ERROR(buildError(), "spliced.json: not valid JSON");
+  sc()->set_seccomp_profile_path("runtime/default");
   in_.host.seccompEnabled = false;
   EXPECT_ERROR(buildError(), "seccomp: the host has no seccomp support");
   sc()->set_seccomp_profile_path("unconfined");
