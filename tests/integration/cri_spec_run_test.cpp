@@ -2,11 +2,13 @@
 // Debian's runc, the peer berth-cri also drives) must accept it, and the container must see what
 // the request asked for (user and groups, env, cwd, mounts, devices, capabilities, masked and
 // read-only paths, a Localhost seccomp profile, no_new_privs).
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "common/mount.h"
 #include "common/spawn.h"
 #include "ocispec/spec_json.h"
 #include "runtime/v1/api.pb.h"
@@ -131,6 +133,57 @@ TEST_F(CriSpecRun, RuncRunsTheBuiltSpec) {
   ASSERT_TRUE(r->status.success()) << r->stdoutData << r->stderrData;
   std::string out = r->stdoutData;
   expectSeen(out);
+}
+
+// Mount propagation as the kubelet asks for it: the source checked against the host's
+// mountinfo, and inside the container a HOST_TO_CONTAINER mount is a slave, a BIDIRECTIONAL one
+// shared.
+TEST_F(CriSpecRun, MountPropagationReachesTheContainer) {
+  fs::path shared = dir() / "shared";
+  fs::create_directories(shared);
+  auto tmpfs = Mount::make("tmpfs", shared.string(), "tmpfs", 0, "size=1m");
+  ASSERT_TRUE(tmpfs) << tmpfs.error().message();
+  ASSERT_EQ(::mount(nullptr, shared.c_str(), nullptr, MS_SHARED, nullptr), 0);
+  fs::create_directories(shared / "a");
+  fs::create_directories(dir() / "private");
+
+  v1::ContainerConfig config;
+  config.mutable_metadata()->set_name("prop");
+  config.add_command("awk");
+  config.add_args("$5==\"/h2c\" || $5==\"/bidi\" {print $5, substr($7,1,7)}");
+  config.add_args("/proc/self/mountinfo");
+  auto* m = config.add_mounts();
+  m->set_container_path("/h2c");
+  m->set_host_path((shared / "a").string());
+  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  m = config.add_mounts();
+  m->set_container_path("/bidi");
+  m->set_host_path(shared.string());
+  m->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+  auto* ns = config.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  ns->set_network(v1::NODE);
+  ns->set_ipc(v1::NODE);
+  ns->set_pid(v1::CONTAINER);
+  v1::PodSandboxConfig sandbox;
+  cri::ContainerSpecInput in;
+  in.containerId = "prop";
+  in.config = &config;
+  in.sandboxConfig = &sandbox;
+  in.rootfs = rootfs();
+  auto spec = cri::buildContainerSpec(in);
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->spec.linux->rootfsPropagation, "rshared");
+  auto r = runContainer(nlohmann::json::parse(ocispec::toJson(spec->spec).dump()), "prop");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("/bidi shared:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/h2c master:"), std::string::npos) << r.out;
+
+  // The same request on a private host directory is refused before anything runs.
+  config.mutable_mounts(1)->set_host_path((dir() / "private").string());
+  spec = cri::buildContainerSpec(in);
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().message().find("is not a shared mount"), std::string::npos)
+      << spec.error().message();
 }
 
 }  // namespace
