@@ -247,6 +247,9 @@ TEST_F(ContainerSpecTest, UserErrorsNameTheField) {
   in_.image.user = "";
   sc()->mutable_run_as_user()->set_value(-1);
   EXPECT_ERROR(buildError(), "run_as_user -1: uid out of range");
+  sc()->mutable_run_as_user()->set_value(1000);
+  sc()->add_supplemental_groups(-3);
+  EXPECT_ERROR(buildError(), "supplemental_groups: gid -3 out of range");
 }
 
 TEST_F(ContainerSpecTest, PodFilesAndShm) {
@@ -765,6 +768,11 @@ TEST_F(ContainerSpecTest, AnnotationsAndSysctls) {
   s = build();
   EXPECT_EQ(s.annotations.at("io.katacontainers.config.x"), "1");
   EXPECT_FALSE(s.annotations.contains("other"));
+}
+
+TEST_F(ContainerSpecTest, ConfigsAreRequired) {
+  in_.config = nullptr;
+  EXPECT_ERROR(buildError(), "container config and pod sandbox config are required");
 }
 
 TEST_F(ContainerSpecTest, RootfsMustBeAbsolute) {
