@@ -8,8 +8,12 @@ readonly kPackages=(
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest
+  # CNI plugins: rtnetlink, nftables
+  libmnl-dev libnftables-dev libnftnl-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd
+  # CNI tests: nft to inspect rulesets, the reference plugins for interop and benchmarks
+  nftables containernetworking-plugins
 )
 
 if [[ $EUID -ne 0 ]]; then

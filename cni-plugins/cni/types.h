@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cni-plugins/cni/error.h"
-#include "cni-plugins/cni/ip.h"
+#include "common/ip.h"
 
 namespace berth::cni {
 

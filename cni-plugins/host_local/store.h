@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cni-plugins/cni/ip.h"
+#include "common/ip.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 

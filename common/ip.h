@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace berth::cni {
+namespace berth {
 
 class IpAddr {
  public:
@@ -65,4 +65,4 @@ class IpNet {
   int prefix_ = 0;
 };
 
-}  // namespace berth::cni
+}  // namespace berth

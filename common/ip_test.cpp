@@ -1,8 +1,8 @@
-#include "cni-plugins/cni/ip.h"
+#include "common/ip.h"
 
 #include <gtest/gtest.h>
 
-namespace berth::cni {
+namespace berth {
 namespace {
 
 TEST(IpAddr, ParsesAndFormats) {
@@ -57,4 +57,4 @@ TEST(IpNet, ParsesContainsOverlaps) {
 }
 
 }  // namespace
-}  // namespace berth::cni
+}  // namespace berth

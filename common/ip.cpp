@@ -1,11 +1,11 @@
-#include "cni-plugins/cni/ip.h"
+#include "common/ip.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace berth::cni {
+namespace berth {
 
 IpAddr IpAddr::v4(uint32_t hostOrder) {
   IpAddr a;
@@ -99,4 +99,4 @@ std::string IpNet::str() const {
   return ip_.str() + "/" + std::to_string(prefix_);
 }
 
-}  // namespace berth::cni
+}  // namespace berth
