@@ -49,7 +49,8 @@ nlohmann::json PluginRun::json() const {
 PluginRun runPlugin(const std::string& binary, const std::string& command,
                     const std::string& containerId, const std::string& netns,
                     const std::string& ifname, const std::string& conf,
-                    const std::map<std::string, std::string>& extraEnv) {
+                    const std::map<std::string, std::string>& extraEnv,
+                    const std::string& runInNetns) {
   std::map<std::string, std::string> env = {{"CNI_COMMAND", command},
                                             {"CNI_CONTAINERID", containerId},
                                             {"CNI_NETNS", netns},
@@ -61,6 +62,10 @@ PluginRun runPlugin(const std::string& binary, const std::string& command,
   SpawnOptions o;
   o.path = binary;
   o.args = {binary};
+  if (!runInNetns.empty()) {
+    o.path = "/usr/bin/ip";
+    o.args = {"ip", "netns", "exec", runInNetns, binary};
+  }
   o.env = std::vector<std::string>{};
   for (const auto& [k, v] : env)
     o.env->push_back(k + "=" + v);

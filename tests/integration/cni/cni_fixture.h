@@ -41,11 +41,14 @@ struct PluginRun {
   nlohmann::json json() const;
 };
 
-// Runs `binary` with CNI_COMMAND etc. (CNI_PATH defaults to the directory of our plugins).
+// Runs `binary` with CNI_COMMAND etc. (CNI_PATH defaults to the directory of our plugins),
+// inside the named netns (`ip netns exec`) when runInNetns is set: that namespace is the plugin's
+// "host", so bridges, veths, sysctls and nft tables stay out of the real host.
 PluginRun runPlugin(const std::string& binary, const std::string& command,
                     const std::string& containerId, const std::string& netns,
                     const std::string& ifname, const std::string& conf,
-                    const std::map<std::string, std::string>& extraEnv = {});
+                    const std::map<std::string, std::string>& extraEnv = {},
+                    const std::string& runInNetns = "");
 
 // Runs a host command, returns exit code and combined output.
 std::pair<int, std::string> sh(const std::string& command);

@@ -1,0 +1,356 @@
+#include "cni-plugins/bridge/bridge.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "cni-plugins/bridge/nft_rules.h"
+#include "cni-plugins/cni/exec.h"
+#include "common/scope_guard.h"
+
+namespace berth::cni::bridge {
+
+namespace {
+
+CniResult<LinkInfo> ensureBridge(Netlink& nl, const BridgeConf& c) {
+  auto existing = CNI_TRY(asCni(nl.linkByName(c.bridge)));
+  if (!existing) {
+    auto created = nl.createBridge({c.bridge, c.mtu, c.vlan != 0});
+    // Another ADD may have created it since we looked.
+    if (!created && created.error().sysErrno() == EOPNOTSUPP && c.vlan != 0) {
+      return cniFail(kInternal, "vlan: {} (the kernel has no bridge VLAN filtering)",
+                     created.error().message());
+    }
+    if (!created && created.error().sysErrno() != EEXIST) {
+      return std::unexpected(toCniError(created.error()));
+    }
+    existing = CNI_TRY(asCni(nl.linkByName(c.bridge)));
+    if (!existing) return cniFail(kInternal, "bridge {} vanished after creation", c.bridge);
+  }
+  if (existing->kind != "bridge") {
+    return cniFail(kInternal, "{} already exists but is not a bridge", c.bridge);
+  }
+  if (c.promiscMode && !(existing->flags & IFF_PROMISC)) {
+    CNI_TRY(asCni(nl.setPromisc(existing->index, true)));
+  }
+  if (!existing->up()) CNI_TRY(asCni(nl.setUp(existing->index, true)));
+  return *existing;
+}
+
+IpAddr defaultGateway(const IpNet& addr) {
+  return addr.network().next();
+}
+
+IpNet defaultNet(int family) {
+  return family == 4 ? *IpNet::parse("0.0.0.0/0") : *IpNet::parse("::/0");
+}
+
+// Gateways (isGateway) and default routes (isDefaultGateway) as the reference computes them.
+void applyGateways(const BridgeConf& c, PluginResult& r) {
+  if (!c.isGateway) return;
+  for (auto& ip : r.ips) {
+    if (!ip.gateway) ip.gateway = defaultGateway(ip.address);
+    if (!c.isDefaultGateway) continue;
+    int family = ip.address.ip().family();
+    auto def = defaultNet(family);
+    auto it = std::find_if(r.routes.begin(), r.routes.end(),
+                           [&](const Route& rt) { return rt.dst.canonical() == def; });
+    if (it == r.routes.end()) {
+      r.routes.push_back(Route{def, ip.gateway});
+    } else if (!it->gw) {
+      it->gw = ip.gateway;
+    }
+  }
+}
+
+CniStatus configurePod(Netlink& pod, const std::string& ifname, const PluginResult& r) {
+  auto link = CNI_TRY(asCni(pod.linkByName(ifname)));
+  if (!link) return cniFail(kInternal, "{} is missing in the container's namespace", ifname);
+  for (const auto& ip : r.ips)
+    CNI_TRY(asCni(pod.addAddress(link->index, ip.address)));
+  CNI_TRY(asCni(pod.setUp(link->index, true)));
+  for (const auto& rt : r.routes) {
+    RouteSpec spec;
+    spec.dst = rt.dst;
+    spec.gw = rt.gw;
+    if (!spec.gw) {
+      // The route goes via the gateway of an address of its family.
+      for (const auto& ip : r.ips) {
+        if (ip.address.ip().family() == rt.dst.ip().family() && ip.gateway) {
+          spec.gw = ip.gateway;
+          break;
+        }
+      }
+    }
+    spec.oif = link->index;
+    spec.mtu = rt.mtu;
+    spec.advmss = rt.advmss;
+    spec.priority = rt.priority;
+    spec.table = rt.table;
+    spec.scope = rt.scope;
+    CNI_TRY(asCni(pod.addRoute(spec)));
+  }
+  return {};
+}
+
+CniStatus ensureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpNet& gw,
+                               bool forceAddress) {
+  for (const auto& a : CNI_TRY(asCni(nl.addresses(br.index, gw.ip().family())))) {
+    if (a == gw) return {};
+    // One IPv4 address per bridge; IPv6 ones may coexist when their subnets don't overlap.
+    if (gw.ip().isV4() || a.overlaps(gw)) {
+      if (!forceAddress) {
+        return cniFail(kInternal, "\"{}\" already has an IP address different from {}", br.name,
+                       gw.str());
+      }
+      CNI_TRY(asCni(nl.deleteAddress(br.index, a)));
+    }
+  }
+  return asCni(nl.addAddress(br.index, gw));
+}
+
+std::vector<IpNet> addressesOf(const PluginResult& r) {
+  std::vector<IpNet> out;
+  for (const auto& ip : r.ips)
+    out.push_back(ip.address);
+  return out;
+}
+
+}  // namespace
+
+CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
+  auto c = CNI_TRY(parseBridgeConf(args.conf));
+  Netlink& host = *env.host;
+  Netlink* pod = CNI_TRY(env.pod());
+  if (pod == nullptr) return cniFail(kInternal, "netns {} does not exist", args.netns);
+  if (CNI_TRY(asCni(pod->linkByName(args.ifName)))) {
+    return cniFail(kInternal, "container veth name \"{}\" already exists", args.ifName);
+  }
+
+  auto br = CNI_TRY(ensureBridge(host, c));
+
+  // The veth pair, its container end created directly in the pod's namespace.
+  VethSpec veth;
+  veth.name = env.vethName();
+  veth.peerName = args.ifName;
+  veth.mtu = c.mtu;
+  veth.peerNetnsFd = env.podNetnsFd;
+  if (!c.net.runtimeConfig.mac.empty()) {
+    auto mac = parseMac(c.net.runtimeConfig.mac);
+    if (!mac) {
+      return cniFail(kInvalidNetworkConfig, "runtimeConfig.mac: invalid MAC address \"{}\"",
+                     c.net.runtimeConfig.mac);
+    }
+    veth.peerMac = *mac;
+  }
+  CNI_TRY(asCni(host.createVeth(veth)));
+  auto hostVeth = CNI_TRY(asCni(host.linkByName(veth.name)));
+  if (!hostVeth) return cniFail(kInternal, "veth {} vanished after creation", veth.name);
+  int hostIndex = hostVeth->index;
+  auto dropVeth = defer([&] { (void)host.deleteLink(hostIndex); });
+  CNI_TRY(asCni(host.setMaster(hostIndex, br.index)));
+  if (c.hairpinMode) CNI_TRY(asCni(host.setHairpin(hostIndex, true)));
+  if (c.vlan != 0) CNI_TRY(asCni(host.setPortVlan(hostIndex, c.vlan)));
+  CNI_TRY(asCni(host.setUp(hostIndex, true)));
+  auto podLink = CNI_TRY(asCni(pod->linkByName(args.ifName)));
+  if (!podLink) return cniFail(kInternal, "{} did not arrive in the container", args.ifName);
+
+  PluginResult result;
+  result.cniVersion = c.net.cniVersion;
+  result.interfaces = {{c.bridge, formatMac(br.mac), std::nullopt, "", "", ""},
+                       {veth.name, formatMac(hostVeth->mac), std::nullopt, "", "", ""},
+                       {args.ifName, formatMac(podLink->mac), std::nullopt, args.netns, "", ""}};
+  bool ipam = !c.net.ipamType.empty();
+  auto releaseIpam = defer([&] {
+    if (ipam) (void)env.ipamExec("DEL", c.net.ipamType, args.stdinData);
+  });
+  if (ipam) {
+    auto ipamResult = CNI_TRY(env.ipamAdd(c.net.ipamType, args.stdinData));
+    if (ipamResult.ips.empty()) return cniFail(kInternal, "IPAM plugin returned missing IP config");
+    result.ips = ipamResult.ips;
+    result.routes = ipamResult.routes;
+    result.dns = ipamResult.dns;
+    for (auto& ip : result.ips)
+      ip.interface = 2;
+    applyGateways(c, result);
+    CNI_TRY(configurePod(*pod, args.ifName, result));
+    if (c.isGateway) {
+      for (const auto& ip : result.ips) {
+        if (!ip.gateway) continue;
+        CNI_TRY(ensureGatewayAddress(host, br, IpNet(*ip.gateway, ip.address.prefix()),
+                                     c.forceAddress));
+        CNI_TRY(asCni(host.setUp(br.index, true)));
+        auto fwd = ip.address.ip().isV4() ? env.hostSysctl("net.ipv4.ip_forward", "1")
+                                          : env.hostSysctl("net.ipv6.conf.all.forwarding", "1");
+        CNI_TRY(asCni(std::move(fwd)));
+      }
+    }
+    if (c.ipMasq) {
+      Nft* nft = CNI_TRY(env.nft());
+      CNI_TRY(asCni(nft->run(masqAddBatch(c.net.name, addressesOf(result)))));
+    }
+  } else {
+    CNI_TRY(asCni(pod->setUp(podLink->index, true)));
+  }
+  if (c.macspoofchk) {
+    Nft* nft = CNI_TRY(env.nft());
+    CNI_TRY(asCni(nft->run(spoofAddBatch(veth.name, formatMac(podLink->mac)))));
+  }
+  // The bridge's MAC can change when its first port arrives.
+  if (auto now = host.linkByName(c.bridge); now && *now) {
+    result.interfaces[0].mac = formatMac((*now)->mac);
+  }
+  dropVeth.cancel();
+  releaseIpam.cancel();
+  return result;
+}
+
+CniStatus cmdDel(Env& env, const CmdArgs& args) {
+  auto c = CNI_TRY(parseBridgeConf(args.conf));
+  if (!c.net.ipamType.empty()) {
+    CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
+  }
+  // The addresses to forget in nftables: from prevResult, else from the interface itself.
+  std::vector<IpNet> addrs;
+  if (c.net.prevResult) addrs = addressesOf(*c.net.prevResult);
+  std::string hostVeth;
+  std::string podMac;
+  if (!args.netns.empty()) {
+    Netlink* pod = CNI_TRY(env.pod());
+    if (pod != nullptr) {
+      if (auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)))) {
+        if (addrs.empty()) addrs = CNI_TRY(asCni(pod->addresses(link->index, 0)));
+        podMac = formatMac(link->mac);
+        // The host end's name, for macspoofchk: its index is the pod end's peer.
+        if (c.macspoofchk && c.net.prevResult && c.net.prevResult->interfaces.size() > 1) {
+          hostVeth = c.net.prevResult->interfaces[1].name;
+        }
+        // Deleting one end deletes the pair.
+        CNI_TRY(asCni(pod->deleteLink(link->index)));
+      }
+    }
+  }
+  if (c.ipMasq && !addrs.empty()) {
+    Nft* nft = CNI_TRY(env.nft());
+    CNI_TRY(asCni(nft->run(masqDelBatch(c.net.name, addrs))));
+  }
+  if (c.macspoofchk && !hostVeth.empty() && !podMac.empty()) {
+    Nft* nft = CNI_TRY(env.nft());
+    CNI_TRY(asCni(nft->run(spoofDelBatch(hostVeth, podMac))));
+  }
+  return {};
+}
+
+CniStatus cmdCheck(Env& env, const CmdArgs& args) {
+  auto c = CNI_TRY(parseBridgeConf(args.conf));
+  if (!c.net.prevResult) return cniFail(kInvalidNetworkConfig, "prevResult: required for CHECK");
+  if (!c.net.ipamType.empty()) CNI_TRY(env.ipamExec("CHECK", c.net.ipamType, args.stdinData));
+  auto br = CNI_TRY(asCni(env.host->linkByName(c.bridge)));
+  if (!br || br->kind != "bridge") return cniFail(kInternal, "bridge {} is missing", c.bridge);
+  Netlink* pod = CNI_TRY(env.pod());
+  if (pod == nullptr) return cniFail(kInternal, "netns {} does not exist", args.netns);
+  auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)));
+  if (!link) return cniFail(kInternal, "{} is missing in the container", args.ifName);
+  if (!link->up()) return cniFail(kInternal, "{} is down", args.ifName);
+  auto have = CNI_TRY(asCni(pod->addresses(link->index, 0)));
+  for (const auto& ip : c.net.prevResult->ips) {
+    if (std::find(have.begin(), have.end(), ip.address) == have.end()) {
+      return cniFail(kInternal, "{} lacks address {}", args.ifName, ip.address.str());
+    }
+  }
+  const auto& ifs = c.net.prevResult->interfaces;
+  if (ifs.size() > 1) {
+    auto hostVeth = CNI_TRY(asCni(env.host->linkByName(ifs[1].name)));
+    if (!hostVeth || hostVeth->master != br->index) {
+      return cniFail(kInternal, "{} is not a port of bridge {}", ifs[1].name, c.bridge);
+    }
+  }
+  return {};
+}
+
+namespace {
+
+std::string randomVethName() {
+  uint32_t r = 0;
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (::read(fd, &r, sizeof r) != sizeof r) r = 0;
+    ::close(fd);
+  }
+  if (r == 0) r = static_cast<uint32_t>(::getpid()) * 2654435761u;
+  return fmt::format("veth{:08x}", r);
+}
+
+// The real Env for one invocation.
+struct RealEnv {
+  std::unique_ptr<MnlNetlink> host;
+  std::unique_ptr<MnlNetlink> pod;
+  std::optional<NetNs> podNs;
+  std::unique_ptr<LibNftables> nft;
+  Env env;
+
+  CniStatus init(const CmdArgs& args) {
+    host = CNI_TRY(asCni(MnlNetlink::open()));
+    env.host = host.get();
+    if (!args.netns.empty()) {
+      auto ns = NetNs::open(args.netns);
+      if (ns) {
+        podNs = std::move(*ns);
+        env.podNetnsFd = podNs->fd();
+      } else if (ns.error().sysErrno() != ENOENT) {
+        return cniFail(kInternal, "{}", ns.error().message());
+      }
+    }
+    env.pod = [this, netns = args.netns]() -> CniResult<Netlink*> {
+      if (!podNs) return nullptr;
+      if (!pod) pod = CNI_TRY(asCni(MnlNetlink::openIn(*podNs)));
+      return pod.get();
+    };
+    env.ipamAdd = ipamAdd;
+    env.ipamExec = ipamExec;
+    env.nft = [this]() -> CniResult<Nft*> {
+      if (!nft) nft = CNI_TRY(asCni(LibNftables::create()));
+      return nft.get();
+    };
+    env.hostSysctl = writeSysctl;
+    env.vethName = randomVethName;
+    return {};
+  }
+};
+
+}  // namespace
+
+Plugin plugin() {
+  Plugin p;
+  p.about = "berth bridge plugin " BERTH_VERSION " (CNI 1.1)";
+  p.add = [](const CmdArgs& a) -> CniResult<PluginResult> {
+    RealEnv real;
+    CNI_TRY(real.init(a));
+    return cmdAdd(real.env, a);
+  };
+  p.del = [](const CmdArgs& a) -> CniStatus {
+    RealEnv real;
+    CNI_TRY(real.init(a));
+    return cmdDel(real.env, a);
+  };
+  p.check = [](const CmdArgs& a) -> CniStatus {
+    RealEnv real;
+    CNI_TRY(real.init(a));
+    return cmdCheck(real.env, a);
+  };
+  p.status = [](const CmdArgs& a) -> CniStatus {
+    if (a.conf.ipamType.empty()) return {};
+    return ipamExec("STATUS", a.conf.ipamType, a.stdinData);
+  };
+  p.gc = [](const CmdArgs& a) -> CniStatus {
+    if (a.conf.ipamType.empty()) return {};
+    return ipamExec("GC", a.conf.ipamType, a.stdinData);
+  };
+  return p;
+}
+
+}  // namespace berth::cni::bridge
