@@ -191,7 +191,10 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     }
     if (c.ipMasq) {
       Nft* nft = CNI_TRY(env.nft());
-      CNI_TRY(asCni(nft->run(masqAddBatch(c.net.name, addressesOf(result)))));
+      auto addrs = addressesOf(result);
+      if (!nft->run(masqAddElements(c.net.name, addrs))) {
+        CNI_TRY(asCni(nft->run(masqAddBatch(c.net.name, addrs))));
+      }
     }
   } else {
     CNI_TRY(asCni(pod->setUp(podLink->index, true)));
@@ -236,7 +239,8 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   }
   if (c.ipMasq && !addrs.empty()) {
     Nft* nft = CNI_TRY(env.nft());
-    CNI_TRY(asCni(nft->run(masqDelBatch(c.net.name, addrs))));
+    if (!nft->run(masqDelElements(addrs)))
+      CNI_TRY(asCni(nft->run(masqDelBatch(c.net.name, addrs))));
   }
   if (c.macspoofchk && !hostVeth.empty() && !podMac.empty()) {
     Nft* nft = CNI_TRY(env.nft());

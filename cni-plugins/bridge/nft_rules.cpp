@@ -69,6 +69,25 @@ std::string masqAddBatch(const std::string& network, const std::vector<IpNet>& p
   return b;
 }
 
+std::string masqAddElements(const std::string& network, const std::vector<IpNet>& podAddresses) {
+  std::string chain = masqChain(network);
+  std::string b;
+  for (const auto& a : podAddresses) {
+    b += fmt::format("add element inet {} {} {}\n", kTable, a.ip().isV4() ? "masq4" : "masq6",
+                     element(a, chain));
+  }
+  return b;
+}
+
+std::string masqDelElements(const std::vector<IpNet>& podAddresses) {
+  std::string b;
+  for (const auto& a : podAddresses) {
+    b += fmt::format("delete element inet {} {} {{ {} }}\n", kTable,
+                     a.ip().isV4() ? "masq4" : "masq6", a.ip().str());
+  }
+  return b;
+}
+
 std::string masqDelBatch(const std::string& network, const std::vector<IpNet>& podAddresses) {
   // nft 1.0.6 has no "destroy": adding the element first makes the delete always succeed.
   std::string chain = masqChain(network);

@@ -34,6 +34,11 @@ std::string masqChain(const std::string& network);
 // ADD: the table, maps, postrouting and the network's chain (idempotent), and an element per
 // address. `subnets` are the pod addresses with their prefixes (what is not masqueraded).
 std::string masqAddBatch(const std::string& network, const std::vector<IpNet>& podAddresses);
+// ADD when the network's chain exists: the elements only (a base chain left alone commits
+// several times faster). Fails when the table or chain is missing: then masqAddBatch.
+std::string masqAddElements(const std::string& network, const std::vector<IpNet>& podAddresses);
+// DEL's fast path: the delete alone (fails when anything is already gone: then masqDelBatch).
+std::string masqDelElements(const std::vector<IpNet>& podAddresses);
 // DEL: removes the elements, succeeding when they (or the whole table) are already gone.
 std::string masqDelBatch(const std::string& network, const std::vector<IpNet>& podAddresses);
 
