@@ -531,7 +531,7 @@ Request neighRequest(uint16_t type, uint16_t flags, const NeighSpec& n) {
 }  // namespace
 
 Status MnlNetlink::addNeigh(const NeighSpec& n) {
-  auto req = neighRequest(RTM_NEWNEIGH, NLM_F_CREATE | (n.fdb ? NLM_F_APPEND : NLM_F_REPLACE), n);
+  auto req = neighRequest(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, n);
   auto s =
       transact(req, fmt::format("add {} {}", n.fdb ? "fdb entry" : "neighbour", formatMac(n.mac)));
   if (!s && n.fdb && s.error().sysErrno() == EEXIST) return {};
