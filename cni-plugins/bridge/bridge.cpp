@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "cni-plugins/bridge/nft_rules.h"
 #include "cni-plugins/cni/exec.h"
+#include "cni-plugins/host_local/host_local.h"
 #include "common/scope_guard.h"
 
 namespace berth::cni::bridge {
@@ -192,9 +194,7 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     if (c.ipMasq) {
       Nft* nft = CNI_TRY(env.nft());
       auto addrs = addressesOf(result);
-      if (!nft->run(masqAddElements(c.net.name, addrs))) {
-        CNI_TRY(asCni(nft->run(masqAddBatch(c.net.name, addrs))));
-      }
+      if (!nft->run(masqAddElements(addrs))) CNI_TRY(asCni(nft->run(masqAddBatch(addrs))));
     }
   } else {
     CNI_TRY(asCni(pod->setUp(podLink->index, true)));
@@ -217,16 +217,12 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   if (!c.net.ipamType.empty()) {
     CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
   }
-  // The addresses to forget in nftables: from prevResult, else from the interface itself.
-  std::vector<IpNet> addrs;
-  if (c.net.prevResult) addrs = addressesOf(*c.net.prevResult);
   std::string hostVeth;
   std::string podMac;
   if (!args.netns.empty()) {
     Netlink* pod = CNI_TRY(env.pod());
     if (pod != nullptr) {
       if (auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)))) {
-        if (addrs.empty()) addrs = CNI_TRY(asCni(pod->addresses(link->index, 0)));
         podMac = formatMac(link->mac);
         // The host end's name, for macspoofchk: its index is the pod end's peer.
         if (c.macspoofchk && c.net.prevResult && c.net.prevResult->interfaces.size() > 1) {
@@ -236,11 +232,6 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
         CNI_TRY(asCni(pod->deleteLink(link->index)));
       }
     }
-  }
-  if (c.ipMasq && !addrs.empty()) {
-    Nft* nft = CNI_TRY(env.nft());
-    if (!nft->run(masqDelElements(addrs)))
-      CNI_TRY(asCni(nft->run(masqDelBatch(c.net.name, addrs))));
   }
   if (c.macspoofchk && !hostVeth.empty() && !podMac.empty()) {
     Nft* nft = CNI_TRY(env.nft());
@@ -289,6 +280,17 @@ std::string randomVethName() {
   return fmt::format("veth{:08x}", r);
 }
 
+bool isOwnHostLocal(const std::string& type, const std::string& cniPath) {
+  if (type != "host-local") return false;
+  auto found = findPlugin(type, cniPath);
+  if (!found) return false;
+  std::error_code ec;
+  auto plugin = std::filesystem::canonical(*found, ec);
+  if (ec) return false;
+  auto self = std::filesystem::canonical("/proc/self/exe", ec);
+  return !ec && plugin.parent_path() == self.parent_path();
+}
+
 // The real Env for one invocation.
 struct RealEnv {
   std::unique_ptr<MnlNetlink> host;
@@ -314,8 +316,20 @@ struct RealEnv {
       if (!pod) pod = CNI_TRY(asCni(MnlNetlink::openIn(*podNs)));
       return pod.get();
     };
-    env.ipamAdd = ipamAdd;
-    env.ipamExec = ipamExec;
+    // Our own host-local (the one CNI_PATH resolves to sits beside this binary) runs in-process:
+    // the same code and store, without a fork and exec per ADD/DEL.
+    env.ipamAdd = [args](const std::string& type, const std::string& conf) {
+      if (isOwnHostLocal(type, args.path)) return hostlocal::cmdAdd(args);
+      return ipamAdd(type, conf);
+    };
+    env.ipamExec = [args](const std::string& cmd, const std::string& type,
+                          const std::string& conf) -> CniStatus {
+      if (isOwnHostLocal(type, args.path)) {
+        if (cmd == "DEL") return hostlocal::cmdDel(args);
+        if (cmd == "CHECK") return hostlocal::cmdCheck(args);
+      }
+      return ipamExec(cmd, type, conf);
+    };
     env.nft = [this]() -> CniResult<Nft*> {
       if (!nft) nft = CNI_TRY(asCni(LibNftables::create()));
       return nft.get();

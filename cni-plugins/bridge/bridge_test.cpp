@@ -94,46 +94,35 @@ TEST(BridgeConfig, ParsesAndValidates) {
   }
 }
 
-TEST(BridgeNftRules, BatchesNameOneTableAndPerNetworkChain) {
+TEST(BridgeNftRules, MasqueradeBySubnetInOneTable) {
   auto addrs = std::vector<IpNet>{*IpNet::parse("10.1.0.5/24"), *IpNet::parse("fd00::5/64")};
-  auto add = masqAddBatch("net1", addrs);
-  auto chain = masqChain("net1");
-  EXPECT_EQ(chain, masqChain("net1"));
-  EXPECT_NE(chain, masqChain("net2"));
-  EXPECT_NE(add.find("add table inet berth-cni\n"), std::string::npos);
-  EXPECT_NE(add.find("add rule inet berth-cni " + chain + " ip daddr 10.1.0.0/24 return"),
+  EXPECT_EQ(masqAddElements(addrs),
+            "add element inet berth-cni masq-nets4 { 10.1.0.0/24 }\n"
+            "add element inet berth-cni masq-nets6 { fd00::/64 }\n");
+  auto add = masqAddBatch(addrs);
+  EXPECT_TRUE(add.starts_with("add table inet berth-cni\n"));
+  EXPECT_NE(add.find("ip saddr @masq-nets4 ip daddr != 224.0.0.0/4 ip daddr != @masq-nets4 "
+                     "masquerade"),
             std::string::npos);
-  EXPECT_NE(add.find("add rule inet berth-cni " + chain + " ip6 daddr fd00::/64 return"),
-            std::string::npos);
-  EXPECT_NE(add.find("add element inet berth-cni masq4 { 10.1.0.5 : jump " + chain + " }"),
-            std::string::npos);
-  EXPECT_NE(add.find("add element inet berth-cni masq6 { fd00::5 : jump " + chain + " }"),
-            std::string::npos);
+  EXPECT_TRUE(add.ends_with(masqAddElements(addrs)));
   EXPECT_EQ(add.find("iptables"), std::string::npos);
-  auto del = masqDelBatch("net1", addrs);
-  EXPECT_NE(del.find("delete element inet berth-cni masq4 { 10.1.0.5 : jump " + chain + " }"),
-            std::string::npos);
-  EXPECT_EQ(masqDelElements(addrs),
-            "delete element inet berth-cni masq4 { 10.1.0.5 }\n"
-            "delete element inet berth-cni masq6 { fd00::5 }\n");
   auto spoof = spoofAddBatch("veth1", "0a:00:00:00:00:01");
   EXPECT_NE(spoof.find("add element bridge berth-cni-bridge spoof-ok { \"veth1\" . "
                        "0a:00:00:00:00:01 }"),
             std::string::npos);
+  EXPECT_NE(spoofDelBatch("veth1", "0a:00:00:00:00:01")
+                .find("delete element bridge berth-cni-bridge spoof-ports { \"veth1\" }"),
+            std::string::npos);
 }
 
-TEST_F(BridgeLogic, DelDelegatesToIpamAndRemovesMasqEvenWithoutNetns) {
+TEST_F(BridgeLogic, DelDelegatesToIpamEvenWithoutNetnsAndNeedsNoNft) {
   auto a = args(R"(, "ipMasq": true, "prevResult": {"cniVersion": "1.1.0",
       "ips": [{"address": "10.5.0.7/24"}]})");
   env_.pod = []() -> CniResult<Netlink*> { return nullptr; };  // the netns is gone
   ASSERT_TRUE(cmdDel(env_, a));
-  EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local"}));
-  ASSERT_EQ(nft_.batches.size(), 1u);
-  EXPECT_EQ(nft_.batches[0], "delete element inet berth-cni masq4 { 10.5.0.7 }\n");
-  // The fast path failing (already gone) falls back to the idempotent batch.
-  nft_.failElementsOnly = true;
   ASSERT_TRUE(cmdDel(env_, a));
-  EXPECT_TRUE(nft_.batches.back().starts_with("add table inet berth-cni"));
+  EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local", "DEL host-local"}));
+  EXPECT_TRUE(nft_.batches.empty());  // masquerade is per subnet: nothing per pod to remove
 }
 
 TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
