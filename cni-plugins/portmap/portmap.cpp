@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cni-plugins/portmap/rules.h"
@@ -26,7 +27,34 @@ std::vector<IpNet> containerIps(const PluginResult& r) {
   return out;
 }
 
+std::string owner(const CmdArgs& args) {
+  return args.containerId + "/" + args.ifName;
+}
+
+// Deletes every element of ours whose owner matches; no table means nothing to delete.
+template <class Pred>
+CniStatus removeOwned(Env& env, Pred&& matches) {
+  Nft* nft = CNI_TRY(env.nft());
+  auto text = nft->listJson("list table inet berth-cni");
+  if (!text) return {};
+  auto listing = Json::parse(*text, nullptr, false);
+  std::vector<OwnedElement> doomed;
+  for (auto& e : ownedElements(listing)) {
+    if (matches(e.owner)) doomed.push_back(std::move(e));
+  }
+  if (doomed.empty()) return {};
+  return asCni(nft->run(deleteElements(doomed)));
+}
+
 }  // namespace
+
+CniStatus cmdGc(Env& env, const CmdArgs& args) {
+  const auto& valid = args.conf.validAttachments;
+  return removeOwned(env, [&](const std::string& o) {
+    return std::none_of(valid.begin(), valid.end(),
+                        [&](const Attachment& a) { return o == a.containerID + "/" + a.ifname; });
+  });
+}
 
 CniResult<PortmapConf> parsePortmapConf(const NetConf& net) {
   PortmapConf c;
@@ -49,7 +77,7 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
   const auto& prev = *args.conf.prevResult;
   const auto& ports = args.conf.runtimeConfig.portMappings;
   if (ports.empty()) return prev;
-  auto ms = mappingsFor(ports, containerIps(prev));
+  auto ms = mappingsFor(ports, containerIps(prev), owner(args));
   if (ms.empty()) return prev;
 
   // Localhost DNAT: packets from 127.0.0.1 may be routed out of the host's interfaces.
@@ -80,9 +108,12 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
 
 CniStatus cmdDel(Env& env, const CmdArgs& args) {
   auto c = CNI_TRY(parsePortmapConf(args.conf));
-  // Without the mappings and the addresses there is nothing of this attachment to find.
-  if (!args.conf.prevResult || args.conf.runtimeConfig.portMappings.empty()) return {};
-  auto ms = mappingsFor(args.conf.runtimeConfig.portMappings, containerIps(*args.conf.prevResult));
+  // Without the mappings and addresses, the attachment's elements are found by their comment.
+  if (!args.conf.prevResult || args.conf.runtimeConfig.portMappings.empty()) {
+    return removeOwned(env, [&](const std::string& o) { return o == owner(args); });
+  }
+  auto ms = mappingsFor(args.conf.runtimeConfig.portMappings, containerIps(*args.conf.prevResult),
+                        owner(args));
   if (ms.empty()) return {};
   Nft* nft = CNI_TRY(env.nft());
   if (!nft->run(delElements(ms, c.snat))) CNI_TRY(asCni(nft->run(delBatch(ms, c.snat))));
@@ -94,7 +125,8 @@ CniStatus cmdCheck(Env& env, const CmdArgs& args) {
   if (!args.conf.prevResult) {
     return cniFail(kInvalidNetworkConfig, "prevResult: must be called as a chained plugin");
   }
-  auto ms = mappingsFor(args.conf.runtimeConfig.portMappings, containerIps(*args.conf.prevResult));
+  auto ms = mappingsFor(args.conf.runtimeConfig.portMappings, containerIps(*args.conf.prevResult),
+                        owner(args));
   if (ms.empty()) return {};
   Nft* nft = CNI_TRY(env.nft());
   auto listing = CNI_TRY(asCni(nft->listJson("list table inet berth-cni")));
@@ -134,6 +166,20 @@ Plugin plugin() {
   p.check = [](const CmdArgs& a) -> CniStatus {
     Real r;
     return cmdCheck(r.env, a);
+  };
+  p.gc = [](const CmdArgs& a) -> CniStatus {
+    Real r;
+    return cmdGc(r.env, a);
+  };
+  p.status = [](const CmdArgs&) -> CniStatus {
+    // Available when nftables answers.
+    Real r;
+    auto nft = r.env.nft();
+    if (!nft) return cniFail(kNotAvailable, "portmap: {}", nft.error().msg);
+    if (auto l = (*nft)->listJson("list tables"); !l) {
+      return cniFail(kNotAvailable, "portmap: {}", l.error().message());
+    }
+    return {};
   };
   return p;
 }

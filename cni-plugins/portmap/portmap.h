@@ -22,6 +22,8 @@ struct Env {
 [[nodiscard]] CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args);
 [[nodiscard]] CniStatus cmdDel(Env& env, const CmdArgs& args);
 [[nodiscard]] CniStatus cmdCheck(Env& env, const CmdArgs& args);
+// Removes elements whose owner is not among cni.dev/valid-attachments.
+[[nodiscard]] CniStatus cmdGc(Env& env, const CmdArgs& args);
 
 Plugin plugin();
 

@@ -14,20 +14,43 @@ const char* fam(const IpNet& n) {
   return n.ip().isV4() ? "4" : "6";
 }
 
-// "{ tcp . 8080 : 10.0.0.2 . 80 }" or with the hostIP first.
+std::string mapName(const Mapping& m) {
+  return fmt::format("hostports{}{}", fam(m.container), m.port.hostIP.empty() ? "" : "-ip");
+}
+// "tcp . 8080", or with the hostIP first.
+std::string mapKey(const Mapping& m) {
+  if (m.port.hostIP.empty()) return fmt::format("{} . {}", m.port.protocol, m.port.hostPort);
+  return fmt::format("{} . {} . {}", m.port.hostIP, m.port.protocol, m.port.hostPort);
+}
+// "hostports4 { tcp . 8080 comment "id/eth0" : 10.0.0.2 . 80 }"
 std::string mapElement(const Mapping& m) {
-  if (m.port.hostIP.empty()) {
-    return fmt::format("hostports{} {{ {} . {} : {} . {} }}", fam(m.container), m.port.protocol,
-                       m.port.hostPort, m.container.ip().str(), m.port.containerPort);
-  }
-  return fmt::format("hostports{}-ip {{ {} . {} . {} : {} . {} }}", fam(m.container), m.port.hostIP,
-                     m.port.protocol, m.port.hostPort, m.container.ip().str(),
-                     m.port.containerPort);
+  return fmt::format("{} {{ {} comment \"{}\" : {} . {} }}", mapName(m), mapKey(m), m.owner,
+                     m.container.ip().str(), m.port.containerPort);
+}
+std::string mapElementKey(const Mapping& m) {
+  return fmt::format("{} {{ {} }}", mapName(m), mapKey(m));
+}
+std::string hairpinKey(const Mapping& m) {
+  return fmt::format("{} . {}", m.container.canonical().str(), m.container.ip().str());
+}
+std::string hairpinElement(const Mapping& m) {
+  return fmt::format("hairpin{} {{ {} comment \"{}\" }}", fam(m.container), hairpinKey(m), m.owner);
+}
+std::string hairpinElementKey(const Mapping& m) {
+  return fmt::format("hairpin{} {{ {} }}", fam(m.container), hairpinKey(m));
 }
 
-std::string hairpinElement(const Mapping& m) {
-  return fmt::format("hairpin{} {{ {} . {} }}", fam(m.container), m.container.canonical().str(),
-                     m.container.ip().str());
+// nft's JSON for one key part back in nft syntax.
+std::string keyPart(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  if (v.is_object() && v.contains("prefix")) {
+    return fmt::format("{}/{}", v["prefix"].value("addr", ""), v["prefix"].value("len", 0));
+  }
+  if (v.is_object() && v.contains("range") && v["range"].size() == 2) {
+    return keyPart(v["range"][0]) + "-" + keyPart(v["range"][1]);
+  }
+  return v.dump();
 }
 
 std::string skeleton() {
@@ -77,13 +100,13 @@ std::string chains() {
 }  // namespace
 
 std::vector<Mapping> mappingsFor(const std::vector<PortMapping>& ports,
-                                 const std::vector<IpNet>& containerIps) {
+                                 const std::vector<IpNet>& containerIps, const std::string& owner) {
   std::vector<Mapping> out;
   for (const auto& p : ports) {
     auto hostIp = p.hostIP.empty() ? std::nullopt : IpAddr::parse(p.hostIP);
     for (const auto& ip : containerIps) {
       if (hostIp && hostIp->family() != ip.ip().family()) continue;
-      out.push_back({p, ip});
+      out.push_back({p, ip, owner});
     }
   }
   return out;
@@ -110,13 +133,13 @@ std::string addBatch(const std::vector<Mapping>& ms, bool snat) {
 std::string delElements(const std::vector<Mapping>& ms, bool snat) {
   std::string b;
   for (const auto& m : ms) {
-    b += fmt::format("delete element inet {} {}\n", kTable, mapElement(m));
+    b += fmt::format("delete element inet {} {}\n", kTable, mapElementKey(m));
   }
   // A pod's hairpin element goes with its last mapping (the same element for every port).
   if (snat) {
     std::vector<std::string> seen;
     for (const auto& m : ms) {
-      auto e = hairpinElement(m);
+      auto e = hairpinElementKey(m);
       if (std::find(seen.begin(), seen.end(), e) != seen.end()) continue;
       seen.push_back(e);
       b += fmt::format("delete element inet {} {}\n", kTable, e);
@@ -128,6 +151,45 @@ std::string delElements(const std::vector<Mapping>& ms, bool snat) {
 std::string delBatch(const std::vector<Mapping>& ms, bool snat) {
   // Adding first makes each delete succeed when the element (or the table) is already gone.
   return skeleton() + addElements(ms, snat) + delElements(ms, snat);
+}
+
+std::vector<OwnedElement> ownedElements(const Json& listing) {
+  std::vector<OwnedElement> out;
+  if (!listing.is_object() || !listing.contains("nftables")) return out;
+  for (const auto& item : listing["nftables"]) {
+    const Json* obj = nullptr;
+    if (item.contains("map")) obj = &item["map"];
+    if (item.contains("set")) obj = &item["set"];
+    if (obj == nullptr || !obj->contains("elem")) continue;
+    std::string name = obj->value("name", "");
+    if (!name.starts_with("hostports") && !name.starts_with("hairpin")) continue;
+    for (const auto& e : (*obj)["elem"]) {
+      // A map element is [key, value]; a set element is the key alone.
+      const Json& k = e.is_array() && !e.empty() ? e[0] : e;
+      if (!k.is_object() || !k.contains("elem")) continue;
+      const Json& inner = k["elem"];
+      std::string owner = inner.value("comment", "");
+      if (owner.empty()) continue;
+      const Json& val = inner["val"];
+      std::string key;
+      if (val.is_object() && val.contains("concat")) {
+        for (const auto& part : val["concat"])
+          key += (key.empty() ? "" : " . ") + keyPart(part);
+      } else {
+        key = keyPart(val);
+      }
+      out.push_back({name, key, owner});
+    }
+  }
+  return out;
+}
+
+std::string deleteElements(const std::vector<OwnedElement>& elements) {
+  std::string b;
+  for (const auto& e : elements) {
+    b += fmt::format("delete element inet {} {} {{ {} }}\n", kTable, e.set, e.key);
+  }
+  return b;
 }
 
 }  // namespace berth::cni::portmap

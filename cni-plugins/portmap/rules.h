@@ -25,13 +25,28 @@ namespace berth::cni::portmap {
 
 struct Mapping {
   PortMapping port;
-  IpNet container;  // the pod address (with its prefix) the port goes to
+  IpNet container;    // the pod address (with its prefix) the port goes to
+  std::string owner;  // "<containerID>/<ifname>": the elements' comment, for DEL without
+                      // prevResult and for GC
+};
+
+// An element of one of our sets or maps, by key ("tcp . 8080").
+struct OwnedElement {
+  std::string set;
+  std::string key;
+  std::string owner;
 };
 
 // The mappings for the pod's addresses: each port on each address of a matching family (a hostIP
 // selects its family).
 std::vector<Mapping> mappingsFor(const std::vector<PortMapping>& ports,
-                                 const std::vector<IpNet>& containerIps);
+                                 const std::vector<IpNet>& containerIps, const std::string& owner);
+
+// The elements of our hostport maps and hairpin sets in `nft -j list table inet berth-cni`
+// output that carry an owner comment.
+std::vector<OwnedElement> ownedElements(const Json& listing);
+// Deletes the given elements (each must exist).
+std::string deleteElements(const std::vector<OwnedElement>& elements);
 
 // The elements alone (fast path; fails when the table is missing).
 std::string addElements(const std::vector<Mapping>& m, bool snat);

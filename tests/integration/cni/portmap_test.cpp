@@ -114,8 +114,10 @@ TEST_F(PortmapPlugin, HostPortFromLoopbackAndFromAnotherPodAndDelRemovesIt) {
   EXPECT_EQ(connect(*host_, "127.0.0.1", 9090), "pod1\n");  // hostIP-bound
   EXPECT_NE(connect(*pod2_, "10.98.0.1", 9090), "pod1\n");  // ... only on that address
   auto table = host_->exec({"nft", "list", "table", "inet", "berth-cni"}).second;
-  EXPECT_NE(table.find("udp . 5353 : 10.98.0.2 . 53"), std::string::npos) << table;
-  EXPECT_NE(table.find("sctp . 7070 : 10.98.0.2 . 70"), std::string::npos) << table;
+  EXPECT_NE(table.find("udp . 5353 comment \"pm1/eth0\" : 10.98.0.2 . 53"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("sctp . 7070 comment \"pm1/eth0\" : 10.98.0.2 . 70"), std::string::npos)
+      << table;
   EXPECT_EQ(run("portmap", "CHECK", *pod1_, "pm1", pmConf).exitCode, 0);
 
   // A second pod can't take a hostPort that is held.
@@ -134,6 +136,39 @@ TEST_F(PortmapPlugin, HostPortFromLoopbackAndFromAnotherPodAndDelRemovesIt) {
   EXPECT_EQ(check.exitCode, 1);
   // Now the second pod may have the ports.
   EXPECT_EQ(run("portmap", "ADD", *pod2_, "pm2", portmapConf(b2.json())).exitCode, 0);
+}
+
+TEST_F(PortmapPlugin, DelWithoutPrevResultAndGcFindElementsByOwner) {
+  auto b1 = run("bridge", "ADD", *pod1_, "own1", bridgeConf());
+  ASSERT_EQ(b1.exitCode, 0) << b1.out;
+  auto b2 = run("bridge", "ADD", *pod2_, "own2", bridgeConf());
+  ASSERT_EQ(b2.exitCode, 0) << b2.out;
+  ASSERT_EQ(run("portmap", "ADD", *pod1_, "own1", portmapConf(b1.json())).exitCode, 0);
+  auto conf2 = nlohmann::json::parse(portmapConf(b2.json()));
+  for (auto& m : conf2["runtimeConfig"]["portMappings"])
+    m["hostPort"] = m["hostPort"].get<int>() + 1;
+  ASSERT_EQ(run("portmap", "ADD", *pod2_, "own2", conf2.dump()).exitCode, 0);
+  auto table = [&] { return host_->exec({"nft", "list", "table", "inet", "berth-cni"}).second; };
+  EXPECT_NE(table().find("\"own1/eth0\""), std::string::npos) << table();
+
+  // DEL with neither prevResult nor mappings (a runtime that lost them): found by owner.
+  const std::string bare = R"({"cniVersion": "1.1.0", "name": "pmnet", "type": "portmap"})";
+  auto del = run("portmap", "DEL", *pod1_, "own1", bare);
+  ASSERT_EQ(del.exitCode, 0) << del.out;
+  EXPECT_EQ(table().find("own1/eth0"), std::string::npos) << table();
+  EXPECT_NE(table().find("own2/eth0"), std::string::npos);
+
+  // GC keeps only the valid attachments' elements.
+  ASSERT_EQ(run("portmap", "ADD", *pod1_, "own1", portmapConf(b1.json())).exitCode, 0);
+  auto gc = runPlugin(kBin + "/portmap", "GC", "", "", "",
+                      R"({"cniVersion": "1.1.0", "name": "pmnet", "type": "portmap",
+                          "cni.dev/valid-attachments": [{"containerID": "own2", "ifname": "eth0"}]})",
+                      {}, host_->name());
+  ASSERT_EQ(gc.exitCode, 0) << gc.out;
+  EXPECT_EQ(table().find("own1/eth0"), std::string::npos) << table();
+  EXPECT_NE(table().find("own2/eth0"), std::string::npos);
+  auto status = runPlugin(kBin + "/portmap", "STATUS", "", "", "", bare, {}, host_->name());
+  EXPECT_EQ(status.exitCode, 0) << status.out;
 }
 
 TEST_F(PortmapPlugin, ErrorsNameTheField) {
