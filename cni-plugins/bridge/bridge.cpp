@@ -217,17 +217,19 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   if (!c.net.ipamType.empty()) {
     CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
   }
+  // macspoofchk's elements are keyed by the host end's name and the pod's MAC as ADD reported
+  // them (the pod may have changed its MAC since, or its netns may be gone).
   std::string hostVeth;
   std::string podMac;
+  if (c.macspoofchk && c.net.prevResult && c.net.prevResult->interfaces.size() > 2) {
+    hostVeth = c.net.prevResult->interfaces[1].name;
+    podMac = c.net.prevResult->interfaces[2].mac;
+  }
   if (!args.netns.empty()) {
     Netlink* pod = CNI_TRY(env.pod());
     if (pod != nullptr) {
       if (auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)))) {
-        podMac = formatMac(link->mac);
-        // The host end's name, for macspoofchk: its index is the pod end's peer.
-        if (c.macspoofchk && c.net.prevResult && c.net.prevResult->interfaces.size() > 1) {
-          hostVeth = c.net.prevResult->interfaces[1].name;
-        }
+        if (podMac.empty()) podMac = formatMac(link->mac);
         // Deleting one end deletes the pair.
         CNI_TRY(asCni(pod->deleteLink(link->index)));
       }

@@ -1,6 +1,7 @@
 // The bridge plugin (with our host-local) in namespaces the test creates: a "host" namespace the
 // plugin runs in, and pod namespaces.
 #include <filesystem>
+#include <regex>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -105,6 +106,41 @@ TEST_F(BridgePlugin, TwoPodsReachEachOtherAndTheGatewayAndDelCleansUp) {
   EXPECT_EQ(gone.exitCode, 0) << gone.out;
   check = run("CHECK", *pod1_, "pod1", withPrev(r1));
   EXPECT_EQ(check.exitCode, 1);
+}
+
+// An "outside" namespace behind the host with no route back to the pod subnet: a pod reaches it
+// only when masqueraded.
+TEST_F(BridgePlugin, IpMasqMakesTheOutsideReachableAndMacSpoofCheckDropsForgedFrames) {
+  TestNetns outside("berth-brout");
+  ASSERT_TRUE(outside.ok());
+  auto [code, out] = sh(fmt::format(
+      "ip link add bro-{0} netns {1} type veth peer name bri-{0} netns {2} && "
+      "ip -n {1} addr add 192.168.88.1/24 dev bro-{0} && ip -n {1} link set bro-{0} up && "
+      "ip -n {2} addr add 192.168.88.2/24 dev bri-{0} && ip -n {2} link set bri-{0} up",
+      ::getpid() % 100000, host_->name(), outside.name()));
+  ASSERT_EQ(code, 0) << out;
+  auto a = run("ADD", *pod1_, "pod1", conf(R"(, "macspoofchk": true)"));
+  ASSERT_EQ(a.exitCode, 0) << a.out;
+  EXPECT_EQ(pod1_->exec({"busybox", "ping", "-c", "1", "-W", "2", "192.168.88.2"}).first, 0);
+  auto plain = conf(R"(, "ipMasq": false, "bridge": "cni-test1")");
+  auto b =
+      run("ADD", *pod2_, "pod2", std::regex_replace(plain, std::regex("10\\.99\\.0"), "10.99.1"));
+  ASSERT_EQ(b.exitCode, 0) << b.out;
+  EXPECT_NE(pod2_->exec({"busybox", "ping", "-c", "1", "-W", "1", "192.168.88.2"}).first, 0);
+
+  // macspoofchk: with a forged source MAC, pod1's frames are dropped at its bridge port.
+  auto hostVeth = a.json()["interfaces"][1]["name"].get<std::string>();
+  auto sets = hostExec({"nft", "list", "table", "bridge", "berth-cni-bridge"});
+  EXPECT_NE(sets.find(hostVeth), std::string::npos) << sets;
+  EXPECT_EQ(pod1_->exec({"busybox", "ping", "-c", "1", "-W", "2", "10.99.0.1"}).first, 0);
+  ASSERT_EQ(pod1_->exec({"ip", "link", "set", "eth0", "address", "0a:00:00:00:66:66"}).first, 0);
+  EXPECT_NE(pod1_->exec({"busybox", "ping", "-c", "1", "-W", "1", "10.99.0.1"}).first, 0);
+  auto withPrev = nlohmann::json::parse(conf(R"(, "macspoofchk": true)"));
+  withPrev["prevResult"] = a.json();
+  // DEL removes the elements by what ADD reported, whatever the pod did to its MAC since.
+  ASSERT_EQ(run("DEL", *pod1_, "pod1", withPrev.dump()).exitCode, 0);
+  sets = hostExec({"nft", "list", "table", "bridge", "berth-cni-bridge"});
+  EXPECT_EQ(sets.find(hostVeth), std::string::npos) << sets;
 }
 
 TEST_F(BridgePlugin, BadConfigIsAnErrorNamingTheFieldAndCreatesNothing) {
