@@ -1,6 +1,8 @@
 // Two "nodes" (network namespaces joined by a veth underlay), each with its bridge and VXLAN
 // device, one pod each: the pods reach each other across the overlay; changing the peers file and
 // syncing removes and re-adds the peer without touching the pods.
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -95,6 +97,19 @@ TEST_F(VxlanPlugin, PodsOnTwoNodesReachEachOtherAndPeersSyncFromTheFile) {
   sync = node1_->exec({kVxlan, "sync-peers", dir_ + "/conf1.json"});
   ASSERT_EQ(sync.first, 0) << sync.second;
   EXPECT_EQ(ping(*pod1_, "10.244.2.2"), 0);
+
+  // CHECK and DEL of a pod leave the overlay to the others.
+  auto withPrev = nlohmann::json::parse(conf(1));
+  withPrev["prevResult"] = a1.json();
+  auto check =
+      runPlugin(kVxlan, "CHECK", "p1", pod1_->path(), "eth0", withPrev.dump(), {}, node1_->name());
+  EXPECT_EQ(check.exitCode, 0) << check.out;
+  auto del =
+      runPlugin(kVxlan, "DEL", "p1", pod1_->path(), "eth0", withPrev.dump(), {}, node1_->name());
+  ASSERT_EQ(del.exitCode, 0) << del.out;
+  EXPECT_EQ(pod1_->exec({"ip", "link", "show", "eth0"}).first, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/ipam1/overlay/10.244.1.2"));
+  EXPECT_NE(node1_->exec({"ip", "route", "show", "10.244.2.0/24"}).second, "");
 
   // A bad peers file is an error naming the file and entry.
   writePeers(R"([{"nodeIP": "x", "podSubnet": "10.244.2.0/24"}])");
