@@ -154,7 +154,17 @@ CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniA
   for (const auto& n : conf.runtimeConfig.ips)
     c.requestedIps.push_back(n.ip());
 
-  // The legacy single range goes first, then "ranges".
+  // The "ipRanges" capability goes first, then the legacy single range, then "ranges".
+  if (auto rc = conf.raw.find("runtimeConfig"); rc != conf.raw.end() && rc->is_object()) {
+    if (auto it = rc->find("ipRanges"); it != rc->end() && !it->is_null()) {
+      if (!it->is_array())
+        return invalid("runtimeConfig.ipRanges", "must be an array of range sets");
+      for (size_t i = 0; i < it->size(); ++i) {
+        c.ranges.push_back(
+            CNI_TRY(parseRangeSet((*it)[i], fmt::format("runtimeConfig.ipRanges[{}]", i))));
+      }
+    }
+  }
   if (ipam.contains("subnet") && !ipam["subnet"].is_null()) {
     auto r = CNI_TRY(parseRange(ipam, "ipam"));
     c.ranges.push_back({r});

@@ -2,7 +2,8 @@
 // host-local's configuration (the reference plugin's ipam keys): "ranges" as a list of range sets,
 // the legacy single range ("subnet", "rangeStart", "rangeEnd", "gateway"), "routes", "dataDir",
 // "resolvConf", and the addresses a runtime asks for (CNI_ARGS IP=, args.cni.ips, the "ips"
-// capability). Parsing is pure and validates everything before anything touches the store.
+// capability), and range sets from the "ipRanges" capability. Parsing is pure and validates
+// everything before anything touches the store.
 
 #include <optional>
 #include <string>

@@ -48,6 +48,22 @@ TEST(HostLocalConfig, DualStackRangesRoutesAndRequests) {
   EXPECT_EQ(c->dataDir, "/tmp/x");
 }
 
+TEST(HostLocalConfig, IpRangesCapabilityComesFirst) {
+  auto c = parseIpamConfig(conf(R"({"cniVersion": "1.0.0", "name": "n", "type": "bridge",
+      "runtimeConfig": {"ipRanges": [[{"subnet": "10.7.0.0/24"}]]},
+      "ipam": {"type": "host-local", "subnet": "10.8.0.0/24"}})"),
+                           "");
+  ASSERT_TRUE(c) << c.error().msg;
+  ASSERT_EQ(c->ranges.size(), 2u);
+  EXPECT_EQ(c->ranges[0][0].subnet.str(), "10.7.0.0/24");
+  EXPECT_EQ(c->ranges[1][0].subnet.str(), "10.8.0.0/24");
+  auto bad = parseIpamConfig(conf(R"({"name": "n", "type": "b",
+      "runtimeConfig": {"ipRanges": [[{"subnet": "nope"}]]}, "ipam": {}})"),
+                             "");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().msg.find("runtimeConfig.ipRanges[0][0].subnet"), std::string::npos);
+}
+
 TEST(HostLocalConfig, ErrorsNameTheField) {
   struct Case {
     const char* ipam;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -161,6 +162,38 @@ TEST_F(LibCniTest, FailuresNameThePluginAndCacheNothing) {
   auto m = cni.add(missing, rt());
   ASSERT_FALSE(m);
   EXPECT_NE(m.error().msg.find("failed to find plugin \"nosuchplugin\""), std::string::npos);
+}
+
+TEST_F(LibCniTest, APluginThatHangsIsKilledAtTheTimeout) {
+  ASSERT_TRUE(writeFile(dir_ / "bin/bridge", "#!/bin/sh\nexec sleep 30\n", 0755));
+  CniRuntime::Options o;
+  o.binDirs = {(dir_ / "bin").string()};
+  o.cacheDir = dir_ / "cache";
+  o.timeout = std::chrono::milliseconds(200);
+  CniRuntime cni(o);
+  auto start = std::chrono::steady_clock::now();
+  auto r = cni.add(list(), rt());
+  ASSERT_FALSE(r);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_NE(r.error().msg.find("plugin type=\"bridge\""), std::string::npos) << r.error().msg;
+}
+
+TEST_F(LibCniTest, RealExecPassesEnvironmentAndStdin) {
+  // A plugin that answers with what it was given.
+  ASSERT_TRUE(writeFile(dir_ / "bin/bridge",
+                        "#!/bin/sh\nread -r conf\nprintf '{\"cniVersion\": \"1.1.0\", "
+                        "\"dns\": {\"domain\": \"%s-%s-%s\"}}' \"$CNI_COMMAND\" "
+                        "\"$CNI_CONTAINERID\" \"$CNI_IFNAME\"\n",
+                        0755));
+  CniRuntime::Options o;
+  o.binDirs = {(dir_ / "bin").string()};
+  o.cacheDir = dir_ / "cache";
+  CniRuntime cni(o);
+  auto single =
+      *parseConfList(R"({"cniVersion": "1.1.0", "name": "n", "type": "bridge"})", "t", true);
+  auto r = cni.add(single, rt());
+  ASSERT_TRUE(r) << r.error().msg;
+  EXPECT_EQ(r->dns.domain, "ADD-ctr1-eth0");
 }
 
 TEST_F(LibCniTest, GcDeletesStaleAttachmentsAndPassesTheValidOnes) {
