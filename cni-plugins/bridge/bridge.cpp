@@ -11,6 +11,7 @@
 
 #include "cni-plugins/bridge/nft_rules.h"
 #include "cni-plugins/cni/exec.h"
+#include "cni-plugins/cni/nft_elements.h"
 #include "cni-plugins/host_local/host_local.h"
 #include "common/scope_guard.h"
 
@@ -115,6 +116,20 @@ CniStatus ensureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpNet& gw,
   return asCni(nl.addAddress(br.index, gw));
 }
 
+// Deletes macspoofchk elements whose owner matches; no table means nothing to delete.
+template <class Pred>
+CniStatus removeSpoofElements(Nft& nft, Pred&& matches) {
+  auto text = nft.listJson(fmt::format("list table bridge {}", kBridgeTable));
+  if (!text) return {};
+  std::vector<OwnedElement> doomed;
+  for (auto& e : ownedElements(Json::parse(*text, nullptr, false),
+                               [](std::string_view s) { return s.starts_with("spoof-"); })) {
+    if (matches(e.owner)) doomed.push_back(std::move(e));
+  }
+  if (doomed.empty()) return {};
+  return asCni(nft.run(deleteElements(doomed)));
+}
+
 std::vector<IpNet> addressesOf(const PluginResult& r) {
   std::vector<IpNet> out;
   for (const auto& ip : r.ips)
@@ -201,7 +216,8 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
   }
   if (c.macspoofchk) {
     Nft* nft = CNI_TRY(env.nft());
-    CNI_TRY(asCni(nft->run(spoofAddBatch(veth.name, formatMac(podLink->mac)))));
+    CNI_TRY(asCni(nft->run(spoofAddBatch(veth.name, formatMac(podLink->mac),
+                                         attachmentOwner(args.containerId, args.ifName)))));
   }
   // The bridge's MAC can change when its first port arrives.
   if (auto now = host.linkByName(c.bridge); now && *now) {
@@ -238,8 +254,21 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   if (c.macspoofchk && !hostVeth.empty() && !podMac.empty()) {
     Nft* nft = CNI_TRY(env.nft());
     CNI_TRY(asCni(nft->run(spoofDelBatch(hostVeth, podMac))));
+  } else if (c.macspoofchk) {
+    // No prevResult: the attachment's elements are found by their comment.
+    Nft* nft = CNI_TRY(env.nft());
+    auto owner = attachmentOwner(args.containerId, args.ifName);
+    CNI_TRY(removeSpoofElements(*nft, [&](const std::string& o) { return o == owner; }));
   }
   return {};
+}
+
+CniStatus gcSpoofElements(Nft& nft, const std::vector<Attachment>& valid) {
+  return removeSpoofElements(nft, [&](const std::string& o) {
+    return std::none_of(valid.begin(), valid.end(), [&](const Attachment& a) {
+      return o == attachmentOwner(a.containerID, a.ifname);
+    });
+  });
 }
 
 CniStatus cmdCheck(Env& env, const CmdArgs& args) {
@@ -367,8 +396,9 @@ Plugin plugin() {
     return ipamExec("STATUS", a.conf.ipamType, a.stdinData);
   };
   p.gc = [](const CmdArgs& a) -> CniStatus {
-    if (a.conf.ipamType.empty()) return {};
-    return ipamExec("GC", a.conf.ipamType, a.stdinData);
+    if (!a.conf.ipamType.empty()) CNI_TRY(ipamExec("GC", a.conf.ipamType, a.stdinData));
+    auto nft = CNI_TRY(asCni(LibNftables::create()));
+    return gcSpoofElements(*nft, a.conf.validAttachments);
   };
   return p;
 }

@@ -31,6 +31,8 @@ struct Env {
 [[nodiscard]] CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args);
 [[nodiscard]] CniStatus cmdDel(Env& env, const CmdArgs& args);
 [[nodiscard]] CniStatus cmdCheck(Env& env, const CmdArgs& args);
+// GC's nftables part: macspoofchk elements of attachments that are not valid any more.
+[[nodiscard]] CniStatus gcSpoofElements(Nft& nft, const std::vector<Attachment>& valid);
 
 // The plugin over the real kernel.
 Plugin plugin();

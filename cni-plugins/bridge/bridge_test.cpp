@@ -106,9 +106,9 @@ TEST(BridgeNftRules, MasqueradeBySubnetInOneTable) {
             std::string::npos);
   EXPECT_TRUE(add.ends_with(masqAddElements(addrs)));
   EXPECT_EQ(add.find("iptables"), std::string::npos);
-  auto spoof = spoofAddBatch("veth1", "0a:00:00:00:00:01");
+  auto spoof = spoofAddBatch("veth1", "0a:00:00:00:00:01", "c1/eth0");
   EXPECT_NE(spoof.find("add element bridge berth-cni-bridge spoof-ok { \"veth1\" . "
-                       "0a:00:00:00:00:01 }"),
+                       "0a:00:00:00:00:01 comment \"c1/eth0\" }"),
             std::string::npos);
   EXPECT_NE(spoofDelBatch("veth1", "0a:00:00:00:00:01")
                 .find("delete element bridge berth-cni-bridge spoof-ports { \"veth1\" }"),

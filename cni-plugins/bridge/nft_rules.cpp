@@ -44,11 +44,12 @@ std::string masqAddBatch(const std::vector<IpNet>& podAddresses) {
          masqAddElements(podAddresses);
 }
 
-std::string spoofAddBatch(const std::string& hostVeth, const std::string& mac) {
+std::string spoofAddBatch(const std::string& hostVeth, const std::string& mac,
+                          const std::string& owner) {
   return bridgeBase() + fmt::format(
-                            "add element bridge {0} spoof-ok {{ \"{1}\" . {2} }}\n"
-                            "add element bridge {0} spoof-ports {{ \"{1}\" }}\n",
-                            kBridgeTable, hostVeth, mac);
+                            "add element bridge {0} spoof-ok {{ \"{1}\" . {2} comment \"{3}\" }}\n"
+                            "add element bridge {0} spoof-ports {{ \"{1}\" comment \"{3}\" }}\n",
+                            kBridgeTable, hostVeth, mac, owner);
 }
 
 std::string spoofDelBatch(const std::string& hostVeth, const std::string& mac) {

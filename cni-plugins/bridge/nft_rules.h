@@ -35,7 +35,10 @@ std::string masqAddBatch(const std::vector<IpNet>& podAddresses);
 std::string masqAddElements(const std::vector<IpNet>& podAddresses);
 
 // macspoofchk for one port: only `mac` may leave `hostVeth` as a source address.
-std::string spoofAddBatch(const std::string& hostVeth, const std::string& mac);
+// The elements carry their attachment ("<id>/<ifname>") as a comment, for DEL without
+// prevResult and GC.
+std::string spoofAddBatch(const std::string& hostVeth, const std::string& mac,
+                          const std::string& owner);
 std::string spoofDelBatch(const std::string& hostVeth, const std::string& mac);
 
 }  // namespace berth::cni::bridge

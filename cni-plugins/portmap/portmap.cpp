@@ -39,7 +39,7 @@ CniStatus removeOwned(Env& env, Pred&& matches) {
   if (!text) return {};
   auto listing = Json::parse(*text, nullptr, false);
   std::vector<OwnedElement> doomed;
-  for (auto& e : ownedElements(listing)) {
+  for (auto& e : ownedElements(listing, isPortmapSet)) {
     if (matches(e.owner)) doomed.push_back(std::move(e));
   }
   if (doomed.empty()) return {};

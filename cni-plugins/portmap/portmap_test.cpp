@@ -50,7 +50,7 @@ TEST(PortmapRules, OwnedElementsFromNftJson) {
                                             "10.0.0.2"]}, "comment": "c1/eth0"}}]}},
     {"set": {"family": "inet", "name": "masq-nets4", "table": "berth-cni",
       "elem": [{"elem": {"val": "x", "comment": "c1/eth0"}}]}}]})");
-  auto owned = ownedElements(listing);
+  auto owned = ownedElements(listing, isPortmapSet);
   ASSERT_EQ(owned.size(), 2u);  // no comment, or not ours: left alone
   EXPECT_EQ(owned[0].set, "hostports4");
   EXPECT_EQ(owned[0].key, "tcp . 8080");

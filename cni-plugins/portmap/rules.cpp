@@ -40,19 +40,6 @@ std::string hairpinElementKey(const Mapping& m) {
   return fmt::format("hairpin{} {{ {} }}", fam(m.container), hairpinKey(m));
 }
 
-// nft's JSON for one key part back in nft syntax.
-std::string keyPart(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number()) return v.dump();
-  if (v.is_object() && v.contains("prefix")) {
-    return fmt::format("{}/{}", v["prefix"].value("addr", ""), v["prefix"].value("len", 0));
-  }
-  if (v.is_object() && v.contains("range") && v["range"].size() == 2) {
-    return keyPart(v["range"][0]) + "-" + keyPart(v["range"][1]);
-  }
-  return v.dump();
-}
-
 std::string skeleton() {
   return fmt::format(
       "add table inet {0}\n"
@@ -153,43 +140,8 @@ std::string delBatch(const std::vector<Mapping>& ms, bool snat) {
   return skeleton() + addElements(ms, snat) + delElements(ms, snat);
 }
 
-std::vector<OwnedElement> ownedElements(const Json& listing) {
-  std::vector<OwnedElement> out;
-  if (!listing.is_object() || !listing.contains("nftables")) return out;
-  for (const auto& item : listing["nftables"]) {
-    const Json* obj = nullptr;
-    if (item.contains("map")) obj = &item["map"];
-    if (item.contains("set")) obj = &item["set"];
-    if (obj == nullptr || !obj->contains("elem")) continue;
-    std::string name = obj->value("name", "");
-    if (!name.starts_with("hostports") && !name.starts_with("hairpin")) continue;
-    for (const auto& e : (*obj)["elem"]) {
-      // A map element is [key, value]; a set element is the key alone.
-      const Json& k = e.is_array() && !e.empty() ? e[0] : e;
-      if (!k.is_object() || !k.contains("elem")) continue;
-      const Json& inner = k["elem"];
-      std::string owner = inner.value("comment", "");
-      if (owner.empty()) continue;
-      const Json& val = inner["val"];
-      std::string key;
-      if (val.is_object() && val.contains("concat")) {
-        for (const auto& part : val["concat"])
-          key += (key.empty() ? "" : " . ") + keyPart(part);
-      } else {
-        key = keyPart(val);
-      }
-      out.push_back({name, key, owner});
-    }
-  }
-  return out;
-}
-
-std::string deleteElements(const std::vector<OwnedElement>& elements) {
-  std::string b;
-  for (const auto& e : elements) {
-    b += fmt::format("delete element inet {} {} {{ {} }}\n", kTable, e.set, e.key);
-  }
-  return b;
+bool isPortmapSet(std::string_view name) {
+  return name.starts_with("hostports") || name.starts_with("hairpin");
 }
 
 }  // namespace berth::cni::portmap

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cni-plugins/cni/nft_elements.h"
 #include "cni-plugins/cni/types.h"
 
 namespace berth::cni::portmap {
@@ -30,23 +31,13 @@ struct Mapping {
                       // prevResult and for GC
 };
 
-// An element of one of our sets or maps, by key ("tcp . 8080").
-struct OwnedElement {
-  std::string set;
-  std::string key;
-  std::string owner;
-};
-
 // The mappings for the pod's addresses: each port on each address of a matching family (a hostIP
 // selects its family).
 std::vector<Mapping> mappingsFor(const std::vector<PortMapping>& ports,
                                  const std::vector<IpNet>& containerIps, const std::string& owner);
 
-// The elements of our hostport maps and hairpin sets in `nft -j list table inet berth-cni`
-// output that carry an owner comment.
-std::vector<OwnedElement> ownedElements(const Json& listing);
-// Deletes the given elements (each must exist).
-std::string deleteElements(const std::vector<OwnedElement>& elements);
+// Whether a set or map of our table holds portmap elements.
+bool isPortmapSet(std::string_view name);
 
 // The elements alone (fast path; fails when the table is missing).
 std::string addElements(const std::vector<Mapping>& m, bool snat);

@@ -141,6 +141,24 @@ TEST_F(BridgePlugin, IpMasqMakesTheOutsideReachableAndMacSpoofCheckDropsForgedFr
   ASSERT_EQ(run("DEL", *pod1_, "pod1", withPrev.dump()).exitCode, 0);
   sets = hostExec({"nft", "list", "table", "bridge", "berth-cni-bridge"});
   EXPECT_EQ(sets.find(hostVeth), std::string::npos) << sets;
+
+  // Without prevResult, DEL finds the elements by their owner; GC drops those of attachments
+  // that are not valid any more.
+  auto spoofConf = conf(R"(, "macspoofchk": true)");
+  auto again = run("ADD", *pod1_, "pod1", spoofConf);
+  ASSERT_EQ(again.exitCode, 0) << again.out;
+  ASSERT_EQ(run("DEL", *pod1_, "pod1", spoofConf).exitCode, 0);
+  sets = hostExec({"nft", "list", "table", "bridge", "berth-cni-bridge"});
+  EXPECT_EQ(sets.find("pod1/eth0"), std::string::npos) << sets;
+  ASSERT_EQ(run("ADD", *pod1_, "pod1", spoofConf).exitCode, 0);
+  auto gcConf = nlohmann::json::parse(spoofConf);
+  gcConf["cni.dev/valid-attachments"] = nlohmann::json::array();
+  auto gc = runPlugin(kBridge, "GC", "", "", "", gcConf.dump(), {}, host_->name());
+  ASSERT_EQ(gc.exitCode, 0) << gc.out;
+  sets = hostExec({"nft", "list", "table", "bridge", "berth-cni-bridge"});
+  EXPECT_EQ(sets.find("pod1/eth0"), std::string::npos) << sets;
+  // host-local's GC ran too: no attachment of the network is valid, no address file is left.
+  EXPECT_EQ(sh("ls " + dataDir_ + "/podnet").second, "last_reserved_ip.0\nlock\n");
 }
 
 TEST_F(BridgePlugin, BadConfigIsAnErrorNamingTheFieldAndCreatesNothing) {
