@@ -1,5 +1,6 @@
 #include "cni-plugins/vxlan/vxlan.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/file_util.h"
@@ -57,6 +58,17 @@ CniStatus ensureOverlay(Netlink& nl, const VxlanConf& c) {
                        c.underlayInterface);
       }
       spec.underlayIndex = under->index;
+    } else if (c.localIP) {
+      // The device holding localIP is the underlay: the kernel then sizes the VXLAN MTU to it
+      // (its MTU less the encapsulation), as flannel does.
+      for (const auto& l : CNI_TRY(asCni(nl.links()))) {
+        auto addrs = CNI_TRY(asCni(nl.addresses(l.index, c.localIP->family())));
+        if (std::any_of(addrs.begin(), addrs.end(),
+                        [&](const IpNet& a) { return a.ip() == *c.localIP; })) {
+          spec.underlayIndex = l.index;
+          break;
+        }
+      }
     }
     auto created = nl.createVxlan(spec);
     if (!created && created.error().sysErrno() != EEXIST) {
@@ -77,13 +89,21 @@ CniStatus ensureOverlay(Netlink& nl, const VxlanConf& c) {
   return asCni(syncPeers(nl, dev->index, c.nodeSubnet, peers));
 }
 
+CniResult<CmdArgs> podArgs(Netlink& nl, const VxlanConf& c, const CmdArgs& args) {
+  CmdArgs b = args;
+  b.conf.raw["isDefaultGateway"] = true;
+  // Pods get the overlay's MTU unless the config says otherwise (flannel does the same).
+  if (!b.conf.raw.contains("mtu")) {
+    auto dev = CNI_TRY(asCni(nl.linkByName(c.device)));
+    if (dev && dev->mtu > 0) b.conf.raw["mtu"] = dev->mtu;
+  }
+  return b;
+}
+
 CniResult<PluginResult> cmdAdd(bridge::Env& env, const CmdArgs& args) {
   auto c = CNI_TRY(parseVxlanConf(args.conf));
   CNI_TRY(ensureOverlay(*env.host, c));
-  // The pod side is the bridge plugin's, with the bridge as the pods' default gateway.
-  CmdArgs a = args;
-  a.conf.raw["isDefaultGateway"] = true;
-  return bridge::cmdAdd(env, a);
+  return bridge::cmdAdd(env, CNI_TRY(podArgs(*env.host, c, args)));
 }
 
 Plugin plugin() {
@@ -94,9 +114,7 @@ Plugin plugin() {
     auto c = CNI_TRY(parseVxlanConf(a.conf));
     auto nl = CNI_TRY(asCni(MnlNetlink::open()));
     CNI_TRY(ensureOverlay(*nl, c));
-    CmdArgs b = a;
-    b.conf.raw["isDefaultGateway"] = true;
-    return bridgeAdd(b);
+    return bridgeAdd(CNI_TRY(podArgs(*nl, c, a)));
   };
   return p;
 }

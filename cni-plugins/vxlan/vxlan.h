@@ -39,6 +39,9 @@ struct VxlanConf {
 // Creates (or finds) the VXLAN device, addresses and raises it, and syncs the peers.
 [[nodiscard]] CniStatus ensureOverlay(Netlink& nl, const VxlanConf& c);
 
+// The bridge attachment's arguments: the bridge as the pods' default gateway, and the VXLAN
+// device's MTU for the pods unless "mtu" is set.
+[[nodiscard]] CniResult<CmdArgs> podArgs(Netlink& nl, const VxlanConf& c, const CmdArgs& args);
 [[nodiscard]] CniResult<PluginResult> cmdAdd(bridge::Env& env, const CmdArgs& args);
 
 Plugin plugin();

@@ -48,7 +48,7 @@ class VxlanPlugin : public ::testing::Test {
   }
   std::string conf(int node) const {
     return fmt::format(R"({{"cniVersion": "1.1.0", "name": "overlay", "type": "vxlan",
-        "bridge": "cni-vx0", "mtu": 1400, "vni": 42, "device": "vx-test",
+        "bridge": "cni-vx0", "vni": 42, "device": "vx-test",
         "localIP": "192.168.77.{0}", "nodeSubnet": "10.244.{0}.0/24",
         "peersFile": "{1}/peers.json",
         "ipam": {{"type": "host-local", "dataDir": "{1}/ipam{0}", "subnet": "10.244.{0}.0/24"}}}})",
@@ -79,6 +79,10 @@ TEST_F(VxlanPlugin, PodsOnTwoNodesReachEachOtherAndPeersSyncFromTheFile) {
       << neigh;
   EXPECT_EQ(ping(*pod1_, "10.244.2.2"), 0);
   EXPECT_EQ(ping(*pod2_, "10.244.1.2"), 0);
+  // Pods get the overlay's MTU.
+  auto vxMtu = node1_->exec({"cat", "/sys/class/net/vx-test/mtu"}).second;
+  EXPECT_EQ(pod1_->exec({"cat", "/sys/class/net/eth0/mtu"}).second, vxMtu);
+  EXPECT_NE(vxMtu, "1500\n");
 
   // node2 leaves the file: node1 drops its route, neighbour and FDB entry; pods stay.
   writePeers(R"([{"name": "n1", "nodeIP": "192.168.77.1", "podSubnet": "10.244.1.0/24"}])");
