@@ -156,6 +156,38 @@ TEST_F(CniInterop, ReferenceBridgeWithOurHostLocal) {
   EXPECT_FALSE(fs::exists(dir_ + "/ipam/ionet/10.97.0.2"));
 }
 
+TEST_F(CniInterop, OurBridgeWithReferenceHostLocalAndLoopback) {
+  if (!haveReference()) GTEST_SKIP() << "containernetworking-plugins is not installed";
+  plugins({{"bridge", kOurs}, {"host-local", kRef}, {"loopback", kRef}});
+  conflist(bridgePlugin() + R"(, {"type": "loopback"})");
+  auto a1 = cnitool({"add", "pod1", pod1_->path()});
+  ASSERT_EQ(a1.first, 0) << a1.second;
+  auto a2 = cnitool({"add", "pod2", pod2_->path()});
+  ASSERT_EQ(a2.first, 0) << a2.second;
+  EXPECT_EQ(ipOf(a2.second), "10.97.0.3");
+  EXPECT_EQ(pod2_->exec({"busybox", "ping", "-c", "1", "-W", "2", "10.97.0.2"}).first, 0);
+  ASSERT_EQ(cnitool({"del", "pod1", pod1_->path()}).first, 0);
+  ASSERT_EQ(cnitool({"del", "pod2", pod2_->path()}).first, 0);
+  EXPECT_EQ(sh("ls " + dir_ + "/ipam/ionet").second, "last_reserved_ip.0\nlock\n");
+}
+
+TEST_F(CniInterop, ReferenceLoopbackAndOursAgreeOnVersion) {
+  if (!haveReference()) GTEST_SKIP() << "containernetworking-plugins is not installed";
+  // VERSION through the same protocol: ours lists everything theirs does, and 1.1.0.
+  for (const std::string plugin : {"bridge", "host-local", "loopback", "portmap"}) {
+    auto ours =
+        runPlugin(kOurs + "/" + plugin, "VERSION", "", "", "", R"({"cniVersion": "1.0.0"})");
+    auto ref = runPlugin(kRef + "/" + plugin, "VERSION", "", "", "", R"({"cniVersion": "1.0.0"})");
+    ASSERT_EQ(ours.exitCode, 0) << ours.out;
+    ASSERT_EQ(ref.exitCode, 0) << ref.out;
+    EXPECT_EQ(ours.json()["cniVersion"], ref.json()["cniVersion"]);
+    for (const auto& v : ref.json()["supportedVersions"]) {
+      auto list = ours.json()["supportedVersions"];
+      EXPECT_NE(std::find(list.begin(), list.end(), v), list.end()) << plugin << " " << v;
+    }
+  }
+}
+
 TEST_F(CniInterop, OurBridgeWithReferencePortmap) {
   if (!haveReference()) GTEST_SKIP() << "containernetworking-plugins is not installed";
   plugins({{"bridge", kOurs}, {"host-local", kOurs}, {"portmap", kRef}});
