@@ -138,6 +138,27 @@ TEST_F(PortmapPlugin, HostPortFromLoopbackAndFromAnotherPodAndDelRemovesIt) {
   EXPECT_EQ(run("portmap", "ADD", *pod2_, "pm2", portmapConf(b2.json())).exitCode, 0);
 }
 
+TEST_F(PortmapPlugin, Ipv6HostPortFromTheHostAndAnotherPod) {
+  auto dual = nlohmann::json::parse(bridgeConf());
+  dual["ipam"].erase("subnet");
+  dual["ipam"]["ranges"] = {{{{"subnet", "10.96.0.0/24"}}}, {{{"subnet", "fd96::/64"}}}};
+  auto b1 = run("bridge", "ADD", *pod1_, "v6a", dual.dump());
+  ASSERT_EQ(b1.exitCode, 0) << b1.out;
+  auto b2 = run("bridge", "ADD", *pod2_, "v6b", dual.dump());
+  ASSERT_EQ(b2.exitCode, 0) << b2.out;
+  EXPECT_EQ(b1.json()["ips"][1]["address"], "fd96::2/64");
+  auto pm = run("portmap", "ADD", *pod1_, "v6a", portmapConf(b1.json()));
+  ASSERT_EQ(pm.exitCode, 0) << pm.out;
+  auto table = host_->exec({"nft", "list", "map", "inet", "berth-cni", "hostports6"}).second;
+  EXPECT_NE(table.find("tcp . 8080 comment \"v6a/eth0\" : fd96::2 . 80"), std::string::npos)
+      << table;
+  startServer();
+  EXPECT_EQ(connect(*host_, "fd96::1", 8080), "pod1\n");
+  EXPECT_EQ(connect(*pod2_, "fd96::1", 8080), "pod1\n");  // hairpin masquerade, IPv6
+  ASSERT_EQ(run("portmap", "DEL", *pod1_, "v6a", portmapConf(b1.json())).exitCode, 0);
+  EXPECT_NE(connect(*host_, "fd96::1", 8080), "pod1\n");
+}
+
 TEST_F(PortmapPlugin, DelWithoutPrevResultAndGcFindElementsByOwner) {
   auto b1 = run("bridge", "ADD", *pod1_, "own1", bridgeConf());
   ASSERT_EQ(b1.exitCode, 0) << b1.out;
