@@ -100,6 +100,19 @@ CniStatus cmdCheck(const CmdArgs& args) {
     return cniFail(kInternal, "host-local: failed to find address added by container {}",
                    args.containerId);
   }
+  // Every address the previous result names from our ranges must still be this attachment's.
+  if (args.conf.prevResult) {
+    for (const auto& ip : args.conf.prevResult->ips) {
+      const auto& a = ip.address.ip();
+      bool ours = std::any_of(cfg.ranges.begin(), cfg.ranges.end(), [&](const RangeSet& set) {
+        return std::any_of(set.begin(), set.end(), [&](const Range& r) { return r.contains(a); });
+      });
+      if (ours && std::find(held.begin(), held.end(), a) == held.end()) {
+        return cniFail(kInternal, "host-local: {} is not allocated to {}/{}", a.str(),
+                       args.containerId, args.ifName);
+      }
+    }
+  }
   return {};
 }
 

@@ -76,6 +76,16 @@ TEST_F(HostLocalTest, AddWritesTheReferenceLayout) {
   // DEL is idempotent; CHECK finds the address or says it's missing.
   EXPECT_TRUE(cmdDel(args(c)));
   EXPECT_TRUE(cmdCheck(args(c, "ctr2")));
+  // With a prevResult, each of its addresses must still be the attachment's.
+  auto withPrev = [&](const char* addr) {
+    auto j = Json::parse(c);
+    j["prevResult"] = {{"cniVersion", "1.1.0"}, {"ips", {{{"address", addr}}}}};
+    return j.dump();
+  };
+  EXPECT_TRUE(cmdCheck(args(withPrev("10.1.0.3/24"), "ctr2")));
+  auto stolen = cmdCheck(args(withPrev("10.1.0.4/24"), "ctr2"));
+  ASSERT_FALSE(stolen);
+  EXPECT_NE(stolen.error().msg.find("10.1.0.4 is not allocated to ctr2/eth0"), std::string::npos);
   auto missing = cmdCheck(args(c, "ctr1"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().msg.find("ctr1"), std::string::npos);

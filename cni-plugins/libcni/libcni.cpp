@@ -73,6 +73,25 @@ CniResult<NetworkConfigList> parseConfList(std::string_view text, const std::str
   NetworkConfigList l;
   l.source = source;
   CNI_TRY(str(doc, "cniVersion", l.cniVersion));
+  // CNI 1.1: "cniVersions" lists what the config is valid for; the highest we speak wins.
+  if (auto it = doc.find("cniVersions"); it != doc.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      return cniFail(kInvalidNetworkConfig, "{}: cniVersions: must be an array", source);
+    }
+    std::string best;
+    for (const auto& v : *it) {
+      if (!v.is_string()) {
+        return cniFail(kInvalidNetworkConfig, "{}: cniVersions: must be an array of strings",
+                       source);
+      }
+      auto s = v.get<std::string>();
+      if (isSupportedVersion(s) && (best.empty() || compareVersions(s, best) > 0)) best = s;
+    }
+    if (best.empty()) {
+      return cniFail(kIncompatibleVersion, "{}: cniVersions: none of them is supported", source);
+    }
+    l.cniVersion = best;
+  }
   CNI_TRY(str(doc, "name", l.name));
   if (l.name.empty()) return cniFail(kInvalidNetworkConfig, "{}: name: required", source);
   if (l.cniVersion.empty()) l.cniVersion = "0.1.0";

@@ -88,6 +88,18 @@ TEST_F(LibCniTest, LoadsTheFirstValidConfigInLexicalOrder) {
   EXPECT_FALSE(loadDefaultNetwork(dir_ / "nonexistent"));
 }
 
+TEST_F(LibCniTest, CniVersionsPicksTheHighestSupported) {
+  auto l = parseConfList(R"({"cniVersion": "0.4.0", "cniVersions": ["1.0.0", "1.1.0", "9.0.0"],
+      "name": "n", "plugins": [{"type": "a"}]})",
+                         "f");
+  ASSERT_TRUE(l) << l.error().msg;
+  EXPECT_EQ(l->cniVersion, "1.1.0");
+  auto none =
+      parseConfList(R"({"cniVersions": ["9.0.0"], "name": "n", "plugins": [{"type": "a"}]})", "f");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, kIncompatibleVersion);
+}
+
 TEST_F(LibCniTest, ConfListErrorsNameTheField) {
   EXPECT_NE(parseConfList(R"({"plugins": [{"type": "a"}]})", "f").error().msg.find("f: name"),
             std::string::npos);

@@ -129,13 +129,16 @@ CniStatus cmdCheck(Env& env, const CmdArgs& args) {
                         owner(args));
   if (ms.empty()) return {};
   Nft* nft = CNI_TRY(env.nft());
-  auto listing = CNI_TRY(asCni(nft->listJson("list table inet berth-cni")));
+  auto text = nft->listJson("list table inet berth-cni");
+  auto owned = text ? ownedElements(Json::parse(*text, nullptr, false), isPortmapSet)
+                    : std::vector<OwnedElement>{};
   for (const auto& m : ms) {
-    auto want = fmt::format("\"{}\"", m.container.ip().str());
-    auto port = fmt::format("{}", m.port.hostPort);
-    if (listing.find(want) == std::string::npos || listing.find(port) == std::string::npos) {
-      return cniFail(kInternal, "hostPort {} to {}:{} is not mapped", m.port.hostPort,
-                     m.container.ip().str(), m.port.containerPort);
+    bool found = std::any_of(owned.begin(), owned.end(), [&](const OwnedElement& e) {
+      return e.owner == m.owner && e.set == mappingSet(m) && e.key == mappingKey(m);
+    });
+    if (!found) {
+      return cniFail(kInternal, "hostPort {}/{} to {}:{} is not mapped", m.port.hostPort,
+                     m.port.protocol, m.container.ip().str(), m.port.containerPort);
     }
   }
   return {};

@@ -140,6 +140,13 @@ std::string delBatch(const std::vector<Mapping>& ms, bool snat) {
   return skeleton() + addElements(ms, snat) + delElements(ms, snat);
 }
 
+std::string mappingSet(const Mapping& m) {
+  return mapName(m);
+}
+std::string mappingKey(const Mapping& m) {
+  return mapKey(m);
+}
+
 bool isPortmapSet(std::string_view name) {
   return name.starts_with("hostports") || name.starts_with("hairpin");
 }

@@ -36,6 +36,9 @@ struct Mapping {
 std::vector<Mapping> mappingsFor(const std::vector<PortMapping>& ports,
                                  const std::vector<IpNet>& containerIps, const std::string& owner);
 
+// The map a mapping's element lives in, and its key in nft syntax ("tcp . 8080").
+std::string mappingSet(const Mapping& m);
+std::string mappingKey(const Mapping& m);
 // Whether a set or map of our table holds portmap elements.
 bool isPortmapSet(std::string_view name);
 
