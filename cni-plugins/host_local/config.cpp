@@ -1,5 +1,7 @@
 #include "cni-plugins/host_local/config.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "ocispec/json_reader.h"
@@ -138,6 +140,28 @@ CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniA
 
   // Requested addresses: CNI_ARGS IP=, then args.cni.ips, then runtimeConfig.ips.
   auto args = CNI_TRY(parseCniArgs(cniArgs));
+  // As the reference's types.LoadArgs: keys other than IP are an error unless IgnoreUnknown is
+  // true (Kubernetes runtimes always set it).
+  bool ignoreUnknown = false;
+  if (auto it = args.find("IgnoreUnknown"); it != args.end()) {
+    std::string v = it->second;
+    std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+    if (v == "1" || v == "true") {
+      ignoreUnknown = true;
+    } else if (v != "0" && v != "false") {
+      return cniFail(kInvalidEnvironment, "CNI_ARGS: IgnoreUnknown: not a boolean \"{}\"",
+                     it->second);
+    }
+  }
+  if (!ignoreUnknown) {
+    std::vector<std::string> unknown;
+    for (const auto& [k, v] : args) {
+      if (k != "IP" && k != "IgnoreUnknown") unknown.push_back("\"" + k + "\"");
+    }
+    if (!unknown.empty()) {
+      return cniFail(kInvalidEnvironment, "CNI_ARGS: unknown args [{}]", fmt::join(unknown, " "));
+    }
+  }
   if (auto it = args.find("IP"); it != args.end()) {
     auto ip = IpAddr::parse(it->second);
     if (!ip)

@@ -99,6 +99,13 @@ TEST(HostLocalConfig, ErrorsNameTheField) {
   auto noIpam = parseIpamConfig(conf(R"({"cniVersion": "1.0.0", "name": "n", "type": "b"})"), "");
   ASSERT_FALSE(noIpam);
   EXPECT_EQ(noIpam.error().msg, "ipam: required (an object)");
+  auto unknown = parseIpamConfig(
+      conf(R"({"name": "n", "type": "b", "ipam": {"subnet": "10.0.0.0/24"}})"), "K8S_POD_NAME=x");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().msg, "CNI_ARGS: unknown args [\"K8S_POD_NAME\"]");
+  EXPECT_TRUE(
+      parseIpamConfig(conf(R"({"name": "n", "type": "b", "ipam": {"subnet": "10.0.0.0/24"}})"),
+                      "IgnoreUnknown=true;K8S_POD_NAME=x"));
   auto badArg = parseIpamConfig(
       conf(R"({"name": "n", "type": "b", "ipam": {"subnet": "10.0.0.0/24"}})"), "IP=zz");
   ASSERT_FALSE(badArg);
