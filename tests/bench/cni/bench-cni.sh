@@ -74,6 +74,8 @@ sum() {  # sum <name> <plugin> <cmd> -> mean milliseconds
     "$work/times-$1"
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
 measure "$ours" warm 10.200.0.0/24
 measure "$ref" warmref 10.201.0.0/24
 measure "$ours" berth 10.210.0.0/24
@@ -84,11 +86,13 @@ for row in "bridge ADD" "bridge DEL" "portmap ADD" "portmap DEL"; do
   set -- $row
   b=$(sum berth "$1" "$2")
   r=$(sum ref "$1" "$2")
-  printf '%-28s %10s %10s %8s\n' "$1+host-local $2" "$b" "$r" "$(echo "scale=3; $b / $r" | bc)"
-done | sed 's/portmap+host-local/portmap/'
+  label="$1 $2"
+  [[ $1 == bridge ]] && label="bridge+host-local $2"
+  printf '%-28s %10s %10s %8s\n' "$label" "$b" "$r" "$(ratio "$b" "$r")"
+done
 b=$(awk '$1 == "bridge" { s += $3 } END { print s }' "$work/times-berth")
 r=$(awk '$1 == "bridge" { s += $3 } END { print s }' "$work/times-ref")
-echo "bridge+host-local ADD+DEL ratio berth/reference: $(echo "scale=3; $b / $r" | bc) (target 0.25)"
+echo "bridge+host-local ADD+DEL ratio berth/reference: $(ratio "$b" "$r") (target 0.25)"
 b=$(awk '$1 == "portmap" { s += $3 } END { print s }' "$work/times-berth")
 r=$(awk '$1 == "portmap" { s += $3 } END { print s }' "$work/times-ref")
-echo "portmap ADD+DEL ratio berth/reference: $(echo "scale=3; $b / $r" | bc) (target 0.10)"
+echo "portmap ADD+DEL ratio berth/reference: $(ratio "$b" "$r") (target 0.10)"
