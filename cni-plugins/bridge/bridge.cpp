@@ -44,32 +44,6 @@ CniResult<LinkInfo> ensureBridge(Netlink& nl, const BridgeConf& c) {
   return *existing;
 }
 
-IpAddr defaultGateway(const IpNet& addr) {
-  return addr.network().next();
-}
-
-IpNet defaultNet(int family) {
-  return family == 4 ? *IpNet::parse("0.0.0.0/0") : *IpNet::parse("::/0");
-}
-
-// Gateways (isGateway) and default routes (isDefaultGateway) as the reference computes them.
-void applyGateways(const BridgeConf& c, PluginResult& r) {
-  if (!c.isGateway) return;
-  for (auto& ip : r.ips) {
-    if (!ip.gateway) ip.gateway = defaultGateway(ip.address);
-    if (!c.isDefaultGateway) continue;
-    int family = ip.address.ip().family();
-    auto def = defaultNet(family);
-    auto it = std::find_if(r.routes.begin(), r.routes.end(),
-                           [&](const Route& rt) { return rt.dst.canonical() == def; });
-    if (it == r.routes.end()) {
-      r.routes.push_back(Route{def, ip.gateway});
-    } else if (!it->gw) {
-      it->gw = ip.gateway;
-    }
-  }
-}
-
 CniStatus configurePod(Netlink& pod, const std::string& ifname, const PluginResult& r) {
   auto link = CNI_TRY(asCni(pod.linkByName(ifname)));
   if (!link) return cniFail(kInternal, "{} is missing in the container's namespace", ifname);
@@ -100,22 +74,6 @@ CniStatus configurePod(Netlink& pod, const std::string& ifname, const PluginResu
   return {};
 }
 
-CniStatus ensureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpNet& gw,
-                               bool forceAddress) {
-  for (const auto& a : CNI_TRY(asCni(nl.addresses(br.index, gw.ip().family())))) {
-    if (a == gw) return {};
-    // One IPv4 address per bridge; IPv6 ones may coexist when their subnets don't overlap.
-    if (gw.ip().isV4() || a.overlaps(gw)) {
-      if (!forceAddress) {
-        return cniFail(kInternal, "\"{}\" already has an IP address different from {}", br.name,
-                       gw.str());
-      }
-      CNI_TRY(asCni(nl.deleteAddress(br.index, a)));
-    }
-  }
-  return asCni(nl.addAddress(br.index, gw));
-}
-
 // Deletes macspoofchk elements whose owner matches; no table means nothing to delete.
 template <class Pred>
 CniStatus removeSpoofElements(Nft& nft, Pred&& matches) {
@@ -138,6 +96,52 @@ std::vector<IpNet> addressesOf(const PluginResult& r) {
 }
 
 }  // namespace
+
+namespace {
+
+IpAddr defaultGateway(const IpNet& addr) {
+  return addr.network().next();
+}
+
+IpNet defaultNet(int family) {
+  return family == 4 ? *IpNet::parse("0.0.0.0/0") : *IpNet::parse("::/0");
+}
+
+}  // namespace
+
+// Gateways (isGateway) and default routes (isDefaultGateway) as the reference computes them.
+void applyGateways(const BridgeConf& c, PluginResult& r) {
+  if (!c.isGateway) return;
+  for (auto& ip : r.ips) {
+    if (!ip.gateway) ip.gateway = defaultGateway(ip.address);
+    if (!c.isDefaultGateway) continue;
+    int family = ip.address.ip().family();
+    auto def = defaultNet(family);
+    auto it = std::find_if(r.routes.begin(), r.routes.end(),
+                           [&](const Route& rt) { return rt.dst.canonical() == def; });
+    if (it == r.routes.end()) {
+      r.routes.push_back(Route{def, ip.gateway});
+    } else if (!it->gw) {
+      it->gw = ip.gateway;
+    }
+  }
+}
+
+CniStatus ensureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpNet& gw,
+                               bool forceAddress) {
+  for (const auto& a : CNI_TRY(asCni(nl.addresses(br.index, gw.ip().family())))) {
+    if (a == gw) return {};
+    // One IPv4 address per bridge; IPv6 ones may coexist when their subnets don't overlap.
+    if (gw.ip().isV4() || a.overlaps(gw)) {
+      if (!forceAddress) {
+        return cniFail(kInternal, "\"{}\" already has an IP address different from {}", br.name,
+                       gw.str());
+      }
+      CNI_TRY(asCni(nl.deleteAddress(br.index, a)));
+    }
+  }
+  return asCni(nl.addAddress(br.index, gw));
+}
 
 CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
   auto c = CNI_TRY(parseBridgeConf(args.conf));

@@ -34,6 +34,15 @@ struct Env {
 // GC's nftables part: macspoofchk elements of attachments that are not valid any more.
 [[nodiscard]] CniStatus gcSpoofElements(Nft& nft, const std::vector<Attachment>& valid);
 
+// Steps of ADD, exposed for unit tests.
+// isGateway: each address gets a gateway (the subnet's first address unless IPAM named one);
+// isDefaultGateway: a default route per family via it.
+void applyGateways(const BridgeConf& c, PluginResult& r);
+// The gateway address on the bridge; another IPv4 address (or an overlapping IPv6 one) is an
+// error unless forceAddress, which replaces it.
+[[nodiscard]] CniStatus ensureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpNet& gw,
+                                             bool forceAddress);
+
 // The plugin over the real kernel.
 Plugin plugin();
 

@@ -143,5 +143,38 @@ TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
   EXPECT_TRUE(ipamCalls_.empty());                    // failed before IPAM
 }
 
+TEST(BridgeGateway, GatewaysAndDefaultRoutes) {
+  auto c = *parseBridgeConf(*parseNetConf(
+      R"({"cniVersion": "1.0.0", "name": "n", "type": "bridge", "isDefaultGateway": true})"));
+  PluginResult r;
+  r.ips.push_back({*IpNet::parse("10.5.0.7/24"), std::nullopt, 2});
+  r.ips.push_back({*IpNet::parse("fd05::7/64"), IpAddr::parse("fd05::fe"), 2});
+  r.routes.push_back({*IpNet::parse("::/0"), std::nullopt});
+  applyGateways(c, r);
+  EXPECT_EQ(r.ips[0].gateway->str(), "10.5.0.1");
+  EXPECT_EQ(r.ips[1].gateway->str(), "fd05::fe");  // IPAM's own stays
+  ASSERT_EQ(r.routes.size(), 2u);
+  EXPECT_EQ(r.routes[0].gw->str(), "fd05::fe");  // the existing default route gets the gateway
+  EXPECT_EQ(r.routes[1].dst.str(), "0.0.0.0/0");
+  EXPECT_EQ(r.routes[1].gw->str(), "10.5.0.1");
+}
+
+TEST(BridgeGateway, ForceAddressReplacesAnotherAddress) {
+  FakeNetlink nl;
+  int br = nl.addLink("br0", "bridge");
+  auto link = *nl.linkByIndex(br).value();
+  nl.addressTable[br] = {*IpNet::parse("10.9.0.1/24"), *IpNet::parse("fd09::1/64")};
+  auto gw = *IpNet::parse("10.5.0.1/24");
+  auto refused = ensureGatewayAddress(nl, link, gw, false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().msg, "\"br0\" already has an IP address different from 10.5.0.1/24");
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, gw, true));
+  EXPECT_EQ(*nl.addresses(br, 4), (std::vector<IpNet>{gw}));
+  // IPv6: a non-overlapping subnet coexists.
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, *IpNet::parse("fd05::1/64"), false));
+  EXPECT_EQ(nl.addresses(br, 6)->size(), 2u);
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, gw, false));  // already there
+}
+
 }  // namespace
 }  // namespace berth::cni::bridge
