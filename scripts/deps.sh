@@ -12,10 +12,14 @@ readonly kPackages=(
   protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev libyaml-cpp-dev
   # images/: content digests, layer archives (gzip, zstd), registries (HTTP/TLS)
   libssl-dev libarchive-dev libcurl4-openssl-dev
+  # CNI plugins: rtnetlink, nftables
+  libmnl-dev libnftables-dev libnftnl-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
   # images/ tests and benchmark: a local registry, a test CA, htpasswd, the peers skopeo and umoci
   docker-registry openssl apache2-utils skopeo umoci
+  # CNI tests: nft to inspect rulesets, the reference plugins for interop and benchmarks
+  nftables containernetworking-plugins
 )
 
 if [[ $EUID -ne 0 ]]; then

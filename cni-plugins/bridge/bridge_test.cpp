@@ -1,0 +1,180 @@
+#include "cni-plugins/bridge/bridge.h"
+
+#include <gtest/gtest.h>
+
+#include "cni-plugins/bridge/nft_rules.h"
+#include "common/netlink_fake.h"
+
+namespace berth::cni::bridge {
+namespace {
+
+class FakeNft : public Nft {
+ public:
+  std::vector<std::string> batches;
+  bool failElementsOnly = false;
+  Status run(std::string_view batch) override {
+    batches.emplace_back(batch);
+    if (failElementsOnly && !batch.starts_with("add table") && !batch.empty()) {
+      return fail(Code::kNotFound, "No such file or directory");
+    }
+    return {};
+  }
+  Result<std::string> listJson(std::string_view) override { return std::string("{}"); }
+};
+
+class BridgeLogic : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    podLo_ = pod_.addLink("lo");
+    env_.host = &host_;
+    env_.pod = [this]() -> CniResult<Netlink*> { return &pod_; };
+    env_.ipamAdd = [this](const std::string& type, const std::string&) -> CniResult<PluginResult> {
+      ipamCalls_.push_back("ADD " + type);
+      if (!ipamError_.empty()) return cniFail(kInternal, ipamError_);
+      PluginResult r;
+      r.ips.push_back({*IpNet::parse("10.5.0.7/24"), std::nullopt, std::nullopt});
+      r.routes.push_back({*IpNet::parse("0.0.0.0/0"), std::nullopt});
+      return r;
+    };
+    env_.ipamExec = [this](const std::string& cmd, const std::string& type,
+                           const std::string&) -> CniStatus {
+      ipamCalls_.push_back(cmd + " " + type);
+      return {};
+    };
+    env_.nft = [this]() -> CniResult<Nft*> { return &nft_; };
+    env_.hostSysctl = [this](std::string_view k, std::string_view v) -> Status {
+      sysctls_.push_back(std::string(k) + "=" + std::string(v));
+      return {};
+    };
+    env_.vethName = [] { return std::string("veth0000abcd"); };
+  }
+  CmdArgs args(std::string_view extra) {
+    CmdArgs a;
+    a.containerId = "c1";
+    a.netns = "/run/netns/p";
+    a.ifName = "eth0";
+    a.stdinData = fmt::format(
+        R"({{"cniVersion": "1.1.0", "name": "net", "type": "bridge", "bridge": "br9",
+            "ipam": {{"type": "host-local"}} {}}})",
+        extra);
+    a.conf = *parseNetConf(a.stdinData);
+    return a;
+  }
+  FakeNetlink host_, pod_;
+  FakeNft nft_;
+  Env env_;
+  int podLo_ = 0;
+  std::vector<std::string> ipamCalls_, sysctls_;
+  std::string ipamError_;
+};
+
+TEST(BridgeConfig, ParsesAndValidates) {
+  auto ok = parseBridgeConf(*parseNetConf(R"({"cniVersion": "1.0.0", "name": "n",
+      "type": "bridge", "isDefaultGateway": true, "mtu": 1450, "vlan": 7})"));
+  ASSERT_TRUE(ok) << ok.error().msg;
+  EXPECT_EQ(ok->bridge, "cni0");
+  EXPECT_TRUE(ok->isGateway);
+  EXPECT_EQ(ok->mtu, 1450);
+  struct Case {
+    const char* extra;
+    const char* msg;
+  };
+  for (const auto& c : std::initializer_list<Case>{
+           {R"("vlan": -1)", "vlan: invalid VLAN ID -1"},
+           {R"("mtu": 70000)", "mtu: 70000 is not a valid MTU"},
+           {R"("isGateway": "yes")", "isGateway: must be a boolean"},
+           {R"("bridge": "a/b")", "bridge: invalid interface name"},
+           {R"("hairpinMode": true, "promiscMode": true)", "cannot set hairpin mode"},
+       }) {
+    auto r = parseBridgeConf(*parseNetConf(
+        fmt::format(R"({{"cniVersion": "1.0.0", "name": "n", "type": "bridge", {}}})", c.extra)));
+    ASSERT_FALSE(r) << c.extra;
+    EXPECT_EQ(r.error().code, kInvalidNetworkConfig);
+    EXPECT_NE(r.error().msg.find(c.msg), std::string::npos) << r.error().msg;
+  }
+}
+
+TEST(BridgeNftRules, MasqueradeBySubnetInOneTable) {
+  auto addrs = std::vector<IpNet>{*IpNet::parse("10.1.0.5/24"), *IpNet::parse("fd00::5/64")};
+  EXPECT_EQ(masqAddElements(addrs),
+            "add element inet berth-cni masq-nets4 { 10.1.0.0/24 }\n"
+            "add element inet berth-cni masq-nets6 { fd00::/64 }\n");
+  auto add = masqAddBatch(addrs);
+  EXPECT_TRUE(add.starts_with("add table inet berth-cni\n"));
+  EXPECT_NE(add.find("ip saddr @masq-nets4 ip daddr != 224.0.0.0/4 ip daddr != @masq-nets4 "
+                     "masquerade"),
+            std::string::npos);
+  EXPECT_TRUE(add.ends_with(masqAddElements(addrs)));
+  EXPECT_EQ(add.find("iptables"), std::string::npos);
+  auto spoof = spoofAddBatch("veth1", "0a:00:00:00:00:01", "c1/eth0");
+  EXPECT_NE(spoof.find("add element bridge berth-cni-bridge spoof-ok { \"veth1\" . "
+                       "0a:00:00:00:00:01 comment \"c1/eth0\" }"),
+            std::string::npos);
+  EXPECT_NE(spoofDelBatch("veth1", "0a:00:00:00:00:01")
+                .find("delete element bridge berth-cni-bridge spoof-ports { \"veth1\" }"),
+            std::string::npos);
+}
+
+TEST_F(BridgeLogic, DelDelegatesToIpamEvenWithoutNetnsAndNeedsNoNft) {
+  auto a = args(R"(, "ipMasq": true, "prevResult": {"cniVersion": "1.1.0",
+      "ips": [{"address": "10.5.0.7/24"}]})");
+  env_.pod = []() -> CniResult<Netlink*> { return nullptr; };  // the netns is gone
+  ASSERT_TRUE(cmdDel(env_, a));
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local", "DEL host-local"}));
+  EXPECT_TRUE(nft_.batches.empty());  // masquerade is per subnet: nothing per pod to remove
+}
+
+TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
+  pod_.addLink("eth0", "veth");
+  auto a = args("");
+  env_.podNetnsFd = 3;
+  auto r = cmdAdd(env_, a);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().msg, "container veth name \"eth0\" already exists");
+  EXPECT_TRUE(host_.calls.empty());
+
+  // The pod end can't be found after creation (fake): everything created is removed again.
+  pod_.linkTable.clear();
+  auto r2 = cmdAdd(env_, a);
+  ASSERT_FALSE(r2);
+  EXPECT_FALSE(host_.linkByName("veth0000abcd")->has_value());
+  EXPECT_TRUE(host_.linkByName("br9")->has_value());  // the bridge is shared, it stays
+  EXPECT_TRUE(ipamCalls_.empty());                    // failed before IPAM
+}
+
+TEST(BridgeGateway, GatewaysAndDefaultRoutes) {
+  auto c = *parseBridgeConf(*parseNetConf(
+      R"({"cniVersion": "1.0.0", "name": "n", "type": "bridge", "isDefaultGateway": true})"));
+  PluginResult r;
+  r.ips.push_back({*IpNet::parse("10.5.0.7/24"), std::nullopt, 2});
+  r.ips.push_back({*IpNet::parse("fd05::7/64"), IpAddr::parse("fd05::fe"), 2});
+  r.routes.push_back({*IpNet::parse("::/0"), std::nullopt});
+  applyGateways(c, r);
+  EXPECT_EQ(r.ips[0].gateway->str(), "10.5.0.1");
+  EXPECT_EQ(r.ips[1].gateway->str(), "fd05::fe");  // IPAM's own stays
+  ASSERT_EQ(r.routes.size(), 2u);
+  EXPECT_EQ(r.routes[0].gw->str(), "fd05::fe");  // the existing default route gets the gateway
+  EXPECT_EQ(r.routes[1].dst.str(), "0.0.0.0/0");
+  EXPECT_EQ(r.routes[1].gw->str(), "10.5.0.1");
+}
+
+TEST(BridgeGateway, ForceAddressReplacesAnotherAddress) {
+  FakeNetlink nl;
+  int br = nl.addLink("br0", "bridge");
+  auto link = *nl.linkByIndex(br).value();
+  nl.addressTable[br] = {*IpNet::parse("10.9.0.1/24"), *IpNet::parse("fd09::1/64")};
+  auto gw = *IpNet::parse("10.5.0.1/24");
+  auto refused = ensureGatewayAddress(nl, link, gw, false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().msg, "\"br0\" already has an IP address different from 10.5.0.1/24");
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, gw, true));
+  EXPECT_EQ(*nl.addresses(br, 4), (std::vector<IpNet>{gw}));
+  // IPv6: a non-overlapping subnet coexists.
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, *IpNet::parse("fd05::1/64"), false));
+  EXPECT_EQ(nl.addresses(br, 6)->size(), 2u);
+  ASSERT_TRUE(ensureGatewayAddress(nl, link, gw, false));  // already there
+}
+
+}  // namespace
+}  // namespace berth::cni::bridge

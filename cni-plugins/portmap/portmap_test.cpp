@@ -1,0 +1,102 @@
+#include "cni-plugins/portmap/portmap.h"
+
+#include <gtest/gtest.h>
+
+#include "cni-plugins/portmap/rules.h"
+
+namespace berth::cni::portmap {
+namespace {
+
+TEST(PortmapRules, MappingsFollowFamiliesAndHostIp) {
+  std::vector<PortMapping> ports = {
+      {8080, 80, "tcp", ""}, {53, 5353, "udp", "fd00::1"}, {9090, 90, "sctp", "127.0.0.1"}};
+  auto ms =
+      mappingsFor(ports, {*IpNet::parse("10.1.0.5/24"), *IpNet::parse("fd01::5/64")}, "c1/eth0");
+  ASSERT_EQ(ms.size(), 4u);  // 8080 on both, 53 on v6 only, 9090 on v4 only
+  auto add = addElements(ms, true);
+  EXPECT_NE(add.find("add element inet berth-cni hostports4 { tcp . 8080 comment \"c1/eth0\" : "
+                     "10.1.0.5 . 80 }"),
+            std::string::npos)
+      << add;
+  EXPECT_NE(add.find("hostports6 { tcp . 8080 comment \"c1/eth0\" : fd01::5 . 80 }"),
+            std::string::npos);
+  EXPECT_NE(add.find("hostports6-ip { fd00::1 . udp . 53 comment \"c1/eth0\" : fd01::5 . 5353 }"),
+            std::string::npos);
+  EXPECT_NE(
+      add.find("hostports4-ip { 127.0.0.1 . sctp . 9090 comment \"c1/eth0\" : 10.1.0.5 . 90 }"),
+      std::string::npos);
+  // One hairpin element per address, however many ports.
+  EXPECT_EQ(add.find("hairpin4 { 10.1.0.0/24 . 10.1.0.5 comment"),
+            add.rfind("hairpin4 { 10.1.0.0/24 . 10.1.0.5 comment"));
+  EXPECT_EQ(addElements(ms, false).find("hairpin"), std::string::npos);
+  auto del = delBatch(ms, true);
+  EXPECT_NE(del.find("delete element inet berth-cni hostports4 { tcp . 8080 }"), std::string::npos);
+  EXPECT_NE(del.find("delete element inet berth-cni hairpin4 { 10.1.0.0/24 . 10.1.0.5 }"),
+            std::string::npos);
+  EXPECT_TRUE(del.starts_with("add table inet berth-cni\n"));
+  auto full = addBatch(ms, true);
+  EXPECT_NE(full.find("type nat hook output priority -100"), std::string::npos);
+  EXPECT_NE(full.find("ct status dnat ip saddr 127.0.0.0/8 masquerade"), std::string::npos);
+}
+
+TEST(PortmapRules, OwnedElementsFromNftJson) {
+  auto listing = Json::parse(R"({"nftables": [{"metainfo": {}},
+    {"map": {"family": "inet", "name": "hostports4", "table": "berth-cni",
+      "elem": [[{"elem": {"val": {"concat": ["tcp", 8080]}, "comment": "c1/eth0"}},
+                {"concat": ["10.0.0.2", 80]}],
+               [{"elem": {"val": {"concat": ["udp", 53]}}}, {"concat": ["10.0.0.3", 53]}]]}},
+    {"set": {"family": "inet", "name": "hairpin4", "table": "berth-cni",
+      "elem": [{"elem": {"val": {"concat": [{"prefix": {"addr": "10.0.0.0", "len": 24}},
+                                            "10.0.0.2"]}, "comment": "c1/eth0"}}]}},
+    {"set": {"family": "inet", "name": "masq-nets4", "table": "berth-cni",
+      "elem": [{"elem": {"val": "x", "comment": "c1/eth0"}}]}}]})");
+  auto owned = ownedElements(listing, isPortmapSet);
+  ASSERT_EQ(owned.size(), 2u);  // no comment, or not ours: left alone
+  EXPECT_EQ(owned[0].set, "hostports4");
+  EXPECT_EQ(owned[0].key, "tcp . 8080");
+  EXPECT_EQ(owned[1].key, "10.0.0.0/24 . 10.0.0.2");
+  EXPECT_EQ(deleteElements(owned),
+            "delete element inet berth-cni hostports4 { tcp . 8080 }\n"
+            "delete element inet berth-cni hairpin4 { 10.0.0.0/24 . 10.0.0.2 }\n");
+}
+
+class FakeNft : public Nft {
+ public:
+  std::vector<std::string> batches;
+  Status run(std::string_view b) override {
+    batches.emplace_back(b);
+    return {};
+  }
+  Result<std::string> listJson(std::string_view) override { return std::string("{}"); }
+};
+
+TEST(Portmap, AddPassesPrevResultAndSetsRouteLocalnet) {
+  FakeNft nft;
+  std::vector<std::string> sysctls;
+  Env env{[&]() -> CniResult<Nft*> { return &nft; },
+          [&](std::string_view k, std::string_view v) -> Status {
+            sysctls.push_back(fmt::format("{}={}", k, v));
+            return {};
+          }};
+  CmdArgs a;
+  a.containerId = "c";
+  a.ifName = "eth0";
+  a.conf = *parseNetConf(R"({"cniVersion": "1.1.0", "name": "n", "type": "portmap",
+      "runtimeConfig": {"portMappings": [{"hostPort": 1, "containerPort": 2}]},
+      "prevResult": {"cniVersion": "1.1.0",
+        "interfaces": [{"name": "lo"}, {"name": "eth0", "sandbox": "/x"}],
+        "ips": [{"address": "10.0.0.2/24", "interface": 1}]}})");
+  auto r = cmdAdd(env, a);
+  ASSERT_TRUE(r) << r.error().msg;
+  EXPECT_EQ(r->ips[0].address.str(), "10.0.0.2/24");
+  EXPECT_EQ(sysctls, (std::vector<std::string>{"net.ipv4.conf.lo.route_localnet=1"}));
+  ASSERT_EQ(nft.batches.size(), 1u);
+  EXPECT_NE(nft.batches[0].find("tcp . 1 comment \"c/eth0\" : 10.0.0.2 . 2"), std::string::npos);
+  // DEL without prevResult looks for the owner's elements (none here) and succeeds.
+  a.conf.prevResult.reset();
+  EXPECT_TRUE(cmdDel(env, a));
+  EXPECT_EQ(nft.batches.size(), 1u);
+}
+
+}  // namespace
+}  // namespace berth::cni::portmap
