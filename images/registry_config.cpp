@@ -53,6 +53,18 @@ Result<std::string> base64Decode(std::string_view in) {
   return out;
 }
 
+}  // namespace
+
+Result<std::pair<std::string, std::string>> decodeBasicAuth(std::string_view base64) {
+  auto decoded = base64Decode(base64);
+  auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos)
+    return fail(Code::kInvalidArgument, "must be base64 of user:password");
+  return std::pair{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+namespace {
+
 struct ParsedUrl {
   std::string scheme;
   std::string host;
@@ -141,13 +153,10 @@ Status parseConfigs(const YAML::Node& node, std::string_view source,
       }
       if (auth["auth"]) {
         auto encoded = BERTH_TRY(scalar(auth["auth"], source, path + ".auth.auth"));
-        auto decoded = base64Decode(encoded);
-        auto colon = decoded ? decoded->find(':') : std::string::npos;
-        if (colon == std::string::npos) {
+        auto decoded = decodeBasicAuth(encoded);
+        if (!decoded)
           return invalid(source, path + ".auth.auth", "must be base64 of user:password");
-        }
-        a.username = decoded->substr(0, colon);
-        a.password = decoded->substr(colon + 1);
+        std::tie(a.username, a.password) = std::move(*decoded);
       }
       cfg.auth = std::move(a);
     }

@@ -41,6 +41,9 @@ struct RegistryAuth {
   std::string registryToken;  // a bearer token sent as it is, no token request
 };
 
+// docker's `auth` field: base64("user:password") → (user, password).
+[[nodiscard]] Result<std::pair<std::string, std::string>> decodeBasicAuth(std::string_view base64);
+
 struct RegistryHostConfig {
   std::optional<RegistryAuth> auth;
   TlsOptions tls;

@@ -136,6 +136,7 @@ Result<CriConfig> parseCriConfig(std::string_view text) {
   }
   BERTH_TRY(readCni(top, c));
   BERTH_TRY(readAbsPath(top, "registry_config", c.registryConfig));
+  BERTH_TRY(readAbsPath(top, "image_root", c.imageRoot));
   BERTH_TRY(readStreamServer(top, c));
   BERTH_TRY(top.finish());
   return c;
@@ -186,6 +187,7 @@ nlohmann::ordered_json toJson(const CriConfig& c) {
       {"default_runtime_handler", c.defaultRuntimeHandler},
       {"cni", {{"bin_dirs", binDirs}, {"conf_dir", c.cni.confDir.string()}}},
       {"registry_config", c.registryConfig.string()},
+      {"image_root", c.imageRoot.string()},
       {"stream_server", {{"address", c.streamServer.address}, {"port", c.streamServer.port}}},
   };
 }

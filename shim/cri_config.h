@@ -47,6 +47,7 @@ struct CriConfig {
   std::string defaultRuntimeHandler = "berth-runtime";
   CniConfig cni;
   std::filesystem::path registryConfig = "/etc/berth/registries.yaml";
+  std::filesystem::path imageRoot = "/var/lib/berth/images";  // the images/ store
   StreamServerConfig streamServer;
 };
 

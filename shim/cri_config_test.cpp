@@ -17,6 +17,7 @@ TEST(CriConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c->cgroupDriver, CgroupDriver::kCgroupfs);
   EXPECT_EQ(c->defaultRuntimeHandler, "berth-runtime");
   EXPECT_EQ(c->registryConfig, "/etc/berth/registries.yaml");
+  EXPECT_EQ(c->imageRoot, "/var/lib/berth/images");
   EXPECT_EQ(c->cni.confDir, "/etc/cni/net.d");
   EXPECT_EQ(c->streamServer.address, "127.0.0.1");
   EXPECT_EQ(c->streamServer.port, 0);
@@ -47,6 +48,7 @@ cni:
   bin_dirs: [/opt/cni/bin]
   conf_dir: /etc/cni/other.d
 registry_config: /etc/b/registries.yaml
+image_root: /srv/images
 stream_server:
   address: "::1"
   port: 10010
@@ -68,6 +70,7 @@ stream_server:
   EXPECT_EQ(c->cni.binDirs[0], "/opt/cni/bin");
   EXPECT_EQ(c->cni.confDir, "/etc/cni/other.d");
   EXPECT_EQ(c->registryConfig, "/etc/b/registries.yaml");
+  EXPECT_EQ(c->imageRoot, "/srv/images");
   EXPECT_EQ(c->streamServer.address, "::1");
   EXPECT_EQ(c->streamServer.port, 10010);
 
@@ -125,6 +128,7 @@ TEST(CriConfig, BadInputNamesTheKey) {
       {"cni:\n  confdir: /x\n", "cni.confdir: unknown key (line 2)"},
       {"registry_config: registries.yaml\n",
        "registry_config: must be an absolute path, not \"registries.yaml\" (line 1)"},
+      {"image_root: images\n", "image_root: must be an absolute path, not \"images\" (line 1)"},
       {"stream_server:\n  address: localhost\n",
        "stream_server.address: must be an IP address, not \"localhost\" (line 2)"},
       {"stream_server:\n  port: 70000\n",

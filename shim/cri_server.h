@@ -29,7 +29,7 @@ class CriServer {
 
  private:
   CriServer(const CriConfig& config, FileLock lock)
-      : config_(config), lock_(std::move(lock)), runtime_(config) {}
+      : config_(config), lock_(std::move(lock)), runtime_(config), images_(config) {}
 
   const CriConfig& config_;
   FileLock lock_;

@@ -22,6 +22,7 @@
 #include "common/spawn.h"
 #include "common/unix_socket.h"
 #include "runtime/v1/api.grpc.pb.h"
+#include "tests/integration/registry_fixture.h"
 
 namespace berth {
 namespace {
@@ -51,7 +52,10 @@ class CriServerTest : public ::testing::Test {
   }
 
   std::string baseConfig() const {
-    return fmt::format("root: {}/root\nstate: {}/state\n", dir_.string(), dir_.string());
+    return fmt::format(
+        "root: {0}/root\nstate: {0}/state\nimage_root: {0}/images\n"
+        "registry_config: {0}/registries.yaml\n",
+        dir_.string());
   }
   void writeConfig(const std::string& extra) {
     ASSERT_TRUE(writeFile(config_, baseConfig() + extra));
@@ -174,10 +178,13 @@ TEST_F(CriServerTest, UnimplementedRpcsNameThemselves) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_NE(st.error_message().find("RunPodSandbox"), std::string::npos) << st.error_message();
 
-  v1::ImageFsInfoResponse fs;
-  st = images->ImageFsInfo(context().get(), v1::ImageFsInfoRequest(), &fs);
+  v1::StreamImagesResponse streamed;
+  auto streamCtx = context();  // must outlive the stream
+  auto imageStream = images->StreamImages(streamCtx.get(), v1::StreamImagesRequest());
+  EXPECT_FALSE(imageStream->Read(&streamed));
+  st = imageStream->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(st.error_message().find("ImageFsInfo"), std::string::npos) << st.error_message();
+  EXPECT_NE(st.error_message().find("StreamImages"), std::string::npos) << st.error_message();
 
   auto ctx = context();
   auto events = runtime->GetContainerEvents(ctx.get(), v1::GetEventsRequest());
@@ -194,7 +201,10 @@ TEST_F(CriServerTest, UnimplementedRpcsNameThemselves) {
 TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
   writeConfig("");
   ASSERT_NO_FATAL_FAILURE(startServer());
-  const std::set<std::string> served = {"Version", "Status", "RuntimeConfig"};
+  const std::set<std::string> served = {"Version", "Status", "RuntimeConfig", "ListImages",
+                                        "ImageFsInfo"};
+  // Served, and an empty request is bad input that names the field.
+  const std::set<std::string> refusedEmpty = {"ImageStatus", "PullImage", "RemoveImage"};
   grpc::GenericStub stub(channel());
   int methods = 0;
   for (const char* service : {"runtime.v1.RuntimeService", "runtime.v1.ImageService"}) {
@@ -213,6 +223,9 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
       grpc::Status st = done.get_future().get();
       if (served.contains(name)) {
         EXPECT_TRUE(st.ok()) << name << ": " << st.error_message();
+      } else if (refusedEmpty.contains(name)) {
+        EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
+        EXPECT_NE(st.error_message().find("image:"), std::string::npos) << st.error_message();
       } else {
         EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED) << name;
         EXPECT_EQ(st.error_message(), name + " is not implemented yet in berth-cri");
@@ -220,6 +233,85 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
     }
   }
   EXPECT_GE(methods, 40);
+}
+
+// ImageService on the images library, against Debian's docker-registry on 127.0.0.1 (plain HTTP,
+// declared insecure in registries.yaml): pull, list, status, fs info, remove.
+TEST_F(CriServerTest, ImageServicePullsListsAndRemoves) {
+  if (!images::testing::RegistryServer::available())
+    GTEST_SKIP() << "docker-registry is not installed";
+  auto registry = images::testing::RegistryServer::start(dir_ / "registry", {});
+  ASSERT_TRUE(registry) << registry.error().message();
+  auto image = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci);
+  ASSERT_TRUE(images::testing::push(**registry, "test/busybox", "1", image));
+  const std::string host = (*registry)->host();
+  ASSERT_TRUE(
+      writeFile(dir_ / "registries.yaml",
+                fmt::format("mirrors:\n  \"{0}\":\n    endpoint: [\"http://{0}\"]\n", host)));
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto images = v1::ImageService::NewStub(channel());
+  const std::string ref = host + "/test/busybox:1";
+  v1::ImageFsInfoResponse fs;
+  grpc::Status st = images->ImageFsInfo(context().get(), v1::ImageFsInfoRequest(), &fs);
+  ASSERT_TRUE(st.ok()) << "a node that never pulled: " << st.error_message();
+
+  v1::ImageStatusRequest statusReq;
+  statusReq.mutable_image()->set_image(ref);
+  v1::ImageStatusResponse status;
+  ASSERT_TRUE(images->ImageStatus(context().get(), statusReq, &status).ok());
+  EXPECT_FALSE(status.has_image()) << "CRI: an absent image is no image, not an error";
+
+  v1::PullImageRequest pullReq;
+  pullReq.mutable_image()->set_image(ref);
+  v1::PullImageResponse pulled;
+  st = images->PullImage(context().get(), pullReq, &pulled);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(pulled.image_ref().rfind("sha256:", 0), 0u) << pulled.image_ref();
+
+  v1::ListImagesResponse list;
+  ASSERT_TRUE(images->ListImages(context().get(), v1::ListImagesRequest(), &list).ok());
+  ASSERT_EQ(list.images_size(), 1);
+  EXPECT_EQ(list.images(0).id(), pulled.image_ref());
+  ASSERT_EQ(list.images(0).repo_tags_size(), 1);
+  EXPECT_EQ(list.images(0).repo_tags(0), ref);
+  ASSERT_EQ(list.images(0).repo_digests_size(), 1);
+  EXPECT_EQ(list.images(0).repo_digests(0), host + "/test/busybox@" + image.digest());
+  EXPECT_GT(list.images(0).size(), 0u);
+
+  statusReq.set_verbose(true);
+  ASSERT_TRUE(images->ImageStatus(context().get(), statusReq, &status).ok());
+  ASSERT_TRUE(status.has_image());
+  EXPECT_EQ(status.image().id(), pulled.image_ref());
+  auto info = nlohmann::json::parse(status.info().at("info"), nullptr, false);
+  EXPECT_EQ(info["imageSpec"]["architecture"], "amd64") << status.info().at("info");
+
+  fs.Clear();
+  ASSERT_TRUE(images->ImageFsInfo(context().get(), v1::ImageFsInfoRequest(), &fs).ok());
+  ASSERT_EQ(fs.image_filesystems_size(), 1);
+  EXPECT_EQ(fs.image_filesystems(0).fs_id().mountpoint(), (dir_ / "images").string());
+  EXPECT_GT(fs.image_filesystems(0).used_bytes().value(), 0u);
+  EXPECT_GT(fs.image_filesystems(0).inodes_used().value(), 0u);
+
+  // By id, then again: RemoveImage is idempotent.
+  v1::RemoveImageRequest removeReq;
+  removeReq.mutable_image()->set_image(pulled.image_ref());
+  v1::RemoveImageResponse removed;
+  ASSERT_TRUE(images->RemoveImage(context().get(), removeReq, &removed).ok());
+  ASSERT_TRUE(images->RemoveImage(context().get(), removeReq, &removed).ok());
+  statusReq.set_verbose(false);
+  ASSERT_TRUE(images->ImageStatus(context().get(), statusReq, &status).ok());
+  EXPECT_FALSE(status.has_image());
+
+  // A bad reference and an image the registry lacks are errors naming them.
+  pullReq.mutable_image()->set_image("BusyBox");
+  st = images->PullImage(context().get(), pullReq, &pulled);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("BusyBox"), std::string::npos) << st.error_message();
+  pullReq.mutable_image()->set_image(host + "/test/missing:1");
+  st = images->PullImage(context().get(), pullReq, &pulled);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("test/missing"), std::string::npos) << st.error_message();
 }
 
 TEST_F(CriServerTest, SigtermExitsZeroAndRemovesTheSocket) {
