@@ -72,6 +72,18 @@ Result<images::ImageStore> openStore(const CriConfig& config) {
                      fmt::format("image store {}", config.imageRoot.string()));
 }
 
+// The store and the records of the image a request's ImageSpec names (none when it is absent).
+struct Lookup {
+  images::ImageStore store;
+  std::vector<images::ImageRecord> records;
+};
+Result<Lookup> lookUp(const CriConfig& config, const v1::ImageSpec& spec) {
+  if (spec.image().empty()) return fail(Code::kInvalidArgument, "image: empty image name");
+  images::ImageStore store = BERTH_TRY(openStore(config));
+  auto records = BERTH_TRY(recordsOf(store, spec.image()));
+  return Lookup{std::move(store), std::move(records)};
+}
+
 }  // namespace
 
 grpc::Status ImageService::ListImages(grpc::ServerContext*, const v1::ListImagesRequest* request,
@@ -103,12 +115,9 @@ BERTH_CRI_UNIMPLEMENTED_STREAM(ImageService, StreamImages, StreamImagesRequest,
 
 grpc::Status ImageService::ImageStatus(grpc::ServerContext*, const v1::ImageStatusRequest* request,
                                        v1::ImageStatusResponse* response) {
-  const std::string& name = request->image().image();
-  if (name.empty()) return toGrpcStatus(Error(Code::kInvalidArgument, "image: empty image name"));
-  auto store = openStore(config_);
-  if (!store) return toGrpcStatus(store.error());
-  auto records = recordsOf(*store, name);
-  if (!records) return toGrpcStatus(records.error());
+  auto found = lookUp(config_, request->image());
+  if (!found) return toGrpcStatus(found.error());
+  const auto* records = &found->records;
   // CRI: an image that isn't present is a response without an image, not an error.
   if (records->empty()) return grpc::Status::OK;
   Status filled = fillImage(config_, *records, response->mutable_image());
@@ -153,16 +162,12 @@ grpc::Status ImageService::PullImage(grpc::ServerContext*, const v1::PullImageRe
 
 grpc::Status ImageService::RemoveImage(grpc::ServerContext*, const v1::RemoveImageRequest* request,
                                        v1::RemoveImageResponse*) {
-  const std::string& name = request->image().image();
-  if (name.empty()) return toGrpcStatus(Error(Code::kInvalidArgument, "image: empty image name"));
-  auto store = openStore(config_);
-  if (!store) return toGrpcStatus(store.error());
-  auto records = recordsOf(*store, name);
-  if (!records) return toGrpcStatus(records.error());
+  auto found = lookUp(config_, request->image());
+  if (!found) return toGrpcStatus(found.error());
   // CRI: RemoveImage is idempotent; an image already gone is success. By name or by id, every
   // name of the image goes, as containerd removes the image and its references.
-  for (const auto& r : *records) {
-    auto removed = store->remove(r.name);
+  for (const auto& r : found->records) {
+    auto removed = found->store.remove(r.name);
     if (!removed && removed.error().code() != Code::kNotFound) return toGrpcStatus(removed.error());
   }
   return grpc::Status::OK;
