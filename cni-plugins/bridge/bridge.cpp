@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -306,11 +307,7 @@ namespace {
 
 std::string randomVethName() {
   uint32_t r = 0;
-  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (::read(fd, &r, sizeof r) != sizeof r) r = 0;
-    ::close(fd);
-  }
+  if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) r = 0;
   if (r == 0) r = static_cast<uint32_t>(::getpid()) * 2654435761u;
   return fmt::format("veth{:08x}", r);
 }

@@ -46,7 +46,7 @@ class PodFilesTest : public ::testing::Test {
     o_.hostname = "web-0";
     o_.hostHosts = base_ / "host-hosts";
     o_.hostResolvConf = base_ / "host-resolv";
-    o_.hostIpc = ::geteuid() != 0;  // a tmpfs mount needs root
+    o_.hostIpc = true;  // the shm tmpfs (root only) is its own test below
   }
   void TearDown() override {
     (void)tearDownPodFiles(o_.dir);
@@ -56,7 +56,7 @@ class PodFilesTest : public ::testing::Test {
   PodFilesOptions o_;
 };
 
-TEST_F(PodFilesTest, WritesTheFilesAndMountsShm) {
+TEST_F(PodFilesTest, WritesTheFiles) {
   DnsConfig dns{{"10.96.0.10"}, {}, {}};
   o_.dns = &dns;
   auto f = setUpPodFiles(o_);
@@ -64,19 +64,24 @@ TEST_F(PodFilesTest, WritesTheFilesAndMountsShm) {
   EXPECT_EQ(readFile(f->hostname).value_or(""), "web-0\n");
   EXPECT_EQ(readFile(f->hosts).value_or(""), "127.0.0.1 localhost\n");
   EXPECT_EQ(readFile(f->resolvConf).value_or(""), "nameserver 10.96.0.10\n");
-  if (::geteuid() == 0) {
-    struct statfs st {};
-    ASSERT_EQ(::statfs(f->shm.c_str(), &st), 0);
-    EXPECT_EQ(st.f_type, 0x01021994) << "shm is not a tmpfs";
-    EXPECT_EQ(st.f_blocks * st.f_bsize, 64u << 20);
-    EXPECT_EQ(fs::status(f->shm).permissions() & fs::perms::all, fs::perms::all);
-  } else {
-    EXPECT_EQ(f->shm, "/dev/shm");
-  }
+  EXPECT_EQ(f->shm, "/dev/shm") << "host IPC shares the host's /dev/shm";
   ASSERT_TRUE(tearDownPodFiles(o_.dir));
   EXPECT_FALSE(fs::exists(f->hostname));
-  EXPECT_FALSE(fs::exists(o_.dir / "shm"));
   EXPECT_TRUE(tearDownPodFiles(o_.dir)) << "idempotent";
+}
+
+TEST_F(PodFilesTest, MountsThePodsShm) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: mounts a tmpfs";
+  o_.hostIpc = false;
+  auto f = setUpPodFiles(o_);
+  ASSERT_TRUE(f) << f.error().message();
+  struct statfs st {};
+  ASSERT_EQ(::statfs(f->shm.c_str(), &st), 0);
+  EXPECT_EQ(st.f_type, 0x01021994) << "shm is not a tmpfs";
+  EXPECT_EQ(st.f_blocks * st.f_bsize, 64u << 20);
+  EXPECT_EQ(fs::status(f->shm).permissions() & fs::perms::all, fs::perms::all);
+  ASSERT_TRUE(tearDownPodFiles(o_.dir));
+  EXPECT_FALSE(fs::exists(o_.dir / "shm"));
 }
 
 TEST_F(PodFilesTest, WithoutDnsConfigTheHostsResolvConfIsCopied) {

@@ -47,9 +47,8 @@ Status unpin(const std::filesystem::path& pin) {
 Status pinNamespaces(const PodNamespaceOptions& o, int flags,
                      const std::vector<std::filesystem::path>& pins,
                      const std::vector<const char*>& kinds) {
-  int ready[2], release[2];
-  if (::pipe2(ready, O_CLOEXEC) < 0 || ::pipe2(release, O_CLOEXEC) < 0) return failErrno("pipe");
-  UniqueFd readyR(ready[0]), readyW(ready[1]), releaseR(release[0]), releaseW(release[1]);
+  auto [readyR, readyW] = BERTH_TRY(makePipe());
+  auto [releaseR, releaseW] = BERTH_TRY(makePipe());
   const std::string& hostname = o.hostname;
   pid_t pid = ::fork();
   if (pid < 0) return failErrno("fork");
@@ -87,9 +86,8 @@ Status pinNamespaces(const PodNamespaceOptions& o, int flags,
 Result<pid_t> startPidInit(const PodNamespaceOptions& o) {
   // report: the init's host pid from the intermediate. exec: close-on-exec, so EOF once the init
   // has exec'd, or its errno when exec failed.
-  int report[2], exec[2];
-  if (::pipe2(report, O_CLOEXEC) < 0 || ::pipe2(exec, O_CLOEXEC) < 0) return failErrno("pipe");
-  UniqueFd reportR(report[0]), reportW(report[1]), execR(exec[0]), execW(exec[1]);
+  auto [reportR, reportW] = BERTH_TRY(makePipe());
+  auto [execR, execW] = BERTH_TRY(makePipe());
   std::string path = o.podInitPath.string();
   std::string arg0 = "berth-pod-init";
   char* argv[] = {arg0.data(), nullptr};
