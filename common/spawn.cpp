@@ -33,6 +33,8 @@ Result<ChildProcess> spawnWith(const SpawnOptions& o, int stdinFd, int outFd, in
   if (stdinFd >= 0) posix_spawn_file_actions_adddup2(&fa, stdinFd, STDIN_FILENO);
   if (outFd >= 0) posix_spawn_file_actions_adddup2(&fa, outFd, STDOUT_FILENO);
   if (errFd >= 0) posix_spawn_file_actions_adddup2(&fa, errFd, STDERR_FILENO);
+  for (auto [ours, theirs] : o.extraFds)
+    posix_spawn_file_actions_adddup2(&fa, ours, theirs);
   if (o.cwd) posix_spawn_file_actions_addchdir_np(&fa, o.cwd->c_str());
   if (o.outputFile) {
     int flags = O_WRONLY | O_CREAT | O_APPEND;
@@ -71,9 +73,12 @@ Result<ChildProcess> startProgram(const SpawnOptions& o) {
     return fail(Code::kInvalidArgument,
                 "startProgram: capture, stdin data and timeout need runProgram");
   }
-  UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!devNull) return failErrno("open /dev/null");
-  return spawnWith(o, devNull.get(), -1, -1);
+  UniqueFd devNull;
+  if (o.stdinFd < 0) {
+    devNull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devNull) return failErrno("open /dev/null");
+  }
+  return spawnWith(o, o.stdinFd >= 0 ? o.stdinFd : devNull.get(), o.stdoutFd, o.stderrFd);
 }
 
 Result<SpawnResult> runProgram(const SpawnOptions& o) {

@@ -24,6 +24,12 @@ struct SpawnOptions {
   // children outlive them and would hold a capture pipe open.
   std::optional<std::string> outputFile;
   std::optional<std::chrono::milliseconds> timeout;
+  // startProgram only: fds that become the child's stdin/stdout/stderr (-1: /dev/null for
+  // stdin, inherited or outputFile for the others), and more fds passed on as (ours, theirs).
+  int stdinFd = -1;
+  int stdoutFd = -1;
+  int stderrFd = -1;
+  std::vector<std::pair<int, int>> extraFds;
 };
 
 struct SpawnResult {

@@ -18,6 +18,7 @@
 
 #include "common/result.h"
 #include "ocispec/runtime_spec.h"
+#include "shim/cgroup_driver.h"
 
 namespace runtime::v1 {
 class ContainerConfig;
@@ -37,8 +38,6 @@ struct ImageConfig {
   std::vector<std::string> volumes;  // destinations
   std::string stopSignal;
 };
-
-enum class CgroupDriver { kCgroupfs, kSystemd };
 
 // The pod's pinned namespaces and files, as RunPodSandbox left them.
 struct PodFacts {

@@ -17,8 +17,10 @@ using yaml::MapReader;
 const std::vector<std::string_view> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
 Status readAbsPath(MapReader& m, std::string_view key, std::filesystem::path& out) {
+  const bool hadDefault = !out.empty();
   std::string s = out.string();
   BERTH_TRY(m.readString(key, s));
+  if (s.empty() && !hadDefault) return {};  // absent, and empty means "find it" (monitor_path)
   if (s.empty() || s[0] != '/') {
     return std::unexpected(m.keyError(key, fmt::format("must be an absolute path, not \"{}\"", s)));
   }
@@ -138,6 +140,8 @@ Result<CriConfig> parseCriConfig(std::string_view text) {
   BERTH_TRY(readAbsPath(top, "registry_config", c.registryConfig));
   BERTH_TRY(readAbsPath(top, "image_root", c.imageRoot));
   BERTH_TRY(readStreamServer(top, c));
+  BERTH_TRY(readAbsPath(top, "monitor_path", c.monitorPath));
+  BERTH_TRY(readAbsPath(top, "pod_init_path", c.podInitPath));
   BERTH_TRY(top.finish());
   return c;
 }
@@ -166,6 +170,15 @@ Status finalizeCriConfig(CriConfig& c) {
   for (auto& [name, h] : c.runtimeHandlers) {
     if (h.root.empty()) h.root = c.state / "runtimes" / name;
   }
+  if (c.monitorPath.empty() || c.podInitPath.empty()) {
+    std::error_code ec;
+    auto bindir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (ec) return fail(Code::kInternal, "resolve /proc/self/exe: {}", ec.message());
+    if (c.monitorPath.empty()) c.monitorPath = bindir / "berth-monitor";
+    if (c.podInitPath.empty()) {
+      c.podInitPath = (bindir / ".." / "lib" / "berth" / "berth-pod-init").lexically_normal();
+    }
+  }
   return {};
 }
 
@@ -189,6 +202,8 @@ nlohmann::ordered_json toJson(const CriConfig& c) {
       {"registry_config", c.registryConfig.string()},
       {"image_root", c.imageRoot.string()},
       {"stream_server", {{"address", c.streamServer.address}, {"port", c.streamServer.port}}},
+      {"monitor_path", c.monitorPath.string()},
+      {"pod_init_path", c.podInitPath.string()},
   };
 }
 

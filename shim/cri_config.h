@@ -13,11 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "shim/cgroup_driver.h"
 
 namespace berth::cri {
-
-enum class CgroupDriver { kCgroupfs, kSystemd };
-std::string_view cgroupDriverName(CgroupDriver driver);
 
 // A runtime handler (the RuntimeClass handler name maps to one): an OCI runtime driven through
 // runc's command line (berth-runtime, runc, crun).
@@ -49,6 +47,10 @@ struct CriConfig {
   std::filesystem::path registryConfig = "/etc/berth/registries.yaml";
   std::filesystem::path imageRoot = "/var/lib/berth/images";  // the images/ store
   StreamServerConfig streamServer;
+  // berth-monitor and berth-pod-init; empty: beside berth-cri (<bindir>/berth-monitor,
+  // <bindir>/../lib/berth/berth-pod-init), filled by finalizeCriConfig.
+  std::filesystem::path monitorPath;
+  std::filesystem::path podInitPath;
 };
 
 // Parses cri.yaml text over the defaults. An empty document gives the defaults.

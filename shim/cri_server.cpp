@@ -13,6 +13,7 @@
 
 #include "common/file_util.h"
 #include "common/scope_guard.h"
+#include "shim/host_info.h"
 #include "shim/rpc_log.h"
 
 namespace berth::cri {
@@ -78,7 +79,12 @@ Result<std::unique_ptr<CriServer>> CriServer::start(const CriConfig& config) {
   }
   BERTH_TRY(clearStaleSocket(sock));
 
-  std::unique_ptr<CriServer> self(new CriServer(config, std::move(*lock)));
+  EngineOptions engineOptions;
+  engineOptions.monitorPath = config.monitorPath;
+  engineOptions.podInitPath = config.podInitPath;
+  engineOptions.host = BERTH_TRY_CTX(detectHostFacts(config.cgroupDriver), "inspect the host");
+  auto engine = BERTH_TRY_CTX(Engine::open(config, std::move(engineOptions)), "recover state");
+  std::unique_ptr<CriServer> self(new CriServer(config, std::move(*lock), std::move(engine)));
   ::unlink(tmp.c_str());
 
   grpc::ServerBuilder builder;

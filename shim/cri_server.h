@@ -28,11 +28,16 @@ class CriServer {
   void shutdown(std::chrono::milliseconds grace);
 
  private:
-  CriServer(const CriConfig& config, FileLock lock)
-      : config_(config), lock_(std::move(lock)), runtime_(config), images_(config) {}
+  CriServer(const CriConfig& config, FileLock lock, std::unique_ptr<Engine> engine)
+      : config_(config),
+        lock_(std::move(lock)),
+        engine_(std::move(engine)),
+        runtime_(config, *engine_),
+        images_(config) {}
 
   const CriConfig& config_;
   FileLock lock_;
+  std::unique_ptr<Engine> engine_;
   RuntimeService runtime_;
   ImageService images_;
   std::unique_ptr<grpc::Server> server_;

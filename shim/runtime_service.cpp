@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "shim/engine/pod_network.h"
 #include "shim/unimplemented.h"
 
 namespace berth::cri {
@@ -13,8 +14,6 @@ constexpr const char* kRuntimeReady = "RuntimeReady";
 constexpr const char* kNetworkReady = "NetworkReady";
 // The reason containerd reports while it has no CNI network loaded; the kubelet only shows it.
 constexpr const char* kNetworkNotReadyReason = "NetworkPluginNotReady";
-constexpr const char* kNetworkNotReadyMessage =
-    "Network plugin returns error: CNI support is not built into berth-cri yet";
 
 }  // namespace
 
@@ -36,9 +35,14 @@ grpc::Status RuntimeService::Status(grpc::ServerContext*, const v1::StatusReques
   runtime->set_status(true);
   auto* network = status->add_conditions();
   network->set_type(kNetworkReady);
-  network->set_status(false);
-  network->set_reason(kNetworkNotReadyReason);
-  network->set_message(kNetworkNotReadyMessage);
+  auto cni = PodNetworking(config_.cni, config_.root / "cni").ready();
+  network->set_status(cni.has_value());
+  std::string cniStatus = "OK";
+  if (!cni) {
+    cniStatus = "Network plugin returns error: " + cni.error().message();
+    network->set_reason(kNetworkNotReadyReason);
+    network->set_message(cniStatus);
+  }
 
   // Handlers are listed with no optional features: neither recursive read-only mounts nor user
   // namespaces are supported yet.
@@ -56,7 +60,7 @@ grpc::Status RuntimeService::Status(grpc::ServerContext*, const v1::StatusReques
     // Every value is JSON, so `crictl info` can embed it as is.
     auto& info = *response->mutable_info();
     info["config"] = toJson(config_).dump();
-    info["lastCNILoadStatus"] = nlohmann::json(std::string(kNetworkNotReadyMessage)).dump();
+    info["lastCNILoadStatus"] = nlohmann::json(cniStatus).dump();
   }
   return grpc::Status::OK;
 }
@@ -69,40 +73,139 @@ grpc::Status RuntimeService::RuntimeConfig(grpc::ServerContext*, const v1::Runti
   return grpc::Status::OK;
 }
 
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RunPodSandbox, RunPodSandboxRequest,
-                              RunPodSandboxResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, StopPodSandbox, StopPodSandboxRequest,
-                              StopPodSandboxResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RemovePodSandbox, RemovePodSandboxRequest,
-                              RemovePodSandboxResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, PodSandboxStatus, PodSandboxStatusRequest,
-                              PodSandboxStatusResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListPodSandbox, ListPodSandboxRequest,
-                              ListPodSandboxResponse)
+grpc::Status RuntimeService::RunPodSandbox(grpc::ServerContext*,
+                                           const v1::RunPodSandboxRequest* request,
+                                           v1::RunPodSandboxResponse* response) {
+  if (!request->has_config()) return toGrpcStatus(fail(Code::kInvalidArgument, "config: required"));
+  auto id = engine_.runPodSandbox(request->config(), request->runtime_handler());
+  if (!id) return toGrpcStatus(id.error());
+  response->set_pod_sandbox_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::StopPodSandbox(grpc::ServerContext*,
+                                            const v1::StopPodSandboxRequest* request,
+                                            v1::StopPodSandboxResponse*) {
+  return toGrpcStatus(engine_.stopPodSandbox(request->pod_sandbox_id()));
+}
+
+grpc::Status RuntimeService::RemovePodSandbox(grpc::ServerContext*,
+                                              const v1::RemovePodSandboxRequest* request,
+                                              v1::RemovePodSandboxResponse*) {
+  return toGrpcStatus(engine_.removePodSandbox(request->pod_sandbox_id()));
+}
+
+grpc::Status RuntimeService::PodSandboxStatus(grpc::ServerContext*,
+                                              const v1::PodSandboxStatusRequest* request,
+                                              v1::PodSandboxStatusResponse* response) {
+  return toGrpcStatus(
+      engine_.podSandboxStatus(request->pod_sandbox_id(), request->verbose(), response));
+}
+
+grpc::Status RuntimeService::ListPodSandbox(grpc::ServerContext*,
+                                            const v1::ListPodSandboxRequest* request,
+                                            v1::ListPodSandboxResponse* response) {
+  engine_.listPodSandbox(request->has_filter() ? &request->filter() : nullptr, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::CreateContainer(grpc::ServerContext*,
+                                             const v1::CreateContainerRequest* request,
+                                             v1::CreateContainerResponse* response) {
+  if (!request->has_config()) return toGrpcStatus(fail(Code::kInvalidArgument, "config: required"));
+  auto id = engine_.createContainer(request->pod_sandbox_id(), request->config(),
+                                    request->sandbox_config());
+  if (!id) return toGrpcStatus(id.error());
+  response->set_container_id(*id);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::StartContainer(grpc::ServerContext*,
+                                            const v1::StartContainerRequest* request,
+                                            v1::StartContainerResponse*) {
+  return toGrpcStatus(engine_.startContainer(request->container_id()));
+}
+
+grpc::Status RuntimeService::StopContainer(grpc::ServerContext*,
+                                           const v1::StopContainerRequest* request,
+                                           v1::StopContainerResponse*) {
+  return toGrpcStatus(engine_.stopContainer(request->container_id(), request->timeout()));
+}
+
+grpc::Status RuntimeService::RemoveContainer(grpc::ServerContext*,
+                                             const v1::RemoveContainerRequest* request,
+                                             v1::RemoveContainerResponse*) {
+  return toGrpcStatus(engine_.removeContainer(request->container_id()));
+}
+
+grpc::Status RuntimeService::ListContainers(grpc::ServerContext*,
+                                            const v1::ListContainersRequest* request,
+                                            v1::ListContainersResponse* response) {
+  engine_.listContainers(request->has_filter() ? &request->filter() : nullptr, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::ContainerStatus(grpc::ServerContext*,
+                                             const v1::ContainerStatusRequest* request,
+                                             v1::ContainerStatusResponse* response) {
+  return toGrpcStatus(
+      engine_.containerStatus(request->container_id(), request->verbose(), response));
+}
+
+grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*,
+                                                const v1::ReopenContainerLogRequest* request,
+                                                v1::ReopenContainerLogResponse*) {
+  return toGrpcStatus(engine_.reopenContainerLog(request->container_id()));
+}
+
+grpc::Status RuntimeService::ExecSync(grpc::ServerContext*, const v1::ExecSyncRequest* request,
+                                      v1::ExecSyncResponse* response) {
+  return toGrpcStatus(engine_.execSync(*request, response));
+}
+
+grpc::Status RuntimeService::Exec(grpc::ServerContext*, const v1::ExecRequest* request,
+                                  v1::ExecResponse* response) {
+  auto url = engine_.execUrl(*request);
+  if (!url) return toGrpcStatus(url.error());
+  response->set_url(*url);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::Attach(grpc::ServerContext*, const v1::AttachRequest* request,
+                                    v1::AttachResponse* response) {
+  auto url = engine_.attachUrl(*request);
+  if (!url) return toGrpcStatus(url.error());
+  response->set_url(*url);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::PortForward(grpc::ServerContext*,
+                                         const v1::PortForwardRequest* request,
+                                         v1::PortForwardResponse* response) {
+  auto url = engine_.portForwardUrl(*request);
+  if (!url) return toGrpcStatus(url.error());
+  response->set_url(*url);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::GetContainerEvents(
+    grpc::ServerContext* context, const v1::GetEventsRequest*,
+    grpc::ServerWriter<v1::ContainerEventResponse>* writer) {
+  auto queue = engine_.subscribe();
+  while (!context->IsCancelled()) {
+    auto event = queue->pop(std::chrono::milliseconds(500));
+    if (event && !writer->Write(*event)) break;
+  }
+  engine_.unsubscribe(queue);
+  return grpc::Status::OK;
+}
+
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxes, StreamPodSandboxesRequest,
                                StreamPodSandboxesResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CreateContainer, CreateContainerRequest,
-                              CreateContainerResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, StartContainer, StartContainerRequest,
-                              StartContainerResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, StopContainer, StopContainerRequest,
-                              StopContainerResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RemoveContainer, RemoveContainerRequest,
-                              RemoveContainerResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListContainers, ListContainersRequest,
-                              ListContainersResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainers, StreamContainersRequest,
                                StreamContainersResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ContainerStatus, ContainerStatusRequest,
-                              ContainerStatusResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdateContainerResources,
                               UpdateContainerResourcesRequest, UpdateContainerResourcesResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ReopenContainerLog, ReopenContainerLogRequest,
-                              ReopenContainerLogResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ExecSync, ExecSyncRequest, ExecSyncResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, Exec, ExecRequest, ExecResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, Attach, AttachRequest, AttachResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, PortForward, PortForwardRequest, PortForwardResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ContainerStats, ContainerStatsRequest,
                               ContainerStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListContainerStats, ListContainerStatsRequest,
@@ -122,8 +225,6 @@ BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointContainer, CheckpointCon
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointPod, CheckpointPodRequest,
                               CheckpointPodResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RestorePod, RestorePodRequest, RestorePodResponse)
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, GetContainerEvents, GetEventsRequest,
-                               ContainerEventResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListMetricDescriptors, ListMetricDescriptorsRequest,
                               ListMetricDescriptorsResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListPodSandboxMetrics, ListPodSandboxMetricsRequest,

@@ -1,9 +1,11 @@
 #pragma once
-// runtime.v1.RuntimeService. Version, Status and RuntimeConfig are served; every other RPC answers
-// UNIMPLEMENTED naming itself until the pod, container, streaming and stats work lands.
+// runtime.v1.RuntimeService: request validation and the proto answers; the pod and container
+// lifecycle lives in engine/engine.h. The RPCs not served yet answer UNIMPLEMENTED naming
+// themselves.
 
 #include "runtime/v1/api.grpc.pb.h"
 #include "shim/cri_config.h"
+#include "shim/engine/engine.h"
 
 namespace berth::cri {
 
@@ -20,13 +22,11 @@ namespace v1 = ::runtime::v1;
 class RuntimeService final : public v1::RuntimeService::Service {
  public:
   // `config` must outlive the service.
-  explicit RuntimeService(const CriConfig& config) : config_(config) {}
+  RuntimeService(const CriConfig& config, Engine& engine) : config_(config), engine_(engine) {}
 
   BERTH_CRI_DECLARE_UNARY(Version, VersionRequest, VersionResponse);
   BERTH_CRI_DECLARE_UNARY(Status, StatusRequest, StatusResponse);
   BERTH_CRI_DECLARE_UNARY(RuntimeConfig, RuntimeConfigRequest, RuntimeConfigResponse);
-
-  // Not implemented yet.
   BERTH_CRI_DECLARE_UNARY(RunPodSandbox, RunPodSandboxRequest, RunPodSandboxResponse);
   BERTH_CRI_DECLARE_UNARY(StopPodSandbox, StopPodSandboxRequest, StopPodSandboxResponse);
   BERTH_CRI_DECLARE_UNARY(RemovePodSandbox, RemovePodSandboxRequest, RemovePodSandboxResponse);
@@ -77,6 +77,7 @@ class RuntimeService final : public v1::RuntimeService::Service {
 
  private:
   const CriConfig& config_;
+  Engine& engine_;
 };
 
 }  // namespace berth::cri

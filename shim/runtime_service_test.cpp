@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
+#include "common/file_util.h"
 #include "shim/grpc_status.h"
 #include "shim/image_service.h"
 
@@ -67,15 +68,30 @@ TEST(CriApi, ContractHasEveryRpc) {
 class RuntimeServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    char tmpl[] = "/tmp/berth-rs-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_.root = dir_ / "root";
+    config_.state = dir_ / "state";
+    config_.cni.confDir = dir_ / "net.d";
     config_.runtimeHandlers = {{"berth-runtime", {.path = "berth-runtime"}},
                                {"runc", {.path = "runc"}}};
     ASSERT_TRUE(finalizeCriConfig(config_));
+    auto engine = Engine::open(config_, {});
+    ASSERT_TRUE(engine) << engine.error().message();
+    engine_ = std::move(*engine);
   }
+  void TearDown() override {
+    engine_.reset();
+    ASSERT_TRUE(removeAll(dir_));
+  }
+  std::filesystem::path dir_;
   CriConfig config_;
+  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(RuntimeServiceTest, Version) {
-  RuntimeService service(config_);
+  RuntimeService service(config_, *engine_);
   v1::VersionRequest req;
   v1::VersionResponse resp;
   ASSERT_TRUE(service.Version(nullptr, &req, &resp).ok());
@@ -86,7 +102,7 @@ TEST_F(RuntimeServiceTest, Version) {
 }
 
 TEST_F(RuntimeServiceTest, StatusReportsHandlersAndTheDefaultUnderTheEmptyName) {
-  RuntimeService service(config_);
+  RuntimeService service(config_, *engine_);
   v1::StatusRequest req;
   v1::StatusResponse resp;
   ASSERT_TRUE(service.Status(nullptr, &req, &resp).ok());
@@ -111,11 +127,35 @@ TEST_F(RuntimeServiceTest, RuntimeConfigFollowsTheConfiguredDriver) {
   for (auto [driver, want] : {std::pair{CgroupDriver::kCgroupfs, v1::CgroupDriver::CGROUPFS},
                               std::pair{CgroupDriver::kSystemd, v1::CgroupDriver::SYSTEMD}}) {
     config_.cgroupDriver = driver;
-    RuntimeService service(config_);
+    RuntimeService service(config_, *engine_);
     v1::RuntimeConfigResponse resp;
     ASSERT_TRUE(service.RuntimeConfig(nullptr, &req, &resp).ok());
     EXPECT_EQ(resp.linux().cgroup_driver(), want);
   }
+}
+
+// NetworkReady follows the CNI conf dir: false naming the dir while it holds no network.
+TEST_F(RuntimeServiceTest, NetworkReadyOnceACniNetworkIsConfigured) {
+  RuntimeService service(config_, *engine_);
+  v1::StatusRequest req;
+  v1::StatusResponse resp;
+  ASSERT_TRUE(service.Status(nullptr, &req, &resp).ok());
+  ASSERT_EQ(resp.status().conditions_size(), 2);
+  const auto& network = resp.status().conditions(1);
+  EXPECT_EQ(network.type(), "NetworkReady");
+  EXPECT_FALSE(network.status());
+  EXPECT_EQ(network.reason(), "NetworkPluginNotReady");
+  EXPECT_NE(network.message().find(config_.cni.confDir.string()), std::string::npos)
+      << network.message();
+
+  ASSERT_TRUE(makeDirs(config_.cni.confDir));
+  ASSERT_TRUE(writeFile(config_.cni.confDir / "10-pods.conflist",
+                        R"({"cniVersion": "1.0.0", "name": "pods", "plugins": [
+                            {"type": "bridge", "ipam": {"type": "host-local",
+                             "subnet": "10.1.0.0/24"}}]})"));
+  resp.Clear();
+  ASSERT_TRUE(service.Status(nullptr, &req, &resp).ok());
+  EXPECT_TRUE(resp.status().conditions(1).status()) << resp.status().conditions(1).message();
 }
 
 TEST(GrpcStatus, ErrorCodesMapOneToOne) {

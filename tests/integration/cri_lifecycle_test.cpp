@@ -1,0 +1,457 @@
+// berth-cri's pod and container lifecycle, end to end: a real registry (docker-registry on
+// 127.0.0.1), our CNI bridge + host-local on a bridge of this test, berth-runtime under
+// berth-monitor, driven over gRPC. Root.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "common/spawn.h"
+#include "runtime/v1/api.grpc.pb.h"
+#include "tests/integration/cri_fixture.h"
+#include "tests/integration/registry_fixture.h"
+
+namespace berth {
+namespace {
+
+namespace v1 = ::runtime::v1;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string sh(const std::string& cmd) {
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.args = {"sh", "-c", cmd};
+  o.captureStdout = true;
+  o.captureStderr = true;
+  auto r = runProgram(o);
+  return r ? r->stdoutData : "";
+}
+
+class CriLifecycleTest : public cri_testing::CriServerTest {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (namespaces, mounts, CNI)";
+    if (!images::testing::RegistryServer::available()) {
+      GTEST_SKIP() << "docker-registry is not installed";
+    }
+    cri_testing::CriServerTest::SetUp();
+    // A bridge and subnet of this process (tests run in parallel).
+    int pid = ::getpid();
+    bridge_ = fmt::format("bcri{}", pid % 100000);
+    subnet_ = fmt::format("172.{}.{}", 16 + pid % 16, (pid / 16) % 256);
+    auto registry = images::testing::RegistryServer::start(dir_ / "registry", {});
+    ASSERT_TRUE(registry) << registry.error().message();
+    registry_ = std::move(*registry);
+    auto image = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci);
+    ASSERT_TRUE(images::testing::push(*registry_, "test/busybox", "1", image));
+    imageRef_ = registry_->host() + "/test/busybox:1";
+    ASSERT_TRUE(writeFile(
+        dir_ / "registries.yaml",
+        fmt::format("mirrors:\n  \"{0}\":\n    endpoint: [\"http://{0}\"]\n", registry_->host())));
+    ASSERT_TRUE(makeDirs(dir_ / "net.d"));
+    ASSERT_TRUE(writeFile(dir_ / "net.d" / "10-pods.conflist",
+                          fmt::format(R"({{"cniVersion": "1.0.0", "name": "pods", "plugins": [
+          {{"type": "bridge", "bridge": "{}", "isGateway": true,
+            "ipam": {{"type": "host-local", "dataDir": "{}/ipam", "subnet": "{}.0/24"}}}},
+          {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}})",
+                                      bridge_, dir_.string(), subnet_)));
+    writeConfig(
+        fmt::format("monitor_path: {}\npod_init_path: {}\n"
+                    "runtime_handlers:\n  berth-runtime:\n    path: {}\n"
+                    "default_runtime_handler: berth-runtime\n"
+                    "cni:\n  bin_dirs: [{}]\n  conf_dir: {}/net.d\n",
+                    BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH, BERTH_CNI_BIN_DIR,
+                    dir_.string()));
+    ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
+    runtime_ = v1::RuntimeService::NewStub(channel());
+    images_ = v1::ImageService::NewStub(channel());
+    v1::PullImageRequest pull;
+    pull.mutable_image()->set_image(imageRef_);
+    v1::PullImageResponse pulled;
+    grpc::Status st = images_->PullImage(context().get(), pull, &pulled);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
+  void TearDown() override {
+    if (runtime_) {
+      // Whatever a failed test left: remove every pod (and its containers) through the server.
+      v1::ListPodSandboxResponse pods;
+      if (runtime_->ListPodSandbox(context().get(), {}, &pods).ok()) {
+        for (const auto& p : pods.items()) {
+          v1::RemovePodSandboxRequest r;
+          r.set_pod_sandbox_id(p.id());
+          v1::RemovePodSandboxResponse resp;
+          (void)runtime_->RemovePodSandbox(context().get(), r, &resp);
+        }
+      }
+    }
+    if (!bridge_.empty()) sh("ip link del " + bridge_ + " 2>/dev/null");
+    registry_.reset();
+    cri_testing::CriServerTest::TearDown();
+  }
+
+  v1::PodSandboxConfig podConfig(const std::string& name) const {
+    v1::PodSandboxConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_metadata()->set_namespace_("default");
+    c.mutable_metadata()->set_uid("uid-" + name);
+    c.set_hostname(name);
+    c.set_log_directory((dir_ / "logs" / name).string());
+    (*c.mutable_labels())["app"] = name;
+    return c;
+  }
+
+  std::string runPod(const v1::PodSandboxConfig& config) {
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    grpc::Status st = runtime_->RunPodSandbox(context().get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.pod_sandbox_id();
+  }
+
+  v1::ContainerConfig containerConfig(const std::string& name,
+                                      const std::vector<std::string>& cmd) const {
+    v1::ContainerConfig c;
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(imageRef_);
+    for (const auto& a : cmd)
+      c.add_command(a);
+    c.set_log_path(name + ".log");
+    (*c.mutable_labels())["container"] = name;
+    return c;
+  }
+
+  grpc::Status createContainer(const std::string& pod, const v1::PodSandboxConfig& podConfig,
+                               const v1::ContainerConfig& config, std::string* id) {
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_config() = config;
+    *req.mutable_sandbox_config() = podConfig;
+    v1::CreateContainerResponse resp;
+    grpc::Status st = runtime_->CreateContainer(context().get(), req, &resp);
+    *id = resp.container_id();
+    return st;
+  }
+
+  v1::ContainerStatus containerStatus(const std::string& id) {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    v1::ContainerStatusResponse resp;
+    grpc::Status st = runtime_->ContainerStatus(context().get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.status();
+  }
+
+  grpc::Status start(const std::string& id) {
+    v1::StartContainerRequest req;
+    req.set_container_id(id);
+    v1::StartContainerResponse resp;
+    return runtime_->StartContainer(context().get(), req, &resp);
+  }
+
+  v1::ExecSyncResponse execSync(const std::string& id, const std::vector<std::string>& cmd,
+                                grpc::Status* st, int64_t timeout = 0) {
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    for (const auto& a : cmd)
+      req.add_cmd(a);
+    req.set_timeout(timeout);
+    v1::ExecSyncResponse resp;
+    *st = runtime_->ExecSync(context().get(), req, &resp);
+    return resp;
+  }
+
+  // Polls `pred` until it holds or 10 s pass.
+  template <class Pred>
+  bool eventually(Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+  }
+
+  std::string bridge_, subnet_, imageRef_;
+  std::unique_ptr<images::testing::RegistryServer> registry_;
+  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
+  std::unique_ptr<v1::ImageService::Stub> images_;
+};
+
+TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
+  auto config = podConfig("web");
+  std::string pod = runPod(config);
+  ASSERT_EQ(pod.size(), 64u);
+
+  v1::PodSandboxStatusRequest statusReq;
+  statusReq.set_pod_sandbox_id(pod.substr(0, 12));  // a unique prefix is enough
+  statusReq.set_verbose(true);
+  v1::PodSandboxStatusResponse podStatus;
+  ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), statusReq, &podStatus).ok());
+  EXPECT_EQ(podStatus.status().id(), pod);
+  EXPECT_EQ(podStatus.status().state(), v1::SANDBOX_READY);
+  EXPECT_EQ(podStatus.status().metadata().name(), "web");
+  const std::string ip = podStatus.status().network().ip();
+  EXPECT_EQ(ip.rfind(subnet_ + ".", 0), 0u) << ip;
+  auto info = nlohmann::json::parse(podStatus.info().at("info"));
+  const std::string netns = info["netNamespace"];
+  EXPECT_TRUE(fs::exists(netns));
+
+  std::string id;
+  // TERM is ignored, so StopContainer's timeout runs out and SIGKILL ends it.
+  auto cc = containerConfig("app", {"sh", "-c",
+                                    "trap '' TERM; echo out; echo err >&2; cat /etc/hostname; "
+                                    "while true; do sleep 1; done"});
+  cc.add_envs()->set_key("GREETING");
+  cc.mutable_envs(0)->set_value("hello");
+  grpc::Status st = createContainer(pod, config, cc, &id);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(containerStatus(id).state(), v1::CONTAINER_CREATED);
+  ASSERT_TRUE(start(id).ok());
+  auto status = containerStatus(id);
+  EXPECT_EQ(status.state(), v1::CONTAINER_RUNNING);
+  EXPECT_GT(status.started_at(), 0);
+  EXPECT_EQ(status.image().image(), imageRef_);
+  EXPECT_EQ(status.image_ref().rfind("sha256:", 0), 0u);
+  const std::string logPath = (dir_ / "logs" / "web" / "app.log").string();
+  EXPECT_EQ(status.log_path(), logPath);
+
+  // The CRI log: "<time> stdout F out", "<time> stderr F err", the pod's hostname.
+  ASSERT_TRUE(eventually([&] {
+    auto log = readFile(logPath);
+    return log && log->find(" stdout F web\n") != std::string::npos;
+  })) << readFile(logPath).value_or("(no log)");
+  auto log = *readFile(logPath);
+  EXPECT_NE(log.find(" stdout F out\n"), std::string::npos) << log;
+  EXPECT_NE(log.find(" stderr F err\n"), std::string::npos) << log;
+
+  // ExecSync: output, environment, exit codes, the pod's network, a timeout.
+  auto r = execSync(id, {"sh", "-c", "echo $GREETING; echo oops >&2; exit 3"}, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout(), "hello\n");
+  EXPECT_EQ(r.stderr(), "oops\n");
+  EXPECT_EQ(r.exit_code(), 3);
+  r = execSync(id, {"ip", "-4", "-o", "addr", "show", "eth0"}, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_NE(r.stdout().find(ip + "/24"), std::string::npos) << r.stdout() << r.stderr();
+  auto started = std::chrono::steady_clock::now();
+  r = execSync(id, {"sleep", "30"}, &st, 1);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << st.error_message() << r.exit_code() << r.stdout() << r.stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+
+  // Lists with filters.
+  v1::ListContainersRequest listReq;
+  listReq.mutable_filter()->set_pod_sandbox_id(pod);
+  (*listReq.mutable_filter()->mutable_label_selector())["container"] = "app";
+  v1::ListContainersResponse list;
+  ASSERT_TRUE(runtime_->ListContainers(context().get(), listReq, &list).ok());
+  ASSERT_EQ(list.containers_size(), 1);
+  EXPECT_EQ(list.containers(0).id(), id);
+  (*listReq.mutable_filter()->mutable_label_selector())["container"] = "other";
+  list.Clear();
+  ASSERT_TRUE(runtime_->ListContainers(context().get(), listReq, &list).ok());
+  EXPECT_EQ(list.containers_size(), 0);
+  v1::ListPodSandboxRequest podList;
+  podList.mutable_filter()->mutable_state()->set_state(v1::SANDBOX_READY);
+  v1::ListPodSandboxResponse pods;
+  ASSERT_TRUE(runtime_->ListPodSandbox(context().get(), podList, &pods).ok());
+  ASSERT_EQ(pods.items_size(), 1);
+  EXPECT_EQ(pods.items(0).id(), pod);
+
+  // Stop: TERM is ignored, the timeout runs out and SIGKILL ends it.
+  v1::StopContainerRequest stopReq;
+  stopReq.set_container_id(id);
+  stopReq.set_timeout(1);
+  v1::StopContainerResponse stopped;
+  st = runtime_->StopContainer(context().get(), stopReq, &stopped);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  status = containerStatus(id);
+  EXPECT_EQ(status.state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(status.exit_code(), 137);
+  EXPECT_EQ(status.reason(), "Error");
+  EXPECT_GE(status.finished_at(), status.started_at());
+  EXPECT_TRUE(runtime_->StopContainer(context().get(), stopReq, &stopped).ok()) << "idempotent";
+  st = start(id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+
+  v1::RemoveContainerRequest rmReq;
+  rmReq.set_container_id(id);
+  v1::RemoveContainerResponse removed;
+  ASSERT_TRUE(runtime_->RemoveContainer(context().get(), rmReq, &removed).ok());
+  EXPECT_TRUE(runtime_->RemoveContainer(context().get(), rmReq, &removed).ok()) << "idempotent";
+  v1::ContainerStatusRequest csReq;
+  csReq.set_container_id(id);
+  v1::ContainerStatusResponse cs;
+  EXPECT_EQ(runtime_->ContainerStatus(context().get(), csReq, &cs).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(fs::exists(dir_ / "images" / "containers" / id)) << "the rootfs is gone";
+
+  v1::StopPodSandboxRequest stopPod;
+  stopPod.set_pod_sandbox_id(pod);
+  v1::StopPodSandboxResponse podStopped;
+  ASSERT_TRUE(runtime_->StopPodSandbox(context().get(), stopPod, &podStopped).ok());
+  ASSERT_TRUE(runtime_->StopPodSandbox(context().get(), stopPod, &podStopped).ok());
+  podStatus.Clear();
+  statusReq.set_verbose(false);
+  ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), statusReq, &podStatus).ok());
+  EXPECT_EQ(podStatus.status().state(), v1::SANDBOX_NOTREADY);
+  EXPECT_FALSE(fs::exists(netns)) << "the network namespace is unpinned at stop";
+  EXPECT_FALSE(fs::exists(dir_ / "ipam" / "pods" / ip)) << "the address is released";
+
+  v1::RemovePodSandboxRequest rmPod;
+  rmPod.set_pod_sandbox_id(pod);
+  v1::RemovePodSandboxResponse podRemoved;
+  ASSERT_TRUE(runtime_->RemovePodSandbox(context().get(), rmPod, &podRemoved).ok());
+  ASSERT_TRUE(runtime_->RemovePodSandbox(context().get(), rmPod, &podRemoved).ok());
+  pods.Clear();
+  ASSERT_TRUE(runtime_->ListPodSandbox(context().get(), {}, &pods).ok());
+  EXPECT_EQ(pods.items_size(), 0);
+  EXPECT_EQ(sh("ls " + (dir_ / "root" / "pods").string()), "");
+  EXPECT_EQ(sh("ls " + (dir_ / "state" / "ns" / "net").string() + " 2>/dev/null"), "");
+}
+
+TEST_F(CriLifecycleTest, BadRequestsNameWhatIsWrong) {
+  auto config = podConfig("bad");
+  v1::RunPodSandboxRequest req;
+  *req.mutable_config() = config;
+  req.set_runtime_handler("no-such-handler");
+  v1::RunPodSandboxResponse resp;
+  grpc::Status st = runtime_->RunPodSandbox(context().get(), req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("no-such-handler"), std::string::npos) << st.error_message();
+
+  std::string pod = runPod(config);
+  st = runtime_->RunPodSandbox(
+      context().get(),
+      [&] {
+        v1::RunPodSandboxRequest r;
+        *r.mutable_config() = config;
+        return r;
+      }(),
+      &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS) << st.error_message();
+
+  std::string id;
+  st = createContainer("0123456789abcdef", config, containerConfig("x", {"true"}), &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(st.error_message().find("0123456789abcdef"), std::string::npos) << st.error_message();
+  auto noImage = containerConfig("x", {"true"});
+  noImage.mutable_image()->set_image("localhost:1/nothing:here");
+  st = createContainer(pod, config, noImage, &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(st.error_message().find("nothing"), std::string::npos) << st.error_message();
+  auto noUser = containerConfig("x", {"true"});
+  noUser.mutable_linux()->mutable_security_context()->set_run_as_username("nobody2");
+  st = createContainer(pod, config, noUser, &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("nobody2"), std::string::npos) << st.error_message();
+  // Nothing of the failed creates is left: no record, no rootfs, the name is free again.
+  EXPECT_EQ(sh("ls " + (dir_ / "root" / "containers").string()), "");
+  EXPECT_EQ(sh("ls " + (dir_ / "images" / "containers").string() + " 2>/dev/null"), "");
+  st = createContainer(pod, config, containerConfig("x", {"true"}), &id);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+
+  v1::StartContainerRequest startReq;
+  startReq.set_container_id("feedface");
+  v1::StartContainerResponse started;
+  EXPECT_EQ(runtime_->StartContainer(context().get(), startReq, &started).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::StopPodSandboxRequest stopUnknown;
+  stopUnknown.set_pod_sandbox_id("feedface");
+  v1::StopPodSandboxResponse stopped;
+  EXPECT_EQ(runtime_->StopPodSandbox(context().get(), stopUnknown, &stopped).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// kill -9 of berth-cri: the container keeps running and logging, an exit while it was down is
+// reported after the restart, and the state comes back from disk.
+TEST_F(CriLifecycleTest, ContainersOutliveAKilledServer) {
+  auto config = podConfig("survivor");
+  std::string pod = runPod(config);
+  std::string id;
+  ASSERT_TRUE(createContainer(pod, config,
+                              containerConfig("ticker", {"sh", "-c",
+                                                         "trap 'exit 7' TERM; while true; do "
+                                                         "echo tick; sleep 0.1; done"}),
+                              &id)
+                  .ok());
+  ASSERT_TRUE(start(id).ok());
+  auto pidInfo = [&] {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    req.set_verbose(true);
+    v1::ContainerStatusResponse resp;
+    EXPECT_TRUE(runtime_->ContainerStatus(context().get(), req, &resp).ok());
+    return nlohmann::json::parse(resp.info().at("info"))["pid"].get<int>();
+  };
+  int pid = pidInfo();
+  ASSERT_GT(pid, 0);
+
+  ::kill(server_.pid(), SIGKILL);
+  ASSERT_TRUE(server_.wait());
+  const std::string logPath = (dir_ / "logs" / "survivor" / "ticker.log").string();
+  auto lines = [&] {
+    auto log = readFile(logPath);
+    return log ? std::count(log->begin(), log->end(), '\n') : 0;
+  };
+  long before = lines();
+  EXPECT_TRUE(eventually([&] { return lines() > before + 2; })) << "the log keeps flowing";
+  EXPECT_EQ(::kill(pid, 0), 0) << "the container is still running";
+  ::kill(pid, SIGTERM);  // exits 7 while berth-cri is down
+  ASSERT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; }));
+
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  runtime_ = v1::RuntimeService::NewStub(channel());
+  ASSERT_TRUE(eventually([&] { return containerStatus(id).state() == v1::CONTAINER_EXITED; }));
+  auto status = containerStatus(id);
+  EXPECT_EQ(status.exit_code(), 7);
+  v1::PodSandboxStatusRequest req;
+  req.set_pod_sandbox_id(pod);
+  v1::PodSandboxStatusResponse podStatus;
+  ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &podStatus).ok());
+  EXPECT_EQ(podStatus.status().state(), v1::SANDBOX_READY);
+}
+
+// A record left as "creating" (berth-cri killed inside RunPodSandbox) is rolled back at start.
+TEST_F(CriLifecycleTest, UnfinishedRunPodSandboxIsRolledBackAtStart) {
+  auto config = podConfig("half");
+  std::string pod = runPod(config);
+  v1::PodSandboxStatusRequest req;
+  req.set_pod_sandbox_id(pod);
+  req.set_verbose(true);
+  v1::PodSandboxStatusResponse podStatus;
+  ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &podStatus).ok());
+  const std::string netns = nlohmann::json::parse(podStatus.info().at("info"))["netNamespace"];
+  const std::string ip = podStatus.status().network().ip();
+  ::kill(server_.pid(), SIGKILL);
+  ASSERT_TRUE(server_.wait());
+  // As if the kill had come before RunPodSandbox finished.
+  fs::path record = dir_ / "root" / "pods" / pod / "pod.json";
+  auto j = nlohmann::json::parse(*readFile(record));
+  j["phase"] = "creating";
+  ASSERT_TRUE(writeFile(record, j.dump()));
+
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  runtime_ = v1::RuntimeService::NewStub(channel());
+  v1::ListPodSandboxResponse pods;
+  grpc::Status st = runtime_->ListPodSandbox(context().get(), {}, &pods);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(pods.items_size(), 0);
+  EXPECT_FALSE(fs::exists(netns));
+  EXPECT_FALSE(fs::exists(dir_ / "ipam" / "pods" / ip));
+  EXPECT_FALSE(fs::exists(record));
+  // The name is free again.
+  EXPECT_EQ(runPod(config).size(), 64u);
+}
+
+}  // namespace
+}  // namespace berth
