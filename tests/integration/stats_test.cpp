@@ -2,10 +2,12 @@
 // hierarchy with a process that allocates memory and burns CPU, a pod netns with a veth pair and
 // traffic, and a writable layer with a filesystem mounted inside it.
 
+#include <linux/magic.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -100,6 +102,8 @@ class CgroupStatsHost : public ::testing::Test {
       void* mem =
           ::mmap(nullptr, kAllocated, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (mem == MAP_FAILED) ::_exit(2);
+      // 4 KiB pages, so each touch is a fault (THP would map 2 MiB per fault).
+      (void)::madvise(mem, kAllocated, MADV_NOHUGEPAGE);
       for (uint64_t off = 0; off < kAllocated; off += 4096)
         static_cast<volatile char*>(mem)[off] = 1;
       if (::write(readyWrite.get(), "r", 1) != 1) ::_exit(3);
@@ -174,6 +178,32 @@ TEST_F(CgroupStatsHost, NumbersMoveForABusyProcess) {
   ASSERT_TRUE(gone) << gone.error().message();
   EXPECT_FALSE(gone->cpu);
   EXPECT_FALSE(gone->memory);
+}
+
+bool unifiedHost() {
+  struct statfs st {};
+  return ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// The systemd driver's names (cgroup v2 hosts: the vm tier): a pod's cgroup_parent is a slice,
+// its containers' cgroupsPath "slice:cri-berth:<id>" a scope inside it.
+TEST(CgroupPlacementSystemd, SliceParentAndScope) {
+  if (!unifiedHost()) GTEST_SKIP() << "the systemd driver needs a cgroup v2 host";
+  auto pod = podCgroup("kubepods-burstable-pod1.slice", CgroupDriver::kSystemd);
+  ASSERT_TRUE(pod) << pod.error().message();
+  ASSERT_EQ(pod->paths().size(), 1u);
+  EXPECT_EQ(pod->paths().begin()->second,
+            "/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice");
+  auto ctr =
+      containerCgroup("kubepods-burstable-pod1.slice:cri-berth:abc", "abc", CgroupDriver::kSystemd);
+  ASSERT_TRUE(ctr) << ctr.error().message();
+  EXPECT_EQ(ctr->paths().begin()->second,
+            "/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/"
+            "cri-berth-abc.scope");
+  auto bad = podCgroup("kubepods", CgroupDriver::kSystemd);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("cgroup_parent"), std::string::npos)
+      << bad.error().message();
 }
 
 // Two network namespaces pinned the way berth-cri pins a pod's (shim/sandbox), under a temporary
