@@ -178,10 +178,14 @@ Result<runtime::CgroupManager> podCgroup(const std::string& cgroupParent, Cgroup
   if (cgroupParent.empty()) return fail(Code::kFailedPrecondition, "the pod has no cgroup_parent");
   if (driver == CgroupDriver::kCgroupfs)
     return runtime::CgroupManager::forContainer(cgroupParent, "");
+  if (!cgroupParent.ends_with(".slice") || cgroupParent.find(':') != std::string::npos)
+    return fail(Code::kInvalidArgument,
+                "cgroup_parent \"{}\" is not a systemd slice (cgroup driver systemd)",
+                cgroupParent);
   // The manager owns systemd's slice → path expansion; a scope's directory sits in its slice's.
   auto scope =
       BERTH_TRY_CTX(runtime::CgroupManager::forSystemdScope(cgroupParent + ":berth:stats", "stats"),
-                    "cgroup_parent");
+                    fmt::format("cgroup_parent \"{}\"", cgroupParent));
   std::string slice = fs::path(scope.paths().begin()->second).parent_path().string();
   return runtime::CgroupManager::fromPaths(true, {{"", slice}});
 }

@@ -229,6 +229,18 @@ TEST(PodCgroup, EmptyParentIsAnError) {
   EXPECT_NE(cg.error().message().find("cgroup_parent"), std::string::npos);
 }
 
+TEST(PodCgroup, SystemdParentMustBeASlice) {
+  for (const char* parent : {"/kubepods/pod1", "kubepods", "a.slice:x:y"}) {
+    auto cg = podCgroup(parent, CgroupDriver::kSystemd);
+    ASSERT_FALSE(cg) << parent;
+    EXPECT_EQ(cg.error().code(), Code::kInvalidArgument);
+    EXPECT_NE(cg.error().message().find(
+                  fmt::format("cgroup_parent \"{}\" is not a systemd slice", parent)),
+              std::string::npos)
+        << cg.error().message();
+  }
+}
+
 TEST(PodCgroup, AbsoluteCgroupfsParentIsTakenFromEachHierarchyRoot) {
   auto cg = podCgroup("/kubepods/burstable/pod1", CgroupDriver::kCgroupfs);
   if (!cg && cg.error().code() == Code::kFailedPrecondition) GTEST_SKIP() << cg.error().message();

@@ -1,5 +1,6 @@
 #include "shim/stats/disk_usage.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,25 @@ TEST_F(DiskUsageTest, ASymlinkedRootIsRefused) {
   auto u = diskUsage(dir_ / "upper");
   ASSERT_FALSE(u);
   EXPECT_NE(u.error().message().find("upper"), std::string::npos) << u.error().message();
+}
+
+TEST_F(DiskUsageTest, DepthCostsNoFileDescriptors) {
+  // A container decides how deep its tree is: 100 levels under a limit of 16 open files.
+  fs::path deep = dir_ / "upper";
+  for (int i = 0; i < 100; ++i)
+    deep /= "d";
+  ASSERT_TRUE(makeDirs(deep));
+  ASSERT_TRUE(writeFile(deep / "leaf", "x"));
+  put("upper/sibling/file", "y");
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  struct rlimit low = old;
+  low.rlim_cur = 16;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto u = diskUsage(dir_ / "upper");
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_TRUE(u) << u.error().message();
+  EXPECT_EQ(u->inodes, 1u + 100 + 1 + 2);  // upper, the chain, leaf, sibling and its file
 }
 
 TEST_F(DiskUsageTest, MissingDirIsNotFound) {
