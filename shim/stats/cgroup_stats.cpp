@@ -206,16 +206,16 @@ Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup, int64_
     missing = dir;
     return false;
   };
-  auto withFile = [](std::string_view what, const std::string& dir) {
+  auto context = [](std::string_view what, const std::string& dir) {
     return fmt::format("read {} stats of cgroup {}", what, dir);
   };
   if (exists(cpuDir))
     out.cpu = BERTH_TRY_CTX(unified ? cpuV2(cpuDir, timestamp) : cpuV1(cpuDir, timestamp),
-                            withFile("cpu", cpuDir));
+                            context("cpu", cpuDir));
   if (exists(memoryDir))
     BERTH_TRY_CTX(
         unified ? memoryV2(memoryDir, timestamp, out) : memoryV1(memoryDir, timestamp, out),
-        withFile("memory", memoryDir));
+        context("memory", memoryDir));
   if (!anyDir && !missing.empty())
     return fail(Code::kNotFound, "cgroup {} does not exist", missing);
   auto pids = BERTH_TRY_CTX(cgroup.pids(), "list the cgroup's processes");

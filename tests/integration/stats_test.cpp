@@ -39,6 +39,7 @@ using namespace std::chrono_literals;
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr uint64_t kAllocated = 64 * kMiB;
 constexpr uint64_t kLimit = 256 * kMiB;
+constexpr uint64_t kSlack = 4 * kMiB;
 
 // Polls `cond` until it holds or 20 s pass.
 template <class F>
@@ -148,11 +149,12 @@ TEST_F(CgroupStatsHost, NumbersMoveForABusyProcess) {
   EXPECT_GT(busy->cpu->usageNanoCores, 0u);
   EXPECT_LT(busy->cpu->usageNanoCores, 1'500'000'000u);
   ASSERT_TRUE(busy->memory);
-  EXPECT_GE(busy->memory->usageBytes, kAllocated);
-  EXPECT_GE(busy->memory->workingSetBytes, kAllocated);  // anonymous pages are never inactive file
-  EXPECT_GE(busy->memory->rssBytes, kAllocated);
+  // memcg statistics are flushed in per-CPU batches (a few hundred KiB may lag): a margin.
+  EXPECT_GE(busy->memory->usageBytes, kAllocated - kSlack);
+  EXPECT_GE(busy->memory->workingSetBytes, kAllocated - kSlack);  // anon pages aren't file cache
+  EXPECT_GE(busy->memory->rssBytes, kAllocated - kSlack);
   EXPECT_EQ(busy->memory->availableBytes, kLimit - busy->memory->workingSetBytes);
-  EXPECT_GE(busy->memory->pageFaults, kAllocated / 4096);
+  EXPECT_GE(busy->memory->pageFaults, (kAllocated - kSlack) / 4096);
   EXPECT_EQ(busy->processCount, 1u);
 
   // The pod's cgroup holds the container's: at least the same numbers.
@@ -161,7 +163,7 @@ TEST_F(CgroupStatsHost, NumbersMoveForABusyProcess) {
   ASSERT_TRUE(pod->cpu);
   ASSERT_TRUE(pod->memory);
   EXPECT_GE(pod->cpu->usageCoreNanoSeconds, busy->cpu->usageCoreNanoSeconds);
-  EXPECT_GE(pod->memory->usageBytes, kAllocated);
+  EXPECT_GE(pod->memory->usageBytes, kAllocated - kSlack);
   EXPECT_EQ(pod->memory->availableBytes, 0u);  // the pod cgroup has no limit
   EXPECT_EQ(pod->process.processCount, 1u);
   ASSERT_EQ(pod->containers.size(), 1u);
