@@ -1,0 +1,226 @@
+#include "shim/stats/cgroup_stats.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+#include "common/file_util.h"
+
+namespace berth::cri::stats {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Above this a limit means "none": the kernel rounds its unlimited value down to whole pages
+// (containerd and cAdvisor use the same bound).
+constexpr uint64_t kUnlimited = uint64_t{1} << 62;
+
+bool limited(uint64_t limit) {
+  return limit <= kUnlimited;
+}
+
+uint64_t minusFloor(uint64_t a, uint64_t b) {
+  return a > b ? a - b : 0;
+}
+
+// A file that is not there is nullopt (an older kernel, a controller without the feature).
+Result<std::optional<std::string>> readOptional(const fs::path& file) {
+  auto text = readFile(file);
+  if (text) return std::optional<std::string>(std::move(*text));
+  if (text.error().sysErrno() == ENOENT) return std::nullopt;
+  return std::unexpected(std::move(text).error());
+}
+
+Result<uint64_t> parseNumber(std::string_view text, const fs::path& file) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.remove_suffix(1);
+  if (text == "max") return UINT64_MAX;
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return fail(Code::kInternal, "{}: {:?} is not a number", file.string(), text);
+  return value;
+}
+
+// A single-value file ("123\n", "max\n"); nullopt when it does not exist.
+Result<std::optional<uint64_t>> readNumber(const fs::path& file) {
+  auto text = BERTH_TRY(readOptional(file));
+  if (!text) return std::nullopt;
+  return BERTH_TRY(parseNumber(*text, file));
+}
+
+// A flat keyed file ("key value" per line: memory.stat, cpu.stat, cpuacct.stat); empty when it
+// does not exist.
+Result<std::map<std::string, uint64_t, std::less<>>> readKeyed(const fs::path& file) {
+  std::map<std::string, uint64_t, std::less<>> out;
+  auto text = BERTH_TRY(readOptional(file));
+  if (!text) return out;
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    auto space = line.find(' ');
+    if (space == std::string::npos)
+      return fail(Code::kInternal, "{}: line {:?} is not \"key value\"", file.string(), line);
+    out[line.substr(0, space)] = BERTH_TRY(parseNumber(line.substr(space + 1), file));
+  }
+  return out;
+}
+
+uint64_t valueOr0(const std::map<std::string, uint64_t, std::less<>>& m, std::string_view key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
+// The directory of the hierarchy holding `controller` ("" when no hierarchy does).
+std::string dirFor(const runtime::CgroupManager& cg, std::string_view controller) {
+  if (cg.unified()) return cg.paths().empty() ? "" : cg.paths().begin()->second;
+  for (const auto& [name, dir] : cg.paths()) {
+    std::string_view rest = name;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      if (rest.substr(0, comma) == controller) return dir;
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+  }
+  return {};
+}
+
+MemoryUsage memoryUsage(uint64_t usage, uint64_t limit, uint64_t inactiveFile, int64_t ts) {
+  MemoryUsage m;
+  m.timestamp = ts;
+  m.usageBytes = usage;
+  m.workingSetBytes = minusFloor(usage, inactiveFile);
+  if (limited(limit)) m.availableBytes = minusFloor(limit, m.workingSetBytes);
+  return m;
+}
+
+// cgroup v1: cpuacct.usage (ns) and cpuacct.stat (USER_HZ ticks).
+Result<std::optional<CpuUsage>> cpuV1(const fs::path& dir, int64_t ts) {
+  auto usage = BERTH_TRY(readNumber(dir / "cpuacct.usage"));
+  if (!usage) return std::nullopt;
+  auto stat = BERTH_TRY(readKeyed(dir / "cpuacct.stat"));
+  uint64_t nsPerTick = 1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+  return CpuUsage{.timestamp = ts,
+                  .usageCoreNanoSeconds = *usage,
+                  .userNanoSeconds = valueOr0(stat, "user") * nsPerTick,
+                  .systemNanoSeconds = valueOr0(stat, "system") * nsPerTick};
+}
+
+// cgroup v2: cpu.stat (µs), there whether or not the cpu controller is enabled.
+Result<std::optional<CpuUsage>> cpuV2(const fs::path& dir, int64_t ts) {
+  auto stat = BERTH_TRY(readKeyed(dir / "cpu.stat"));
+  if (!stat.contains("usage_usec")) return std::nullopt;
+  return CpuUsage{.timestamp = ts,
+                  .usageCoreNanoSeconds = valueOr0(stat, "usage_usec") * 1000,
+                  .userNanoSeconds = valueOr0(stat, "user_usec") * 1000,
+                  .systemNanoSeconds = valueOr0(stat, "system_usec") * 1000};
+}
+
+// cgroup v1: hierarchical totals from memory.stat; swap from memory.memsw.* (memory + swap)
+// where swap accounting is on.
+Status memoryV1(const fs::path& dir, int64_t ts, CgroupStats& out) {
+  auto usage = BERTH_TRY(readNumber(dir / "memory.usage_in_bytes"));
+  if (!usage) return {};
+  uint64_t limit = BERTH_TRY(readNumber(dir / "memory.limit_in_bytes")).value_or(UINT64_MAX);
+  auto stat = BERTH_TRY(readKeyed(dir / "memory.stat"));
+  MemoryUsage m = memoryUsage(*usage, limit, valueOr0(stat, "total_inactive_file"), ts);
+  m.rssBytes = valueOr0(stat, "total_rss");
+  m.pageFaults = valueOr0(stat, "total_pgfault");
+  m.majorPageFaults = valueOr0(stat, "total_pgmajfault");
+  out.memory = m;
+  auto memsw = BERTH_TRY(readNumber(dir / "memory.memsw.usage_in_bytes"));
+  if (!memsw) return {};
+  uint64_t memswLimit =
+      BERTH_TRY(readNumber(dir / "memory.memsw.limit_in_bytes")).value_or(UINT64_MAX);
+  SwapUsage s{.timestamp = ts, .swapUsageBytes = minusFloor(*memsw, *usage)};
+  if (limited(memswLimit) && limited(limit))
+    s.swapAvailableBytes = minusFloor(minusFloor(memswLimit, limit), s.swapUsageBytes);
+  out.swap = s;
+  return {};
+}
+
+// cgroup v2: memory.current, memory.max, memory.stat (anon as RSS, as cAdvisor), memory.swap.*.
+Status memoryV2(const fs::path& dir, int64_t ts, CgroupStats& out) {
+  auto usage = BERTH_TRY(readNumber(dir / "memory.current"));
+  if (!usage) return {};
+  uint64_t limit = BERTH_TRY(readNumber(dir / "memory.max")).value_or(UINT64_MAX);
+  auto stat = BERTH_TRY(readKeyed(dir / "memory.stat"));
+  MemoryUsage m = memoryUsage(*usage, limit, valueOr0(stat, "inactive_file"), ts);
+  m.rssBytes = valueOr0(stat, "anon");
+  m.pageFaults = valueOr0(stat, "pgfault");
+  m.majorPageFaults = valueOr0(stat, "pgmajfault");
+  out.memory = m;
+  auto swap = BERTH_TRY(readNumber(dir / "memory.swap.current"));
+  if (!swap) return {};
+  uint64_t swapLimit = BERTH_TRY(readNumber(dir / "memory.swap.max")).value_or(UINT64_MAX);
+  SwapUsage s{.timestamp = ts, .swapUsageBytes = *swap};
+  if (limited(swapLimit)) s.swapAvailableBytes = minusFloor(swapLimit, *swap);
+  out.swap = s;
+  return {};
+}
+
+}  // namespace
+
+Result<runtime::CgroupManager> containerCgroup(const std::string& cgroupsPath,
+                                               const std::string& id, CgroupDriver driver) {
+  if (driver == CgroupDriver::kSystemd)
+    return runtime::CgroupManager::forSystemdScope(cgroupsPath, id);
+  return runtime::CgroupManager::forContainer(cgroupsPath, id);
+}
+
+Result<runtime::CgroupManager> podCgroup(const std::string& cgroupParent, CgroupDriver driver) {
+  if (cgroupParent.empty()) return fail(Code::kFailedPrecondition, "the pod has no cgroup_parent");
+  if (driver == CgroupDriver::kCgroupfs)
+    return runtime::CgroupManager::forContainer(cgroupParent, "");
+  if (!cgroupParent.ends_with(".slice") || cgroupParent.find(':') != std::string::npos)
+    return fail(Code::kInvalidArgument,
+                "cgroup_parent \"{}\" is not a systemd slice (cgroup driver systemd)",
+                cgroupParent);
+  // The manager owns systemd's slice → path expansion; a scope's directory sits in its slice's.
+  auto scope =
+      BERTH_TRY_CTX(runtime::CgroupManager::forSystemdScope(cgroupParent + ":berth:stats", "stats"),
+                    fmt::format("cgroup_parent \"{}\"", cgroupParent));
+  std::string slice = fs::path(scope.paths().begin()->second).parent_path().string();
+  return runtime::CgroupManager::fromPaths(true, {{"", slice}});
+}
+
+Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup, int64_t timestamp) {
+  CgroupStats out;
+  bool unified = cgroup.unified();
+  std::string cpuDir = dirFor(cgroup, unified ? "" : "cpuacct");
+  std::string memoryDir = dirFor(cgroup, unified ? "" : "memory");
+  // A hierarchy the host lacks leaves its part unset; the cgroup's own directories missing means
+  // the cgroup is gone.
+  bool anyDir = false;
+  std::string missing;
+  auto exists = [&](const std::string& dir) {
+    if (dir.empty()) return false;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return anyDir = true;
+    missing = dir;
+    return false;
+  };
+  auto context = [](std::string_view what, const std::string& dir) {
+    return fmt::format("read {} stats of cgroup {}", what, dir);
+  };
+  if (exists(cpuDir))
+    out.cpu = BERTH_TRY_CTX(unified ? cpuV2(cpuDir, timestamp) : cpuV1(cpuDir, timestamp),
+                            context("cpu", cpuDir));
+  if (exists(memoryDir))
+    BERTH_TRY_CTX(
+        unified ? memoryV2(memoryDir, timestamp, out) : memoryV1(memoryDir, timestamp, out),
+        context("memory", memoryDir));
+  if (!anyDir && !missing.empty())
+    return fail(Code::kNotFound, "cgroup {} does not exist", missing);
+  auto pids = BERTH_TRY_CTX(cgroup.pids(), "list the cgroup's processes");
+  out.processCount = pids.size();
+  return out;
+}
+
+}  // namespace berth::cri::stats
