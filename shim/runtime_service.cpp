@@ -200,22 +200,55 @@ grpc::Status RuntimeService::GetContainerEvents(
   return grpc::Status::OK;
 }
 
+grpc::Status RuntimeService::ContainerStats(grpc::ServerContext*,
+                                            const v1::ContainerStatsRequest* request,
+                                            v1::ContainerStatsResponse* response) {
+  return toGrpcStatus(engine_.containerStats(request->container_id(), response->mutable_stats()));
+}
+
+grpc::Status RuntimeService::ListContainerStats(grpc::ServerContext*,
+                                                const v1::ListContainerStatsRequest* request,
+                                                v1::ListContainerStatsResponse* response) {
+  engine_.listContainerStats(request->has_filter() ? &request->filter() : nullptr, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::PodSandboxStats(grpc::ServerContext*,
+                                             const v1::PodSandboxStatsRequest* request,
+                                             v1::PodSandboxStatsResponse* response) {
+  return toGrpcStatus(
+      engine_.podSandboxStats(request->pod_sandbox_id(), response->mutable_stats()));
+}
+
+grpc::Status RuntimeService::ListPodSandboxStats(grpc::ServerContext*,
+                                                 const v1::ListPodSandboxStatsRequest* request,
+                                                 v1::ListPodSandboxStatsResponse* response) {
+  engine_.listPodSandboxStats(request->has_filter() ? &request->filter() : nullptr, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::ListMetricDescriptors(grpc::ServerContext*,
+                                                   const v1::ListMetricDescriptorsRequest*,
+                                                   v1::ListMetricDescriptorsResponse* response) {
+  engine_.listMetricDescriptors(response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RuntimeService::ListPodSandboxMetrics(grpc::ServerContext*,
+                                                   const v1::ListPodSandboxMetricsRequest*,
+                                                   v1::ListPodSandboxMetricsResponse* response) {
+  engine_.listPodSandboxMetrics(response);
+  return grpc::Status::OK;
+}
+
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxes, StreamPodSandboxesRequest,
                                StreamPodSandboxesResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainers, StreamContainersRequest,
                                StreamContainersResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdateContainerResources,
                               UpdateContainerResourcesRequest, UpdateContainerResourcesResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ContainerStats, ContainerStatsRequest,
-                              ContainerStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListContainerStats, ListContainerStatsRequest,
-                              ListContainerStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainerStats, StreamContainerStatsRequest,
                                StreamContainerStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, PodSandboxStats, PodSandboxStatsRequest,
-                              PodSandboxStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListPodSandboxStats, ListPodSandboxStatsRequest,
-                              ListPodSandboxStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxStats, StreamPodSandboxStatsRequest,
                                StreamPodSandboxStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdateRuntimeConfig, UpdateRuntimeConfigRequest,
@@ -225,10 +258,6 @@ BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointContainer, CheckpointCon
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointPod, CheckpointPodRequest,
                               CheckpointPodResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RestorePod, RestorePodRequest, RestorePodResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListMetricDescriptors, ListMetricDescriptorsRequest,
-                              ListMetricDescriptorsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, ListPodSandboxMetrics, ListPodSandboxMetricsRequest,
-                              ListPodSandboxMetricsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxMetrics,
                                StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdatePodSandboxResources,

@@ -357,6 +357,7 @@ Status Engine::removeContainer(const std::string& id) {
   BERTH_TRY(tearDownContainer(c->rec));
   BERTH_TRY(removeAll(containerRecordPath(c->rec.id).parent_path()));
   publish(*c, v1::CONTAINER_DELETED_EVENT);
+  stats_->forget(c->rec.id);
   std::lock_guard lock(mu_);
   names_.erase(c->rec.name);
   containers_.erase(c->rec.id);

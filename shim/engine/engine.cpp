@@ -47,7 +47,10 @@ Result<typename Map::mapped_type> lookup(const Map& map, const std::string& id,
 }  // namespace
 
 Engine::Engine(const CriConfig& config, EngineOptions options)
-    : config_(config), options_(std::move(options)) {}
+    : config_(config),
+      options_(std::move(options)),
+      stats_(std::make_unique<stats::StatsCollector>(
+          std::make_unique<stats::HostCgroupResolver>(config.cgroupDriver))) {}
 
 Engine::~Engine() {
   std::lock_guard lock(streamingMu_);

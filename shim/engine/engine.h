@@ -31,6 +31,7 @@
 #include "shim/engine/oci_runtime.h"
 #include "shim/engine/records.h"
 #include "shim/monitor/exit_record.h"
+#include "shim/stats/stats_collector.h"
 #include "shim/streaming/streaming_server.h"
 
 namespace berth::cri {
@@ -77,6 +78,16 @@ class Engine final : public shim::StreamingRuntime {
   [[nodiscard]] Result<std::string> execUrl(const v1::ExecRequest& request);
   [[nodiscard]] Result<std::string> attachUrl(const v1::AttachRequest& request);
   [[nodiscard]] Result<std::string> portForwardUrl(const v1::PortForwardRequest& request);
+
+  // ---- stats and metrics (stats_ops.cpp) ----
+  [[nodiscard]] Status containerStats(const std::string& id, v1::ContainerStats* out);
+  void listContainerStats(const v1::ContainerStatsFilter* filter,
+                          v1::ListContainerStatsResponse* out);
+  [[nodiscard]] Status podSandboxStats(const std::string& id, v1::PodSandboxStats* out);
+  void listPodSandboxStats(const v1::PodSandboxStatsFilter* filter,
+                           v1::ListPodSandboxStatsResponse* out);
+  void listMetricDescriptors(v1::ListMetricDescriptorsResponse* out) const;
+  void listPodSandboxMetrics(v1::ListPodSandboxMetricsResponse* out);
 
   // ---- events (GetContainerEvents) ----
   // Blocks until an event arrives or `until` returns true (checked every `poll`).
@@ -138,6 +149,11 @@ class Engine final : public shim::StreamingRuntime {
                                                   std::chrono::milliseconds timeout) const;
   void fillContainerStatus(Container& c, v1::ContainerStatus* out) const;
   std::vector<std::shared_ptr<Container>> containersOf(const std::string& podId);
+  stats::ContainerStatsInput statsInput(const ContainerRecord& rec) const;
+  void fillContainerAttributes(const ContainerRecord& rec, v1::ContainerAttributes* out) const;
+  [[nodiscard]] Result<stats::PodSandboxStats> collectPodStats(const PodRecord& pod);
+  void fillPodStats(const PodRecord& pod, const stats::PodSandboxStats& s,
+                    v1::PodSandboxStats* out);
   void publish(const Container& c, v1::ContainerEventType type);
 
   const CriConfig& config_;
@@ -146,6 +162,7 @@ class Engine final : public shim::StreamingRuntime {
   std::map<std::string, std::shared_ptr<Pod>> pods_;
   std::map<std::string, std::shared_ptr<Container>> containers_;
   std::map<std::string, std::string> names_;  // reserved name → id (pods and containers)
+  std::unique_ptr<stats::StatsCollector> stats_;
   std::mutex streamingMu_;
   std::unique_ptr<shim::StreamingServer> streaming_;
   std::mutex eventsMu_;

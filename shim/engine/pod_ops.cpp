@@ -201,6 +201,7 @@ Status Engine::removePodSandbox(const std::string& id) {
   PodRecord& rec = (*pod)->rec;
   BERTH_TRY(tearDownPod(rec));
   BERTH_TRY(removeAll(podRecordPath(rec.id).parent_path()));
+  stats_->forget(rec.id);
   std::lock_guard lock(mu_);
   names_.erase(rec.name);
   pods_.erase(rec.id);

@@ -10,11 +10,10 @@
 
 #include "common/result.h"
 #include "runtime/cgroup_manager.h"
+#include "shim/cgroup_driver.h"
 #include "shim/stats/usage.h"
 
 namespace berth::cri::stats {
-
-enum class CgroupDriver { kCgroupfs, kSystemd };
 
 // The container's cgroup as the runtime placed it from linux.cgroupsPath: cgroupfs takes an
 // absolute path from each hierarchy's root and nests a relative one under this process's cgroup;

@@ -248,6 +248,30 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
       << st.error_message() << r.exit_code() << r.stdout() << r.stderr();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
 
+  // Stats: the container's cgroup (nested under berth-cri's own, the pod having no parent), its
+  // writable layer, the pod's network counters.
+  v1::ContainerStatsRequest statsReq;
+  statsReq.set_container_id(id);
+  v1::ContainerStatsResponse cstats;
+  st = runtime_->ContainerStats(context().get(), statsReq, &cstats);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(cstats.stats().attributes().id(), id);
+  EXPECT_EQ(cstats.stats().attributes().metadata().name(), "app");
+  EXPECT_GT(cstats.stats().cpu().usage_core_nano_seconds().value(), 0u);
+  EXPECT_GT(cstats.stats().memory().working_set_bytes().value(), 0u);
+  EXPECT_EQ(cstats.stats().writable_layer().fs_id().mountpoint(), (dir_ / "images").string());
+  v1::PodSandboxStatsRequest podStatsReq;
+  podStatsReq.set_pod_sandbox_id(pod);
+  v1::PodSandboxStatsResponse pstats;
+  st = runtime_->PodSandboxStats(context().get(), podStatsReq, &pstats);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(pstats.stats().linux().network().default_interface().name(), "eth0");
+  ASSERT_EQ(pstats.stats().linux().containers_size(), 1);
+  EXPECT_EQ(pstats.stats().linux().containers(0).attributes().id(), id);
+  v1::ListContainerStatsResponse allStats;
+  ASSERT_TRUE(runtime_->ListContainerStats(context().get(), {}, &allStats).ok());
+  EXPECT_EQ(allStats.stats_size(), 1);
+
   // Lists with filters.
   v1::ListContainersRequest listReq;
   listReq.mutable_filter()->set_pod_sandbox_id(pod);

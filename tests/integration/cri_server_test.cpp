@@ -130,9 +130,17 @@ TEST_F(CriServerTest, UnimplementedRpcsNameThemselves) {
 TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
   writeConfig("");
   ASSERT_NO_FATAL_FAILURE(startServer());
-  const std::set<std::string> served = {"Version",       "Status",      "RuntimeConfig",
-                                        "ListImages",    "ImageFsInfo", "ListPodSandbox",
-                                        "ListContainers"};
+  const std::set<std::string> served = {"Version",
+                                        "Status",
+                                        "RuntimeConfig",
+                                        "ListImages",
+                                        "ImageFsInfo",
+                                        "ListPodSandbox",
+                                        "ListContainers",
+                                        "ListContainerStats",
+                                        "ListPodSandboxStats",
+                                        "ListMetricDescriptors",
+                                        "ListPodSandboxMetrics"};
   // Served, and an empty request is bad input.
   const std::set<std::string> refusedEmpty = {"ImageStatus",
                                               "PullImage",
@@ -150,7 +158,9 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
                                               "ExecSync",
                                               "Exec",
                                               "Attach",
-                                              "PortForward"};
+                                              "PortForward",
+                                              "ContainerStats",
+                                              "PodSandboxStats"};
   // A server stream that waits for events until the client goes: not for an empty call.
   const std::set<std::string> waits = {"GetContainerEvents"};
   grpc::GenericStub stub(channel());
