@@ -1,5 +1,6 @@
 // config-linux.md "Control groups": linux.resources.
 
+#include "ocispec/spec_json.h"
 #include "ocispec/spec_json_internal.h"
 
 namespace berth::ocispec {
@@ -222,6 +223,10 @@ OrderedJson writeResources(const Resources& res) {
   putObjectMap(j, "rdma", res.rdma, writeRdma);
   putIfNotEmpty(j, "unified", res.unified);
   return j;
+}
+
+OrderedJson toJson(const Resources& resources) {
+  return writeResources(resources);
 }
 
 }  // namespace berth::ocispec

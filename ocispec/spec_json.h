@@ -24,6 +24,7 @@ namespace berth::ocispec {
 // Serialises back to JSON: only set optionals and non-empty containers are written.
 nlohmann::ordered_json toJson(const Spec& spec);
 nlohmann::ordered_json toJson(const Process& process);
+nlohmann::ordered_json toJson(const Resources& resources);
 nlohmann::ordered_json toJson(const State& state);
 [[nodiscard]] Result<State> parseState(std::string_view json);
 

@@ -22,6 +22,7 @@
 
 namespace runtime::v1 {
 class ContainerConfig;
+class LinuxContainerResources;
 class PodSandboxConfig;
 }  // namespace runtime::v1
 
@@ -117,6 +118,11 @@ struct ContainerSpec {
 // Errors are kInvalidArgument (or kFailedPrecondition for what the host can't do) and name the
 // CRI field: `run_as_username "nobody2": no such user in /etc/passwd`.
 [[nodiscard]] Result<ContainerSpec> buildContainerSpec(const ContainerSpecInput& in);
+
+// linux.resources (cpu, memory, hugepages, unified) from CRI resources, for CreateContainer and
+// UpdateContainerResources. Errors name the field.
+[[nodiscard]] Result<ocispec::Resources> resourcesFromCri(
+    const ::runtime::v1::LinuxContainerResources& resources, const HostFacts& host);
 
 // The OCI env merge containerd uses (oci.WithEnv): a KEY=value replaces the entry of the same key
 // in place or is appended; a bare KEY removes it.

@@ -236,40 +236,12 @@ Status applyResources(const ContainerSpecInput& in, ocispec::Spec& spec) {
   }
   if (!in.config->linux().has_resources()) return {};
   const auto& r = in.config->linux().resources();
-  ocispec::Resources& res = *spec.linux->resources;
-  ocispec::Cpu cpu;
-  ocispec::Memory mem;
-  if (r.cpu_period() < 0 || r.cpu_shares() < 0 || r.memory_limit_in_bytes() < 0)
-    return fail(Code::kInvalidArgument,
-                "resources: cpu_period, cpu_shares and memory_limit_in_bytes must not be negative");
-  if (r.cpu_period() != 0) cpu.period = static_cast<uint64_t>(r.cpu_period());
-  if (r.cpu_quota() != 0) cpu.quota = r.cpu_quota();
-  if (r.cpu_shares() != 0) cpu.shares = static_cast<uint64_t>(r.cpu_shares());
-  if (!r.cpuset_cpus().empty()) cpu.cpus = r.cpuset_cpus();
-  if (!r.cpuset_mems().empty()) cpu.mems = r.cpuset_mems();
-  if (r.memory_limit_in_bytes() != 0) {
-    mem.limit = r.memory_limit_in_bytes();
-    // Memory+swap equal to the limit: no swap unless the request asks for it.
-    if (r.memory_swap_limit_in_bytes() == 0 && in.host.swapControllerAvailable)
-      mem.swap = r.memory_limit_in_bytes();
-  }
-  if (r.memory_swap_limit_in_bytes() != 0 && in.host.swapControllerAvailable)
-    mem.swap = r.memory_swap_limit_in_bytes();
-  res.cpu = cpu;
-  res.memory = mem;
-  bool anyHugepage = false;
-  for (const auto& h : r.hugepage_limits())
-    anyHugepage = anyHugepage || h.limit() != 0;
-  if (in.host.hugetlbControllerAvailable) {
-    for (const auto& h : r.hugepage_limits())
-      res.hugepageLimits.push_back(ocispec::HugepageLimit{h.page_size(), h.limit()});
-  } else if (anyHugepage) {
-    // The kubelet lists every page size with 0 when nothing is asked; only a real limit fails.
-    return fail(Code::kFailedPrecondition,
-                "resources.hugepage_limits: the host has no hugetlb cgroup controller");
-  }
-  for (const auto& [k, v] : r.unified())
-    res.unified[k] = v;
+  ocispec::Resources fromCri = BERTH_TRY(resourcesFromCri(r, in.host));
+  ocispec::Resources& res = *spec.linux->resources;  // keeps the device rules already there
+  res.cpu = fromCri.cpu;
+  res.memory = fromCri.memory;
+  res.hugepageLimits = fromCri.hugepageLimits;
+  res.unified = fromCri.unified;
   int64_t adj = std::max<int64_t>(r.oom_score_adj(), in.host.minOomScoreAdj);
   if (adj < -1000 || adj > 1000)
     return fail(Code::kInvalidArgument, "resources.oom_score_adj {}: must be in [-1000, 1000]",
@@ -435,3 +407,46 @@ Status applyAppArmor(const ContainerSpecInput& in, ocispec::Spec& spec) {
 }
 
 }  // namespace berth::cri::detail
+
+namespace berth::cri {
+
+Result<ocispec::Resources> resourcesFromCri(const ::runtime::v1::LinuxContainerResources& r,
+                                            const HostFacts& host) {
+  ocispec::Resources res;
+  ocispec::Cpu cpu;
+  ocispec::Memory mem;
+  if (r.cpu_period() < 0 || r.cpu_shares() < 0 || r.memory_limit_in_bytes() < 0)
+    return fail(Code::kInvalidArgument,
+                "resources: cpu_period, cpu_shares and memory_limit_in_bytes must not be negative");
+  if (r.cpu_period() != 0) cpu.period = static_cast<uint64_t>(r.cpu_period());
+  if (r.cpu_quota() != 0) cpu.quota = r.cpu_quota();
+  if (r.cpu_shares() != 0) cpu.shares = static_cast<uint64_t>(r.cpu_shares());
+  if (!r.cpuset_cpus().empty()) cpu.cpus = r.cpuset_cpus();
+  if (!r.cpuset_mems().empty()) cpu.mems = r.cpuset_mems();
+  if (r.memory_limit_in_bytes() != 0) {
+    mem.limit = r.memory_limit_in_bytes();
+    // Memory+swap equal to the limit: no swap unless the request asks for it.
+    if (r.memory_swap_limit_in_bytes() == 0 && host.swapControllerAvailable)
+      mem.swap = r.memory_limit_in_bytes();
+  }
+  if (r.memory_swap_limit_in_bytes() != 0 && host.swapControllerAvailable)
+    mem.swap = r.memory_swap_limit_in_bytes();
+  res.cpu = cpu;
+  res.memory = mem;
+  bool anyHugepage = false;
+  for (const auto& h : r.hugepage_limits())
+    anyHugepage = anyHugepage || h.limit() != 0;
+  if (host.hugetlbControllerAvailable) {
+    for (const auto& h : r.hugepage_limits())
+      res.hugepageLimits.push_back(ocispec::HugepageLimit{h.page_size(), h.limit()});
+  } else if (anyHugepage) {
+    // The kubelet lists every page size with 0 when nothing is asked; only a real limit fails.
+    return fail(Code::kFailedPrecondition,
+                "resources.hugepage_limits: the host has no hugetlb cgroup controller");
+  }
+  for (const auto& [k, v] : r.unified())
+    res.unified[k] = v;
+  return res;
+}
+
+}  // namespace berth::cri

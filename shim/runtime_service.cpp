@@ -152,6 +152,15 @@ grpc::Status RuntimeService::ContainerStatus(grpc::ServerContext*,
       engine_.containerStatus(request->container_id(), request->verbose(), response));
 }
 
+grpc::Status RuntimeService::UpdateContainerResources(
+    grpc::ServerContext*, const v1::UpdateContainerResourcesRequest* request,
+    v1::UpdateContainerResourcesResponse*) {
+  if (!request->has_linux()) {
+    return toGrpcStatus(fail(Code::kInvalidArgument, "linux: required (no Windows containers)"));
+  }
+  return toGrpcStatus(engine_.updateContainerResources(request->container_id(), request->linux()));
+}
+
 grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*,
                                                 const v1::ReopenContainerLogRequest* request,
                                                 v1::ReopenContainerLogResponse*) {
@@ -245,8 +254,6 @@ BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxes, StreamPodSand
                                StreamPodSandboxesResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainers, StreamContainersRequest,
                                StreamContainersResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdateContainerResources,
-                              UpdateContainerResourcesRequest, UpdateContainerResourcesResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainerStats, StreamContainerStatsRequest,
                                StreamContainerStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxStats, StreamPodSandboxStatsRequest,

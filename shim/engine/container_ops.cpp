@@ -364,6 +364,30 @@ Status Engine::removeContainer(const std::string& id) {
   return {};
 }
 
+Status Engine::updateContainerResources(const std::string& id,
+                                        const v1::LinuxContainerResources& resources) {
+  auto c = BERTH_TRY(findContainer(id));
+  std::lock_guard op(c->op);
+  auto res = BERTH_TRY(resourcesFromCri(resources, options_.host));
+  v1::ContainerState state;
+  ContainerRecord rec;
+  {
+    std::lock_guard lock(mu_);
+    state = stateOf(*c);
+    rec = c->rec;
+  }
+  // An exited container only has its record updated, as containerd does.
+  if (state == v1::CONTAINER_RUNNING || state == v1::CONTAINER_CREATED) {
+    auto runtime = BERTH_TRY(runtimeFor(rec.runtimeHandler));
+    BERTH_TRY(runtime.update(rec.id, ocispec::toJson(res).dump()));
+  }
+  *rec.config.mutable_linux()->mutable_resources() = resources;
+  BERTH_TRY_CTX(saveContainer(rec), "save container record");
+  std::lock_guard lock(mu_);
+  c->rec = std::move(rec);
+  return {};
+}
+
 void Engine::fillContainerStatus(Container& c, v1::ContainerStatus* out) const {
   const ContainerRecord& rec = c.rec;
   out->set_id(rec.id);

@@ -272,6 +272,22 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   ASSERT_TRUE(runtime_->ListContainerStats(context().get(), {}, &allStats).ok());
   EXPECT_EQ(allStats.stats_size(), 1);
 
+  // UpdateContainerResources reaches the container's cgroup (through `runtime update`).
+  v1::UpdateContainerResourcesRequest updateReq;
+  updateReq.set_container_id(id);
+  updateReq.mutable_linux()->set_memory_limit_in_bytes(96 << 20);
+  v1::UpdateContainerResourcesResponse updated;
+  st = runtime_->UpdateContainerResources(context().get(), updateReq, &updated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(containerStatus(id).resources().linux().memory_limit_in_bytes(), 96 << 20);
+  r = execSync(id, {"cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}, &st);
+  if (st.ok() && r.exit_code() == 0) {  // cgroup v1 with the memory hierarchy mounted inside
+    EXPECT_EQ(r.stdout(), std::to_string(96 << 20) + "\n");
+  }
+  updateReq.mutable_linux()->set_cpu_shares(-1);
+  st = runtime_->UpdateContainerResources(context().get(), updateReq, &updated);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+
   // Lists with filters.
   v1::ListContainersRequest listReq;
   listReq.mutable_filter()->set_pod_sandbox_id(pod);

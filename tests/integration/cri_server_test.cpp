@@ -160,7 +160,8 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
                                               "Attach",
                                               "PortForward",
                                               "ContainerStats",
-                                              "PodSandboxStats"};
+                                              "PodSandboxStats",
+                                              "UpdateContainerResources"};
   // A server stream that waits for events until the client goes: not for an empty call.
   const std::set<std::string> waits = {"GetContainerEvents"};
   grpc::GenericStub stub(channel());
