@@ -386,15 +386,36 @@ TEST_F(StreamingWebSocketTest, ProtocolViolationsCloseWithTheirCode) {
   }
 }
 
-TEST_F(StreamingWebSocketTest, IndependentClientPython3Websocket) {
+// Runs a python3-websocket script with the URL; its stdout is JSON.
+std::optional<nlohmann::json> runPython(std::string_view script, const std::string& url) {
+  auto run = runProgram({.path = "/usr/bin/python3",
+                         .args = {"python3", "-c", std::string(script), "ws" + url.substr(4)},
+                         .captureStdout = true,
+                         .captureStderr = true,
+                         .timeout = std::chrono::seconds(30)});
+  if (!run) {
+    ADD_FAILURE() << run.error().message();
+    return std::nullopt;
+  }
+  if (!run->status.success()) {
+    ADD_FAILURE() << run->stderrData;
+    return std::nullopt;
+  }
+  return nlohmann::json::parse(run->stdoutData, nullptr, false);
+}
+
+bool havePythonWebsocket() {
   auto probe = runProgram({.path = "/usr/bin/python3",
                            .args = {"python3", "-c", "import websocket"},
                            .captureStderr = true});
-  if (!probe || !probe->status.success())
+  return probe && probe->status.success();
+}
+
+TEST_F(StreamingWebSocketTest, IndependentClientPython3Websocket) {
+  if (!havePythonWebsocket())
     GTEST_SKIP() << "python3-websocket is not installed (scripts/deps.sh installs it)";
-  std::string url = execUrl({"cat; echo done; exit 4"}, /*stdin=*/true);
   // v5 exec: stdin, the CLOSE signal, then messages until the server's close.
-  constexpr std::string_view kScript = R"(
+  constexpr std::string_view kExec = R"(
 import json, sys, websocket
 ws = websocket.create_connection(sys.argv[1], subprotocols=["v5.channel.k8s.io"], timeout=20)
 assert ws.getsubprotocol() == "v5.channel.k8s.io", ws.getsubprotocol()
@@ -412,19 +433,34 @@ while True:
 ws.close()
 print(json.dumps({"out": out.decode(), "status": json.loads(status), "close": code}))
 )";
-  std::string wsUrl = "ws" + url.substr(4);
-  auto run = runProgram({.path = "/usr/bin/python3",
-                         .args = {"python3", "-c", std::string(kScript), wsUrl},
-                         .captureStdout = true,
-                         .captureStderr = true,
-                         .timeout = std::chrono::seconds(30)});
-  ASSERT_TRUE(run) << run.error().message();
-  ASSERT_TRUE(run->status.success()) << run->stderrData;
-  auto got = nlohmann::json::parse(run->stdoutData);
-  EXPECT_EQ(got["out"], "from python\ndone\n");
-  EXPECT_EQ(got["status"]["reason"], "NonZeroExitCode");
-  EXPECT_EQ(got["status"]["details"]["causes"][0]["message"], "4");
-  EXPECT_EQ(got["close"], 1000);
+  auto exec = runPython(kExec, execUrl({"cat; echo done; exit 4"}, /*stdin=*/true));
+  ASSERT_TRUE(exec);
+  EXPECT_EQ((*exec)["out"], "from python\ndone\n");
+  EXPECT_EQ((*exec)["status"]["reason"], "NonZeroExitCode");
+  EXPECT_EQ((*exec)["status"]["details"]["causes"][0]["message"], "4");
+  EXPECT_EQ((*exec)["close"], 1000);
+
+  // Port-forward: the port prefixes, then data both ways on channel 0.
+  constexpr std::string_view kPortForward = R"(
+import json, sys, websocket
+ws = websocket.create_connection(sys.argv[1], subprotocols=["v4.channel.k8s.io"], timeout=20)
+first = [ws.recv() for _ in range(2)]
+ws.send_binary(b"\x00hello python")
+reply = ws.recv()
+ws.close()
+print(json.dumps({"first": [m.hex() for m in first], "reply": reply.hex()}))
+)";
+  UpperServer upper;
+  auto url = server_->portForwardUrl({"pod1"});
+  ASSERT_TRUE(url);
+  auto pf = runPython(kPortForward, *url + fmt::format("?port={}", upper.port()));
+  ASSERT_TRUE(pf);
+  std::string port = fmt::format("{:02x}{:02x}", upper.port() & 0xff, upper.port() >> 8);
+  EXPECT_EQ((*pf)["first"], nlohmann::json({"00" + port, "01" + port}));
+  std::string reply = "00";
+  for (char c : std::string_view("HELLO PYTHON"))
+    reply += fmt::format("{:02x}", c);
+  EXPECT_EQ((*pf)["reply"], reply);
 }
 
 }  // namespace

@@ -32,6 +32,37 @@ bool sendableCloseCode(std::uint16_t code) {
   return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
 }
 
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool validUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<std::uint8_t>(s[i]);
+    int extra;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      extra = 1, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      extra = 2, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      extra = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= static_cast<std::size_t>(extra)) return false;
+    for (int k = 1; k <= extra; ++k) {
+      auto cc = static_cast<std::uint8_t>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -104,12 +135,16 @@ std::expected<std::optional<Message>, Violation> MessageReader::next() {
         if (payload.size() >= 2 && !sendableCloseCode(closeCode(payload)))
           return violation(kCloseProtocolError,
                            fmt::format("invalid close code {}", closeCode(payload)));
+        if (!validUtf8(std::string_view(payload).substr(std::min<std::size_t>(2, payload.size()))))
+          return violation(kCloseInvalidPayload, "close reason is not UTF-8");
       }
       return Message{static_cast<Opcode>(opcode), std::move(payload)};
     }
     if (opcode != 0) fragmented_ = static_cast<Opcode>(opcode);
     partial_ += payload;
     if (fin) {
+      if (*fragmented_ == Opcode::kText && !validUtf8(partial_))
+        return violation(kCloseInvalidPayload, "text message is not UTF-8");
       Message m{*fragmented_, std::move(partial_)};
       fragmented_.reset();
       partial_.clear();

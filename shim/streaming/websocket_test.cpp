@@ -105,6 +105,14 @@ TEST(WebSocketFrame, ViolationsCarryTheirCloseCode) {
       {"one-byte close", frame(Opcode::kClose, "x", true, kMask), kCloseProtocolError, "one byte"},
       {"reserved close code", frame(Opcode::kClose, closePayload(1005), true, kMask),
        kCloseProtocolError, "1005"},
+      {"text not UTF-8", frame(Opcode::kText, "ok \xc0\xaf", true, kMask), kCloseInvalidPayload,
+       "not UTF-8"},
+      {"surrogate in text", frame(Opcode::kText, "\xed\xa0\x80", true, kMask), kCloseInvalidPayload,
+       "not UTF-8"},
+      {"truncated sequence", frame(Opcode::kText, "\xe2\x82", true, kMask), kCloseInvalidPayload,
+       "not UTF-8"},
+      {"close reason not UTF-8", frame(Opcode::kClose, closePayload(1000, "\xff"), true, kMask),
+       kCloseInvalidPayload, "reason"},
       {"top length bit", std::string("\x82\xff\x80\0\0\0\0\0\0\0", 10), kCloseProtocolError,
        "top bit"},
   };
@@ -123,6 +131,17 @@ TEST(WebSocketFrame, ViolationsCarryTheirCloseCode) {
   MessageReader client(1000, /*peerMasks=*/false);
   client.feed(frame(Opcode::kBinary, "x", true, kMask));
   EXPECT_FALSE(client.next());
+}
+
+TEST(WebSocketFrame, TextMayHoldAnyUtf8) {
+  // Two-, three- and four-byte sequences, one of them split across fragments.
+  std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+  MessageReader r(1000, true);
+  r.feed(frame(Opcode::kText, text.substr(0, 5), false, kMask));
+  r.feed(frame(Opcode::kContinuation, text.substr(5), true, kMask));
+  auto m = r.next();
+  ASSERT_TRUE(m && *m) << (m ? "" : m.error().reason);
+  EXPECT_EQ((*m)->payload, text);
 }
 
 TEST(WebSocketFrame, ClosePayloads) {
