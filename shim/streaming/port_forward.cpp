@@ -22,6 +22,8 @@ constexpr std::array<std::string_view, 1> kProtocols = {kPortForwardV1};
 // The kubelet's wsstream port-forward: "" (no subprotocol offered) is the binary framing.
 constexpr std::array<std::string_view, 3> kWebSocketProtocols = {"v4.channel.k8s.io",
                                                                  "v4.base64.channel.k8s.io", ""};
+// kubectl 1.30+ (KEP-4006): SPDY/3.1 inside WebSocket binary messages.
+constexpr std::array<std::string_view, 1> kTunnelProtocols = {kPortForwardTunnel};
 constexpr std::chrono::milliseconds kCloseGrace{1000};
 
 std::optional<std::int32_t> parsePort(std::string_view s) {
@@ -89,10 +91,11 @@ void PortRelay::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status servePortForward(UniqueFd socket, const HttpRequest& request, std::string pending,
-                        const std::string& podSandboxId, const PortForwarder& forward) {
-  BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
-  SpdyConnection conn(std::move(socket), std::move(pending));
+namespace {
+
+// The SPDY session once upgraded, on a socket or inside a WebSocket tunnel.
+Status serveSpdyPortForward(SpdyConnection& conn, const std::string& podSandboxId,
+                            const PortForwarder& forward) {
   // One forwarded connection: its two streams and its relay.
   struct Forward {
     std::uint32_t dataId = 0;
@@ -162,6 +165,48 @@ Status servePortForward(UniqueFd socket, const HttpRequest& request, std::string
   for (auto& [id, f] : forwards)
     f->relay.join();
   conn.closeAfter(kCloseGrace);
+  return served;
+}
+
+}  // namespace
+
+Status servePortForward(UniqueFd socket, const HttpRequest& request, std::string pending,
+                        const std::string& podSandboxId, const PortForwarder& forward) {
+  BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
+  SpdyConnection conn(std::move(socket), std::move(pending));
+  return serveSpdyPortForward(conn, podSandboxId, forward);
+}
+
+Status servePortForwardTunnel(UniqueFd socket, const HttpRequest& request, std::string pending,
+                              const std::string& podSandboxId, const PortForwarder& forward) {
+  BERTH_TRY(ws::acceptUpgrade(socket.get(), request, kTunnelProtocols));
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    return failErrno("socketpair for the SPDY tunnel");
+  UniqueFd outer(pair[0]);  // the WebSocket's side
+  WebSocketConnection tunnel(std::move(socket), std::move(pending));
+  SpdyConnection conn(UniqueFd(pair[1]), {});
+  // Binary messages carry the SPDY byte stream, cut anywhere.
+  std::thread in([&] {
+    (void)tunnel.serve([&](ws::Message& m) {
+      if (m.opcode == ws::Opcode::kBinary) (void)writeAll(outer.get(), m.payload);
+    });
+    ::shutdown(outer.get(), SHUT_WR);  // the SPDY session sees the client leave
+  });
+  std::thread out([&] {
+    char buf[32 * 1024];
+    ssize_t n;
+    bool connected = true;
+    // Drained to the end even when the client is gone, so no SPDY writer blocks.
+    while ((n = ::read(outer.get(), buf, sizeof buf)) > 0)
+      if (connected)
+        connected =
+            !!tunnel.send(ws::Opcode::kBinary, std::string_view(buf, static_cast<size_t>(n)));
+    tunnel.close(ws::kCloseNormal, {}, kCloseGrace);
+  });
+  Status served = serveSpdyPortForward(conn, podSandboxId, forward);  // ends by half-closing
+  out.join();
+  in.join();
   return served;
 }
 

@@ -18,6 +18,7 @@
 namespace berth::shim {
 
 inline constexpr std::string_view kPortForwardV1 = "portforward.k8s.io";
+inline constexpr std::string_view kPortForwardTunnel = "SPDY/3.1+portforward.k8s.io";
 
 // Connects `stream` (a connected SOCK_STREAM socket) to the port until either side is done.
 using PortForwarder = std::function<Status(std::int32_t port, UniqueFd stream)>;
@@ -54,6 +55,13 @@ class PortRelay {
 [[nodiscard]] Status servePortForward(UniqueFd socket, const HttpRequest& request,
                                       std::string pending, const std::string& podSandboxId,
                                       const PortForwarder& forward);
+
+// Serves one WebSocket connection that tunnels the SPDY protocol (subprotocol
+// SPDY/3.1+portforward.k8s.io, what kubectl 1.30+ offers): binary messages carry the SPDY
+// session's bytes, cut anywhere; no HTTP upgrade inside.
+[[nodiscard]] Status servePortForwardTunnel(UniqueFd socket, const HttpRequest& request,
+                                            std::string pending, const std::string& podSandboxId,
+                                            const PortForwarder& forward);
 
 // Serves one WebSocket connection (the kubelet's v4.channel.k8s.io port-forward): the ports
 // come from the `port` query parameters (a 400 names a bad one), channel 2i carries port i's

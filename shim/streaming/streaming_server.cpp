@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/file_util.h"
@@ -252,7 +253,11 @@ void StreamingServer::serve(UniqueFd conn, Session*) {
     auto forward = [this, pf](std::int32_t port, UniqueFd stream) {
       return runtime_.portForward(pf->podSandboxId, port, std::move(stream));
     };
-    if (webSocket)
+    auto offered = request->headerValues("sec-websocket-protocol");
+    if (webSocket && std::find(offered.begin(), offered.end(), kPortForwardTunnel) != offered.end())
+      (void)servePortForwardTunnel(std::move(conn), *request, std::move(pending), pf->podSandboxId,
+                                   forward);
+    else if (webSocket)
       (void)servePortForwardWebSocket(std::move(conn), *request, std::move(pending),
                                       pf->podSandboxId, forward);
     else

@@ -13,6 +13,7 @@
 
 #include "common/file_util.h"
 #include "common/spawn.h"
+#include "shim/streaming/spdy.h"
 #include "shim/streaming/streaming_server.h"
 #include "shim/streaming/streaming_test_runtime.h"
 #include "shim/streaming/websocket.h"
@@ -327,6 +328,54 @@ TEST_F(StreamingWebSocketTest, PortForwardReportsAnUnreachablePortThenCloses) {
       << error;
   EXPECT_NE(error.find("connection refused"), std::string::npos) << error;
   EXPECT_EQ(got.closeCode, ws::kCloseNormal);
+}
+
+TEST_F(StreamingWebSocketTest, PortForwardTunnelsSpdyInBinaryMessages) {
+  UpperServer upper;
+  WsClient c(*server_->portForwardUrl({"pod1"}));
+  std::string head = c.upgrade({"SPDY/3.1+portforward.k8s.io"});
+  EXPECT_NE(head.find("Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n"), std::string::npos)
+      << head;
+  spdy::FrameWriter writer;
+  spdy::FrameReader reader;
+  std::string port = std::to_string(upper.port());
+  // The SPDY byte stream cut anywhere: one frame split over two messages, two in one.
+  std::string error =
+      writer.synStream(1, {{"port", port}, {"requestid", "0"}, {"streamtype", "error"}});
+  c.send(ws::Opcode::kBinary, error.substr(0, 5));
+  c.send(ws::Opcode::kBinary,
+         error.substr(5) +
+             writer.synStream(3, {{"port", port}, {"requestid", "0"}, {"streamtype", "data"}}));
+  c.send(ws::Opcode::kBinary, spdy::FrameWriter::data(3, "tunnel"));
+  // Frames from the server until the data stream's echo and then its end.
+  std::string echoed;
+  bool fin = false;
+  int replies = 0;
+  while (!fin) {
+    auto f = reader.next();
+    ASSERT_TRUE(f) << f.error().message();
+    if (!*f) {
+      auto m = c.next();
+      ASSERT_TRUE(m);
+      ASSERT_EQ(m->opcode, ws::Opcode::kBinary);
+      reader.feed(m->payload);
+      continue;
+    }
+    if ((*f)->type == spdy::FrameType::kSynReply) ++replies;
+    if ((*f)->type != spdy::FrameType::kData || (*f)->streamId != 3) continue;
+    echoed += (*f)->data;
+    if (echoed == "TUNNEL" && (*f)->data.size() > 0)
+      c.send(ws::Opcode::kBinary, spdy::FrameWriter::data(3, "", spdy::kFlagFin));
+    fin = (*f)->fin();
+  }
+  EXPECT_EQ(echoed, "TUNNEL");
+  EXPECT_EQ(replies, 2);
+  c.send(ws::Opcode::kClose, ws::closePayload(ws::kCloseNormal));
+  std::optional<ws::Message> m;
+  while ((m = c.next()) && m->opcode != ws::Opcode::kClose) {
+  }
+  ASSERT_TRUE(m);
+  EXPECT_EQ(ws::closeCode(m->payload), ws::kCloseNormal);
 }
 
 TEST_F(StreamingWebSocketTest, PortForwardNeedsValidPortParameters) {
