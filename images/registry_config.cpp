@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "common/base64.h"
 #include "common/file_util.h"
 
 namespace berth::images {
@@ -25,32 +26,6 @@ Result<bool> boolean(const YAML::Node& n, std::string_view source, const std::st
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   return invalid(source, path, "must be a boolean");
-}
-
-// RFC 4648 base64, for `auth: <base64 user:password>` as in docker's config.json.
-Result<std::string> base64Decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  int buffer = 0, bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = value(c);
-    if (v < 0) return fail(Code::kInvalidArgument, "invalid base64");
-    buffer = (buffer << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xff);
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ readonly kPackages=(
   libmnl-dev libnftables-dev libnftnl-dev
   # tests: the rootfs fixture, ps for `berth-runtime ps`, the upstream peers for benchmarks
   busybox-static procps iproute2 jq runc crun hyperfine time python3 containerd conmon
+  # streaming tests: an independent WebSocket client
+  python3-websocket
   # images/ tests and benchmark: a local registry, a test CA, htpasswd, the peers skopeo and umoci
   docker-registry openssl apache2-utils skopeo umoci
   # CNI tests: nft to inspect rulesets, the reference plugins for interop and benchmarks

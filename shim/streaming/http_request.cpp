@@ -23,7 +23,43 @@ bool isToken(std::string_view s) {
   });
 }
 
+// application/x-www-form-urlencoded decoding; a malformed escape stays as it is.
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c))
+                 ? (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10)
+                 : -1;
+    };
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> HttpRequest::queryValues(std::string_view name) const {
+  std::vector<std::string> out;
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    std::size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    std::size_t eq = pair.find('=');
+    if (unescape(pair.substr(0, eq)) == name)
+      out.push_back(eq == std::string_view::npos ? "" : unescape(pair.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
 
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers)

@@ -21,6 +21,8 @@ struct HttpRequest {
   std::optional<std::string_view> header(std::string_view lowercaseName) const;
   // All values of a header: repeated headers and comma-separated lists, trimmed.
   std::vector<std::string> headerValues(std::string_view lowercaseName) const;
+  // The values of a query parameter, percent-decoded ('+' is a space), in order.
+  std::vector<std::string> queryValues(std::string_view name) const;
 };
 
 inline constexpr std::size_t kMaxRequestHead = 16 * 1024;

@@ -40,6 +40,16 @@ TEST(HttpRequest, MalformedHeadsNameWhatIsWrong) {
   }
 }
 
+TEST(HttpRequest, QueryValuesAreDecodedInOrder) {
+  auto r = parseHttpRequest(
+      "GET /portforward/t?port=80&x=1&port=8080%2C9090&port=&p%6frt=a+b&port=%zz HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->queryValues("port"),
+            (std::vector<std::string>{"80", "8080,9090", "", "a b", "%zz"}));
+  EXPECT_EQ(r->queryValues("x"), std::vector<std::string>{"1"});
+  EXPECT_TRUE(r->queryValues("y").empty());
+}
+
 TEST(HttpRequest, ResponsesCarryALengthUnlessSwitching) {
   EXPECT_EQ(httpResponse(404, "Not Found", {}, "nope"),
             "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"

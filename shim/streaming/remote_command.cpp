@@ -21,50 +21,18 @@ constexpr std::array<std::string_view, 4> kProtocols = {kRemoteCommandV4, kRemot
 // How long the peer has to close after we said GOAWAY.
 constexpr std::chrono::milliseconds kCloseGrace{5000};
 
-Status makePipe(UniqueFd& r, UniqueFd& w) {
-  std::tie(r, w) = BERTH_TRY(berth::makePipe());
-  return {};
-}
+// The SPDY stream types, indexed by CommandChannel.
+constexpr std::array<std::string_view, kCommandChannels> kStreamTypes = {
+    "stdin", "stdout", "stderr", "error", "resize"};
 
-enum Channel { kError, kStdin, kStdout, kStderr, kResize, kChannels };
-
-std::optional<Channel> channelOf(std::string_view streamType) {
-  static constexpr std::array<std::string_view, kChannels> kNames = {"error", "stdin", "stdout",
-                                                                     "stderr", "resize"};
-  for (int i = 0; i < kChannels; ++i)
-    if (kNames[i] == streamType) return static_cast<Channel>(i);
+std::optional<CommandChannel> channelOf(std::string_view streamType) {
+  for (std::size_t i = 0; i < kCommandChannels; ++i)
+    if (kStreamTypes[i] == streamType) return static_cast<CommandChannel>(i);
   return std::nullopt;
 }
 
-// What the reader thread and the serving thread share.
-struct Session {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::array<std::uint32_t, kChannels> ids{};  // 0: not opened
-  int opened = 0;
-  bool readerDone = false;
-  UniqueFd stdinWrite;  // written by the reader thread
-  std::string resizeBuf;
-  ResizeQueue resizes;
-};
-
-void parseResizes(Session& s, std::string_view data) {
-  // A stream of JSON objects {"Width":w,"Height":h}, split across frames at will.
-  s.resizeBuf.append(data);
-  std::size_t end;
-  while ((end = s.resizeBuf.find('}')) != std::string::npos) {
-    auto j = nlohmann::json::parse(s.resizeBuf.substr(0, end + 1), nullptr, false);
-    s.resizeBuf.erase(0, end + 1);
-    if (!j.is_object()) continue;
-    TerminalSize t;
-    t.width = j.value("Width", std::uint16_t{0});
-    t.height = j.value("Height", std::uint16_t{0});
-    s.resizes.push(t);
-  }
-}
-
-// Forwards a pipe to a stream until every write end is closed, then ends the stream.
-void pump(SpdyConnection& conn, int fd, std::uint32_t streamId) {
+// Forwards a pipe to a channel until every write end is closed, then ends the channel.
+void pump(const CommandSession::Send& send, int fd, CommandChannel channel) {
   char buf[32 * 1024];
   bool connected = true;
   while (true) {
@@ -73,9 +41,9 @@ void pump(SpdyConnection& conn, int fd, std::uint32_t streamId) {
     if (n <= 0) break;
     // Once the client is gone, keep draining: a writer blocked on a full pipe would never exit.
     if (connected)
-      connected = !!conn.send(streamId, std::string_view(buf, static_cast<std::size_t>(n)));
+      connected = send(channel, std::string_view(buf, static_cast<std::size_t>(n)), false);
   }
-  if (connected) (void)conn.send(streamId, {}, /*fin=*/true);
+  if (connected) (void)send(channel, {}, /*fin=*/true);
 }
 
 }  // namespace
@@ -126,30 +94,94 @@ std::string remoteCommandStatusJson(const CommandOutcome& o) {
   return j.dump();
 }
 
+Result<std::unique_ptr<CommandSession>> CommandSession::create(const RemoteCommandOptions& options,
+                                                               bool resizable) {
+  std::unique_ptr<CommandSession> s(new CommandSession());
+  auto want = [&](CommandChannel c, bool on) { s->wanted_[static_cast<int>(c)] = on; };
+  want(CommandChannel::kError, true);
+  want(CommandChannel::kStdin, options.stdin);
+  want(CommandChannel::kStdout, options.stdout);
+  want(CommandChannel::kStderr, options.stderr && !options.tty);
+  want(CommandChannel::kResize, options.tty && resizable);
+  s->streams_.tty = options.tty;
+  if (s->wants(CommandChannel::kStdin))
+    std::tie(s->streams_.stdinRead, s->stdinWrite_) = BERTH_TRY(makePipe());
+  if (s->wants(CommandChannel::kStdout))
+    std::tie(s->stdoutRead_, s->streams_.stdoutWrite) = BERTH_TRY(makePipe());
+  if (s->wants(CommandChannel::kStderr))
+    std::tie(s->stderrRead_, s->streams_.stderrWrite) = BERTH_TRY(makePipe());
+  if (s->wants(CommandChannel::kResize)) s->streams_.resizes = &s->resizes_;
+  return s;
+}
+
+void CommandSession::input(CommandChannel channel, std::string_view data) {
+  if (channel == CommandChannel::kStdin && stdinWrite_) {
+    if (!data.empty() && !writeAll(stdinWrite_.get(), data)) stdinWrite_.reset();
+  } else if (channel == CommandChannel::kResize && wants(CommandChannel::kResize)) {
+    // A stream of JSON objects {"Width":w,"Height":h}, split across messages at will.
+    resizeBuf_.append(data);
+    std::size_t end;
+    while ((end = resizeBuf_.find('}')) != std::string::npos) {
+      auto j = nlohmann::json::parse(resizeBuf_.substr(0, end + 1), nullptr, false);
+      resizeBuf_.erase(0, end + 1);
+      if (!j.is_object()) continue;
+      TerminalSize t;
+      t.width = j.value("Width", std::uint16_t{0});
+      t.height = j.value("Height", std::uint16_t{0});
+      resizes_.push(t);
+    }
+  }
+}
+
+void CommandSession::endInput(CommandChannel channel) {
+  if (channel == CommandChannel::kStdin) stdinWrite_.reset();
+}
+
+void CommandSession::clientGone() {
+  stdinWrite_.reset();  // EOF for the command's stdin
+  resizes_.close();
+}
+
+std::string CommandSession::run(const CommandRunner& runner, const Send& send, bool statusJson) {
+  // Output pipes, forwarded by one thread each.
+  std::vector<std::thread> pumps;
+  if (stdoutRead_)
+    pumps.emplace_back(pump, std::cref(send), stdoutRead_.get(), CommandChannel::kStdout);
+  if (stderrRead_)
+    pumps.emplace_back(pump, std::cref(send), stderrRead_.get(), CommandChannel::kStderr);
+  CommandOutcome outcome = runner(streams_);
+  streams_ = CommandStreams{};  // whatever the runner kept open ends here
+  for (auto& t : pumps)
+    t.join();
+  if (statusJson) return remoteCommandStatusJson(outcome);
+  if (!outcome.error.empty()) return outcome.error;
+  if (outcome.exitCode != 0)
+    return fmt::format("command terminated with non-zero exit code: {}", outcome.exitDetail);
+  return {};
+}
+
 Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::string pending,
                           const RemoteCommandOptions& options, const CommandRunner& run) {
   std::string protocol = BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
   bool v4 = protocol == kRemoteCommandV4;
   bool resizable = v4 || protocol == kRemoteCommandV3;
-
-  // The channels the request asked for (error always).
-  std::array<bool, kChannels> wanted{};
-  wanted[kError] = true;
-  wanted[kStdin] = options.stdin;
-  wanted[kStdout] = options.stdout;
-  wanted[kStderr] = options.stderr && !options.tty;
-  wanted[kResize] = options.tty && resizable;
-  int expected = static_cast<int>(std::count(wanted.begin(), wanted.end(), true));
+  // Every pipe before the reader thread starts: nothing below may fail before it is joined.
+  auto session = BERTH_TRY(CommandSession::create(options, resizable));
+  int expected = 0;
+  for (std::size_t i = 0; i < kCommandChannels; ++i)
+    expected += session->wants(static_cast<CommandChannel>(i));
 
   SpdyConnection conn(std::move(socket), std::move(pending));
-  Session s;
-  CommandStreams streams;
-  streams.tty = options.tty;
-  // Every pipe before the reader thread starts: nothing below may fail before it is joined.
-  UniqueFd stdoutRead, stderrRead;
-  if (wanted[kStdin]) BERTH_TRY(makePipe(streams.stdinRead, s.stdinWrite));
-  if (wanted[kStdout]) BERTH_TRY(makePipe(stdoutRead, streams.stdoutWrite));
-  if (wanted[kStderr]) BERTH_TRY(makePipe(stderrRead, streams.stderrWrite));
+  // What the reader thread and this one share: the stream id of each channel (0: not opened).
+  std::mutex mu;
+  std::condition_variable cv;
+  std::array<std::uint32_t, kCommandChannels> ids{};
+  int opened = 0;
+  bool readerDone = false;
+  auto idOf = [&](CommandChannel c) {
+    std::lock_guard lock(mu);
+    return ids[static_cast<int>(c)];
+  };
 
   SpdyConnection::Handlers h;
   h.onStream = [&](const spdy::Frame& f) {
@@ -160,36 +192,28 @@ Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::stri
       return;
     }
     (void)conn.reply(f.streamId);
-    std::lock_guard lock(s.mu);
-    if (s.ids[*channel] == 0 && wanted[*channel]) ++s.opened;
-    s.ids[*channel] = f.streamId;
-    s.cv.notify_all();
+    std::lock_guard lock(mu);
+    auto& id = ids[static_cast<int>(*channel)];
+    if (id == 0 && session->wants(*channel)) ++opened;
+    id = f.streamId;
+    cv.notify_all();
   };
   h.onData = [&](std::uint32_t id, std::string_view data, bool fin) {
-    std::uint32_t stdinId, resizeId;
-    {
-      std::lock_guard lock(s.mu);
-      stdinId = s.ids[kStdin];
-      resizeId = s.ids[kResize];
-    }
-    if (id != 0 && id == stdinId && s.stdinWrite) {
-      if (!data.empty() && !writeAll(s.stdinWrite.get(), data)) s.stdinWrite.reset();
-      if (fin) s.stdinWrite.reset();
-    } else if (id != 0 && id == resizeId) {
-      parseResizes(s, data);
+    for (auto c : {CommandChannel::kStdin, CommandChannel::kResize}) {
+      if (id == 0 || id != idOf(c)) continue;
+      session->input(c, data);
+      if (fin) session->endInput(c);
     }
   };
   h.onReset = [&](std::uint32_t id) {
-    std::lock_guard lock(s.mu);
-    if (id == s.ids[kStdin]) s.stdinWrite.reset();
+    if (id == idOf(CommandChannel::kStdin)) session->endInput(CommandChannel::kStdin);
   };
   std::thread reader([&] {
     (void)conn.serve(h);
-    s.stdinWrite.reset();  // the client is gone: EOF for the command's stdin
-    s.resizes.close();
-    std::lock_guard lock(s.mu);
-    s.readerDone = true;
-    s.cv.notify_all();
+    session->clientGone();
+    std::lock_guard lock(mu);
+    readerDone = true;
+    cv.notify_all();
   });
   auto finish = [&] {
     conn.closeAfter(kCloseGrace);
@@ -197,35 +221,23 @@ Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::stri
   };
 
   {
-    std::unique_lock lock(s.mu);
-    bool all = s.cv.wait_for(lock, options.streamCreationTimeout,
-                             [&] { return s.opened >= expected || s.readerDone; });
-    if (!all || s.opened < expected) {
+    std::unique_lock lock(mu);
+    bool all = cv.wait_for(lock, options.streamCreationTimeout,
+                           [&] { return opened >= expected || readerDone; });
+    if (!all || opened < expected) {
       lock.unlock();
       finish();
       return fail(Code::kDeadlineExceeded, "remote command: timed out waiting for {} streams",
                   expected);
     }
   }
-  // Output pipes, forwarded by one thread each.
-  std::vector<std::thread> pumps;
-  if (stdoutRead) pumps.emplace_back(pump, std::ref(conn), stdoutRead.get(), s.ids[kStdout]);
-  if (stderrRead) pumps.emplace_back(pump, std::ref(conn), stderrRead.get(), s.ids[kStderr]);
-  if (wanted[kResize]) streams.resizes = &s.resizes;
-
-  CommandOutcome outcome = run(streams);
-  streams = CommandStreams{};  // whatever the runner kept open ends here
-  for (auto& t : pumps)
-    t.join();
-
-  std::string report;
-  if (v4)
-    report = remoteCommandStatusJson(outcome);
-  else if (!outcome.error.empty())
-    report = outcome.error;
-  else if (outcome.exitCode != 0)
-    report = fmt::format("command terminated with non-zero exit code: {}", outcome.exitDetail);
-  (void)conn.send(s.ids[kError], report, /*fin=*/true);
+  std::string report = session->run(
+      run,
+      [&](CommandChannel c, std::string_view data, bool fin) {
+        return !!conn.send(idOf(c), data, fin);
+      },
+      v4);
+  (void)conn.send(idOf(CommandChannel::kError), report, /*fin=*/true);
   finish();
   return {};
 }

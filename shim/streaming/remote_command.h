@@ -1,13 +1,16 @@
 #pragma once
-// Kubernetes' remote command protocol (kubectl exec/attach, CRI Exec/Attach URLs) over SPDY:
-// the client upgrades with X-Stream-Protocol-Version offers, then opens one stream per channel
-// (header streamtype: error, stdin, stdout, stderr, resize). The server runs the command with
-// pipes wired to those streams and reports the outcome on the error stream: a metav1.Status
-// JSON (v4.channel.k8s.io: exit codes as NonZeroExitCode) or plain text (v1-v3).
+// Kubernetes' remote command protocol (kubectl exec/attach, CRI Exec/Attach URLs). Over SPDY the
+// client upgrades with X-Stream-Protocol-Version offers, then opens one stream per channel
+// (header streamtype: error, stdin, stdout, stderr, resize); over WebSocket the channels are
+// numbered in every message (remote_command_websocket.cpp). The server runs the command with
+// pipes wired to the channels and reports the outcome on the error channel: a metav1.Status
+// JSON (v4 and v5: exit codes as NonZeroExitCode) or plain text (older versions).
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +22,7 @@
 
 namespace berth::shim {
 
+inline constexpr std::string_view kRemoteCommandV5 = "v5.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV4 = "v4.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV3 = "v3.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV2 = "v2.channel.k8s.io";
@@ -71,11 +75,58 @@ struct RemoteCommandOptions {
   std::chrono::milliseconds streamCreationTimeout{30000};
 };
 
-// Serves one upgraded connection: answers the handshake on `socket` (101, or an HTTP error when
-// no protocol is in common), waits for the streams, runs the command, reports, closes.
+// The channels of a remote command, numbered as the WebSocket protocols number them (SPDY names
+// its streams instead).
+enum class CommandChannel : std::uint8_t { kStdin, kStdout, kStderr, kError, kResize };
+inline constexpr std::size_t kCommandChannels = 5;
+
+// What SPDY and WebSocket sessions share: the pipes behind CommandStreams, the client's stdin and
+// resize input, output forwarding, and the outcome report for the error channel.
+class CommandSession {
+ public:
+  // Sends output on a channel; `fin` ends the channel. False once the client is gone.
+  using Send = std::function<bool(CommandChannel channel, std::string_view data, bool fin)>;
+
+  // The pipes of the channels `options` asks for; a resize channel for a tty when `resizable`.
+  [[nodiscard]] static Result<std::unique_ptr<CommandSession>> create(
+      const RemoteCommandOptions& options, bool resizable);
+  // Whether the session uses the channel (error: always).
+  bool wants(CommandChannel channel) const { return wanted_[static_cast<int>(channel)]; }
+
+  // Input from the client, on the transport's reader thread only.
+  void input(CommandChannel channel, std::string_view data);
+  void endInput(CommandChannel channel);  // stdin's EOF
+  void clientGone();                      // every input ends
+
+  // Runs the command with its output sent through `send` until every write end is closed, and
+  // returns the error channel's report: the metav1.Status JSON when `statusJson` (v4 and later),
+  // else the failure as text ("" on success).
+  std::string run(const CommandRunner& runner, const Send& send, bool statusJson);
+
+ private:
+  CommandSession() = default;
+
+  std::array<bool, kCommandChannels> wanted_{};
+  CommandStreams streams_;
+  UniqueFd stdinWrite_;
+  UniqueFd stdoutRead_;
+  UniqueFd stderrRead_;
+  std::string resizeBuf_;
+  ResizeQueue resizes_;
+};
+
+// Serves one SPDY connection: answers the handshake on `socket` (101, or an HTTP error when no
+// protocol is in common), waits for the streams, runs the command, reports, closes.
 [[nodiscard]] Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request,
                                         std::string pending, const RemoteCommandOptions& options,
                                         const CommandRunner& run);
+
+// Serves one WebSocket connection (v5/v4/v1 channel.k8s.io and their base64 variants, as the
+// kubelet's wsstream server): the handshake, the command, the report on channel 3, close 1000.
+[[nodiscard]] Status serveRemoteCommandWebSocket(UniqueFd socket, const HttpRequest& request,
+                                                 std::string pending,
+                                                 const RemoteCommandOptions& options,
+                                                 const CommandRunner& run);
 
 // The v4 status JSON for an outcome (exposed for tests).
 std::string remoteCommandStatusJson(const CommandOutcome& outcome);

@@ -8,11 +8,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/file_util.h"
 #include "shim/streaming/http_request.h"
 #include "shim/streaming/port_forward.h"
+#include "shim/streaming/websocket.h"
 
 namespace berth::shim {
 namespace {
@@ -245,11 +247,22 @@ void StreamingServer::serve(UniqueFd conn, Session*) {
     (void)writeAll(conn.get(), httpResponse(404, "Not Found", {}, "404 page not found\n"));
     return;
   }
+  // The same URLs serve SPDY and WebSocket clients: the Upgrade header tells them apart.
+  bool webSocket = ws::isWebSocketRequest(*request);
   if (auto* pf = std::get_if<PortForwardRequest>(&*cached)) {
-    (void)servePortForward(std::move(conn), *request, std::move(pending), pf->podSandboxId,
-                           [this, pf](std::int32_t port, UniqueFd stream) {
-                             return runtime_.portForward(pf->podSandboxId, port, std::move(stream));
-                           });
+    auto forward = [this, pf](std::int32_t port, UniqueFd stream) {
+      return runtime_.portForward(pf->podSandboxId, port, std::move(stream));
+    };
+    auto offered = request->headerValues("sec-websocket-protocol");
+    if (webSocket && std::find(offered.begin(), offered.end(), kPortForwardTunnel) != offered.end())
+      (void)servePortForwardTunnel(std::move(conn), *request, std::move(pending), pf->podSandboxId,
+                                   forward);
+    else if (webSocket)
+      (void)servePortForwardWebSocket(std::move(conn), *request, std::move(pending),
+                                      pf->podSandboxId, forward);
+    else
+      (void)servePortForward(std::move(conn), *request, std::move(pending), pf->podSandboxId,
+                             forward);
     return;
   }
   RemoteCommandOptions options;
@@ -262,7 +275,10 @@ void StreamingServer::serve(UniqueFd conn, Session*) {
     options = {attach->stdin, attach->stdout, attach->stderr, attach->tty};
     run = [this, attach](CommandStreams& s) { return runtime_.attach(*attach, s); };
   }
-  (void)serveRemoteCommand(std::move(conn), *request, std::move(pending), options, run);
+  if (webSocket)
+    (void)serveRemoteCommandWebSocket(std::move(conn), *request, std::move(pending), options, run);
+  else
+    (void)serveRemoteCommand(std::move(conn), *request, std::move(pending), options, run);
 }
 
 }  // namespace berth::shim

@@ -17,6 +17,7 @@
 
 #include "common/file_util.h"
 #include "shim/streaming/spdy.h"
+#include "shim/streaming/streaming_test_runtime.h"
 
 namespace berth::shim {
 namespace {
@@ -24,108 +25,8 @@ namespace {
 using spdy::Frame;
 using spdy::FrameReader;
 using spdy::FrameWriter;
-
-// Runs `sh -c <cmd...>` with the streams as its stdio; a tty request gets "tty" in $TTY_MODE and
-// the resize events written to its stdout by us.
-class ShellRuntime : public StreamingRuntime {
- public:
-  CommandOutcome exec(const ExecRequest& r, CommandStreams& s) override {
-    if (r.containerId == "missing") return {0, "container \"missing\" not found", ""};
-    if (s.tty && s.resizes) {
-      // Report the first resize, then run the command.
-      auto size = s.resizes->pop();
-      if (size)
-        (void)writeAll(s.stdoutWrite.get(), fmt::format("size {}x{}\n", size->width, size->height));
-    }
-    std::vector<std::string> args = {"/bin/sh", "-c"};
-    args.insert(args.end(), r.cmd.begin(), r.cmd.end());
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int in = s.stdinRead ? s.stdinRead.get() : -1;
-    int out = s.stdoutWrite ? s.stdoutWrite.get() : -1;
-    int err = s.stderrWrite ? s.stderrWrite.get() : -1;
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(in >= 0 ? in : devnull, 0);
-      ::dup2(out >= 0 ? out : devnull, 1);
-      ::dup2(err >= 0 ? err : devnull, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    s = CommandStreams{};  // the child holds the ends now
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return {code, "", fmt::format("error executing command {}, exit code {}", r.cmd[0], code)};
-  }
-  CommandOutcome attach(const AttachRequest&, CommandStreams& s) override {
-    (void)writeAll(s.stdoutWrite.get(), "attached\n");
-    return {0, "", ""};
-  }
-  // "The pod's network namespace" is the test's own: connect to 127.0.0.1:port and relay.
-  Status portForward(const std::string&, std::int32_t port, UniqueFd stream) override {
-    UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(tcp.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
-      return failErrno(fmt::format("connect to 127.0.0.1:{}", port));
-    auto copy = [](int from, int to) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = ::read(from, buf, sizeof buf)) > 0)
-        if (!writeAll(to, std::string_view(buf, static_cast<size_t>(n)))) break;
-      ::shutdown(to, SHUT_WR);
-    };
-    std::thread up(copy, stream.get(), tcp.get());
-    copy(tcp.get(), stream.get());
-    up.join();
-    return {};
-  }
-};
-
-// A TCP server on 127.0.0.1 that answers each connection with its input upper-cased.
-class UpperServer {
- public:
-  UpperServer() {
-    fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len), 0);
-    EXPECT_EQ(::listen(fd_.get(), 8), 0);
-    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] {
-      for (int i = 0; i < 2; ++i) {
-        UniqueFd c(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (!c) return;
-        char buf[256];
-        ssize_t n;
-        while ((n = ::read(c.get(), buf, sizeof buf)) > 0) {
-          for (ssize_t k = 0; k < n; ++k)
-            buf[k] = static_cast<char>(std::toupper(buf[k]));
-          (void)writeAll(c.get(), std::string_view(buf, static_cast<size_t>(n)));
-        }
-      }
-    });
-  }
-  ~UpperServer() {
-    ::shutdown(fd_.get(), SHUT_RDWR);
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  UniqueFd fd_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using streaming_test::ShellRuntime;
+using streaming_test::UpperServer;
 
 // A remote command client: the upgrade, one SYN_STREAM per channel, then frames.
 class Client {
