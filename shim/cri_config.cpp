@@ -73,6 +73,7 @@ Status readCni(MapReader& top, CriConfig& c) {
     }
   }
   BERTH_TRY(readAbsPath(*m, "conf_dir", c.cni.confDir));
+  BERTH_TRY(readAbsPath(*m, "conf_template", c.cni.confTemplate));
   return m->finish();
 }
 
@@ -198,7 +199,10 @@ nlohmann::ordered_json toJson(const CriConfig& c) {
       {"cgroup_driver", cgroupDriverName(c.cgroupDriver)},
       {"runtime_handlers", handlers},
       {"default_runtime_handler", c.defaultRuntimeHandler},
-      {"cni", {{"bin_dirs", binDirs}, {"conf_dir", c.cni.confDir.string()}}},
+      {"cni",
+       {{"bin_dirs", binDirs},
+        {"conf_dir", c.cni.confDir.string()},
+        {"conf_template", c.cni.confTemplate.string()}}},
       {"registry_config", c.registryConfig.string()},
       {"image_root", c.imageRoot.string()},
       {"stream_server", {{"address", c.streamServer.address}, {"port", c.streamServer.port}}},

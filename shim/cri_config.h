@@ -28,6 +28,10 @@ struct RuntimeHandler {
 struct CniConfig {
   std::vector<std::filesystem::path> binDirs = {"/usr/lib/berth/cni", "/opt/cni/bin"};
   std::filesystem::path confDir = "/etc/cni/net.d";
+  // A conflist with {{.PodCIDR}} placeholders that UpdateRuntimeConfig renders into
+  // <confDir>/10-berth-net.conflist once the kubelet knows the node's pod CIDR (containerd's
+  // conf_template); empty: the network is configured by someone else.
+  std::filesystem::path confTemplate;
 };
 
 struct StreamServerConfig {

@@ -161,6 +161,19 @@ grpc::Status RuntimeService::UpdateContainerResources(
   return toGrpcStatus(engine_.updateContainerResources(request->container_id(), request->linux()));
 }
 
+grpc::Status RuntimeService::UpdateRuntimeConfig(grpc::ServerContext*,
+                                                 const v1::UpdateRuntimeConfigRequest* request,
+                                                 v1::UpdateRuntimeConfigResponse*) {
+  const std::string& cidrs = request->runtime_config().network_config().pod_cidr();
+  auto wrote = PodNetworking(config_.cni, config_.root / "cni").writeFromTemplate(cidrs);
+  if (!wrote) return toGrpcStatus(wrote.error());
+  if (auto log = spdlog::get("cri"); log && *wrote) {
+    log->info("wrote the CNI config for pod CIDR {} from {}", cidrs,
+              config_.cni.confTemplate.string());
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*,
                                                 const v1::ReopenContainerLogRequest* request,
                                                 v1::ReopenContainerLogResponse*) {
@@ -258,8 +271,6 @@ BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainerStats, StreamConta
                                StreamContainerStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxStats, StreamPodSandboxStatsRequest,
                                StreamPodSandboxStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdateRuntimeConfig, UpdateRuntimeConfigRequest,
-                              UpdateRuntimeConfigResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointContainer, CheckpointContainerRequest,
                               CheckpointContainerResponse)
 BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointPod, CheckpointPodRequest,

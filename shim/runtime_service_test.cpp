@@ -158,6 +158,42 @@ TEST_F(RuntimeServiceTest, NetworkReadyOnceACniNetworkIsConfigured) {
   EXPECT_TRUE(resp.status().conditions(1).status()) << resp.status().conditions(1).message();
 }
 
+// UpdateRuntimeConfig renders cni.conf_template with the pod CIDR once, while no network is
+// configured (containerd's conf_template); without a template it changes nothing.
+TEST_F(RuntimeServiceTest, UpdateRuntimeConfigWritesTheCniConfigFromTheTemplate) {
+  v1::UpdateRuntimeConfigRequest req;
+  req.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("10.42.3.0/24,fd00::/64");
+  v1::UpdateRuntimeConfigResponse resp;
+  {
+    RuntimeService service(config_, *engine_);
+    ASSERT_TRUE(service.UpdateRuntimeConfig(nullptr, &req, &resp).ok());
+    EXPECT_FALSE(std::filesystem::exists(config_.cni.confDir)) << "no template: nothing written";
+  }
+  config_.cni.confTemplate = dir_ / "template.conflist";
+  ASSERT_TRUE(writeFile(config_.cni.confTemplate,
+                        R"({"cniVersion": "1.0.0", "name": "pods", "plugins": [{"type": "bridge",
+                            "ipam": {"type": "host-local", "subnet": "{{.PodCIDR}}"}}]})"));
+  RuntimeService service(config_, *engine_);
+  v1::UpdateRuntimeConfigRequest bad;
+  bad.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("10.42.3.0");
+  grpc::Status st = service.UpdateRuntimeConfig(nullptr, &bad, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("pod_cidr"), std::string::npos) << st.error_message();
+
+  ASSERT_TRUE(service.UpdateRuntimeConfig(nullptr, &req, &resp).ok());
+  auto written = readFile(config_.cni.confDir / "10-berth-net.conflist");
+  ASSERT_TRUE(written);
+  EXPECT_NE(written->find(R"("subnet": "10.42.3.0/24")"), std::string::npos) << *written;
+  v1::StatusRequest statusReq;
+  v1::StatusResponse status;
+  ASSERT_TRUE(service.Status(nullptr, &statusReq, &status).ok());
+  EXPECT_TRUE(status.status().conditions(1).status());
+  // The network is ready now: a later CIDR does not rewrite it.
+  req.mutable_runtime_config()->mutable_network_config()->set_pod_cidr("10.99.0.0/24");
+  ASSERT_TRUE(service.UpdateRuntimeConfig(nullptr, &req, &resp).ok());
+  EXPECT_EQ(readFile(config_.cni.confDir / "10-berth-net.conflist").value_or(""), *written);
+}
+
 TEST(GrpcStatus, ErrorCodesMapOneToOne) {
   for (int c = 1; c <= 16; ++c) {
     grpc::Status st = toGrpcStatus(Error(static_cast<Code>(c), "pod p1: gone"));

@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "cni-plugins/libcni/libcni.h"
+#include "common/file_util.h"
+#include "common/ip.h"
 #include "common/netlink.h"
 #include "common/netns.h"
 
@@ -72,6 +74,24 @@ PodNetworking::PodNetworking(const CniConfig& config, std::filesystem::path cach
 Status PodNetworking::ready() const {
   BERTH_TRY(loadNetwork(config_));
   return {};
+}
+
+Result<bool> PodNetworking::writeFromTemplate(const std::string& podCidrs) const {
+  if (podCidrs.empty() || config_.confTemplate.empty() || ready()) return false;
+  std::string first = podCidrs.substr(0, podCidrs.find(','));
+  if (!IpNet::parse(first)) {
+    return fail(Code::kInvalidArgument, "runtime_config.network_config.pod_cidr \"{}\": not a CIDR",
+                podCidrs);
+  }
+  std::string text = BERTH_TRY_CTX(readFile(config_.confTemplate), "cni.conf_template");
+  static constexpr std::string_view kPlaceholder = "{{.PodCIDR}}";
+  for (size_t at = text.find(kPlaceholder); at != std::string::npos;
+       at = text.find(kPlaceholder, at + first.size())) {
+    text.replace(at, kPlaceholder.size(), first);
+  }
+  BERTH_TRY(makeDirs(config_.confDir, 0755));
+  BERTH_TRY(writeFileAtomic(config_.confDir / "10-berth-net.conflist", text, 0644));
+  return true;
 }
 
 Result<PodNetwork> PodNetworking::attach(const std::string& podId, const std::string& netns,

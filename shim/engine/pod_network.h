@@ -23,6 +23,10 @@ class PodNetworking {
 
   // Whether a network is configured: the NetworkReady condition and its message.
   [[nodiscard]] Status ready() const;
+  // UpdateRuntimeConfig: renders cni.conf_template with the node's pod CIDRs ("a,b" for dual
+  // stack; {{.PodCIDR}} is the first) into the conf dir, unless a network is ready already or
+  // no template is configured (containerd's behaviour). Returns whether it wrote one.
+  [[nodiscard]] Result<bool> writeFromTemplate(const std::string& podCidrs) const;
   // CNI ADD; on failure the partial attachment is deleted again.
   [[nodiscard]] Result<PodNetwork> attach(const std::string& podId, const std::string& netns,
                                           const ::runtime::v1::PodSandboxConfig& config) const;

@@ -140,7 +140,8 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
                                         "ListContainerStats",
                                         "ListPodSandboxStats",
                                         "ListMetricDescriptors",
-                                        "ListPodSandboxMetrics"};
+                                        "ListPodSandboxMetrics",
+                                        "UpdateRuntimeConfig"};
   // Served, and an empty request is bad input.
   const std::set<std::string> refusedEmpty = {"ImageStatus",
                                               "PullImage",
