@@ -133,7 +133,12 @@ Result<SpawnResult> runProgram(const SpawnOptions& o) {
       if (errno == EINTR) continue;
       return failErrno("poll");
     }
-    if (n == 0) {  // ~ChildProcess kills and reaps it
+    if (n == 0) {
+      if (o.onTimeout) {
+        o.onTimeout();
+        (void)child.waitFor(o.timeoutGrace);
+      }
+      // ~ChildProcess kills and reaps it if it is still there.
       return fail(Code::kDeadlineExceeded, "{} did not exit within {}ms", o.path,
                   o.timeout->count());
     }

@@ -3,6 +3,7 @@
 // timeout after which the program is killed.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct SpawnOptions {
   // children outlive them and would hold a capture pipe open.
   std::optional<std::string> outputFile;
   std::optional<std::chrono::milliseconds> timeout;
+  // runProgram: called when the timeout expires, before the program is killed; the program then
+  // has `timeoutGrace` to exit by itself (a runtime whose child onTimeout killed reaps it first).
+  std::function<void()> onTimeout;
+  std::chrono::milliseconds timeoutGrace{0};
   // startProgram only: fds that become the child's stdin/stdout/stderr (-1: /dev/null for
   // stdin, inherited or outputFile for the others), and more fds passed on as (ours, theirs).
   int stdinFd = -1;

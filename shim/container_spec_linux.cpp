@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "shim/container_spec_internal.h"
+#include "shim/default_seccomp.h"
 #include "shim/host_info.h"
 
 namespace berth::cri::detail {
@@ -177,16 +178,28 @@ Status applyNamespaces(const ContainerSpecInput& in, ocispec::Spec& spec) {
     setNamespace(spec, type, path);
     return {};
   };
-  BERTH_TRY(join("network", opts.network(), in.pod.netnsPath, "network"));
-  BERTH_TRY(join("ipc", opts.ipc(), in.pod.ipcnsPath, "ipc"));
+  // POD (the default, 0) means the pod's namespace, which is the node's for a host-network or
+  // host-IPC pod: containerd joins the sandbox's, whatever it is.
+  const auto& podOpts = in.sandboxConfig->linux().security_context().namespace_options();
+  auto effective = [](v1::NamespaceMode container, v1::NamespaceMode pod) {
+    return container == v1::POD && pod == v1::NODE ? v1::NODE : container;
+  };
+  BERTH_TRY(
+      join("network", effective(opts.network(), podOpts.network()), in.pod.netnsPath, "network"));
+  BERTH_TRY(join("ipc", effective(opts.ipc(), podOpts.ipc()), in.pod.ipcnsPath, "ipc"));
   // UTS follows the pod: its own when it has one, the node's with host networking.
   if (!in.pod.utsnsPath.empty())
     setNamespace(spec, "uts", in.pod.utsnsPath);
-  else if (opts.network() == v1::NODE)
+  else if (effective(opts.network(), podOpts.network()) == v1::NODE)
     removeNamespace(spec, "uts");
   else
     return fail(Code::kFailedPrecondition, "the pod has no uts namespace to join");
-  switch (opts.pid()) {
+  v1::NamespaceMode pidMode = opts.pid();
+  // POD in a pod without a shared PID namespace: the pod's mode decides (the node's, or one of
+  // the container's own, as a pause container's would be).
+  if (pidMode == v1::POD && in.pod.pidnsPath.empty() && podOpts.pid() != v1::POD)
+    pidMode = podOpts.pid() == v1::NODE ? v1::NODE : v1::CONTAINER;
+  switch (pidMode) {
     case v1::CONTAINER:
       setNamespace(spec, "pid", std::nullopt);
       break;
@@ -347,8 +360,10 @@ Status applySeccomp(const ContainerSpecInput& in, ocispec::Spec& spec) {
             BERTH_TRY_CTX(loadSeccompProfile(in.host.defaultSeccompFile), "seccomp RuntimeDefault");
         return {};
       }
-      return fail(Code::kFailedPrecondition,
-                  "seccomp RuntimeDefault: no default seccomp profile is configured");
+      spec.linux->seccomp =
+          defaultSeccompProfile(spec.process->capabilities ? spec.process->capabilities->bounding
+                                                           : std::vector<std::string>{});
+      return {};
     case v1::SecurityProfile::Localhost: {
       std::string ref = trimLocalhost(sp->localhost_ref());
       if (ref.empty() || !ref.starts_with('/'))

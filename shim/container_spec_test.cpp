@@ -1,4 +1,5 @@
 #include "shim/container_spec.h"
+#include "shim/default_seccomp.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -477,6 +478,57 @@ TEST_F(ContainerSpecTest, PidModePodNeedsTheSharedNamespace) {
   EXPECT_ERROR(buildError(), "namespace_options.pid: mode POD but the pod has no shared pid");
 }
 
+// critest and older kubelets send no namespace options for a container: POD then means the
+// pod's namespaces, the node's ones for a host-network pod (containerd joins the sandbox's).
+TEST_F(ContainerSpecTest, PodModeFollowsAHostNetworkPod) {
+  auto* podNs = sandbox_.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  podNs->set_network(v1::NODE);
+  podNs->set_ipc(v1::NODE);
+  podNs->set_pid(v1::CONTAINER);
+  in_.pod.netnsPath.clear();
+  in_.pod.ipcnsPath.clear();
+  in_.pod.utsnsPath.clear();
+  in_.pod.pidnsPath.clear();
+  sc()->mutable_namespace_options()->set_pid(v1::POD);
+  auto s = build();
+  EXPECT_EQ(s.findNamespace("network"), nullptr);
+  EXPECT_EQ(s.findNamespace("ipc"), nullptr);
+  EXPECT_EQ(s.findNamespace("uts"), nullptr);
+  ASSERT_NE(s.findNamespace("pid"), nullptr) << "the container's own, as a pause's would be";
+  EXPECT_FALSE(s.findNamespace("pid")->path);
+  podNs->set_pid(v1::NODE);
+  EXPECT_EQ(build().findNamespace("pid"), nullptr);
+}
+
+// The built-in RuntimeDefault refuses what reaches past the container unless its capabilities
+// make the call legitimate: mount and namespace-creating clone need CAP_SYS_ADMIN.
+TEST(DefaultSeccomp, CapabilitiesLiftTheirRules) {
+  auto denied = [](const ocispec::Seccomp& p, const std::string& name) {
+    for (const auto& r : p.syscalls) {
+      if (r.args.empty() && std::find(r.names.begin(), r.names.end(), name) != r.names.end())
+        return r.action == "SCMP_ACT_ERRNO";
+    }
+    return false;
+  };
+  auto plain = defaultSeccompProfile({"CAP_CHOWN", "CAP_NET_BIND_SERVICE"});
+  EXPECT_TRUE(denied(plain, "mount"));
+  EXPECT_TRUE(denied(plain, "kexec_load"));
+  EXPECT_TRUE(denied(plain, "keyctl"));
+  EXPECT_FALSE(denied(plain, "read"));
+  EXPECT_TRUE(denied(plain, "clone3")) << "ENOSYS, so the libc falls back to clone";
+  size_t cloneRules = std::count_if(plain.syscalls.begin(), plain.syscalls.end(), [](auto& r) {
+    return r.names == std::vector<std::string>{"clone"} && r.args.size() == 1 &&
+           r.args[0].op == "SCMP_CMP_MASKED_EQ";
+  });
+  EXPECT_EQ(cloneRules, 7u) << "one per CLONE_NEW* flag";
+  auto admin = defaultSeccompProfile({"CAP_SYS_ADMIN", "CAP_SYS_BOOT"});
+  EXPECT_FALSE(denied(admin, "mount"));
+  EXPECT_FALSE(denied(admin, "kexec_load"));
+  EXPECT_FALSE(denied(admin, "clone3"));
+  EXPECT_TRUE(denied(admin, "keyctl")) << "never allowed";
+  EXPECT_TRUE(denied(admin, "init_module"));
+}
+
 TEST_F(ContainerSpecTest, CgroupsPath) {
   EXPECT_FALSE(build().linux->cgroupsPath);
   sandbox_.mutable_linux()->set_cgroup_parent("/kubepods/besteffort/pod1");
@@ -666,7 +718,13 @@ TEST_F(ContainerSpecTest, Seccomp) {
   EXPECT_ERROR(buildError(), "seccomp_profile_path \"bogus\"");
   sc()->set_seccomp_profile_path("runtime/default");
   in_.host.defaultSeccomp.reset();
-  EXPECT_ERROR(buildError(), "seccomp RuntimeDefault: no default seccomp profile");
+  {
+    // Neither configured: berth's built-in default (default_seccomp.h).
+    auto builtIn = build().linux->seccomp;
+    ASSERT_TRUE(builtIn);
+    EXPECT_EQ(builtIn->defaultAction, "SCMP_ACT_ALLOW");
+    EXPECT_NE(builtIn->syscalls.at(0).names, std::vector<std::string>{});
+  }
   in_.host.defaultSeccompFile = dir_ / "seccomp/profile.json";
   EXPECT_EQ(build().linux->seccomp->defaultAction, "SCMP_ACT_ALLOW");
   in_.host.defaultSeccompFile = dir_ / "seccomp/bad.json";

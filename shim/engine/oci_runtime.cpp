@@ -110,13 +110,17 @@ Result<SpawnResult> OciRuntime::runExec(const ExecArgs& a,
   o.captureStdout = true;
   o.captureStderr = true;
   o.timeout = timeout;
+  // The command first (from the runtime's pid file): the runtime, its parent, then reaps it and
+  // exits, so no zombie of it is left in the container when the RPC answers (containerd waits
+  // for the exec process too).
+  o.onTimeout = [&] {
+    auto pid = readFile(a.pidFile);
+    pid_t p = pid ? static_cast<pid_t>(std::strtol(pid->c_str(), nullptr, 10)) : 0;
+    if (p > 0) ::kill(p, SIGKILL);
+  };
+  o.timeoutGrace = std::chrono::seconds(5);
   auto r = runProgram(o);
   if (!r && r.error().code() == Code::kDeadlineExceeded) {
-    // The runtime is gone; the command it started lives on in the container unless killed.
-    if (auto pid = readFile(a.pidFile)) {
-      pid_t p = static_cast<pid_t>(std::strtol(pid->c_str(), nullptr, 10));
-      if (p > 0) ::kill(p, SIGKILL);
-    }
     return fail(Code::kDeadlineExceeded, "command timed out after {}ms",
                 timeout ? timeout->count() : 0);
   }

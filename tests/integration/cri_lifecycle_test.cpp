@@ -247,6 +247,10 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << st.error_message() << r.exit_code() << r.stdout() << r.stderr();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+  // The timed-out command is gone (reaped) when the RPC answers, not a zombie in the container.
+  r = execSync(id, {"ps"}, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout().find("sleep 30"), std::string::npos) << r.stdout();
 
   // Stats: the container's cgroup (nested under berth-cri's own, the pod having no parent), its
   // writable layer, the pod's network counters.
@@ -409,6 +413,81 @@ TEST_F(CriLifecycleTest, BadRequestsNameWhatIsWrong) {
   stopUnknown.set_pod_sandbox_id("feedface");
   v1::StopPodSandboxResponse stopped;
   EXPECT_EQ(runtime_->StopPodSandbox(context().get(), stopUnknown, &stopped).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// Exec, Attach and PortForward URLs served by berth-cri's streaming server, driven by Debian's
+// python3-websocket (an independent client) over the v5/v4 channel protocols.
+TEST_F(CriLifecycleTest, ExecAttachAndPortForwardOverWebSocket) {
+  if (!runProgram({.path = "/usr/bin/python3", .args = {"python3", "-c", "import websocket"}})
+           .value_or(SpawnResult{.status = {.code = 1}})
+           .status.success()) {
+    GTEST_SKIP() << "python3-websocket is not installed (scripts/deps.sh installs it)";
+  }
+  auto config = podConfig("stream");
+  std::string pod = runPod(config);
+  std::string id;
+  auto cc =
+      containerConfig("web", {"sh", "-c",
+                              "mkdir -p /www && echo '<html>hello-pf</html>' > /www/index.html && "
+                              "httpd -p 8080 -h /www && while read l; do echo got:$l; done"});
+  cc.set_stdin(true);
+  ASSERT_TRUE(createContainer(pod, config, cc, &id).ok());
+  ASSERT_TRUE(start(id).ok());
+  auto client = [&](const std::string& mode, const std::string& url, const std::string& data) {
+    auto r = runProgram({.path = "/usr/bin/python3",
+                         .args = {"python3", BERTH_WS_CLIENT, mode, url, data},
+                         .captureStdout = true,
+                         .captureStderr = true,
+                         .timeout = 60s});
+    EXPECT_TRUE(r && r->status.success()) << (r ? r->stderrData : r.error().message());
+    return r ? nlohmann::json::parse(r->stdoutData, nullptr, false) : nlohmann::json();
+  };
+
+  v1::ExecRequest execReq;
+  execReq.set_container_id(id);
+  for (const char* a : {"sh", "-c", "cat; echo to-err >&2; exit 5"})
+    execReq.add_cmd(a);
+  execReq.set_stdin(true);
+  execReq.set_stdout(true);
+  execReq.set_stderr(true);
+  v1::ExecResponse execResp;
+  grpc::Status st = runtime_->Exec(context().get(), execReq, &execResp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto exec = client("exec", execResp.url(), "from-stdin\n");
+  EXPECT_EQ(exec["channels"]["1"], "from-stdin\n") << exec.dump();
+  EXPECT_EQ(exec["channels"]["2"], "to-err\n") << exec.dump();
+  auto status = nlohmann::json::parse(exec["channels"].value("3", "{}"), nullptr, false);
+  EXPECT_EQ(status["reason"], "NonZeroExitCode") << exec.dump();
+  EXPECT_EQ(status["details"]["causes"][0]["message"], "5") << exec.dump();
+  execReq.set_tty(true);
+  st = runtime_->Exec(context().get(), execReq, &execResp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "tty with stderr";
+
+  v1::AttachRequest attachReq;
+  attachReq.set_container_id(id);
+  attachReq.set_stdin(true);
+  attachReq.set_stdout(true);
+  v1::AttachResponse attachResp;
+  st = runtime_->Attach(context().get(), attachReq, &attachResp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto attached = client("attach", attachResp.url(), "ping\n");
+  EXPECT_EQ(attached["channels"]["1"], "got:ping\n") << attached.dump();
+
+  v1::PortForwardRequest pfReq;
+  pfReq.set_pod_sandbox_id(pod);
+  pfReq.add_port(8080);
+  v1::PortForwardResponse pfResp;
+  st = runtime_->PortForward(context().get(), pfReq, &pfResp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto pf = client("portforward", pfResp.url() + "?port=8080", "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_NE(pf["channels"].value("0", "").find("hello-pf"), std::string::npos) << pf.dump();
+
+  v1::ExecRequest notRunning;
+  notRunning.set_container_id("feedface");
+  notRunning.add_cmd("true");
+  notRunning.set_stdout(true);
+  EXPECT_EQ(runtime_->Exec(context().get(), notRunning, &execResp).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
