@@ -89,6 +89,13 @@ CniStatus removeSpoofElements(Nft& nft, Pred&& matches) {
   return asCni(nft.run(deleteElements(doomed)));
 }
 
+bool hasAll(Nft& nft, const std::vector<NftElement>& elements) {
+  return std::all_of(elements.begin(), elements.end(), [&](const NftElement& e) {
+    auto has = nft.hasElement("inet", kTable, e);
+    return has && *has;
+  });
+}
+
 std::vector<IpNet> addressesOf(const PluginResult& r) {
   std::vector<IpNet> out;
   for (const auto& ip : r.ips)
@@ -214,7 +221,10 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     if (c.ipMasq) {
       Nft* nft = CNI_TRY(env.nft());
       auto addrs = addressesOf(result);
-      if (!nft->run(masqAddElements(addrs))) CNI_TRY(asCni(nft->run(masqAddBatch(addrs))));
+      // Every pod after a subnet's first finds it there: a lookup, no transaction.
+      if (!hasAll(*nft, masqElements(addrs))) {
+        if (!nft->run(masqAddElements(addrs))) CNI_TRY(asCni(nft->run(masqAddBatch(addrs))));
+      }
     }
   } else {
     CNI_TRY(asCni(pod->setUp(podLink->index, true)));
@@ -276,6 +286,37 @@ CniStatus gcSpoofElements(Nft& nft, const std::vector<Attachment>& valid) {
   });
 }
 
+namespace {
+
+// Every route of the result is in the container's table, through its interface and with the
+// gateway ADD gave it (as the reference's ValidateExpectedRoute).
+CniStatus checkRoutes(Netlink& pod, const LinkInfo& link, const PluginResult& prev) {
+  auto have = CNI_TRY(asCni(pod.routes(0)));
+  for (const auto& rt : prev.routes) {
+    auto gw = rt.gw;
+    if (!gw) {
+      for (const auto& ip : prev.ips) {
+        if (ip.address.ip().family() == rt.dst.ip().family() && ip.gateway) {
+          gw = ip.gateway;
+          break;
+        }
+      }
+    }
+    int table = rt.table.value_or(254);
+    bool found = std::any_of(have.begin(), have.end(), [&](const RouteInfo& r) {
+      return r.dst.canonical() == rt.dst.canonical() && r.table == table &&
+             (r.oif == 0 || r.oif == link.index) && r.gw == gw;
+    });
+    if (!found) {
+      return cniFail(kInternal, "{} lacks route {}{}", link.name, rt.dst.canonical().str(),
+                     gw ? " via " + gw->str() : "");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 CniStatus cmdCheck(Env& env, const CmdArgs& args) {
   auto c = CNI_TRY(parseBridgeConf(args.conf));
   if (!c.net.prevResult) return cniFail(kInvalidNetworkConfig, "prevResult: required for CHECK");
@@ -293,14 +334,21 @@ CniStatus cmdCheck(Env& env, const CmdArgs& args) {
       return cniFail(kInternal, "{} lacks address {}", args.ifName, ip.address.str());
     }
   }
+  if (c.mtu > 0 && link->mtu != c.mtu) {
+    return cniFail(kInternal, "{} has MTU {}, the config says {}", args.ifName, link->mtu, c.mtu);
+  }
   const auto& ifs = c.net.prevResult->interfaces;
   if (ifs.size() > 1) {
     auto hostVeth = CNI_TRY(asCni(env.host->linkByName(ifs[1].name)));
     if (!hostVeth || hostVeth->master != br->index) {
       return cniFail(kInternal, "{} is not a port of bridge {}", ifs[1].name, c.bridge);
     }
+    if (c.mtu > 0 && hostVeth->mtu != c.mtu) {
+      return cniFail(kInternal, "{} has MTU {}, the config says {}", ifs[1].name, hostVeth->mtu,
+                     c.mtu);
+    }
   }
-  return {};
+  return checkRoutes(*pod, *link, *c.net.prevResult);
 }
 
 namespace {

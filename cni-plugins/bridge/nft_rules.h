@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "common/nft.h"
 
 namespace berth::cni::bridge {
 
@@ -33,6 +34,9 @@ std::string masqAddBatch(const std::vector<IpNet>& podAddresses);
 // ADD when the table exists: the subnets alone (the chain is left alone: rewriting a base chain
 // costs a slow commit). Fails when the table is missing: then masqAddBatch.
 std::string masqAddElements(const std::vector<IpNet>& podAddresses);
+// The interval elements masqAddElements adds (start, and end one past the subnet), as the kernel
+// holds them: ADD looks them up and skips nftables' parser and commit when they are there.
+std::vector<NftElement> masqElements(const std::vector<IpNet>& podAddresses);
 
 // macspoofchk for one port: only `mac` may leave `hostVeth` as a source address.
 // The elements carry their attachment ("<id>/<ifname>") as a comment, for DEL without
