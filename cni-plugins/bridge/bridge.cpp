@@ -103,6 +103,31 @@ std::vector<IpNet> addressesOf(const PluginResult& r) {
   return out;
 }
 
+CniStatus ipamLocked(Env& env, bool wantInUse, const Env::InUseFn& fn) {
+  if (!env.ipamLocked) return fn(std::nullopt);
+  return env.ipamLocked(wantInUse, fn);
+}
+
+// The pod's subnets leave the masquerade set with the last address in use in them (known only
+// from our host-local's store; with another IPAM they stay, as before).
+CniStatus removeUnusedMasqNets(Env& env, const PluginResult& prev) {
+  return ipamLocked(env, true, [&](const std::optional<std::vector<IpAddr>>& inUse) -> CniStatus {
+    if (!inUse) return {};
+    for (const auto& ip : prev.ips) {
+      auto net = ip.address.canonical();
+      if (std::any_of(inUse->begin(), inUse->end(),
+                      [&](const IpAddr& a) { return net.contains(a); })) {
+        continue;
+      }
+      Nft* nft = CNI_TRY(env.nft());
+      auto gone = nft->deleteElements("inet", kTable, masqElements({net}));
+      // Already gone (or never added: no table) is what DEL wants.
+      if (!gone && gone.error().sysErrno() != ENOENT) return asCni(std::move(gone));
+    }
+    return {};
+  });
+}
+
 }  // namespace
 
 namespace {
@@ -221,10 +246,13 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     if (c.ipMasq) {
       Nft* nft = CNI_TRY(env.nft());
       auto addrs = addressesOf(result);
-      // Every pod after a subnet's first finds it there: a lookup, no transaction.
-      if (!hasAll(*nft, masqElements(addrs))) {
-        if (!nft->run(masqAddElements(addrs))) CNI_TRY(asCni(nft->run(masqAddBatch(addrs))));
-      }
+      // Under the IPAM store's lock, so a DEL removing the subnet with its last pod can't
+      // interleave. Every pod after a subnet's first finds it there: a lookup, no transaction.
+      CNI_TRY(ipamLocked(env, false, [&](const auto&) -> CniStatus {
+        if (hasAll(*nft, masqElements(addrs))) return {};
+        if (nft->run(masqAddElements(addrs))) return {};
+        return asCni(nft->run(masqAddBatch(addrs)));
+      }));
     }
   } else {
     CNI_TRY(asCni(pod->setUp(podLink->index, true)));
@@ -248,6 +276,7 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   if (!c.net.ipamType.empty()) {
     CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
   }
+  if (c.ipMasq && c.net.prevResult) CNI_TRY(removeUnusedMasqNets(env, *c.net.prevResult));
   // macspoofchk's elements are keyed by the host end's name and the pod's MAC as ADD reported
   // them (the pod may have changed its MAC since, or its netns may be gone).
   std::string hostVeth;
@@ -409,6 +438,11 @@ struct RealEnv {
         if (cmd == "CHECK") return hostlocal::cmdCheck(args);
       }
       return ipamExec(cmd, type, conf);
+    };
+    env.ipamLocked = [args](bool wantInUse, const Env::InUseFn& fn) -> CniStatus {
+      auto type = args.conf.ipamType;
+      if (!isOwnHostLocal(type, args.path)) return fn(std::nullopt);
+      return hostlocal::withStoreLocked(args, wantInUse, fn);
     };
     env.nft = [this]() -> CniResult<Nft*> {
       if (!nft) nft = CNI_TRY(asCni(LibNftables::create()));

@@ -1,5 +1,6 @@
 #include "cni-plugins/bridge/bridge.h"
 
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "cni-plugins/bridge/nft_rules.h"
@@ -20,6 +21,14 @@ class FakeNft : public Nft {
     return {};
   }
   Result<std::string> listJson(std::string_view) override { return std::string("{}"); }
+  std::vector<std::string> deleted;
+  Status deleteElements(std::string_view, std::string_view,
+                        std::span<const NftElement> els) override {
+    for (const auto& e : els)
+      deleted.push_back(
+          fmt::format("{} {}{}", e.set, fmt::join(e.key, "."), e.intervalEnd ? " end" : ""));
+    return {};
+  }
 };
 
 class BridgeLogic : public ::testing::Test {
@@ -133,6 +142,25 @@ TEST_F(BridgeLogic, DelDelegatesToIpamEvenWithoutNetnsAndNeedsNoNft) {
   ASSERT_TRUE(cmdDel(env_, a));
   EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local", "DEL host-local"}));
   EXPECT_TRUE(nft_.batches.empty());  // masquerade is per subnet: nothing per pod to remove
+}
+
+TEST_F(BridgeLogic, DelRemovesTheMasqueradedSubnetWithItsLastAddress) {
+  auto a = args(R"(, "ipMasq": true, "prevResult": {"cniVersion": "1.1.0",
+      "ips": [{"address": "10.5.0.7/24"}]})");
+  env_.pod = []() -> CniResult<Netlink*> { return nullptr; };
+  std::vector<IpAddr> inUse = {*IpAddr::parse("10.5.0.9"), *IpAddr::parse("10.6.0.2")};
+  std::vector<bool> asked;
+  env_.ipamLocked = [&](bool want, const Env::InUseFn& fn) -> CniStatus {
+    asked.push_back(want);
+    return fn(inUse);
+  };
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_TRUE(nft_.deleted.empty());  // 10.5.0.9 still uses the subnet
+  inUse.erase(inUse.begin());
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(nft_.deleted,
+            (std::vector<std::string>{"masq-nets4 10.5.0.0", "masq-nets4 10.5.1.0 end"}));
+  EXPECT_EQ(asked, (std::vector<bool>{true, true}));
 }
 
 TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
