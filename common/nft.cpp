@@ -210,7 +210,8 @@ Status LibNftables::elements(bool add, std::string_view family, std::string_view
   uint8_t fam = BERTH_TRY(nfproto(family));
   if (elements.empty()) return {};
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 2);
-  mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(buf.data(), buf.size());
+  // libmnl: the buffer is twice the limit, room for the message that overflows it.
+  mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(buf.data(), buf.size() / 2);
   auto next = [&] { return mnl_nlmsg_batch_next(batch); };
   bool fits = true;
   putNfMsg(mnl_nlmsg_batch_current(batch), NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, ++seq_,
