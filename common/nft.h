@@ -3,15 +3,31 @@
 // libnftables' in-process API. A batch of commands is one nft transaction: it applies whole or not
 // at all, so an ADD or DEL never leaves half a ruleset.
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/netns.h"
 #include "common/result.h"
 
 struct nft_ctx;
+struct mnl_socket;
 
 namespace berth {
+
+// One element of a set or map in the kernel's layout: each field of a concatenation padded to 4
+// bytes, addresses and ports in network order (what `nft --debug=netlink` prints).
+struct NftElement {
+  std::string set;
+  std::vector<uint8_t> key;
+  std::vector<uint8_t> keyEnd;  // the interval's end for a concatenated interval set, or empty
+  std::vector<uint8_t> data;    // a map's value, or empty
+  std::string comment;
+  bool intervalEnd = false;  // the end element of an interval in a plain interval set
+};
 
 class Nft {
  public:
@@ -20,19 +36,46 @@ class Nft {
   [[nodiscard]] virtual Status run(std::string_view batch) = 0;
   // Runs a list command and returns nft's JSON output.
   [[nodiscard]] virtual Result<std::string> listJson(std::string_view command) = 0;
+
+  // Element changes of one table (`family` as nft spells it: "inet", "bridge", ...) as one
+  // transaction straight over nfnetlink: no nft parser, no cache dumps. Adding an identical
+  // element is success (`add element`); deleting an absent one fails with ENOENT, as does a
+  // missing table or set. The default is kUnimplemented: callers fall back to run().
+  [[nodiscard]] virtual Status addElements(std::string_view family, std::string_view table,
+                                           std::span<const NftElement> elements);
+  [[nodiscard]] virtual Status deleteElements(std::string_view family, std::string_view table,
+                                              std::span<const NftElement> elements);
+  // Whether the set holds an element with exactly this key (and intervalEnd flag).
+  [[nodiscard]] virtual Result<bool> hasElement(std::string_view family, std::string_view table,
+                                                const NftElement& element);
 };
 
+// run() and listJson() through libnftables, loaded on their first use; the element calls over a
+// netlink socket of our own (libmnl), so a plugin that only touches elements never loads it.
 class LibNftables final : public Nft {
  public:
-  // The context talks to the netns the calling thread is in when it is created.
+  // Talks to the netns the calling thread is in when it is created.
   [[nodiscard]] static Result<std::unique_ptr<LibNftables>> create();
   ~LibNftables() override;
   Status run(std::string_view batch) override;
   Result<std::string> listJson(std::string_view command) override;
+  Status addElements(std::string_view family, std::string_view table,
+                     std::span<const NftElement> elements) override;
+  Status deleteElements(std::string_view family, std::string_view table,
+                        std::span<const NftElement> elements) override;
+  Result<bool> hasElement(std::string_view family, std::string_view table,
+                          const NftElement& element) override;
 
  private:
-  explicit LibNftables(nft_ctx* ctx) : ctx_(ctx) {}
-  nft_ctx* ctx_;
+  LibNftables(mnl_socket* sock, NetNs ns);
+  Result<nft_ctx*> context();
+  Status elements(bool add, std::string_view family, std::string_view table,
+                  std::span<const NftElement> elements);
+
+  mnl_socket* sock_;
+  NetNs ns_;  // where the libnftables context is created, on first use
+  nft_ctx* ctx_ = nullptr;
+  unsigned seq_ = 0;
 };
 
 }  // namespace berth

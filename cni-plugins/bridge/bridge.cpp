@@ -89,11 +89,43 @@ CniStatus removeSpoofElements(Nft& nft, Pred&& matches) {
   return asCni(nft.run(deleteElements(doomed)));
 }
 
+bool hasAll(Nft& nft, const std::vector<NftElement>& elements) {
+  return std::all_of(elements.begin(), elements.end(), [&](const NftElement& e) {
+    auto has = nft.hasElement("inet", kTable, e);
+    return has && *has;
+  });
+}
+
 std::vector<IpNet> addressesOf(const PluginResult& r) {
   std::vector<IpNet> out;
   for (const auto& ip : r.ips)
     out.push_back(ip.address);
   return out;
+}
+
+CniStatus ipamLocked(Env& env, bool wantInUse, const Env::InUseFn& fn) {
+  if (!env.ipamLocked) return fn(std::nullopt);
+  return env.ipamLocked(wantInUse, fn);
+}
+
+// The pod's subnets leave the masquerade set with the last address in use in them (known only
+// from our host-local's store; with another IPAM they stay, as before).
+CniStatus removeUnusedMasqNets(Env& env, const PluginResult& prev) {
+  return ipamLocked(env, true, [&](const std::optional<std::vector<IpAddr>>& inUse) -> CniStatus {
+    if (!inUse) return {};
+    for (const auto& ip : prev.ips) {
+      auto net = ip.address.canonical();
+      if (std::any_of(inUse->begin(), inUse->end(),
+                      [&](const IpAddr& a) { return net.contains(a); })) {
+        continue;
+      }
+      Nft* nft = CNI_TRY(env.nft());
+      auto gone = nft->deleteElements("inet", kTable, masqElements({net}));
+      // Already gone (or never added: no table) is what DEL wants.
+      if (!gone && gone.error().sysErrno() != ENOENT) return asCni(std::move(gone));
+    }
+    return {};
+  });
 }
 
 }  // namespace
@@ -214,7 +246,13 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     if (c.ipMasq) {
       Nft* nft = CNI_TRY(env.nft());
       auto addrs = addressesOf(result);
-      if (!nft->run(masqAddElements(addrs))) CNI_TRY(asCni(nft->run(masqAddBatch(addrs))));
+      // Under the IPAM store's lock, so a DEL removing the subnet with its last pod can't
+      // interleave. Every pod after a subnet's first finds it there: a lookup, no transaction.
+      CNI_TRY(ipamLocked(env, false, [&](const auto&) -> CniStatus {
+        if (hasAll(*nft, masqElements(addrs))) return {};
+        if (nft->run(masqAddElements(addrs))) return {};
+        return asCni(nft->run(masqAddBatch(addrs)));
+      }));
     }
   } else {
     CNI_TRY(asCni(pod->setUp(podLink->index, true)));
@@ -238,6 +276,7 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
   if (!c.net.ipamType.empty()) {
     CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
   }
+  if (c.ipMasq && c.net.prevResult) CNI_TRY(removeUnusedMasqNets(env, *c.net.prevResult));
   // macspoofchk's elements are keyed by the host end's name and the pod's MAC as ADD reported
   // them (the pod may have changed its MAC since, or its netns may be gone).
   std::string hostVeth;
@@ -276,6 +315,37 @@ CniStatus gcSpoofElements(Nft& nft, const std::vector<Attachment>& valid) {
   });
 }
 
+namespace {
+
+// Every route of the result is in the container's table, through its interface and with the
+// gateway ADD gave it (as the reference's ValidateExpectedRoute).
+CniStatus checkRoutes(Netlink& pod, const LinkInfo& link, const PluginResult& prev) {
+  auto have = CNI_TRY(asCni(pod.routes(0)));
+  for (const auto& rt : prev.routes) {
+    auto gw = rt.gw;
+    if (!gw) {
+      for (const auto& ip : prev.ips) {
+        if (ip.address.ip().family() == rt.dst.ip().family() && ip.gateway) {
+          gw = ip.gateway;
+          break;
+        }
+      }
+    }
+    int table = rt.table.value_or(254);
+    bool found = std::any_of(have.begin(), have.end(), [&](const RouteInfo& r) {
+      return r.dst.canonical() == rt.dst.canonical() && r.table == table &&
+             (r.oif == 0 || r.oif == link.index) && r.gw == gw;
+    });
+    if (!found) {
+      return cniFail(kInternal, "{} lacks route {}{}", link.name, rt.dst.canonical().str(),
+                     gw ? " via " + gw->str() : "");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 CniStatus cmdCheck(Env& env, const CmdArgs& args) {
   auto c = CNI_TRY(parseBridgeConf(args.conf));
   if (!c.net.prevResult) return cniFail(kInvalidNetworkConfig, "prevResult: required for CHECK");
@@ -293,14 +363,21 @@ CniStatus cmdCheck(Env& env, const CmdArgs& args) {
       return cniFail(kInternal, "{} lacks address {}", args.ifName, ip.address.str());
     }
   }
+  if (c.mtu > 0 && link->mtu != c.mtu) {
+    return cniFail(kInternal, "{} has MTU {}, the config says {}", args.ifName, link->mtu, c.mtu);
+  }
   const auto& ifs = c.net.prevResult->interfaces;
   if (ifs.size() > 1) {
     auto hostVeth = CNI_TRY(asCni(env.host->linkByName(ifs[1].name)));
     if (!hostVeth || hostVeth->master != br->index) {
       return cniFail(kInternal, "{} is not a port of bridge {}", ifs[1].name, c.bridge);
     }
+    if (c.mtu > 0 && hostVeth->mtu != c.mtu) {
+      return cniFail(kInternal, "{} has MTU {}, the config says {}", ifs[1].name, hostVeth->mtu,
+                     c.mtu);
+    }
   }
-  return {};
+  return checkRoutes(*pod, *link, *c.net.prevResult);
 }
 
 namespace {
@@ -361,6 +438,11 @@ struct RealEnv {
         if (cmd == "CHECK") return hostlocal::cmdCheck(args);
       }
       return ipamExec(cmd, type, conf);
+    };
+    env.ipamLocked = [args](bool wantInUse, const Env::InUseFn& fn) -> CniStatus {
+      auto type = args.conf.ipamType;
+      if (!isOwnHostLocal(type, args.path)) return fn(std::nullopt);
+      return hostlocal::withStoreLocked(args, wantInUse, fn);
     };
     env.nft = [this]() -> CniResult<Nft*> {
       if (!nft) nft = CNI_TRY(asCni(LibNftables::create()));

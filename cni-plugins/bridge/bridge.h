@@ -22,6 +22,10 @@ struct Env {
   std::function<CniResult<PluginResult>(const std::string& type, const std::string& conf)> ipamAdd;
   std::function<CniStatus(const std::string& cmd, const std::string& type, const std::string& conf)>
       ipamExec;
+  // Runs `fn` with the IPAM's store locked, passing the addresses in use (when asked for). Unset,
+  // or an IPAM other than our in-process host-local: `fn` runs as is and gets nullopt.
+  using InUseFn = std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>;
+  std::function<CniStatus(bool wantInUse, const InUseFn& fn)> ipamLocked;
   // Created on first use (only ipMasq and macspoofchk need it).
   std::function<CniResult<Nft*>()> nft;
   std::function<Status(std::string_view name, std::string_view value)> hostSysctl;

@@ -1,5 +1,6 @@
 #include "cni-plugins/bridge/bridge.h"
 
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include "cni-plugins/bridge/nft_rules.h"
@@ -20,6 +21,14 @@ class FakeNft : public Nft {
     return {};
   }
   Result<std::string> listJson(std::string_view) override { return std::string("{}"); }
+  std::vector<std::string> deleted;
+  Status deleteElements(std::string_view, std::string_view,
+                        std::span<const NftElement> els) override {
+    for (const auto& e : els)
+      deleted.push_back(
+          fmt::format("{} {}{}", e.set, fmt::join(e.key, "."), e.intervalEnd ? " end" : ""));
+    return {};
+  }
 };
 
 class BridgeLogic : public ::testing::Test {
@@ -105,6 +114,16 @@ TEST(BridgeNftRules, MasqueradeBySubnetInOneTable) {
                      "masquerade"),
             std::string::npos);
   EXPECT_TRUE(add.ends_with(masqAddElements(addrs)));
+  // The interval as the kernel holds it: its start, and an end element one past the subnet.
+  auto els = masqElements(addrs);
+  ASSERT_EQ(els.size(), 4u);
+  EXPECT_EQ(els[0].set, "masq-nets4");
+  EXPECT_EQ(els[0].key, (std::vector<uint8_t>{10, 1, 0, 0}));
+  EXPECT_FALSE(els[0].intervalEnd);
+  EXPECT_EQ(els[1].key, (std::vector<uint8_t>{10, 1, 1, 0}));
+  EXPECT_TRUE(els[1].intervalEnd);
+  EXPECT_EQ(els[2].set, "masq-nets6");
+  EXPECT_EQ(els[3].key[7], 1);  // fd00:0:0:1::
   EXPECT_EQ(add.find("iptables"), std::string::npos);
   auto spoof = spoofAddBatch("veth1", "0a:00:00:00:00:01", "c1/eth0");
   EXPECT_NE(spoof.find("add element bridge berth-cni-bridge spoof-ok { \"veth1\" . "
@@ -125,6 +144,25 @@ TEST_F(BridgeLogic, DelDelegatesToIpamEvenWithoutNetnsAndNeedsNoNft) {
   EXPECT_TRUE(nft_.batches.empty());  // masquerade is per subnet: nothing per pod to remove
 }
 
+TEST_F(BridgeLogic, DelRemovesTheMasqueradedSubnetWithItsLastAddress) {
+  auto a = args(R"(, "ipMasq": true, "prevResult": {"cniVersion": "1.1.0",
+      "ips": [{"address": "10.5.0.7/24"}]})");
+  env_.pod = []() -> CniResult<Netlink*> { return nullptr; };
+  std::vector<IpAddr> inUse = {*IpAddr::parse("10.5.0.9"), *IpAddr::parse("10.6.0.2")};
+  std::vector<bool> asked;
+  env_.ipamLocked = [&](bool want, const Env::InUseFn& fn) -> CniStatus {
+    asked.push_back(want);
+    return fn(inUse);
+  };
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_TRUE(nft_.deleted.empty());  // 10.5.0.9 still uses the subnet
+  inUse.erase(inUse.begin());
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(nft_.deleted,
+            (std::vector<std::string>{"masq-nets4 10.5.0.0", "masq-nets4 10.5.1.0 end"}));
+  EXPECT_EQ(asked, (std::vector<bool>{true, true}));
+}
+
 TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
   pod_.addLink("eth0", "veth");
   auto a = args("");
@@ -141,6 +179,38 @@ TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {
   EXPECT_FALSE(host_.linkByName("veth0000abcd")->has_value());
   EXPECT_TRUE(host_.linkByName("br9")->has_value());  // the bridge is shared, it stays
   EXPECT_TRUE(ipamCalls_.empty());                    // failed before IPAM
+}
+
+TEST_F(BridgeLogic, CheckComparesAddressesMtuAndRoutes) {
+  int br = host_.addLink("br9", "bridge");
+  int veth = host_.addLink("veth0000abcd", "veth");
+  ASSERT_TRUE(host_.setMaster(veth, br));
+  int eth0 = pod_.addLink("eth0", "veth");
+  ASSERT_TRUE(pod_.setUp(eth0, true));
+  ASSERT_TRUE(pod_.addAddress(eth0, *IpNet::parse("10.5.0.7/24")));
+  RouteSpec def{*IpNet::parse("0.0.0.0/0"), IpAddr::parse("10.5.0.1"), eth0};
+  ASSERT_TRUE(pod_.addRoute(def));
+  auto a = args(R"(, "mtu": 1500, "prevResult": {"cniVersion": "1.1.0",
+      "interfaces": [{"name": "br9"}, {"name": "veth0000abcd"}, {"name": "eth0", "sandbox": "/x"}],
+      "ips": [{"address": "10.5.0.7/24", "gateway": "10.5.0.1", "interface": 2}],
+      "routes": [{"dst": "0.0.0.0/0"}]})");
+  auto ok = cmdCheck(env_, a);
+  ASSERT_TRUE(ok) << ok.error().msg;
+
+  ASSERT_TRUE(pod_.setMtu(eth0, 1400));
+  auto mtu = cmdCheck(env_, a);
+  ASSERT_FALSE(mtu);
+  EXPECT_EQ(mtu.error().msg, "eth0 has MTU 1400, the config says 1500");
+  ASSERT_TRUE(pod_.setMtu(eth0, 1500));
+
+  ASSERT_TRUE(pod_.deleteRoute(def));
+  auto route = cmdCheck(env_, a);
+  ASSERT_FALSE(route);
+  EXPECT_EQ(route.error().msg, "eth0 lacks route 0.0.0.0/0 via 10.5.0.1");
+  // A route with another gateway is not the one ADD made.
+  def.gw = IpAddr::parse("10.5.0.254");
+  ASSERT_TRUE(pod_.addRoute(def));
+  EXPECT_FALSE(cmdCheck(env_, a));
 }
 
 TEST(BridgeGateway, GatewaysAndDefaultRoutes) {

@@ -29,6 +29,23 @@ std::string masqAddElements(const std::vector<IpNet>& podAddresses) {
   return b;
 }
 
+std::vector<NftElement> masqElements(const std::vector<IpNet>& podAddresses) {
+  std::vector<NftElement> out;
+  for (const auto& a : podAddresses) {
+    std::string set = fmt::format("masq-nets{}", a.ip().isV4() ? "4" : "6");
+    IpAddr first = a.network();
+    NftElement start{set, {first.data(), first.data() + first.size()}, {}, {}, "", false};
+    out.push_back(std::move(start));
+    // A subnet reaching the top of the address space has no end element.
+    IpAddr end = a.broadcast().next();
+    if (end > first) {
+      NftElement e{set, {end.data(), end.data() + end.size()}, {}, {}, "", true};
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
 std::string masqAddBatch(const std::vector<IpNet>& podAddresses) {
   return fmt::format(
              "add table inet {0}\n"

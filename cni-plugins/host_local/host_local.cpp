@@ -92,6 +92,18 @@ CniStatus cmdDel(const CmdArgs& args) {
   return asCni(store.releaseById(args.containerId, args.ifName), kIoFailure);
 }
 
+CniStatus withStoreLocked(
+    const CmdArgs& args, bool wantInUse,
+    const std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>& fn) {
+  auto cfg = CNI_TRY(parseIpamConfig(args.conf, args.args));
+  auto store = CNI_TRY_ERR(Store::open(cfg.dataDir, cfg.name), kIoFailure);
+  if (!wantInUse) return fn(std::nullopt);
+  std::vector<IpAddr> inUse;
+  for (const auto& a : CNI_TRY_ERR(store.list(), kIoFailure))
+    inUse.push_back(a.ip);
+  return fn(inUse);
+}
+
 CniStatus cmdCheck(const CmdArgs& args) {
   auto cfg = CNI_TRY(parseIpamConfig(args.conf, args.args));
   auto store = CNI_TRY_ERR(Store::open(cfg.dataDir, cfg.name), kIoFailure);

@@ -1,6 +1,10 @@
 #pragma once
 // The host-local IPAM plugin's verbs (ADD, DEL, CHECK, GC, STATUS) over its on-disk store.
 
+#include <functional>
+#include <optional>
+#include <vector>
+
 #include "cni-plugins/cni/skel.h"
 
 namespace berth::cni::hostlocal {
@@ -10,6 +14,13 @@ namespace berth::cni::hostlocal {
 [[nodiscard]] CniStatus cmdCheck(const CmdArgs& args);
 [[nodiscard]] CniStatus cmdGc(const CmdArgs& args);
 [[nodiscard]] CniStatus cmdStatus(const CmdArgs& args);
+
+// Runs `fn` with the config's store locked (so no ADD or DEL of the network runs meanwhile),
+// passing the addresses in use when `wantInUse`. For a plugin that keeps per-network state beside
+// the pods (bridge's masqueraded subnets).
+[[nodiscard]] CniStatus withStoreLocked(
+    const CmdArgs& args, bool wantInUse,
+    const std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>& fn);
 
 Plugin plugin();
 

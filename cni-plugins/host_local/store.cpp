@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -66,8 +67,29 @@ Result<bool> Store::reserve(const std::string& id, const std::string& ifname, co
     ::unlinkat(dirFd_.get(), name.c_str(), 0);
     return std::unexpected(std::move(s).error().context(dir_ + "/" + name));
   }
-  BERTH_TRY(writeFile(fmt::format("{}/{}{}", dir_, kLastIpPrefix, rangeSet), name));
+  BERTH_TRY(overwrite(fmt::format("{}{}", kLastIpPrefix, rangeSet), name));
   return true;
+}
+
+// In place (write, then cut to length) rather than O_TRUNC: truncating a file to zero makes ext4
+// start writeback of its old contents (auto_da_alloc), 0.5-3 ms of every ADD on this machine.
+// Readers hold the store's lock, so they never see the two steps apart.
+Status Store::overwrite(const std::string& name, std::string_view content) {
+  int fd = ::openat(dirFd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return failErrno(fmt::format("open {}/{}", dir_, name));
+  UniqueFd file(fd);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n =
+        ::pwrite(fd, content.data() + done, content.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failErrno(fmt::format("write {}/{}", dir_, name));
+    done += static_cast<size_t>(n);
+  }
+  if (::ftruncate(fd, static_cast<off_t>(content.size())) < 0) {
+    return failErrno(fmt::format("truncate {}/{}", dir_, name));
+  }
+  return {};
 }
 
 std::optional<IpAddr> Store::lastReserved(size_t rangeSet) const {

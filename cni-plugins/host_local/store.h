@@ -46,6 +46,7 @@ class Store {
   [[nodiscard]] Result<std::vector<Allocation>> list() const;
 
  private:
+  [[nodiscard]] Status overwrite(const std::string& name, std::string_view content);
   Store(std::string dir, UniqueFd dirFd, UniqueFd lock)
       : dir_(std::move(dir)), dirFd_(std::move(dirFd)), lock_(std::move(lock)) {}
 

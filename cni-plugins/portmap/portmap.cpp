@@ -96,6 +96,9 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
     }
   }
   Nft* nft = CNI_TRY(env.nft());
+  // The elements straight over nfnetlink; when that fails (no table yet, a conflict, a fake),
+  // the nft text path, which creates the table or says what is wrong.
+  if (nft->addElements("inet", kTable, nftElements(ms, c.snat))) return prev;
   if (!nft->run(addElements(ms, c.snat))) {
     auto full = nft->run(addBatch(ms, c.snat));
     if (!full) {
@@ -116,6 +119,7 @@ CniStatus cmdDel(Env& env, const CmdArgs& args) {
                         owner(args));
   if (ms.empty()) return {};
   Nft* nft = CNI_TRY(env.nft());
+  if (nft->deleteElements("inet", kTable, nftElements(ms, c.snat))) return {};
   if (!nft->run(delElements(ms, c.snat))) CNI_TRY(asCni(nft->run(delBatch(ms, c.snat))));
   return {};
 }

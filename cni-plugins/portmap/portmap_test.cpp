@@ -39,6 +39,34 @@ TEST(PortmapRules, MappingsFollowFamiliesAndHostIp) {
   EXPECT_NE(full.find("ct status dnat ip saddr 127.0.0.0/8 masquerade"), std::string::npos);
 }
 
+// The kernel's layout as `nft --debug=netlink add element ...` prints it: concatenated fields
+// padded to 4 bytes, addresses and ports in network order.
+TEST(PortmapRules, NftElementsInTheKernelLayout) {
+  std::vector<PortMapping> ports = {{8080, 80, "tcp", ""}, {53, 5353, "udp", "fd00::1"}};
+  auto ms =
+      mappingsFor(ports, {*IpNet::parse("10.1.0.5/24"), *IpNet::parse("fd01::5/64")}, "c1/eth0");
+  auto els = nftElements(ms, true);
+  ASSERT_EQ(els.size(), 5u);  // 8080 v4, 8080 v6, 53 v6 (hostIP), hairpin4, hairpin6
+  using B = std::vector<uint8_t>;
+  EXPECT_EQ(els[0].set, "hostports4");
+  EXPECT_EQ(els[0].key, (B{6, 0, 0, 0, 0x1f, 0x90, 0, 0}));
+  EXPECT_EQ(els[0].data, (B{10, 1, 0, 5, 0, 80, 0, 0}));
+  EXPECT_EQ(els[0].comment, "c1/eth0");
+  EXPECT_TRUE(els[0].keyEnd.empty());
+  EXPECT_EQ(els[2].set, "hostports6-ip");
+  B key6(16, 0);
+  key6[0] = 0xfd;
+  key6[15] = 1;
+  key6.insert(key6.end(), {17, 0, 0, 0, 0, 53, 0, 0});
+  EXPECT_EQ(els[2].key, key6);
+  EXPECT_EQ(els[2].data.size(), 20u);
+  EXPECT_EQ(els[3].set, "hairpin4");
+  EXPECT_EQ(els[3].key, (B{10, 1, 0, 0, 10, 1, 0, 5}));
+  EXPECT_EQ(els[3].keyEnd, (B{10, 1, 0, 255, 10, 1, 0, 5}));
+  EXPECT_EQ(els[4].set, "hairpin6");
+  EXPECT_EQ(nftElements(ms, false).size(), 3u);
+}
+
 TEST(PortmapRules, OwnedElementsFromNftJson) {
   auto listing = Json::parse(R"({"nftables": [{"metainfo": {}},
     {"map": {"family": "inet", "name": "hostports4", "table": "berth-cni",

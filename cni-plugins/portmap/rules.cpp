@@ -8,8 +8,6 @@ namespace berth::cni::portmap {
 
 namespace {
 
-constexpr std::string_view kTable = "berth-cni";
-
 const char* fam(const IpNet& n) {
   return n.ip().isV4() ? "4" : "6";
 }
@@ -138,6 +136,60 @@ std::string delElements(const std::vector<Mapping>& ms, bool snat) {
 std::string delBatch(const std::vector<Mapping>& ms, bool snat) {
   // Adding first makes each delete succeed when the element (or the table) is already gone.
   return skeleton() + addElements(ms, snat) + delElements(ms, snat);
+}
+
+namespace {
+
+// Concatenation fields take whole 32-bit registers: each is padded to 4 bytes.
+void putField(std::vector<uint8_t>& out, const uint8_t* p, size_t n) {
+  out.insert(out.end(), p, p + n);
+  out.resize(out.size() + (4 - n % 4) % 4, 0);
+}
+void putAddr(std::vector<uint8_t>& out, const IpAddr& ip) {
+  putField(out, ip.data(), ip.size());
+}
+void putPort(std::vector<uint8_t>& out, int port) {
+  uint8_t be[2] = {static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port & 0xff)};
+  putField(out, be, 2);
+}
+void putProto(std::vector<uint8_t>& out, const std::string& protocol) {
+  uint8_t p = protocol == "udp" ? 17 : protocol == "sctp" ? 132 : 6;
+  putField(out, &p, 1);
+}
+
+}  // namespace
+
+std::vector<NftElement> nftElements(const std::vector<Mapping>& ms, bool snat) {
+  std::vector<NftElement> out;
+  for (const auto& m : ms) {
+    NftElement e;
+    e.set = mapName(m);
+    if (!m.port.hostIP.empty()) {
+      if (auto host = IpAddr::parse(m.port.hostIP)) putAddr(e.key, *host);
+    }
+    putProto(e.key, m.port.protocol);
+    putPort(e.key, m.port.hostPort);
+    putAddr(e.data, m.container.ip());
+    putPort(e.data, m.port.containerPort);
+    e.comment = m.owner;
+    out.push_back(std::move(e));
+  }
+  if (!snat) return out;
+  // One hairpin element per pod address: subnet . address, as an interval of the subnet.
+  for (const auto& m : ms) {
+    NftElement e;
+    e.set = fmt::format("hairpin{}", fam(m.container));
+    putAddr(e.key, m.container.network());
+    putAddr(e.key, m.container.ip());
+    putAddr(e.keyEnd, m.container.broadcast());
+    putAddr(e.keyEnd, m.container.ip());
+    e.comment = m.owner;
+    bool seen = std::any_of(out.begin(), out.end(), [&](const NftElement& o) {
+      return o.set == e.set && o.key == e.key && o.keyEnd == e.keyEnd;
+    });
+    if (!seen) out.push_back(std::move(e));
+  }
+  return out;
 }
 
 std::string mappingSet(const Mapping& m) {

@@ -21,8 +21,11 @@
 
 #include "cni-plugins/cni/nft_elements.h"
 #include "cni-plugins/cni/types.h"
+#include "common/nft.h"
 
 namespace berth::cni::portmap {
+
+inline constexpr std::string_view kTable = "berth-cni";
 
 struct Mapping {
   PortMapping port;
@@ -49,5 +52,9 @@ std::string addBatch(const std::vector<Mapping>& m, bool snat);
 std::string delElements(const std::vector<Mapping>& m, bool snat);
 // Succeeds whatever is already gone.
 std::string delBatch(const std::vector<Mapping>& m, bool snat);
+
+// addElements/delElements in the kernel's layout, for Nft::addElements/deleteElements (no nft
+// parser or cache: the fast path of every ADD and DEL once the table exists).
+std::vector<NftElement> nftElements(const std::vector<Mapping>& m, bool snat);
 
 }  // namespace berth::cni::portmap

@@ -3,11 +3,14 @@
 # bridge+host-local ADD and DEL, and portmap (chained after bridge, two hostPorts) ADD and DEL.
 # Everything runs inside network namespaces created here; the plugins' "host" is one of them, so
 # the real host's links, sysctls, iptables and nftables are untouched.
-# Usage: bench-cni.sh <our plugin dir> [reference dir]. Env: BENCH_PODS (default 20).
+# Usage: bench-cni.sh <our plugin dir> [reference dir]. Env: BENCH_PODS (default 20),
+# BENCH_ROUNDS (default 2). Ratios are of the median pod's ADD+DEL; means are printed beside them
+# (one slow outlier on a shared machine moves a mean of 20 a lot).
 set -euo pipefail
 ours=$1
 ref=${2:-/usr/lib/cni}
 pods=${BENCH_PODS:-20}
+rounds=${BENCH_ROUNDS:-2}
 if [[ $EUID -ne 0 ]]; then echo "bench-cni: needs root" >&2; exit 77; fi
 for p in bridge host-local portmap; do
   if [[ ! -x $ref/$p ]]; then
@@ -47,7 +50,7 @@ run() {  # run <plugin> <command> <pod> <conf> -> stdout of the plugin; adds to 
   out=$(CNI_COMMAND=$2 CNI_CONTAINERID=$name-$3 CNI_NETNS=/run/netns/$tag-p$3 CNI_IFNAME=eth0 \
     CNI_PATH=$dir "$dir/$1" <<<"$4") || { echo "$1 $2 failed: $out" >&2; exit 1; }
   e=$(us)
-  echo "$1 $2 $((e - s))" >>"$work/times-$name"
+  echo "$1 $2 $((e - s)) $name $3" >>"$work/times-$name"
   printf '%s' "$out"
 }
 : >"$work/times-$name"
@@ -66,33 +69,54 @@ for ((i = 0; i < pods; i++)); do
 done
 INNER
 
-measure() {  # measure <dir> <name> <subnet>
+measure() {  # measure <dir> <name> <subnet>: appends to $work/times-<name>
   ip netns exec "$host" bash "$work/inner.sh" "$1" "$2" "$3" "$pods" "$tag" "$work"
 }
-sum() {  # sum <name> <plugin> <cmd> -> mean milliseconds
-  awk -v p="$2" -v c="$3" -v n="$pods" '$1 == p && $2 == c { s += $3 } END { printf "%.2f", s / n / 1000 }' \
-    "$work/times-$1"
-}
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-
+# One warm-up round each (page cache, the table and bridge created, kernel slabs), then rounds
+# alternating which side goes first, so the machine's drift hits both alike. Each round has its
+# own network (bridge, subnet, IPAM dir) and removes every pod before the next.
 measure "$ours" warm 10.200.0.0/24
 measure "$ref" warmref 10.201.0.0/24
-measure "$ours" berth 10.210.0.0/24
-measure "$ref" ref 10.211.0.0/24
+for ((r = 0; r < rounds; r++)); do
+  if ((r % 2 == 0)); then
+    measure "$ours" "berth$r" "10.210.$r.0/24"
+    measure "$ref" "ref$r" "10.211.$r.0/24"
+  else
+    measure "$ref" "ref$r" "10.211.$r.0/24"
+    measure "$ours" "berth$r" "10.210.$r.0/24"
+  fi
+  cat "$work/times-berth$r" >>"$work/times-berth"
+  cat "$work/times-ref$r" >>"$work/times-ref"
+done
 
-printf '%-28s %10s %10s %8s\n' "per pod (ms, $pods pods)" berth reference ratio
-for row in "bridge ADD" "bridge DEL" "portmap ADD" "portmap DEL"; do
+# stat <name> <plugin> <cmd|ALL> <mean|median> -> milliseconds per pod (ALL: ADD+DEL of one pod)
+stat() {
+  awk -v p="$2" -v c="$3" '$1 == p && (c == "ALL" || $2 == c) { v[$4 "/" $5] += $3 }
+    END { for (k in v) print v[k] }' "$work/times-$1" | sort -n |
+    awk -v how="$4" '{ a[NR] = $1; s += $1 }
+      END {
+        if (how == "mean") m = s / NR
+        else m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+        printf "%.2f", m / 1000
+      }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+printf '%-26s %9s %9s %7s   %9s %9s %7s\n' "per pod (ms), $pods x $rounds" "berth" "ref" "ratio" \
+  "berth" "ref" "ratio"
+printf '%-26s %27s   %27s\n' "" "median" "mean"
+for row in "bridge ADD" "bridge DEL" "bridge ALL" "portmap ADD" "portmap DEL" "portmap ALL"; do
   set -- $row
-  b=$(sum berth "$1" "$2")
-  r=$(sum ref "$1" "$2")
   label="$1 $2"
   [[ $1 == bridge ]] && label="bridge+host-local $2"
-  printf '%-28s %10s %10s %8s\n' "$label" "$b" "$r" "$(ratio "$b" "$r")"
+  [[ $2 == ALL ]] && label="${label% ALL} ADD+DEL"
+  bm=$(stat berth "$1" "$2" median) rm=$(stat ref "$1" "$2" median)
+  ba=$(stat berth "$1" "$2" mean) ra=$(stat ref "$1" "$2" mean)
+  printf '%-26s %9s %9s %7s   %9s %9s %7s\n' "$label" "$bm" "$rm" "$(ratio "$bm" "$rm")" \
+    "$ba" "$ra" "$(ratio "$ba" "$ra")"
 done
-b=$(awk '$1 == "bridge" { s += $3 } END { print s }' "$work/times-berth")
-r=$(awk '$1 == "bridge" { s += $3 } END { print s }' "$work/times-ref")
-echo "bridge+host-local ADD+DEL ratio berth/reference: $(ratio "$b" "$r") (target 0.25)"
-b=$(awk '$1 == "portmap" { s += $3 } END { print s }' "$work/times-berth")
-r=$(awk '$1 == "portmap" { s += $3 } END { print s }' "$work/times-ref")
-echo "portmap ADD+DEL ratio berth/reference: $(ratio "$b" "$r") (target 0.10)"
+echo "bridge+host-local ADD+DEL ratio berth/reference (median per pod): $(ratio \
+  "$(stat berth bridge ALL median)" "$(stat ref bridge ALL median)") (target 0.25)"
+echo "portmap ADD+DEL ratio berth/reference (median per pod): $(ratio \
+  "$(stat berth portmap ALL median)" "$(stat ref portmap ALL median)") (target 0.10)"

@@ -97,9 +97,17 @@ TEST_F(BridgePlugin, TwoPodsReachEachOtherAndTheGatewayAndDelCleansUp) {
   EXPECT_NE(code, 0);
   EXPECT_FALSE(fs::exists(dataDir_ + "/podnet/10.99.0.2"));
   EXPECT_TRUE(fs::exists(dataDir_ + "/podnet/10.99.0.3"));
-  // Nothing per pod in nftables (masquerade is per subnet).
+  // Nothing per pod in nftables (masquerade is per subnet, and pod2 still uses it).
   EXPECT_EQ(hostExec({"nft", "list", "ruleset"}).find("10.99.0.2"), std::string::npos);
+  masq = hostExec({"nft", "list", "set", "inet", "berth-cni", "masq-nets4"});
+  EXPECT_NE(masq.find("10.99.0.0/24"), std::string::npos) << masq;
   EXPECT_EQ(run("DEL", *pod1_, "pod1", withPrev(r1)).exitCode, 0);
+  // The subnet leaves the masquerade set with its last pod; a second DEL still succeeds.
+  auto d2 = run("DEL", *pod2_, "pod2", withPrev(a2.json()));
+  ASSERT_EQ(d2.exitCode, 0) << d2.out;
+  masq = hostExec({"nft", "list", "set", "inet", "berth-cni", "masq-nets4"});
+  EXPECT_EQ(masq.find("10.99.0.0/24"), std::string::npos) << masq;
+  EXPECT_EQ(run("DEL", *pod2_, "pod2", withPrev(a2.json())).exitCode, 0);
   // DEL without the namespace at all.
   auto gone =
       runPlugin(kBridge, "DEL", "pod1", "/run/netns/berth-none", "eth0", c, {}, host_->name());
