@@ -174,6 +174,36 @@ grpc::Status RuntimeService::UpdateRuntimeConfig(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RuntimeService::UpdatePodSandboxResources(
+    grpc::ServerContext*, const v1::UpdatePodSandboxResourcesRequest* request,
+    v1::UpdatePodSandboxResourcesResponse*) {
+  return toGrpcStatus(
+      engine_.updatePodSandboxResources(request->pod_sandbox_id(), request->resources()));
+}
+
+// Checkpoint/restore needs CRIU, which berth does not build with: a clear UNIMPLEMENTED.
+static grpc::Status noCheckpointRestore(std::string_view rpc) {
+  return toGrpcStatus(fail(Code::kUnimplemented,
+                           "{}: berth-cri is built without checkpoint/restore (CRIU) support",
+                           rpc));
+}
+
+grpc::Status RuntimeService::CheckpointContainer(grpc::ServerContext*,
+                                                 const v1::CheckpointContainerRequest*,
+                                                 v1::CheckpointContainerResponse*) {
+  return noCheckpointRestore("CheckpointContainer");
+}
+
+grpc::Status RuntimeService::CheckpointPod(grpc::ServerContext*, const v1::CheckpointPodRequest*,
+                                           v1::CheckpointPodResponse*) {
+  return noCheckpointRestore("CheckpointPod");
+}
+
+grpc::Status RuntimeService::RestorePod(grpc::ServerContext*, const v1::RestorePodRequest*,
+                                        v1::RestorePodResponse*) {
+  return noCheckpointRestore("RestorePod");
+}
+
 grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*,
                                                 const v1::ReopenContainerLogRequest* request,
                                                 v1::ReopenContainerLogResponse*) {
@@ -271,14 +301,7 @@ BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainerStats, StreamConta
                                StreamContainerStatsResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxStats, StreamPodSandboxStatsRequest,
                                StreamPodSandboxStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointContainer, CheckpointContainerRequest,
-                              CheckpointContainerResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, CheckpointPod, CheckpointPodRequest,
-                              CheckpointPodResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, RestorePod, RestorePodRequest, RestorePodResponse)
 BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxMetrics,
                                StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
-BERTH_CRI_UNIMPLEMENTED_UNARY(RuntimeService, UpdatePodSandboxResources,
-                              UpdatePodSandboxResourcesRequest, UpdatePodSandboxResourcesResponse)
 
 }  // namespace berth::cri

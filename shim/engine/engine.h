@@ -60,6 +60,10 @@ class Engine final : public shim::StreamingRuntime {
   [[nodiscard]] Status podSandboxStatus(const std::string& id, bool verbose,
                                         v1::PodSandboxStatusResponse* out);
   void listPodSandbox(const v1::PodSandboxFilter* filter, v1::ListPodSandboxResponse* out);
+  // The pod's resources as the kubelet resized them. Without a pause container there is no
+  // sandbox process to limit (the kubelet owns the pod cgroup): they are checked and recorded.
+  [[nodiscard]] Status updatePodSandboxResources(const std::string& id,
+                                                 const v1::LinuxContainerResources& resources);
 
   // ---- containers ----
   [[nodiscard]] Result<std::string> createContainer(const std::string& podId,

@@ -208,6 +208,23 @@ Status Engine::removePodSandbox(const std::string& id) {
   return {};
 }
 
+Status Engine::updatePodSandboxResources(const std::string& id,
+                                         const v1::LinuxContainerResources& resources) {
+  auto pod = BERTH_TRY(findPod(id));
+  BERTH_TRY(resourcesFromCri(resources, options_.host));  // the same checks as a container's
+  std::lock_guard op(pod->op);
+  PodRecord rec;
+  {
+    std::lock_guard lock(mu_);
+    rec = pod->rec;
+  }
+  rec.resources = protoJson(resources);
+  BERTH_TRY_CTX(savePod(rec), "save pod record");
+  std::lock_guard lock(mu_);
+  pod->rec = std::move(rec);
+  return {};
+}
+
 void Engine::fillPodStatus(const PodRecord& rec, v1::PodSandboxStatus* out) const {
   out->set_id(rec.id);
   *out->mutable_metadata() = rec.config.metadata();
@@ -238,6 +255,9 @@ Status Engine::podSandboxStatus(const std::string& id, bool verbose,
                            {"utsNamespace", rec.utsns},
                            {"runtimeHandler", rec.runtimeHandler},
                            {"stateDir", podStateDir(rec.id).string()}};
+    if (!rec.resources.empty()) {
+      info["resources"] = nlohmann::json::parse(rec.resources, nullptr, false);
+    }
     if (!rec.cniResult.empty()) {
       info["cniResult"] = nlohmann::json::parse(rec.cniResult, nullptr, false);
     }

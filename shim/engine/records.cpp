@@ -108,7 +108,8 @@ std::string podRecordToJson(const PodRecord& r) {
             {"networkAttached", r.networkAttached},
             {"ip", r.ip},
             {"additionalIps", r.additionalIps},
-            {"cniResult", r.cniResult}};
+            {"cniResult", r.cniResult},
+            {"resources", r.resources}};
   return j.dump(2);
 }
 
@@ -132,6 +133,7 @@ Result<PodRecord> parsePodRecord(std::string_view text) {
     r.ip = get<std::string>(j, "ip");
     r.additionalIps = get<std::vector<std::string>>(j, "additionalIps");
     r.cniResult = get<std::string>(j, "cniResult");
+    r.resources = get<std::string>(j, "resources");
   } catch (const Json::exception& e) {
     return fail(Code::kDataLoss, "pod record: {}", e.what());
   }

@@ -35,6 +35,8 @@ struct PodRecord {
   std::string ip;
   std::vector<std::string> additionalIps;
   std::string cniResult;  // the CNI result JSON, for verbose status
+  // The last UpdatePodSandboxResources (protobuf JSON), for verbose status.
+  std::string resources;
 };
 
 enum class ContainerPhase { kCreating, kCreated, kRunning };

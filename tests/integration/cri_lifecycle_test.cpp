@@ -62,13 +62,13 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
             "ipam": {{"type": "host-local", "dataDir": "{}/ipam", "subnet": "{}.0/24"}}}},
           {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}})",
                                       bridge_, dir_.string(), subnet_)));
-    writeConfig(
-        fmt::format("monitor_path: {}\npod_init_path: {}\n"
-                    "runtime_handlers:\n  berth-runtime:\n    path: {}\n"
-                    "default_runtime_handler: berth-runtime\n"
-                    "cni:\n  bin_dirs: [{}]\n  conf_dir: {}/net.d\n",
-                    BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH, BERTH_CNI_BIN_DIR,
-                    dir_.string()));
+    writeConfig(fmt::format(
+        "monitor_path: {}\npod_init_path: {}\n"
+        "runtime_handlers:\n  berth-runtime:\n    path: {}\n  runc:\n    path: /usr/sbin/runc\n"
+        "default_runtime_handler: berth-runtime\n"
+        "cni:\n  bin_dirs: [{}]\n  conf_dir: {}/net.d\n",
+        BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH, BERTH_CNI_BIN_DIR,
+        dir_.string()));
     ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
     runtime_ = v1::RuntimeService::NewStub(channel());
     images_ = v1::ImageService::NewStub(channel());
@@ -292,6 +292,17 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   st = runtime_->UpdateContainerResources(context().get(), updateReq, &updated);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
 
+  // UpdatePodSandboxResources: checked and recorded (the kubelet owns the pod cgroup).
+  v1::UpdatePodSandboxResourcesRequest podRes;
+  podRes.set_pod_sandbox_id(pod);
+  podRes.mutable_resources()->set_cpu_shares(512);
+  v1::UpdatePodSandboxResourcesResponse podResResp;
+  st = runtime_->UpdatePodSandboxResources(context().get(), podRes, &podResResp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  podRes.set_pod_sandbox_id("feedface");
+  EXPECT_EQ(runtime_->UpdatePodSandboxResources(context().get(), podRes, &podResResp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
   // Lists with filters.
   v1::ListContainersRequest listReq;
   listReq.mutable_filter()->set_pod_sandbox_id(pod);
@@ -414,6 +425,39 @@ TEST_F(CriLifecycleTest, BadRequestsNameWhatIsWrong) {
   v1::StopPodSandboxResponse stopped;
   EXPECT_EQ(runtime_->StopPodSandbox(context().get(), stopUnknown, &stopped).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// RuntimeHandler selects the OCI runtime: Debian's runc here, through the same monitor.
+TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
+  if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
+  auto config = podConfig("with-runc");
+  v1::RunPodSandboxRequest req;
+  *req.mutable_config() = config;
+  req.set_runtime_handler("runc");
+  v1::RunPodSandboxResponse resp;
+  grpc::Status st = runtime_->RunPodSandbox(context().get(), req, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  std::string id;
+  st = createContainer(resp.pod_sandbox_id(), config,
+                       containerConfig("c", {"sh", "-c", "while true; do sleep 1; done"}), &id);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(start(id).ok());
+  auto r = execSync(id, {"cat", "/etc/hostname"}, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout(), "with-runc\n");
+  // runc's own state dir (the handler's root under berth-cri's state) knows the container.
+  EXPECT_TRUE(fs::exists(dir_ / "state" / "runtimes" / "runc" / id)) << "runc --root";
+  v1::PodSandboxStatusRequest statusReq;
+  statusReq.set_pod_sandbox_id(resp.pod_sandbox_id());
+  v1::PodSandboxStatusResponse status;
+  ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), statusReq, &status).ok());
+  EXPECT_EQ(status.status().runtime_handler(), "runc");
+  v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(resp.pod_sandbox_id());
+  v1::RemovePodSandboxResponse removed;
+  st = runtime_->RemovePodSandbox(context().get(), rm, &removed);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(fs::exists(dir_ / "state" / "runtimes" / "runc" / id));
 }
 
 // Exec, Attach and PortForward URLs served by berth-cri's streaming server, driven by Debian's
