@@ -19,6 +19,7 @@
 #include "ocispec/spec_json.h"
 #include "shim/engine/engine.h"
 #include "shim/engine/monitor_launcher.h"
+#include "shim/stats/cgroup_stats.h"
 
 namespace berth::cri {
 
@@ -78,7 +79,15 @@ ImageConfig toSpecImageConfig(const ocispec::ImageConfig& c) {
 void Engine::refreshExit(Container& c) const {
   if (c.exit || c.rec.phase == ContainerPhase::kCreating) return;
   auto r = shim::readExitRecord(exitFile(c.rec.id));
-  if (r) c.exit = *r;
+  if (!r) return;
+  c.exit = *r;
+  // As containerd reports it: any OOM kill in the container's cgroup, read while the cgroup
+  // still exists (it goes with `runtime delete`).
+  if (r->exitCode != 0) {
+    auto cgroup = stats::containerCgroup(c.rec.cgroupsPath, c.rec.id, config_.cgroupDriver);
+    auto oom = cgroup ? stats::oomKilled(*cgroup) : Result<bool>(false);
+    c.oomKilled = oom && *oom;
+  }
 }
 
 v1::ContainerState Engine::stateOf(Container& c) const {
@@ -401,7 +410,7 @@ void Engine::fillContainerStatus(Container& c, v1::ContainerStatus* out) const {
   if (c.exit) {
     out->set_finished_at(c.exit->exitedAtNs);
     out->set_exit_code(c.exit->exitCode);
-    out->set_reason(c.exit->exitCode == 0 ? "Completed" : "Error");
+    out->set_reason(c.oomKilled ? "OOMKilled" : c.exit->exitCode == 0 ? "Completed" : "Error");
   }
   *out->mutable_labels() = rec.config.labels();
   *out->mutable_annotations() = rec.config.annotations();

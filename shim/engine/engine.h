@@ -115,6 +115,7 @@ class Engine final : public shim::StreamingRuntime {
     std::mutex op;
     ContainerRecord rec;
     std::optional<shim::ExitRecord> exit;
+    bool oomKilled = false;  // the OOM killer killed one of its tasks (reason OOMKilled)
   };
 
   Engine(const CriConfig& config, EngineOptions options);

@@ -223,4 +223,25 @@ Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup, int64_
   return out;
 }
 
+Result<bool> oomKilled(const runtime::CgroupManager& cgroup) {
+  const auto& paths = cgroup.paths();
+  auto it = paths.find(cgroup.unified() ? "" : "memory");
+  if (it == paths.end()) return false;
+  std::filesystem::path file = std::filesystem::path(it->second) /
+                               (cgroup.unified() ? "memory.events" : "memory.oom_control");
+  auto text = readFile(file);
+  if (!text) {
+    if (text.error().sysErrno() == ENOENT) return false;
+    return std::unexpected(text.error());
+  }
+  // Lines "<key> <value>"; oom_kill counts the tasks the OOM killer killed.
+  std::istringstream in(*text);
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "oom_kill") return value > 0;
+  }
+  return false;
+}
+
 }  // namespace berth::cri::stats

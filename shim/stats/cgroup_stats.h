@@ -33,6 +33,10 @@ struct CgroupStats {
   uint64_t processCount = 0;          // cgroup.procs of the cgroup and its descendants
 };
 
+// Whether the kernel's OOM killer killed a task of the cgroup: the oom_kill count of
+// memory.events (v2) or memory.oom_control (v1). false without a memory hierarchy.
+[[nodiscard]] Result<bool> oomKilled(const runtime::CgroupManager& cgroup);
+
 // Reads the cgroup's files; every usage gets `timestamp`. A cgroup directory that does not exist
 // is NotFound (the container is gone); a file that can't be parsed is Internal naming it.
 [[nodiscard]] Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup,

@@ -427,6 +427,23 @@ TEST_F(CriLifecycleTest, BadRequestsNameWhatIsWrong) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// A container killed by the OOM killer in its memory limit is EXITED with reason OOMKilled.
+TEST_F(CriLifecycleTest, OomKilledContainerSaysSo) {
+  auto config = podConfig("oom");
+  std::string pod = runPod(config);
+  std::string id;
+  // dd's 256 MiB block is one allocation, far above the 32 MiB limit.
+  auto cc = containerConfig("hog", {"dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"});
+  cc.mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(32 << 20);
+  grpc::Status st = createContainer(pod, config, cc, &id);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(start(id).ok());
+  ASSERT_TRUE(eventually([&] { return containerStatus(id).state() == v1::CONTAINER_EXITED; }));
+  auto status = containerStatus(id);
+  EXPECT_EQ(status.exit_code(), 137);
+  EXPECT_EQ(status.reason(), "OOMKilled");
+}
+
 // RuntimeHandler selects the OCI runtime: Debian's runc here, through the same monitor.
 TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
   if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
