@@ -25,26 +25,12 @@ namespace berth::cri {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  auto log = spdlog::get("cri");
-  return log ? log : spdlog::default_logger();
-}
-
 // How long StopContainer waits for the exit after SIGKILL before it reports a failure.
 constexpr std::chrono::seconds kKillWait(30);
 
 // containerd's makeContainerName.
 std::string containerName(const v1::ContainerMetadata& c, const v1::PodSandboxMetadata& p) {
   return fmt::format("{}_{}_{}_{}_{}", c.name(), p.name(), p.namespace_(), p.uid(), c.attempt());
-}
-
-bool labelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
-                 const google::protobuf::Map<std::string, std::string>& selector) {
-  for (const auto& [k, v] : selector) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  return true;
 }
 
 // "SIGTERM", "TERM" or "15" → the number; 0 when unknown.
@@ -132,26 +118,13 @@ Result<std::string> Engine::createContainer(const std::string& podId,
   rec.imageRef = config.image().image();
   rec.runtimeHandler = podRec.runtimeHandler;
   rec.createdAtNs = nowNs();
-  {
-    std::lock_guard lock(mu_);
-    auto [it, inserted] = names_.emplace(rec.name, rec.id);
-    if (!inserted) {
-      return fail(Code::kAlreadyExists, "container name \"{}\" is reserved for \"{}\"", rec.name,
-                  it->second);
-    }
-  }
+  BERTH_TRY(reserveName(rec.name, rec.id, "container"));
   std::lock_guard op(c->op);
-  auto release = defer([&] {
-    std::lock_guard lock(mu_);
-    names_.erase(rec.name);
-  });
+  auto release = defer([&] { releaseName(rec.name); });
   BERTH_TRY_CTX(saveContainer(rec), "save container record");
   auto rollback = defer([&] {
-    if (auto r = tearDownContainer(rec); !r) {
-      logger()->warn("container {}: roll back: {}", rec.id, r.error().message());
-      return;  // the record stays: the next start rolls back again
-    }
-    (void)removeAll(containerRecordPath(rec.id).parent_path());
+    dropRecordIfUndone("container", rec.id, tearDownContainer(rec),
+                       containerRecordPath(rec.id).parent_path());
   });
   const v1::PodSandboxConfig& sandbox =
       sandboxConfig.has_metadata() ? sandboxConfig : podRec.config;

@@ -83,6 +83,30 @@ std::filesystem::path Engine::exitFile(const std::string& id) const {
   return containerStateDir(id) / "exit.json";
 }
 
+Status Engine::reserveName(const std::string& name, const std::string& id, std::string_view what) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = names_.emplace(name, id);
+  if (!inserted) {
+    return fail(Code::kAlreadyExists, "{} name \"{}\" is reserved for \"{}\"", what, name,
+                it->second);
+  }
+  return {};
+}
+
+void Engine::releaseName(const std::string& name) {
+  std::lock_guard lock(mu_);
+  names_.erase(name);
+}
+
+void Engine::dropRecordIfUndone(std::string_view what, const std::string& id, const Status& undone,
+                                const std::filesystem::path& recordDir) const {
+  if (!undone) {
+    logger()->warn("{} {}: roll back: {}", what, id, undone.error().message());
+    return;
+  }
+  (void)removeAll(recordDir);
+}
+
 Status Engine::savePod(const PodRecord& rec) const {
   BERTH_TRY(makeDirs(podRecordPath(rec.id).parent_path(), 0700));
   return writeFileAtomic(podRecordPath(rec.id), podRecordToJson(rec), 0600);
@@ -134,11 +158,8 @@ Status Engine::recover() {
       partial.id = id;
       if (rec) partial = *rec;
       logger()->info("container {}: rolling back an unfinished CreateContainer", id);
-      if (auto r = tearDownContainer(partial); !r) {
-        logger()->warn("container {}: roll back: {}", id, r.error().message());
-        continue;
-      }
-      (void)removeAll(config_.root / "containers" / id);
+      dropRecordIfUndone("container", id, tearDownContainer(partial),
+                         config_.root / "containers" / id);
       continue;
     }
     auto c = std::make_shared<Container>();
@@ -154,11 +175,7 @@ Status Engine::recover() {
       partial.id = id;
       if (rec) partial = *rec;
       logger()->info("pod {}: rolling back an unfinished RunPodSandbox", id);
-      if (auto r = tearDownPod(partial); !r) {
-        logger()->warn("pod {}: roll back: {}", id, r.error().message());
-        continue;
-      }
-      (void)removeAll(config_.root / "pods" / id);
+      dropRecordIfUndone("pod", id, tearDownPod(partial), config_.root / "pods" / id);
       continue;
     }
     auto p = std::make_shared<Pod>();

@@ -128,6 +128,15 @@ class Engine final : public shim::StreamingRuntime {
   std::filesystem::path containerStateDir(const std::string& id) const;
   std::filesystem::path exitFile(const std::string& id) const;
 
+  // Names are unique across pods and containers while their record exists (kAlreadyExists).
+  [[nodiscard]] Status reserveName(const std::string& name, const std::string& id,
+                                   std::string_view what);
+  void releaseName(const std::string& name);
+  // The end of a failed RunPodSandbox/CreateContainer: the record goes once `undone` succeeded;
+  // otherwise it stays, and the next start rolls back again.
+  void dropRecordIfUndone(std::string_view what, const std::string& id, const Status& undone,
+                          const std::filesystem::path& recordDir) const;
+
   [[nodiscard]] Status savePod(const PodRecord& rec) const;
   [[nodiscard]] Status saveContainer(const ContainerRecord& rec) const;
 

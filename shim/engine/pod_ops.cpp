@@ -14,11 +14,6 @@ namespace berth::cri {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-  auto log = spdlog::get("cri");
-  return log ? log : spdlog::default_logger();
-}
-
 const v1::NamespaceOption& namespaceOptions(const v1::PodSandboxConfig& c) {
   return c.linux().security_context().namespace_options();
 }
@@ -30,15 +25,6 @@ bool hostNetwork(const v1::PodSandboxConfig& c) {
 // containerd's makeSandboxName.
 std::string podName(const v1::PodSandboxMetadata& m) {
   return fmt::format("{}_{}_{}_{}", m.name(), m.namespace_(), m.uid(), m.attempt());
-}
-
-bool labelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
-                 const google::protobuf::Map<std::string, std::string>& selector) {
-  for (const auto& [k, v] : selector) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -75,26 +61,12 @@ Result<std::string> Engine::runPodSandbox(const v1::PodSandboxConfig& config,
   rec.config = config;
   rec.runtimeHandler = runtimeHandler;
   rec.createdAtNs = nowNs();
-  {
-    std::lock_guard lock(mu_);
-    auto [it, inserted] = names_.emplace(rec.name, rec.id);
-    if (!inserted) {
-      return fail(Code::kAlreadyExists, "pod sandbox name \"{}\" is reserved for \"{}\"", rec.name,
-                  it->second);
-    }
-  }
+  BERTH_TRY(reserveName(rec.name, rec.id, "pod sandbox"));
   std::unique_lock op(pod->op);
-  auto release = defer([&] {
-    std::lock_guard lock(mu_);
-    names_.erase(rec.name);
-  });
+  auto release = defer([&] { releaseName(rec.name); });
   BERTH_TRY_CTX(savePod(rec), "save pod record");
   auto rollback = defer([&] {
-    if (auto r = tearDownPod(rec); !r) {
-      logger()->warn("pod {}: roll back: {}", rec.id, r.error().message());
-      return;  // the record stays: the next start rolls back again
-    }
-    (void)removeAll(podRecordPath(rec.id).parent_path());
+    dropRecordIfUndone("pod", rec.id, tearDownPod(rec), podRecordPath(rec.id).parent_path());
   });
   BERTH_TRY_CTX(setUpPod(rec), fmt::format("run pod sandbox {}", rec.name));
   rec.phase = Phase::kReady;

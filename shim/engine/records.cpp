@@ -68,6 +68,15 @@ Result<Json> parseObject(std::string_view text) {
 
 }  // namespace
 
+bool labelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
+                 const google::protobuf::Map<std::string, std::string>& selector) {
+  for (const auto& [k, v] : selector) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
 std::string protoJson(const google::protobuf::Message& m) {
   return protoToJson(m).dump();
 }

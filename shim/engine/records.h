@@ -64,6 +64,10 @@ struct ContainerRecord {
 [[nodiscard]] std::string containerRecordToJson(const ContainerRecord& r);
 [[nodiscard]] Result<ContainerRecord> parseContainerRecord(std::string_view json);
 
+// Whether `labels` has every key=value of `selector` (the CRI filters' label_selector).
+bool labelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
+                 const google::protobuf::Map<std::string, std::string>& selector);
+
 // A message as protobuf JSON with the proto field names (for verbose status info).
 [[nodiscard]] std::string protoJson(const google::protobuf::Message& message);
 

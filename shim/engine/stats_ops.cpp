@@ -6,15 +6,6 @@ namespace berth::cri {
 
 namespace {
 
-bool labelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
-                 const google::protobuf::Map<std::string, std::string>& selector) {
-  for (const auto& [k, v] : selector) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 bool hasPrefix(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
