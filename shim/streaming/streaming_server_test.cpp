@@ -26,6 +26,7 @@ using spdy::Frame;
 using spdy::FrameReader;
 using spdy::FrameWriter;
 using streaming_test::ShellRuntime;
+using streaming_test::StreamingServerFixture;
 using streaming_test::UpperServer;
 
 // A remote command client: the upgrade, one SYN_STREAM per channel, then frames.
@@ -136,27 +137,7 @@ class Client {
   int replies_ = 0;
 };
 
-class StreamingServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto s = StreamingServer::start("127.0.0.1:0", runtime_);
-    ASSERT_TRUE(s) << s.error().message();
-    server_ = std::move(*s);
-  }
-  std::string execUrl(std::vector<std::string> cmd, bool stdin = false, bool tty = false) {
-    ExecRequest r;
-    r.containerId = "c1";
-    r.cmd = std::move(cmd);
-    r.stdin = stdin;
-    r.tty = tty;
-    r.stderr = !tty;
-    auto url = server_->execUrl(r);
-    EXPECT_TRUE(url) << url.error().message();
-    return url.value_or("");
-  }
-  ShellRuntime runtime_;
-  std::unique_ptr<StreamingServer> server_;
-};
+class StreamingServerTest : public StreamingServerFixture {};
 
 TEST_F(StreamingServerTest, ExecRelaysOutputAndReportsSuccess) {
   std::string url = execUrl({"echo out; echo err >&2"});

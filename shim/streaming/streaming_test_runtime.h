@@ -120,4 +120,27 @@ class UpperServer {
   std::thread thread_;
 };
 
+// A StreamingServer on 127.0.0.1 with the ShellRuntime, for the SPDY and WebSocket tests.
+class StreamingServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = StreamingServer::start("127.0.0.1:0", runtime_);
+    ASSERT_TRUE(s) << s.error().message();
+    server_ = std::move(*s);
+  }
+  std::string execUrl(std::vector<std::string> cmd, bool stdin = false, bool tty = false) {
+    ExecRequest r;
+    r.containerId = "c1";
+    r.cmd = std::move(cmd);
+    r.stdin = stdin;
+    r.tty = tty;
+    r.stderr = !tty;
+    auto url = server_->execUrl(r);
+    EXPECT_TRUE(url) << url.error().message();
+    return url.value_or("");
+  }
+  ShellRuntime runtime_;
+  std::unique_ptr<StreamingServer> server_;
+};
+
 }  // namespace berth::shim::streaming_test

@@ -22,6 +22,7 @@ namespace berth::shim {
 namespace {
 
 using streaming_test::ShellRuntime;
+using streaming_test::StreamingServerFixture;
 using streaming_test::UpperServer;
 
 constexpr std::array<std::uint8_t, 4> kMask = {0x12, 0x34, 0x56, 0x78};
@@ -127,27 +128,7 @@ class WsClient {
   ws::MessageReader reader_{1 << 24, /*peerMasks=*/false};
 };
 
-class StreamingWebSocketTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto s = StreamingServer::start("127.0.0.1:0", runtime_);
-    ASSERT_TRUE(s) << s.error().message();
-    server_ = std::move(*s);
-  }
-  std::string execUrl(std::vector<std::string> cmd, bool stdin = false, bool tty = false) {
-    ExecRequest r;
-    r.containerId = "c1";
-    r.cmd = std::move(cmd);
-    r.stdin = stdin;
-    r.tty = tty;
-    r.stderr = !tty;
-    auto url = server_->execUrl(r);
-    EXPECT_TRUE(url) << url.error().message();
-    return url.value_or("");
-  }
-  ShellRuntime runtime_;
-  std::unique_ptr<StreamingServer> server_;
-};
+class StreamingWebSocketTest : public StreamingServerFixture {};
 
 TEST_F(StreamingWebSocketTest, ExecV5RelaysOutputAndReportsSuccess) {
   WsClient c(execUrl({"echo out; echo err >&2"}));
