@@ -139,6 +139,7 @@ Result<std::string> Engine::createContainer(const std::string& podId,
     std::lock_guard lock(mu_);
     containers_[rec.id] = c;
   }
+  watchExit(rec.id);
   publish(*c, v1::CONTAINER_CREATED_EVENT);
   return rec.id;
 }
@@ -297,28 +298,28 @@ Status Engine::stopLocked(Container& c, std::int64_t timeoutSeconds) {
     if (state == v1::CONTAINER_EXITED || state == v1::CONTAINER_UNKNOWN) return {};
   }
   auto runtime = BERTH_TRY(runtimeFor(c.rec.runtimeHandler));
+  bool exited = false;
   if (timeoutSeconds > 0) {
     int sig = parseSignal(c.rec.stopSignal);
     if (sig == 0) sig = SIGTERM;
     BERTH_TRY(runtime.kill(c.rec.id, sig));
-    if (waitExit(c, std::chrono::seconds(timeoutSeconds))) {
-      std::lock_guard lock(mu_);
-      refreshExit(c);
-    }
+    exited = waitExit(c, std::chrono::seconds(timeoutSeconds)).has_value();
   }
-  {
-    std::lock_guard lock(mu_);
-    refreshExit(c);
-    if (c.exit) return {};
+  if (!exited) {
+    BERTH_TRY(runtime.kill(c.rec.id, SIGKILL, /*all=*/false));
+    BERTH_TRY(waitExit(c, kKillWait));
   }
-  BERTH_TRY(runtime.kill(c.rec.id, SIGKILL, /*all=*/false));
-  BERTH_TRY(waitExit(c, kKillWait));
-  {
-    std::lock_guard lock(mu_);
-    refreshExit(c);
-  }
-  publish(c, v1::CONTAINER_STOPPED_EVENT);
+  // The exit watcher may have reported it already; noteExit says who does.
+  if (noteExit(c)) publish(c, v1::CONTAINER_STOPPED_EVENT);
   return {};
+}
+
+bool Engine::noteExit(Container& c) {
+  std::lock_guard lock(mu_);
+  refreshExit(c);
+  if (!c.exit || c.exitReported) return false;
+  c.exitReported = true;
+  return true;
 }
 
 Status Engine::stopContainer(const std::string& id, std::int64_t timeoutSeconds) {

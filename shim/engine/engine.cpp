@@ -1,6 +1,12 @@
 #include "shim/engine/engine.h"
 
 #include <dirent.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -53,8 +59,66 @@ Engine::Engine(const CriConfig& config, EngineOptions options)
           std::make_unique<stats::HostCgroupResolver>(config.cgroupDriver))) {}
 
 Engine::~Engine() {
+  if (watcher_.joinable()) {
+    uint64_t one = 1;
+    (void)!::write(stopWatcher_.get(), &one, sizeof one);
+    watcher_.join();
+  }
   std::lock_guard lock(streamingMu_);
   streaming_.reset();
+}
+
+Status Engine::startExitWatcher() {
+  inotify_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!inotify_) return failErrno("inotify_init1");
+  stopWatcher_.reset(::eventfd(0, EFD_CLOEXEC));
+  if (!stopWatcher_) return failErrno("eventfd");
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : containers_)
+      ids.push_back(id);
+  }
+  for (const auto& id : ids)
+    watchExit(id);
+  watcher_ = std::thread([this] { exitWatchLoop(); });
+  return {};
+}
+
+void Engine::watchExit(const std::string& id) {
+  if (!inotify_) return;
+  int wd = ::inotify_add_watch(inotify_.get(), containerStateDir(id).c_str(), IN_MOVED_TO);
+  if (wd < 0) {
+    logger()->warn("container {}: watch for its exit: {}", id, std::strerror(errno));
+    return;
+  }
+  std::lock_guard lock(watchMu_);
+  watches_[wd] = id;
+}
+
+void Engine::exitWatchLoop() {
+  alignas(inotify_event) char buf[16384];
+  for (;;) {
+    pollfd p[2] = {{inotify_.get(), POLLIN, 0}, {stopWatcher_.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) return;
+    if (p[1].revents) return;
+    ssize_t n = ::read(inotify_.get(), buf, sizeof buf);
+    for (ssize_t at = 0; n > 0 && at < n;) {
+      auto* e = reinterpret_cast<inotify_event*>(buf + at);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+      std::string id;
+      {
+        std::lock_guard lock(watchMu_);
+        auto it = watches_.find(e->wd);
+        if (it == watches_.end()) continue;
+        id = it->second;
+        if (e->mask & IN_IGNORED) watches_.erase(it);  // the dir is gone
+      }
+      if (!(e->mask & IN_MOVED_TO) || std::string_view(e->name) != "exit.json") continue;
+      auto c = findContainer(id);
+      if (c && noteExit(**c)) publish(**c, v1::CONTAINER_STOPPED_EVENT);
+    }
+  }
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(const CriConfig& config, EngineOptions options) {
@@ -64,6 +128,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const CriConfig& config, EngineOpti
     BERTH_TRY(makeDirs(dir, 0711));
   }
   BERTH_TRY(e->recover());
+  BERTH_TRY(e->startExitWatcher());
   return e;
 }
 

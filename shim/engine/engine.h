@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -115,7 +116,8 @@ class Engine final : public shim::StreamingRuntime {
     std::mutex op;
     ContainerRecord rec;
     std::optional<shim::ExitRecord> exit;
-    bool oomKilled = false;  // the OOM killer killed one of its tasks (reason OOMKilled)
+    bool oomKilled = false;     // the OOM killer killed one of its tasks (reason OOMKilled)
+    bool exitReported = false;  // CONTAINER_STOPPED_EVENT sent
   };
 
   Engine(const CriConfig& config, EngineOptions options);
@@ -169,6 +171,13 @@ class Engine final : public shim::StreamingRuntime {
   void fillPodStats(const PodRecord& pod, const stats::PodSandboxStats& s,
                     v1::PodSandboxStats* out);
   void publish(const Container& c, v1::ContainerEventType type);
+  // Reads the exit once it is there; true the first time (the caller sends the STOPPED event).
+  bool noteExit(Container& c);
+  // The exit watcher: one thread on an inotify fd with a watch per container state dir, so that
+  // an exit is an event when it happens, not when someone next asks.
+  [[nodiscard]] Status startExitWatcher();
+  void watchExit(const std::string& id);
+  void exitWatchLoop();
 
   const CriConfig& config_;
   EngineOptions options_;
@@ -179,6 +188,11 @@ class Engine final : public shim::StreamingRuntime {
   std::unique_ptr<stats::StatsCollector> stats_;
   std::mutex streamingMu_;
   std::unique_ptr<shim::StreamingServer> streaming_;
+  UniqueFd inotify_;
+  UniqueFd stopWatcher_;  // eventfd
+  std::mutex watchMu_;
+  std::map<int, std::string> watches_;  // inotify watch → container id
+  std::thread watcher_;
   std::mutex eventsMu_;
   std::vector<std::shared_ptr<EventQueue>> subscribers_;
 };

@@ -444,6 +444,60 @@ TEST_F(CriLifecycleTest, OomKilledContainerSaysSo) {
   EXPECT_EQ(status.reason(), "OOMKilled");
 }
 
+// GetContainerEvents streams each lifecycle step; ReopenContainerLog makes the monitor write to a
+// new file after the kubelet's rotation (rename, then reopen).
+TEST_F(CriLifecycleTest, EventsAndLogReopen) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + 60s);  // a missing event fails, not hangs
+  auto events = runtime_->GetContainerEvents(ctx.get(), v1::GetEventsRequest());
+  auto config = podConfig("events");
+  std::string pod = runPod(config);
+  std::string id;
+  ASSERT_TRUE(createContainer(pod, config,
+                              containerConfig("talker", {"sh", "-c",
+                                                         "trap 'exit 0' TERM; while true; do "
+                                                         "echo line; sleep 0.05; done"}),
+                              &id)
+                  .ok());
+  ASSERT_TRUE(start(id).ok());
+  const std::string logPath = (dir_ / "logs" / "events" / "talker.log").string();
+  ASSERT_TRUE(eventually([&] { return readFile(logPath).value_or("").size() > 0; }));
+  ASSERT_EQ(::rename(logPath.c_str(), (logPath + ".1").c_str()), 0);
+  v1::ReopenContainerLogRequest reopen;
+  reopen.set_container_id(id);
+  v1::ReopenContainerLogResponse reopened;
+  grpc::Status st = runtime_->ReopenContainerLog(context().get(), reopen, &reopened);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(eventually([&] {
+    return readFile(logPath).value_or("").find(" stdout F line\n") != std::string::npos;
+  })) << "the new file gets the output";
+
+  v1::StopContainerRequest stop;
+  stop.set_container_id(id);
+  stop.set_timeout(10);
+  v1::StopContainerResponse stopped;
+  ASSERT_TRUE(runtime_->StopContainer(context().get(), stop, &stopped).ok());
+  EXPECT_EQ(containerStatus(id).exit_code(), 0) << "TERM was trapped: a clean exit";
+  st = runtime_->ReopenContainerLog(context().get(), reopen, &reopened);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "not running";
+  v1::RemoveContainerRequest rm;
+  rm.set_container_id(id);
+  v1::RemoveContainerResponse removed;
+  ASSERT_TRUE(runtime_->RemoveContainer(context().get(), rm, &removed).ok());
+
+  std::vector<v1::ContainerEventType> seen;
+  v1::ContainerEventResponse event;
+  while (seen.size() < 4 && events->Read(&event)) {
+    EXPECT_EQ(event.container_id(), id);
+    EXPECT_EQ(event.pod_sandbox_status().id(), pod);
+    seen.push_back(event.container_event_type());
+  }
+  EXPECT_EQ(seen, (std::vector<v1::ContainerEventType>{
+                      v1::CONTAINER_CREATED_EVENT, v1::CONTAINER_STARTED_EVENT,
+                      v1::CONTAINER_STOPPED_EVENT, v1::CONTAINER_DELETED_EVENT}));
+  ctx->TryCancel();
+}
+
 // RuntimeHandler selects the OCI runtime: Debian's runc here, through the same monitor.
 TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
   if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
@@ -631,6 +685,40 @@ TEST_F(CriLifecycleTest, UnfinishedRunPodSandboxIsRolledBackAtStart) {
   EXPECT_FALSE(fs::exists(record));
   // The name is free again.
   EXPECT_EQ(runPod(config).size(), 64u);
+}
+
+// A container record left "creating" (berth-cri killed inside CreateContainer, after the monitor
+// created it) is rolled back at start: no runtime state, rootfs mount or monitor left.
+TEST_F(CriLifecycleTest, UnfinishedCreateContainerIsRolledBackAtStart) {
+  auto config = podConfig("halfc");
+  std::string pod = runPod(config);
+  std::string id;
+  ASSERT_TRUE(createContainer(pod, config, containerConfig("c", {"sleep", "1000"}), &id).ok());
+  v1::ContainerStatusRequest req;
+  req.set_container_id(id);
+  req.set_verbose(true);
+  v1::ContainerStatusResponse resp;
+  ASSERT_TRUE(runtime_->ContainerStatus(context().get(), req, &resp).ok());
+  int pid = nlohmann::json::parse(resp.info().at("info"))["pid"].get<int>();
+  ASSERT_EQ(::kill(pid, 0), 0);
+  ::kill(server_.pid(), SIGKILL);
+  ASSERT_TRUE(server_.wait());
+  fs::path record = dir_ / "root" / "containers" / id / "container.json";
+  auto j = nlohmann::json::parse(*readFile(record));
+  j["phase"] = "creating";
+  ASSERT_TRUE(writeFile(record, j.dump()));
+
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  runtime_ = v1::RuntimeService::NewStub(channel());
+  v1::ListContainersResponse list;
+  ASSERT_TRUE(runtime_->ListContainers(context().get(), {}, &list).ok());
+  EXPECT_EQ(list.containers_size(), 0);
+  EXPECT_FALSE(fs::exists(record));
+  EXPECT_FALSE(fs::exists(dir_ / "images" / "containers" / id)) << "the rootfs is unmounted";
+  EXPECT_FALSE(fs::exists(dir_ / "state" / "runtimes" / "berth-runtime" / id));
+  EXPECT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; })) << "the container's init is gone";
+  // The name is free again.
+  EXPECT_TRUE(createContainer(pod, config, containerConfig("c", {"sleep", "1000"}), &id).ok());
 }
 
 }  // namespace
