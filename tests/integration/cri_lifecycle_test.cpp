@@ -666,6 +666,7 @@ TEST_F(CriLifecycleTest, UnfinishedRunPodSandboxIsRolledBackAtStart) {
   ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &podStatus).ok());
   const std::string netns = nlohmann::json::parse(podStatus.info().at("info"))["netNamespace"];
   const std::string ip = podStatus.status().network().ip();
+  ASSERT_NE(sh("ip -o link show master " + bridge_), "") << "the pod's veth is on the bridge";
   ::kill(server_.pid(), SIGKILL);
   ASSERT_TRUE(server_.wait());
   // As if the kill had come before RunPodSandbox finished.
@@ -683,6 +684,9 @@ TEST_F(CriLifecycleTest, UnfinishedRunPodSandboxIsRolledBackAtStart) {
   EXPECT_FALSE(fs::exists(netns));
   EXPECT_FALSE(fs::exists(dir_ / "ipam" / "pods" / ip));
   EXPECT_FALSE(fs::exists(record));
+  EXPECT_EQ(sh("ip -o link show master " + bridge_), "") << "no veth left on the bridge";
+  EXPECT_EQ(sh("grep " + (dir_ / "state").string() + " /proc/self/mountinfo"), "")
+      << "no pinned namespace or shm mount left";
   // The name is free again.
   EXPECT_EQ(runPod(config).size(), 64u);
 }
