@@ -27,9 +27,4 @@ grpc::Status toGrpcStatus(const Status& status) {
   return status ? grpc::Status::OK : toGrpcStatus(status.error());
 }
 
-grpc::Status unimplemented(std::string_view rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      fmt::format("{} is not implemented yet in berth-cri", rpc));
-}
-
 }  // namespace berth::cri

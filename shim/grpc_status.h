@@ -13,7 +13,4 @@ namespace berth::cri {
 grpc::Status toGrpcStatus(const Error& error);
 grpc::Status toGrpcStatus(const Status& status);
 
-// UNIMPLEMENTED naming the RPC. Placeholder answer for the RPCs berth-cri does not serve yet.
-grpc::Status unimplemented(std::string_view rpc);
-
 }  // namespace berth::cri

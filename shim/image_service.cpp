@@ -11,7 +11,8 @@
 #include "images/puller.h"
 #include "images/reference.h"
 #include "images/registry_config.h"
-#include "shim/unimplemented.h"
+#include "shim/grpc_status.h"
+#include "shim/stream_pages.h"
 
 namespace berth::cri {
 namespace {
@@ -110,8 +111,16 @@ grpc::Status ImageService::ListImages(grpc::ServerContext*, const v1::ListImages
   return grpc::Status::OK;
 }
 
-BERTH_CRI_UNIMPLEMENTED_STREAM(ImageService, StreamImages, StreamImagesRequest,
-                               StreamImagesResponse)
+grpc::Status ImageService::StreamImages(grpc::ServerContext* context,
+                                        const v1::StreamImagesRequest* request,
+                                        grpc::ServerWriter<v1::StreamImagesResponse>* writer) {
+  v1::ListImagesRequest listRequest;
+  if (request->has_filter()) *listRequest.mutable_filter() = request->filter();
+  v1::ListImagesResponse list;
+  grpc::Status st = ListImages(context, &listRequest, &list);
+  if (!st.ok()) return st;
+  return writePages(*list.mutable_images(), writer, [](auto& r) { return r.mutable_images(); });
+}
 
 grpc::Status ImageService::ImageStatus(grpc::ServerContext*, const v1::ImageStatusRequest* request,
                                        v1::ImageStatusResponse* response) {

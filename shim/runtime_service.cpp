@@ -3,7 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "shim/engine/pod_network.h"
-#include "shim/unimplemented.h"
+#include "shim/grpc_status.h"
+#include "shim/stream_pages.h"
 
 namespace berth::cri {
 
@@ -204,6 +205,51 @@ grpc::Status RuntimeService::RestorePod(grpc::ServerContext*, const v1::RestoreP
   return noCheckpointRestore("RestorePod");
 }
 
+grpc::Status RuntimeService::StreamPodSandboxes(
+    grpc::ServerContext*, const v1::StreamPodSandboxesRequest* request,
+    grpc::ServerWriter<v1::StreamPodSandboxesResponse>* writer) {
+  v1::ListPodSandboxResponse list;
+  engine_.listPodSandbox(request->has_filter() ? &request->filter() : nullptr, &list);
+  return writePages(*list.mutable_items(), writer,
+                    [](auto& r) { return r.mutable_pod_sandboxes(); });
+}
+
+grpc::Status RuntimeService::StreamContainers(
+    grpc::ServerContext*, const v1::StreamContainersRequest* request,
+    grpc::ServerWriter<v1::StreamContainersResponse>* writer) {
+  v1::ListContainersResponse list;
+  engine_.listContainers(request->has_filter() ? &request->filter() : nullptr, &list);
+  return writePages(*list.mutable_containers(), writer,
+                    [](auto& r) { return r.mutable_containers(); });
+}
+
+grpc::Status RuntimeService::StreamContainerStats(
+    grpc::ServerContext*, const v1::StreamContainerStatsRequest* request,
+    grpc::ServerWriter<v1::StreamContainerStatsResponse>* writer) {
+  v1::ListContainerStatsResponse list;
+  engine_.listContainerStats(request->has_filter() ? &request->filter() : nullptr, &list);
+  return writePages(*list.mutable_stats(), writer,
+                    [](auto& r) { return r.mutable_container_stats(); });
+}
+
+grpc::Status RuntimeService::StreamPodSandboxStats(
+    grpc::ServerContext*, const v1::StreamPodSandboxStatsRequest* request,
+    grpc::ServerWriter<v1::StreamPodSandboxStatsResponse>* writer) {
+  v1::ListPodSandboxStatsResponse list;
+  engine_.listPodSandboxStats(request->has_filter() ? &request->filter() : nullptr, &list);
+  return writePages(*list.mutable_stats(), writer,
+                    [](auto& r) { return r.mutable_pod_sandbox_stats(); });
+}
+
+grpc::Status RuntimeService::StreamPodSandboxMetrics(
+    grpc::ServerContext*, const v1::StreamPodSandboxMetricsRequest*,
+    grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>* writer) {
+  v1::ListPodSandboxMetricsResponse list;
+  engine_.listPodSandboxMetrics(&list);
+  return writePages(*list.mutable_pod_metrics(), writer,
+                    [](auto& r) { return r.mutable_pod_sandbox_metrics(); });
+}
+
 grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*,
                                                 const v1::ReopenContainerLogRequest* request,
                                                 v1::ReopenContainerLogResponse*) {
@@ -292,16 +338,5 @@ grpc::Status RuntimeService::ListPodSandboxMetrics(grpc::ServerContext*,
   engine_.listPodSandboxMetrics(response);
   return grpc::Status::OK;
 }
-
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxes, StreamPodSandboxesRequest,
-                               StreamPodSandboxesResponse)
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainers, StreamContainersRequest,
-                               StreamContainersResponse)
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamContainerStats, StreamContainerStatsRequest,
-                               StreamContainerStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxStats, StreamPodSandboxStatsRequest,
-                               StreamPodSandboxStatsResponse)
-BERTH_CRI_UNIMPLEMENTED_STREAM(RuntimeService, StreamPodSandboxMetrics,
-                               StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse)
 
 }  // namespace berth::cri

@@ -1,7 +1,6 @@
 #pragma once
 // runtime.v1.RuntimeService: request validation and the proto answers; the pod and container
-// lifecycle lives in engine/engine.h. The RPCs not served yet answer UNIMPLEMENTED naming
-// themselves.
+// lifecycle lives in engine/engine.h. Checkpoint/restore answers UNIMPLEMENTED (no CRIU).
 
 #include "runtime/v1/api.grpc.pb.h"
 #include "shim/cri_config.h"
@@ -11,7 +10,7 @@ namespace berth::cri {
 
 namespace v1 = ::runtime::v1;
 
-// Declares an override that answers UNIMPLEMENTED (defined with BERTH_CRI_UNIMPLEMENTED*).
+// Declares an RPC override.
 #define BERTH_CRI_DECLARE_UNARY(Rpc, Req, Resp)                                              \
   grpc::Status Rpc(grpc::ServerContext* context, const v1::Req* request, v1::Resp* response) \
       override

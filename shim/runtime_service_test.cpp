@@ -204,9 +204,6 @@ TEST(GrpcStatus, ErrorCodesMapOneToOne) {
   EXPECT_TRUE(toGrpcStatus(Status()).ok());
   EXPECT_EQ(toGrpcStatus(Status(fail(Code::kNotFound, "x"))).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  grpc::Status un = unimplemented("PullImage");
-  EXPECT_EQ(un.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(un.error_message(), "PullImage is not implemented yet in berth-cri");
 }
 
 }  // namespace

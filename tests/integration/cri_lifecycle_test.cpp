@@ -315,6 +315,21 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   list.Clear();
   ASSERT_TRUE(runtime_->ListContainers(context().get(), listReq, &list).ok());
   EXPECT_EQ(list.containers_size(), 0);
+  {
+    // StreamContainers: the list on a server stream.
+    auto ctx = context();
+    v1::StreamContainersRequest streamReq;
+    streamReq.mutable_filter()->set_pod_sandbox_id(pod);
+    auto stream = runtime_->StreamContainers(ctx.get(), streamReq);
+    v1::StreamContainersResponse page;
+    std::vector<std::string> ids;
+    while (stream->Read(&page)) {
+      for (const auto& c : page.containers())
+        ids.push_back(c.id());
+    }
+    EXPECT_TRUE(stream->Finish().ok());
+    EXPECT_EQ(ids, std::vector<std::string>{id});
+  }
   v1::ListPodSandboxRequest podList;
   podList.mutable_filter()->mutable_state()->set_state(v1::SANDBOX_READY);
   v1::ListPodSandboxResponse pods;
