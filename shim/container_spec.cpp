@@ -63,9 +63,13 @@ std::vector<ocispec::Mount> defaultMounts() {
   };
 }
 
+// The version CRI specs declare: they use nothing newer than runtime-spec 1.1, and the runtimes
+// a handler may name check it (Debian 12's crun refuses "1.2.0"); containerd 1.7 writes 1.1.0.
+constexpr const char* kCriSpecVersion = "1.1.0";
+
 ocispec::Spec baseSpec(const ContainerSpecInput& in) {
   ocispec::Spec s;
-  s.ociVersion = ocispec::kOciVersion;
+  s.ociVersion = kCriSpecVersion;
   s.root = ocispec::Root{in.rootfs.string(), false};
   ocispec::Process p;
   p.cwd = "/";

@@ -1,8 +1,10 @@
 // berth-cri's pod and container lifecycle, end to end: a real registry (docker-registry on
 // 127.0.0.1), our CNI bridge + host-local on a bridge of this test, berth-runtime under
 // berth-monitor, driven over gRPC. Root.
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <chrono>
 #include <thread>
@@ -65,6 +67,7 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
     writeConfig(fmt::format(
         "monitor_path: {}\npod_init_path: {}\n"
         "runtime_handlers:\n  berth-runtime:\n    path: {}\n  runc:\n    path: /usr/sbin/runc\n"
+        "  crun:\n    path: /usr/bin/crun\n"
         "default_runtime_handler: berth-runtime\n"
         "cni:\n  bin_dirs: [{}]\n  conf_dir: {}/net.d\n",
         BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH, BERTH_CNI_BIN_DIR,
@@ -179,6 +182,8 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
     }
     return pred();
   }
+
+  void runWithHandler(const std::string& handler);
 
   std::string bridge_, subnet_, imageRef_;
   std::unique_ptr<images::testing::RegistryServer> registry_;
@@ -513,13 +518,12 @@ TEST_F(CriLifecycleTest, EventsAndLogReopen) {
   ctx->TryCancel();
 }
 
-// RuntimeHandler selects the OCI runtime: Debian's runc here, through the same monitor.
-TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
-  if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
-  auto config = podConfig("with-runc");
+// RuntimeHandler selects the OCI runtime (Debian's runc or crun), through the same monitor.
+void CriLifecycleTest::runWithHandler(const std::string& handler) {
+  auto config = podConfig(std::string("with-") + handler);
   v1::RunPodSandboxRequest req;
   *req.mutable_config() = config;
-  req.set_runtime_handler("runc");
+  req.set_runtime_handler(handler);
   v1::RunPodSandboxResponse resp;
   grpc::Status st = runtime_->RunPodSandbox(context().get(), req, &resp);
   ASSERT_TRUE(st.ok()) << st.error_message();
@@ -530,20 +534,35 @@ TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
   ASSERT_TRUE(start(id).ok());
   auto r = execSync(id, {"cat", "/etc/hostname"}, &st);
   ASSERT_TRUE(st.ok()) << st.error_message();
-  EXPECT_EQ(r.stdout(), "with-runc\n");
-  // runc's own state dir (the handler's root under berth-cri's state) knows the container.
-  EXPECT_TRUE(fs::exists(dir_ / "state" / "runtimes" / "runc" / id)) << "runc --root";
+  EXPECT_EQ(r.stdout(), config.hostname() + "\n");
+  // The handler's own state dir (its root under berth-cri's state) knows the container.
+  EXPECT_TRUE(fs::exists(dir_ / "state" / "runtimes" / handler / id)) << "--root";
   v1::PodSandboxStatusRequest statusReq;
   statusReq.set_pod_sandbox_id(resp.pod_sandbox_id());
   v1::PodSandboxStatusResponse status;
   ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), statusReq, &status).ok());
-  EXPECT_EQ(status.status().runtime_handler(), "runc");
+  EXPECT_EQ(status.status().runtime_handler(), handler);
   v1::RemovePodSandboxRequest rm;
   rm.set_pod_sandbox_id(resp.pod_sandbox_id());
   v1::RemovePodSandboxResponse removed;
   st = runtime_->RemovePodSandbox(context().get(), rm, &removed);
   ASSERT_TRUE(st.ok()) << st.error_message();
-  EXPECT_FALSE(fs::exists(dir_ / "state" / "runtimes" / "runc" / id));
+  EXPECT_FALSE(fs::exists(dir_ / "state" / "runtimes" / handler / id));
+}
+
+TEST_F(CriLifecycleTest, RuntimeHandlerSelectsRunc) {
+  if (::access("/usr/sbin/runc", X_OK) != 0) GTEST_SKIP() << "runc is not installed";
+  runWithHandler("runc");
+}
+
+TEST_F(CriLifecycleTest, RuntimeHandlerSelectsCrun) {
+  if (::access("/usr/bin/crun", X_OK) != 0) GTEST_SKIP() << "crun is not installed";
+  struct statfs fs {};
+  if (::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type != CGROUP2_SUPER_MAGIC) {
+    GTEST_SKIP() << "crun refuses hosts with hybrid cgroups (\"cgroups in hybrid mode not "
+                    "supported\"), as this one has";
+  }
+  runWithHandler("crun");
 }
 
 // Exec, Attach and PortForward URLs served by berth-cri's streaming server, driven by Debian's
