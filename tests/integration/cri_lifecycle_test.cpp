@@ -7,6 +7,7 @@
 #include <sys/statfs.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -687,6 +688,75 @@ TEST_F(CriLifecycleTest, ContainersOutliveAKilledServer) {
   v1::PodSandboxStatusResponse podStatus;
   ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &podStatus).ok());
   EXPECT_EQ(podStatus.status().state(), v1::SANDBOX_READY);
+}
+
+// kill -9 of berth-cri in the middle of RunPodSandbox's CNI ADD (a chained plugin of the test
+// holds it there, after bridge made the veth and host-local gave the address): the restarted
+// server runs DEL and unpins, leaving no veth, address, namespace or record.
+TEST_F(CriLifecycleTest, KilledDuringRunPodSandboxRollsBackAtRestart) {
+  // A chained plugin: on ADD it says it is running, then waits while hold-on exists; DEL and
+  // the rest succeed.
+  ASSERT_TRUE(writeFile(dir_ / "hold-on", ""));
+  fs::path plugins = dir_ / "plugins";
+  ASSERT_TRUE(makeDirs(plugins));
+  for (const char* p : {"bridge", "host-local", "portmap"}) {
+    fs::create_symlink(fs::path(BERTH_CNI_BIN_DIR) / p, plugins / p);
+  }
+  ASSERT_TRUE(writeFile(plugins / "hold",
+                        fmt::format("#!/bin/sh\ncat >/dev/null\n"
+                                    "if [ \"$CNI_COMMAND\" = ADD ]; then\n"
+                                    "  touch {0}/held\n"
+                                    "  while [ -e {0}/hold-on ]; do sleep 0.05; done\n"
+                                    "fi\n"
+                                    "echo '{{\"cniVersion\": \"1.0.0\"}}'\n",
+                                    dir_.string()),
+                        0755));
+  ASSERT_TRUE(writeFile(dir_ / "net.d" / "10-pods.conflist",
+                        fmt::format(R"({{"cniVersion": "1.0.0", "name": "pods", "plugins": [
+        {{"type": "bridge", "bridge": "{}", "isGateway": true,
+          "ipam": {{"type": "host-local", "dataDir": "{}/ipam", "subnet": "{}.0/24"}}}},
+        {{"type": "hold"}}]}})",
+                                    bridge_, dir_.string(), subnet_)));
+  ::kill(server_.pid(), SIGKILL);
+  ASSERT_TRUE(server_.wait());
+  auto yaml = *readFile(config_);
+  const std::string from = std::string("bin_dirs: [") + BERTH_CNI_BIN_DIR + "]";
+  auto at = yaml.find(from);
+  ASSERT_NE(at, std::string::npos) << yaml;
+  yaml.replace(at, from.size(), "bin_dirs: [" + plugins.string() + "]");
+  ASSERT_TRUE(writeFile(config_, yaml));
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  runtime_ = v1::RuntimeService::NewStub(channel());
+
+  auto config = podConfig("interrupted");
+  std::thread run([&] {
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    (void)runtime_->RunPodSandbox(context().get(), req, &resp);  // cut off by the kill
+  });
+  EXPECT_TRUE(eventually([&] { return fs::exists(dir_ / "held"); })) << "ADD reached the hold";
+  EXPECT_NE(sh("ip -o link show master " + bridge_), "") << "the veth exists mid-ADD";
+  ::kill(server_.pid(), SIGKILL);
+  ASSERT_TRUE(server_.wait());
+  run.join();
+  EXPECT_NE(sh("ls " + (dir_ / "root" / "pods").string()), "")
+      << "the record of the half-made pod is on disk";
+
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  runtime_ = v1::RuntimeService::NewStub(channel());
+  v1::ListPodSandboxResponse pods;
+  ASSERT_TRUE(runtime_->ListPodSandbox(context().get(), {}, &pods).ok());
+  EXPECT_EQ(pods.items_size(), 0);
+  EXPECT_EQ(sh("ls " + (dir_ / "root" / "pods").string()), "");
+  EXPECT_EQ(sh("ip -o link show master " + bridge_), "") << "no veth left on the bridge";
+  EXPECT_EQ(sh("ls " + (dir_ / "ipam" / "pods").string() + " | grep -v -e lock -e last_reserved"),
+            "")
+      << "the address is released";
+  EXPECT_EQ(sh("grep " + (dir_ / "state").string() + " /proc/self/mountinfo"), "")
+      << "no pinned namespace or shm mount left";
+  ASSERT_TRUE(removeAll(dir_ / "hold-on"));  // the orphaned plugin ends, later ADDs pass
+  EXPECT_EQ(runPod(config).size(), 64u) << "the name is free again";
 }
 
 // A record left as "creating" (berth-cri killed inside RunPodSandbox) is rolled back at start.
