@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -42,6 +43,17 @@ Status unpin(const std::filesystem::path& pin) {
   return {};
 }
 
+// In a child forked without exec: closes every fd but `keepA` and `keepB`. It would otherwise
+// hold copies of every pipe berth-cri's other threads have open (another pod's release pipe, a
+// CNI plugin's stdin), and pods created in parallel would wait on each other's children for an
+// EOF that never comes. Async-signal-safe (close_range is one system call).
+void closeAllBut(int keepA, int keepB) {
+  int lo = std::min(keepA, keepB), hi = std::max(keepA, keepB);
+  if (lo > 0) ::close_range(0, static_cast<unsigned>(lo - 1), 0);
+  if (hi > lo + 1) ::close_range(static_cast<unsigned>(lo + 1), static_cast<unsigned>(hi - 1), 0);
+  ::close_range(static_cast<unsigned>(hi + 1), ~0U, 0);
+}
+
 // Forks a child that unshares `flags` (and sets the hostname), waits while the parent bind-mounts
 // its namespaces, then exits. Only async-signal-safe calls in the child: berth-cri has threads.
 Status pinNamespaces(const PodNamespaceOptions& o, int flags,
@@ -53,7 +65,7 @@ Status pinNamespaces(const PodNamespaceOptions& o, int flags,
   pid_t pid = ::fork();
   if (pid < 0) return failErrno("fork");
   if (pid == 0) {
-    ::close(releaseW.get());  // or the read below never sees EOF
+    closeAllBut(readyW.get(), releaseR.get());  // releaseW too, or the read never sees EOF
     char status = 0;
     if (::unshare(flags) < 0)
       status = static_cast<char>(errno);
@@ -95,6 +107,7 @@ Result<pid_t> startPidInit(const PodNamespaceOptions& o) {
   if (pid < 0) return failErrno("fork");
   if (pid == 0) {
     // The intermediate: a new session, then the PID namespace's first child is its init.
+    closeAllBut(reportW.get(), execW.get());
     ::setsid();
     pid_t init = -1;
     if (::unshare(CLONE_NEWPID) == 0) init = ::fork();
