@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -688,6 +689,29 @@ TEST_F(CriLifecycleTest, ContainersOutliveAKilledServer) {
   v1::PodSandboxStatusResponse podStatus;
   ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &podStatus).ok());
   EXPECT_EQ(podStatus.status().state(), v1::SANDBOX_READY);
+}
+
+// Pods created in parallel (the kubelet does): each gets its own namespaces and address. A forked
+// namespace child that inherited the other threads' pipes used to make them wait on each other.
+TEST_F(CriLifecycleTest, PodsInParallel) {
+  constexpr int kPods = 8;
+  std::vector<std::string> ids(kPods);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPods; ++i) {
+    threads.emplace_back([&, i] { ids[i] = runPod(podConfig(fmt::format("par{}", i))); });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> ips;
+  for (const auto& id : ids) {
+    ASSERT_EQ(id.size(), 64u);
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(id);
+    v1::PodSandboxStatusResponse resp;
+    ASSERT_TRUE(runtime_->PodSandboxStatus(context().get(), req, &resp).ok());
+    ips.insert(resp.status().network().ip());
+  }
+  EXPECT_EQ(ips.size(), static_cast<size_t>(kPods)) << "distinct addresses";
 }
 
 // kill -9 of berth-cri in the middle of RunPodSandbox's CNI ADD (a chained plugin of the test
