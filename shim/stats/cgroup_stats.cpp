@@ -227,21 +227,10 @@ Result<bool> oomKilled(const runtime::CgroupManager& cgroup) {
   const auto& paths = cgroup.paths();
   auto it = paths.find(cgroup.unified() ? "" : "memory");
   if (it == paths.end()) return false;
-  std::filesystem::path file = std::filesystem::path(it->second) /
-                               (cgroup.unified() ? "memory.events" : "memory.oom_control");
-  auto text = readFile(file);
-  if (!text) {
-    if (text.error().sysErrno() == ENOENT) return false;
-    return std::unexpected(text.error());
-  }
-  // Lines "<key> <value>"; oom_kill counts the tasks the OOM killer killed.
-  std::istringstream in(*text);
-  std::string key;
-  uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "oom_kill") return value > 0;
-  }
-  return false;
+  // oom_kill counts the tasks the OOM killer killed (v1 since Linux 4.13).
+  auto events = BERTH_TRY(readKeyed(fs::path(it->second) /
+                                    (cgroup.unified() ? "memory.events" : "memory.oom_control")));
+  return valueOr0(events, "oom_kill") > 0;
 }
 
 }  // namespace berth::cri::stats

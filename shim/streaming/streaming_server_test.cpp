@@ -25,6 +25,8 @@ namespace {
 using spdy::Frame;
 using spdy::FrameReader;
 using spdy::FrameWriter;
+using streaming_test::readResponseHead;
+using streaming_test::readToEnd;
 using streaming_test::ShellRuntime;
 using streaming_test::StreamingServerFixture;
 using streaming_test::UpperServer;
@@ -57,20 +59,9 @@ class Client {
       req += "X-Stream-Protocol-Version: " + p + "\r\n";
     req += "\r\n";
     EXPECT_TRUE(writeAll(fd_.get(), req));
-    std::string head;
-    char c;
-    while (head.find("\r\n\r\n") == std::string::npos && ::read(fd_.get(), &c, 1) == 1)
-      head += c;
-    return head;
+    return readResponseHead(fd_.get());
   }
-  std::string rest() {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd_.get(), buf, sizeof buf)) > 0)
-      out.append(buf, static_cast<size_t>(n));
-    return out;
-  }
+  std::string rest() { return readToEnd(fd_.get()); }
 
   std::uint32_t open(const std::string& type, spdy::Headers extra = {}) {
     std::uint32_t id = nextId_;

@@ -120,6 +120,25 @@ class UpperServer {
   std::thread thread_;
 };
 
+// An HTTP response's head, read byte by byte so nothing after it is consumed.
+inline std::string readResponseHead(int fd) {
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos && ::read(fd, &c, 1) == 1)
+    head += c;
+  return head;
+}
+
+// Everything until EOF.
+inline std::string readToEnd(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
 // A StreamingServer on 127.0.0.1 with the ShellRuntime, for the SPDY and WebSocket tests.
 class StreamingServerFixture : public ::testing::Test {
  protected:

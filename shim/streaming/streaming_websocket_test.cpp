@@ -21,6 +21,8 @@
 namespace berth::shim {
 namespace {
 
+using streaming_test::readResponseHead;
+using streaming_test::readToEnd;
 using streaming_test::ShellRuntime;
 using streaming_test::StreamingServerFixture;
 using streaming_test::UpperServer;
@@ -60,20 +62,9 @@ class WsClient {
       req += fmt::format("Sec-WebSocket-Protocol: {}\r\n", fmt::join(protocols, ", "));
     req += "\r\n";
     EXPECT_TRUE(writeAll(fd_.get(), req));
-    std::string head;
-    char c;
-    while (head.find("\r\n\r\n") == std::string::npos && ::read(fd_.get(), &c, 1) == 1)
-      head += c;
-    return head;
+    return readResponseHead(fd_.get());
   }
-  std::string rest() {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd_.get(), buf, sizeof buf)) > 0)
-      out.append(buf, static_cast<size_t>(n));
-    return out;
-  }
+  std::string rest() { return readToEnd(fd_.get()); }
 
   void sendRaw(std::string_view bytes) { EXPECT_TRUE(writeAll(fd_.get(), bytes)); }
   void send(ws::Opcode op, std::string_view payload) {
