@@ -42,6 +42,8 @@ int run(const CriConfig& config) {
   sigaddset(&stopSignals, SIGTERM);
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  // A client gone from a pipe or socket is an error return, never the end of the daemon.
+  ::signal(SIGPIPE, SIG_IGN);
 
   auto log = spdlog::get("cri");
   auto server = berth::cri::CriServer::start(config);
