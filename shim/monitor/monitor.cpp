@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "common/child_process.h"
 #include "common/file_util.h"
 #include "common/scope_guard.h"
@@ -59,6 +61,21 @@ Result<pid_t> readPidFile(const std::filesystem::path& path) {
 }
 
 // Runs `<runtime> <global args> create ...` with stdio as its fds 0-2 and waits for it.
+// Whether the bundle's container has no PID namespace of its own (none listed: the node's; one
+// with a path: the pod's).
+bool sharesPidNamespace(const std::filesystem::path& bundle) {
+  auto text = readFile(bundle / "config.json");
+  if (!text) return false;
+  auto spec = nlohmann::json::parse(*text, nullptr, false);
+  if (!spec.is_object() || !spec.contains("linux")) return false;
+  const auto& linux = spec["linux"];
+  if (!linux.is_object() || !linux.contains("namespaces")) return true;
+  for (const auto& ns : linux["namespaces"]) {
+    if (ns.is_object() && ns.value("type", "") == "pid") return !ns.value("path", "").empty();
+  }
+  return true;
+}
+
 Result<ExitStatus> runRuntimeCreate(const MonitorOptions& o, const ContainerStdio& stdio) {
   std::vector<std::string> args{o.runtimePath};
   args.insert(args.end(), o.runtimeArgs.begin(), o.runtimeArgs.end());
@@ -166,7 +183,36 @@ Status Monitor::startRuntime() {
   }
   BERTH_TRY(stdio_->takeOver());
   pid_ = BERTH_TRY(readPidFile(pidFileOf(options_)));
+  sharedPidNamespace_ = sharesPidNamespace(options_.bundle);
   return {};
+}
+
+// When the init of a container without its own PID namespace exits, its other processes live on
+// (no namespace teardown kills them) and may hold its stdout: `runtime kill --all` ends them, as
+// containerd's runc shim does (ShouldKillAllOnExit), so the exit is not held up by the drain.
+void Monitor::killTheRest() {
+  std::vector<std::string> args{options_.runtimePath};
+  args.insert(args.end(), options_.runtimeArgs.begin(), options_.runtimeArgs.end());
+  for (const char* a : {"kill", "--all"})
+    args.emplace_back(a);
+  args.push_back(options_.id);
+  args.emplace_back("KILL");
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return;
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
 }
 
 Status Monitor::watchOutput() {
@@ -303,7 +349,10 @@ Result<ExitRecord> Monitor::run() {
     int timeout = -1;
     if (exit_) {
       auto now = std::chrono::steady_clock::now();
-      if (!drainUntil) drainUntil = now + kDrainLimit;
+      if (!drainUntil) {
+        drainUntil = now + kDrainLimit;
+        if (sharedPidNamespace_) killTheRest();
+      }
       if (now >= *drainUntil) break;
       timeout =
           static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(*drainUntil - now).count());

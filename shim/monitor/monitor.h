@@ -61,6 +61,7 @@ class Monitor {
   void onControl(int client, std::string_view request);
   void onSignal();
   void outputEnded(LogStream stream);
+  void killTheRest();
 
   MonitorOptions options_;
   EventLoop loop_;
@@ -70,6 +71,7 @@ class Monitor {
   std::unique_ptr<PacketServer> attach_;
   std::unique_ptr<PacketServer> ctl_;
   pid_t pid_ = -1;
+  bool sharedPidNamespace_ = false;  // the node's or the pod's: see killTheRest
   std::optional<ExitRecord> exit_;
   int openOutputs_ = 0;
   std::string stdinPending_;

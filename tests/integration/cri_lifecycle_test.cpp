@@ -466,6 +466,23 @@ TEST_F(CriLifecycleTest, OomKilledContainerSaysSo) {
   EXPECT_EQ(status.reason(), "OOMKilled");
 }
 
+// In the pod's shared PID namespace (the pods here use it) a container's background process
+// survives its init; berth-monitor then kills the rest, as containerd's shim does, so no orphan
+// stays behind holding the container's output.
+TEST_F(CriLifecycleTest, ProcessesLeftByAnExitedInitAreKilled) {
+  auto config = podConfig("orphans");
+  std::string pod = runPod(config);
+  std::string id;
+  ASSERT_TRUE(
+      createContainer(pod, config, containerConfig("c", {"sh", "-c", "sleep 1001 & echo bg"}), &id)
+          .ok());
+  ASSERT_TRUE(start(id).ok());
+  ASSERT_TRUE(eventually([&] { return containerStatus(id).state() == v1::CONTAINER_EXITED; }));
+  EXPECT_EQ(containerStatus(id).exit_code(), 0);
+  EXPECT_EQ(sh("grep -l -a 'slee[p].1001' /proc/[0-9]*/cmdline 2>/dev/null"), "")
+      << "the background sleep is gone";
+}
+
 // GetContainerEvents streams each lifecycle step; ReopenContainerLog makes the monitor write to a
 // new file after the kubelet's rotation (rename, then reopen).
 TEST_F(CriLifecycleTest, EventsAndLogReopen) {
