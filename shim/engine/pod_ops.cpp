@@ -170,8 +170,12 @@ Status Engine::removePodSandbox(const std::string& id) {
   for (const auto& c : containersOf((*pod)->rec.id)) {
     BERTH_TRY(removeContainer(c->rec.id));
   }
-  PodRecord& rec = (*pod)->rec;
-  BERTH_TRY(tearDownPod(rec));
+  PodRecord rec;
+  {
+    std::lock_guard lock(mu_);
+    rec = (*pod)->rec;
+  }
+  BERTH_TRY(tearDownPod(rec));  // already done by the stop; what is left is idempotent
   BERTH_TRY(removeAll(podRecordPath(rec.id).parent_path()));
   stats_->forget(rec.id);
   std::lock_guard lock(mu_);
