@@ -8,15 +8,10 @@
 #include <cctype>
 
 #include "common/file_util.h"
+#include "shim/streaming/socket_read.h"
 
 namespace berth::shim {
 namespace {
-
-std::int64_t steadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -124,23 +119,10 @@ Status SpdyConnection::serve(const Handlers& h) {
           break;
       }
     }
-    std::int64_t deadline = closeDeadlineMs_;
-    int timeout = -1;
-    if (deadline != 0) {
-      timeout = static_cast<int>(std::max<std::int64_t>(0, deadline - steadyMs()));
-      if (timeout == 0) return {};
-    } else {
-      timeout = 500;  // re-check for closeAfter() from another thread
-    }
-    pollfd p{socket_.get(), POLLIN, 0};
-    int rc = ::poll(&p, 1, timeout);
-    if (rc < 0 && errno != EINTR) return failErrno("poll");
-    if (rc <= 0) continue;
-    ssize_t n = ::read(socket_.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failErrno("read");
-    if (n == 0) return {};
-    reader_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    auto n = BERTH_TRY(readSocketStep(socket_.get(), buf, sizeof buf, closeDeadlineMs_));
+    if (!n) continue;
+    if (*n == 0) return {};
+    reader_.feed(std::string_view(buf, *n));
   }
 }
 

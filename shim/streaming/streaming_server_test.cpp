@@ -29,6 +29,7 @@ using streaming_test::readResponseHead;
 using streaming_test::readToEnd;
 using streaming_test::ShellRuntime;
 using streaming_test::StreamingServerFixture;
+using streaming_test::unusedLoopbackPort;
 using streaming_test::UpperServer;
 
 // A remote command client: the upgrade, one SYN_STREAM per channel, then frames.
@@ -255,17 +256,7 @@ TEST_F(StreamingServerTest, PortForwardRelaysEachRequestToThePort) {
 
 TEST_F(StreamingServerTest, PortForwardReportsAnUnreachablePortAndRefusesBadHeaders) {
   // A port nobody listens on: bind one and close it.
-  int port;
-  {
-    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len);
-    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
+  int port = unusedLoopbackPort();
   Client c(*server_->portForwardUrl({"pod1"}));
   c.upgrade({"portforward.k8s.io"});
   auto error = c.open("error", {{"port", std::to_string(port)}, {"requestid", "0"}});

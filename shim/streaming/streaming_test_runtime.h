@@ -120,6 +120,18 @@ class UpperServer {
   std::thread thread_;
 };
 
+// A loopback port nobody listens on: bound, read back, closed.
+inline int unusedLoopbackPort() {
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len);
+  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
 // An HTTP response's head, read byte by byte so nothing after it is consumed.
 inline std::string readResponseHead(int fd) {
   std::string head;

@@ -25,6 +25,7 @@ using streaming_test::readResponseHead;
 using streaming_test::readToEnd;
 using streaming_test::ShellRuntime;
 using streaming_test::StreamingServerFixture;
+using streaming_test::unusedLoopbackPort;
 using streaming_test::UpperServer;
 
 constexpr std::array<std::uint8_t, 4> kMask = {0x12, 0x34, 0x56, 0x78};
@@ -280,17 +281,7 @@ TEST_F(StreamingWebSocketTest, PortForwardRelaysEachPort) {
 }
 
 TEST_F(StreamingWebSocketTest, PortForwardReportsAnUnreachablePortThenCloses) {
-  int port;
-  {
-    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len);
-    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
+  int port = unusedLoopbackPort();
   WsClient c(*server_->portForwardUrl({"pod1"}) + fmt::format("?port={}", port));
   c.upgrade({"v4.base64.channel.k8s.io"});
   auto got = c.collect(/*base64=*/true);

@@ -7,18 +7,9 @@
 #include <algorithm>
 
 #include "common/file_util.h"
+#include "shim/streaming/socket_read.h"
 
 namespace berth::shim {
-namespace {
-
-std::int64_t steadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 WebSocketConnection::WebSocketConnection(UniqueFd socket, std::string pending,
                                          std::size_t maxMessage)
     : socket_(std::move(socket)),
@@ -78,21 +69,10 @@ Status WebSocketConnection::serve(const std::function<void(ws::Message&)>& onMes
           break;
       }
     }
-    std::int64_t deadline = closeDeadlineMs_;
-    int timeout = 500;  // re-check for close() from another thread
-    if (deadline != 0) {
-      timeout = static_cast<int>(std::max<std::int64_t>(0, deadline - steadyMs()));
-      if (timeout == 0) return {};
-    }
-    pollfd p{socket_.get(), POLLIN, 0};
-    int rc = ::poll(&p, 1, timeout);
-    if (rc < 0 && errno != EINTR) return failErrno("poll");
-    if (rc <= 0) continue;
-    ssize_t n = ::read(socket_.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failErrno("read");
-    if (n == 0) return {};
-    reader_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    auto n = BERTH_TRY(readSocketStep(socket_.get(), buf, sizeof buf, closeDeadlineMs_));
+    if (!n) continue;
+    if (*n == 0) return {};
+    reader_.feed(std::string_view(buf, *n));
   }
 }
 
