@@ -37,14 +37,6 @@ Result<UniqueFd> openDevNull() {
   return fd;
 }
 
-Result<int> waitPid(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return failErrno("waitpid");
-  }
-  return ExitStatus::fromWaitStatus(status).code;
-}
-
 // Copies from `from` to `to` until EOF or an error on either side, or until `stop` becomes
 // readable (its write end closed).
 // At most `chunk` bytes per write (a SEQPACKET peer reads one message per frame).
@@ -191,24 +183,21 @@ shim::CommandOutcome Engine::exec(const shim::ExecRequest& request, shim::Comman
       args.stdio = {streams.stdinRead ? streams.stdinRead.get() : devNull.get(),
                     streams.stdoutWrite ? streams.stdoutWrite.get() : devNull.get(),
                     streams.stderrWrite ? streams.stderrWrite.get() : devNull.get()};
-      pid_t pid = BERTH_TRY(runtime.startExec(args));
+      ChildProcess child = BERTH_TRY(runtime.startExec(args));
       // The runtime and the command hold the streams now; ours would keep them open.
       streams.stdinRead.reset();
       streams.stdoutWrite.reset();
       streams.stderrWrite.reset();
-      code = BERTH_TRY(waitPid(pid));
+      code = BERTH_TRY(child.wait()).code;
     } else {
       // The runtime sends the pty master over a console socket of ours.
       args.consoleSocket = processFile + ".sock";
       auto listener = BERTH_TRY(listenUnix(args.consoleSocket));
       auto unlinkSocket = defer([&] { ::unlink(args.consoleSocket.c_str()); });
       args.stdio = {devNull.get(), devNull.get(), devNull.get()};
-      pid_t pid = BERTH_TRY(runtime.startExec(args));
+      ChildProcess child = BERTH_TRY(runtime.startExec(args));  // killed on any early return
       pollfd p{listener.get(), POLLIN, 0};
-      if (::poll(&p, 1, 30000) <= 0) {
-        (void)waitPid(pid);
-        return fail(Code::kInternal, "the runtime sent no terminal");
-      }
+      if (::poll(&p, 1, 30000) <= 0) return fail(Code::kInternal, "the runtime sent no terminal");
       UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (!conn) return failErrno("accept the console socket");
       auto master = BERTH_TRY(receiveFd(conn.get()));
@@ -231,7 +220,7 @@ shim::CommandOutcome Engine::exec(const shim::ExecRequest& request, shim::Comman
         });
       }
       if (streams.stdoutWrite) pump(masterFd, streams.stdoutWrite.get());
-      code = BERTH_TRY(waitPid(pid));
+      code = BERTH_TRY(child.wait()).code;
       streams.stdoutWrite.reset();
       if (streams.resizes) streams.resizes->close();
       if (resizer.joinable()) resizer.join();

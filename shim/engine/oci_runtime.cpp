@@ -95,13 +95,12 @@ SpawnOptions OciRuntime::execOptions(const ExecArgs& a) const {
   return o;
 }
 
-Result<pid_t> OciRuntime::startExec(const ExecArgs& a) const {
+Result<ChildProcess> OciRuntime::startExec(const ExecArgs& a) const {
   SpawnOptions o = execOptions(a);
   o.stdinFd = a.stdio.stdinFd;
   o.stdoutFd = a.stdio.stdoutFd;
   o.stderrFd = a.stdio.stderrFd;
-  auto child = BERTH_TRY_CTX(startProgram(o), fmt::format("{} exec {}", name_, a.id));
-  return child.release();
+  return withContext(startProgram(o), fmt::format("{} exec {}", name_, a.id));
 }
 
 Result<SpawnResult> OciRuntime::runExec(const ExecArgs& a,

@@ -41,7 +41,8 @@ class OciRuntime {
   [[nodiscard]] Status update(const std::string& id, const std::string& resourcesJson) const;
 
   // `exec --process <file> [--tty --console-socket <sock>] --pid-file <file> <id>`: started, not
-  // waited for. The caller owns the runtime process (it exits when the command does).
+  // waited for; the runtime process exits when the command does (its owner kills it on an early
+  // return).
   struct ExecArgs {
     std::string id;
     std::string processFile;
@@ -49,7 +50,7 @@ class OciRuntime {
     std::string consoleSocket;  // tty only
     ExecStdio stdio;
   };
-  [[nodiscard]] Result<pid_t> startExec(const ExecArgs& args) const;
+  [[nodiscard]] Result<ChildProcess> startExec(const ExecArgs& args) const;
   // Runs the exec to completion with stdout and stderr captured (args.stdio is ignored); after
   // `timeout` the runtime and the process it started (from the pid file) are killed and the
   // result is kDeadlineExceeded.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -27,6 +28,27 @@ namespace {
 namespace v1 = ::runtime::v1;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+// The memory limit file of a container whose cgroup nests under this process's own.
+fs::path memoryLimitFile(const std::string& id) {
+  std::string self = readFile("/proc/self/cgroup").value_or("");
+  std::istringstream lines(self);
+  std::string line;
+  std::string unified;
+  while (std::getline(lines, line)) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    std::string controllers = line.substr(first + 1, second - first - 1);
+    std::string path = line.substr(second + 1);
+    std::istringstream names(controllers);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name == "memory") {
+        return fs::path("/sys/fs/cgroup/memory") / path.substr(1) / id / "memory.limit_in_bytes";
+      }
+    }
+    if (controllers.empty()) unified = path;
+  }
+  return fs::path("/sys/fs/cgroup") / unified.substr(1) / id / "memory.max";
+}
 
 std::string sh(const std::string& cmd) {
   SpawnOptions o;
@@ -249,11 +271,9 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   r = execSync(id, {"ip", "-4", "-o", "addr", "show", "eth0"}, &st);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_NE(r.stdout().find(ip + "/24"), std::string::npos) << r.stdout() << r.stderr();
-  auto started = std::chrono::steady_clock::now();
   r = execSync(id, {"sleep", "30"}, &st, 1);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << st.error_message() << r.exit_code() << r.stdout() << r.stderr();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
   // The timed-out command is gone (reaped) when the RPC answers, not a zombie in the container.
   r = execSync(id, {"ps"}, &st);
   ASSERT_TRUE(st.ok()) << st.error_message();
@@ -291,10 +311,10 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   st = runtime_->UpdateContainerResources(context().get(), updateReq, &updated);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(containerStatus(id).resources().linux().memory_limit_in_bytes(), 96 << 20);
-  r = execSync(id, {"cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}, &st);
-  if (st.ok() && r.exit_code() == 0) {  // cgroup v1 with the memory hierarchy mounted inside
-    EXPECT_EQ(r.stdout(), std::to_string(96 << 20) + "\n");
-  }
+  // The pod has no cgroup_parent: the container's cgroup is "<id>" under berth-cri's (this test's)
+  // own, in the memory hierarchy (v1) or the unified one.
+  EXPECT_EQ(readFile(memoryLimitFile(id)).value_or("(no limit file)"),
+            std::to_string(96 << 20) + "\n");
   updateReq.mutable_linux()->set_cpu_shares(-1);
   st = runtime_->UpdateContainerResources(context().get(), updateReq, &updated);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
