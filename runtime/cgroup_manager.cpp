@@ -219,6 +219,21 @@ Status CgroupManager::addProcess(pid_t pid) {
   return {};
 }
 
+std::string CgroupManager::cloneIntoDir() const {
+  if (systemd()) return {};
+  if (unified_) return paths_.size() == 1 ? paths_.begin()->second : std::string();
+  auto it = paths_.find(kUnifiedKey);
+  return it == paths_.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> CgroupManager::selfJoinDirs() const {
+  std::vector<std::string> dirs;
+  if (systemd() || unified_) return dirs;
+  for (const auto& [name, dir] : paths_)
+    if (name != kUnifiedKey) dirs.push_back(dir);
+  return dirs;
+}
+
 std::string CgroupManager::dirFor(const std::string& controller) const {
   if (unified_) return paths_.begin()->second;
   for (const auto& [name, dir] : paths_)

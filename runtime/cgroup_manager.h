@@ -40,6 +40,14 @@ class CgroupManager {
   // Creates the directories (cpuset values copied from the parent so tasks can join).
   [[nodiscard]] Status create();
   [[nodiscard]] Status addProcess(pid_t pid);
+  // Where a new process goes without a cgroup.procs write by another process, which takes the
+  // kernel's global threadgroup lock and, after a quiet spell, waits a full RCU grace period
+  // (~10 ms here): the cgroup v2 directory it is cloned into (CLONE_INTO_CGROUP; a v2 host's only
+  // hierarchy, a hybrid host's bare one; "" when none) and the v1 directories whose `tasks` file
+  // it writes "0" to itself (a single thread moving itself skips the lock). Both are empty for
+  // the systemd driver, which moves the process with its scope.
+  std::string cloneIntoDir() const;
+  std::vector<std::string> selfJoinDirs() const;
   // Every pid in the cgroup (and its descendants).
   [[nodiscard]] Result<std::vector<pid_t>> pids() const;
   [[nodiscard]] Status setFrozen(bool frozen);

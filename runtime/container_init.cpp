@@ -255,6 +255,12 @@ void waitForStart(const InitPlan& plan) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
   expect(plan, SyncType::kGo);
+  // Into the v1 cgroups before anything else (and before the cgroup namespace is unshared, so
+  // its root is the container's cgroup). "0" moves this thread, the only one.
+  for (const auto& t : plan.ns.cgroupTasks) {
+    if (write(t.fd, "0", 1) != 1) dieWith(plan.syncFd, "join cgroup", t.path.c_str());
+    close(t.fd);
+  }
   if (plan.userns) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       die(plan.syncFd, "become root in the user namespace");

@@ -112,6 +112,13 @@ struct NamespacePlan {
   // cgroup v2: the container's cgroup directory; the child is born in it (clone3 with
   // CLONE_INTO_CGROUP) where the kernel has that, else the runtime moves it. -1: none.
   int cgroupFd = -1;
+  // cgroup v1 hierarchies: the container process writes "0" to each `tasks` file (open, for
+  // writing) as its first step, so no other process has to move it (CgroupManager::selfJoinDirs).
+  struct CgroupTasks {
+    int fd;
+    std::string path;
+  };
+  std::vector<CgroupTasks> cgroupTasks;
   bool unshareCgroup = false;
   bool newTime = false;
   struct Join {

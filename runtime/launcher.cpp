@@ -46,13 +46,30 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   UniqueFd parentSock(sp[0]), childSock(sp[1]);
   plan.syncFd = childSock.get();
   linkPointers(plan);
-  // cgroup v2 cgroupfs: the child can be cloned straight into its cgroup (one directory; the
-  // systemd driver moves it with the scope instead).
+  // The child is cloned straight into its cgroup v2 directory and moves itself into the v1 ones
+  // (CgroupManager::cloneIntoDir, selfJoinDirs): nobody writes its pid to a cgroup.procs file.
   UniqueFd cgroupDir;
-  if (r.cgroup && r.cgroup->unified() && !r.cgroup->systemd() && r.cgroup->paths().size() == 1) {
-    cgroupDir.reset(
-        ::open(r.cgroup->paths().begin()->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    plan.ns.cgroupFd = cgroupDir.get();
+  std::vector<UniqueFd> tasksFds;
+  bool selfJoin = false;
+  if (r.cgroup && !r.cgroup->systemd()) {
+    if (auto dir = r.cgroup->cloneIntoDir(); !dir.empty()) {
+      cgroupDir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      plan.ns.cgroupFd = cgroupDir.get();
+    }
+    selfJoin = true;
+    for (const auto& dir : r.cgroup->selfJoinDirs()) {
+      std::string tasks = dir + "/tasks";
+      UniqueFd fd(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) {
+        // A hierarchy without a tasks file (or one we can't open): the runtime moves the child.
+        selfJoin = false;
+        plan.ns.cgroupTasks.clear();
+        tasksFds.clear();
+        break;
+      }
+      plan.ns.cgroupTasks.push_back({fd.get(), std::move(tasks)});
+      tasksFds.push_back(std::move(fd));
+    }
   }
 
   pid_t mid = ::fork();
@@ -72,9 +89,10 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   if (m.type == SyncType::kError) return std::unexpected(childError(m));
   if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
   ChildProcess child(m.value);
-  bool placed = std::string_view(m.text) == "placed";
+  // Placed: born in its v2 cgroup (or there is none) and joining the v1 ones itself.
+  bool placed = selfJoin && (plan.ns.cgroupFd < 0 || std::string_view(m.text) == "placed");
   spdlog::debug("launch: container process {} cloned, namespace flags {:#x}{}", child.pid(),
-                plan.ns.cloneFlags, placed ? ", born in its cgroup" : "");
+                plan.ns.cloneFlags, placed ? ", placed in its cgroups without a move" : "");
 
   if (!r.uidMap.empty()) {
     BERTH_TRY(writeKernelFile(fmt::format("/proc/{}/uid_map", child.pid()), r.uidMap));

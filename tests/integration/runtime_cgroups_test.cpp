@@ -65,6 +65,42 @@ TEST_F(Cgroups, PidsLimitStopsAForkBomb) {
   EXPECT_LE(current, 10);
 }
 
+// Every line of a /proc/<pid>/cgroup text names the container's cgroup (v1 hierarchies and the
+// bare cgroup2 one of a hybrid host alike).
+void expectInEveryHierarchy(const std::string& procCgroup, const std::string& cgroupsPath) {
+  std::istringstream lines(procCgroup);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    std::string path = line.substr(line.find(':', line.find(':') + 1) + 1);
+    EXPECT_TRUE(path.ends_with("/" + cgroupsPath)) << line;
+  }
+  EXPECT_GT(n, 1) << procCgroup;
+}
+
+TEST_F(Cgroups, InitAndExecJoinEveryHierarchyAndNothingElseDoes) {
+  // The container process and an exec'd one move themselves (v1 `tasks`) and are cloned into the
+  // cgroup2 directory: every hierarchy lists them, and with pids.max 2 (init + one exec) neither
+  // the runtime nor its intermediate process may count against the limit.
+  auto c = defaultConfig({"sleep", "1000"});
+  c["linux"]["resources"]["pids"] = {{"limit", 2}};
+  writeConfig(c);
+  std::string path = c["linux"]["cgroupsPath"];
+  ASSERT_EQ(runtimeDetached({"run", "-d", "ctr"}).code, 0);
+  auto e = runtime({"exec", "ctr", "cat", "/proc/self/cgroup"});
+  ASSERT_EQ(e.code, 0) << e.err;
+  expectInEveryHierarchy(e.out, path);
+  fs::path pids = dirOf("pids");
+  ASSERT_FALSE(pids.empty());
+  auto tasks = readFile(pids / "tasks");
+  ASSERT_TRUE(tasks);
+  auto st = runtime({"state", "ctr"});
+  ASSERT_EQ(st.code, 0) << st.err;
+  int initPid = json::parse(st.out)["pid"];
+  EXPECT_EQ(*tasks, std::to_string(initPid) + "\n");
+  expectInEveryHierarchy(readFile(fmt::format("/proc/{}/cgroup", initPid)).value_or(""), path);
+  EXPECT_EQ(runtime({"delete", "-f", "ctr"}).code, 0);
+}
+
 TEST_F(Cgroups, CpuAndBlkioFilesAreWritten) {
   writeConfig([&] {
     auto c = defaultConfig({"sleep", "1000"});
