@@ -550,7 +550,7 @@ void printRow(const char* what, double berth, double containerd, const char* uni
 }
 
 int runBench(const std::string& criPath, const std::string& monitorPath, const std::string& podInit,
-          const std::string& runtimePath, const std::string& cniBin) {
+             const std::string& runtimePath, const std::string& cniBin) {
   if (::geteuid() != 0) {
     std::puts("SKIP: needs root (namespaces, mounts, CNI)");
     return 77;
@@ -848,5 +848,5 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 int main() {
   return runBench(BERTH_CRI_PATH, BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH,
-               BERTH_CNI_BIN_DIR);
+                  BERTH_CNI_BIN_DIR);
 }

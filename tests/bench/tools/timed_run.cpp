@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
   o.captureStdout = true;
   auto start = std::chrono::steady_clock::now();
   auto r = berth::runProgram(o);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   if (!r) {
     std::fprintf(stderr, "bench_timed_run: %s\n", r.error().message().c_str());

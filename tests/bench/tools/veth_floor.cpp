@@ -65,7 +65,8 @@ Result<VethFloor> measureVethFloor(int cycles, const std::string& podNetns,
     if (!link || !*link) {
       // Whatever happened, leave no pair behind (deleting one end takes the other).
       if (link) return fail(Code::kInternal, "veth {} vanished after it was made", hostName);
-      if (auto again = nl->linkByName(hostName); again && *again) (void)nl->deleteLink((*again)->index);
+      if (auto again = nl->linkByName(hostName); again && *again)
+        (void)nl->deleteLink((*again)->index);
       return std::unexpected(std::move(link).error());
     }
     auto t2 = Clock::now();
