@@ -219,11 +219,14 @@ Status CgroupManager::addProcess(pid_t pid) {
   return {};
 }
 
-std::string CgroupManager::cloneIntoDir() const {
-  if (systemd()) return {};
+std::string CgroupManager::unifiedDir() const {
   if (unified_) return paths_.size() == 1 ? paths_.begin()->second : std::string();
   auto it = paths_.find(kUnifiedKey);
   return it == paths_.end() ? std::string() : it->second;
+}
+
+std::string CgroupManager::cloneIntoDir() const {
+  return systemd() ? std::string() : unifiedDir();
 }
 
 std::vector<std::string> CgroupManager::selfJoinDirs() const {

@@ -47,6 +47,9 @@ class CgroupManager {
   // it writes "0" to itself (a single thread moving itself skips the lock). Both are empty for
   // the systemd driver, which moves the process with its scope.
   std::string cloneIntoDir() const;
+  // The container's cgroup2 directory: a v2 host's one (systemd scope or cgroupfs), a hybrid
+  // host's bare one; "" on a v1-only host.
+  std::string unifiedDir() const;
   std::vector<std::string> selfJoinDirs() const;
   // Every pid in the cgroup (and its descendants).
   [[nodiscard]] Result<std::vector<pid_t>> pids() const;

@@ -10,10 +10,27 @@ bool hasPrefix(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
+void toProto(const stats::PsiStats& p, v1::PsiStats* out) {
+  auto data = [](const stats::PsiData& d, v1::PsiData* o) {
+    o->set_total(d.totalNanoSeconds);
+    o->set_avg10(d.avg10);
+    o->set_avg60(d.avg60);
+    o->set_avg300(d.avg300);
+  };
+  if (p.full) data(*p.full, out->mutable_full());
+  if (p.some) data(*p.some, out->mutable_some());
+}
+
 void toProto(const stats::CpuUsage& c, v1::CpuUsage* out) {
   out->set_timestamp(c.timestamp);
   out->mutable_usage_core_nano_seconds()->set_value(c.usageCoreNanoSeconds);
   out->mutable_usage_nano_cores()->set_value(c.usageNanoCores);
+  if (c.psi) toProto(*c.psi, out->mutable_psi());
+}
+
+void toProto(const stats::IoUsage& io, v1::IoUsage* out) {
+  out->set_timestamp(io.timestamp);
+  if (io.psi) toProto(*io.psi, out->mutable_psi());
 }
 
 void toProto(const stats::MemoryUsage& m, v1::MemoryUsage* out) {
@@ -24,6 +41,7 @@ void toProto(const stats::MemoryUsage& m, v1::MemoryUsage* out) {
   out->mutable_rss_bytes()->set_value(m.rssBytes);
   out->mutable_page_faults()->set_value(m.pageFaults);
   out->mutable_major_page_faults()->set_value(m.majorPageFaults);
+  if (m.psi) toProto(*m.psi, out->mutable_psi());
 }
 
 void toProto(const stats::NetworkInterfaceUsage& n, v1::NetworkInterfaceUsage* out) {
@@ -37,6 +55,7 @@ void toProto(const stats::NetworkInterfaceUsage& n, v1::NetworkInterfaceUsage* o
 void toProto(const stats::ContainerStats& s, v1::ContainerStats* out) {
   if (s.cpu) toProto(*s.cpu, out->mutable_cpu());
   if (s.memory) toProto(*s.memory, out->mutable_memory());
+  if (s.io) toProto(*s.io, out->mutable_io());
   if (s.swap) {
     out->mutable_swap()->set_timestamp(s.swap->timestamp);
     out->mutable_swap()->mutable_swap_available_bytes()->set_value(s.swap->swapAvailableBytes);
@@ -126,6 +145,7 @@ void Engine::fillPodStats(const PodRecord& pod, const stats::PodSandboxStats& s,
   auto* linux = out->mutable_linux();
   if (s.cpu) toProto(*s.cpu, linux->mutable_cpu());
   if (s.memory) toProto(*s.memory, linux->mutable_memory());
+  if (s.io) toProto(*s.io, linux->mutable_io());
   if (s.network) {
     auto* net = linux->mutable_network();
     net->set_timestamp(s.network->timestamp);

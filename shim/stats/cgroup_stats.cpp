@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -91,6 +92,18 @@ std::string dirFor(const runtime::CgroupManager& cg, std::string_view controller
   return {};
 }
 
+// A pressure file, or nullopt where there is none to read: the file is missing (no PSI in the
+// kernel) or PSI is off (psi=0 on the command line: reading fails with EOPNOTSUPP).
+Result<std::optional<PsiStats>> readPsi(const fs::path& file) {
+  auto text = readFile(file);
+  if (!text) {
+    int e = text.error().sysErrno();
+    if (e == ENOENT || e == EOPNOTSUPP) return std::nullopt;
+    return std::unexpected(std::move(text).error());
+  }
+  return BERTH_TRY(parsePsi(*text, file.string()));
+}
+
 MemoryUsage memoryUsage(uint64_t usage, uint64_t limit, uint64_t inactiveFile, int64_t ts) {
   MemoryUsage m;
   m.timestamp = ts;
@@ -167,6 +180,30 @@ Status memoryV2(const fs::path& dir, int64_t ts, CgroupStats& out) {
 
 }  // namespace
 
+Result<PsiStats> parsePsi(const std::string& text, const std::string& file) {
+  PsiStats out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    char kind[8] = {};
+    PsiData d;
+    unsigned long long totalUs = 0;
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu%n", kind, &d.avg10,
+                    &d.avg60, &d.avg300, &totalUs, &used) != 5 ||
+        static_cast<size_t>(used) != line.size())
+      return fail(Code::kInternal, "{}: line {:?} is not a pressure line", file, line);
+    d.totalNanoSeconds = static_cast<uint64_t>(totalUs) * 1000;
+    if (std::string_view(kind) == "some")
+      out.some = d;
+    else if (std::string_view(kind) == "full")
+      out.full = d;
+    else
+      return fail(Code::kInternal, "{}: unknown pressure kind {:?}", file, kind);
+  }
+  return out;
+}
+
 Result<runtime::CgroupManager> containerCgroup(const std::string& cgroupsPath,
                                                const std::string& id, CgroupDriver driver) {
   if (driver == CgroupDriver::kSystemd)
@@ -218,6 +255,17 @@ Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup, int64_
         context("memory", memoryDir));
   if (!anyDir && !missing.empty())
     return fail(Code::kNotFound, "cgroup {} does not exist", missing);
+  // Pressure, from the cgroup2 directory (on a hybrid host too: PSI does not need controllers).
+  std::error_code ec;
+  if (std::string dir = cgroup.unifiedDir(); !dir.empty() && fs::is_directory(dir, ec)) {
+    if (out.cpu)
+      out.cpu->psi = BERTH_TRY_CTX(readPsi(fs::path(dir) / "cpu.pressure"), context("cpu", dir));
+    if (out.memory)
+      out.memory->psi =
+          BERTH_TRY_CTX(readPsi(fs::path(dir) / "memory.pressure"), context("memory", dir));
+    auto io = BERTH_TRY_CTX(readPsi(fs::path(dir) / "io.pressure"), context("io", dir));
+    if (io) out.io = IoUsage{.timestamp = timestamp, .psi = io};
+  }
   auto pids = BERTH_TRY_CTX(cgroup.pids(), "list the cgroup's processes");
   out.processCount = pids.size();
   return out;

@@ -30,6 +30,7 @@ struct CgroupStats {
   std::optional<CpuUsage> cpu;        // unset when the host has no cpu accounting hierarchy
   std::optional<MemoryUsage> memory;  // unset without a memory hierarchy
   std::optional<SwapUsage> swap;      // unset without swap accounting
+  std::optional<IoUsage> io;          // unset without io pressure (no cgroup2 directory, PSI off)
   uint64_t processCount = 0;          // cgroup.procs of the cgroup and its descendants
 };
 
@@ -37,7 +38,11 @@ struct CgroupStats {
 // memory.events (v2) or memory.oom_control (v1). false without a memory hierarchy.
 [[nodiscard]] Result<bool> oomKilled(const runtime::CgroupManager& cgroup);
 
-// Reads the cgroup's files; every usage gets `timestamp`. A cgroup directory that does not exist
+// Parses a <resource>.pressure file ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0" and a
+// "full" line); a malformed line is Internal naming `file`.
+[[nodiscard]] Result<PsiStats> parsePsi(const std::string& text, const std::string& file);
+// Reads the cgroup's files; every usage gets `timestamp`. Pressure (PSI) comes from the cgroup2
+// directory, which a hybrid host has too. A cgroup directory that does not exist
 // is NotFound (the container is gone); a file that can't be parsed is Internal naming it.
 [[nodiscard]] Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup,
                                                   int64_t timestamp);

@@ -223,6 +223,72 @@ TEST_F(CgroupV2Stats, AGoneCgroupIsNotFound) {
   EXPECT_EQ(s.error().code(), Code::kNotFound);
 }
 
+TEST_F(CgroupV2Stats, PressureFilesFillPsiAndIo) {
+  put("kubepods/ctr/cpu.pressure",
+      "some avg10=1.50 avg60=0.25 avg300=0.05 total=1234567\n"
+      "full avg10=0.00 avg60=0.00 avg300=0.00 total=89\n");
+  put("kubepods/ctr/memory.pressure",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+      "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  put("kubepods/ctr/io.pressure",
+      "some avg10=12.00 avg60=3.00 avg300=1.00 total=42\n"
+      "full avg10=6.00 avg60=1.50 avg300=0.50 total=21\n");
+  auto s = readCgroupStats(manager(), kNow);
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_TRUE(s->cpu && s->cpu->psi && s->cpu->psi->some && s->cpu->psi->full);
+  EXPECT_EQ(s->cpu->psi->some->totalNanoSeconds, 1'234'567'000u);  // the kernel counts µs
+  EXPECT_DOUBLE_EQ(s->cpu->psi->some->avg10, 1.5);
+  EXPECT_DOUBLE_EQ(s->cpu->psi->some->avg60, 0.25);
+  EXPECT_DOUBLE_EQ(s->cpu->psi->some->avg300, 0.05);
+  EXPECT_EQ(s->cpu->psi->full->totalNanoSeconds, 89'000u);
+  ASSERT_TRUE(s->memory && s->memory->psi && s->memory->psi->some);
+  EXPECT_EQ(s->memory->psi->some->totalNanoSeconds, 0u);
+  ASSERT_TRUE(s->io && s->io->psi && s->io->psi->full);
+  EXPECT_EQ(s->io->timestamp, kNow);
+  EXPECT_DOUBLE_EQ(s->io->psi->full->avg10, 6.0);
+  EXPECT_EQ(s->io->psi->some->totalNanoSeconds, 42'000u);
+}
+
+TEST_F(CgroupV2Stats, NoPressureFilesLeavePsiAndIoOut) {
+  auto s = readCgroupStats(manager(), kNow);
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_TRUE(s->cpu && s->memory);
+  EXPECT_FALSE(s->cpu->psi);
+  EXPECT_FALSE(s->memory->psi);
+  EXPECT_FALSE(s->io);
+}
+
+TEST_F(CgroupV1Stats, PressureComesFromTheBareCgroup2Directory) {
+  // A hybrid host: the v1 hierarchies have no pressure files, the cgroup2 one does.
+  put("unified/ctr/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+  put("unified/ctr/io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
+  auto s = readCgroupStats(manager(), kNow);
+  ASSERT_TRUE(s) << s.error().message();
+  ASSERT_TRUE(s->cpu && s->cpu->psi && s->cpu->psi->some);
+  EXPECT_EQ(s->cpu->psi->some->totalNanoSeconds, 7'000u);
+  EXPECT_FALSE(s->cpu->psi->full);  // a kernel before 5.13 has no "full" line for cpu
+  EXPECT_FALSE(s->memory->psi);     // no memory.pressure there
+  ASSERT_TRUE(s->io && s->io->psi && s->io->psi->some);
+  EXPECT_EQ(s->io->psi->some->totalNanoSeconds, 9'000u);
+}
+
+TEST(ParsePsi, MalformedLinesNameTheFile) {
+  for (const char* bad :
+       {"some avg10=x avg60=0 avg300=0 total=0\n", "some avg10=0.00 avg60=0.00 avg300=0.00\n",
+        "some avg10=0.00 avg60=0.00 avg300=0.00 total=1 extra\n",
+        "most avg10=0.00 avg60=0.00 avg300=0.00 total=1\n"}) {
+    auto r = parsePsi(bad, "/cg/cpu.pressure");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), Code::kInternal);
+    EXPECT_NE(r.error().message().find("/cg/cpu.pressure"), std::string::npos)
+        << r.error().message();
+  }
+  auto empty = parsePsi("", "/cg/io.pressure");
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->some);
+  EXPECT_FALSE(empty->full);
+}
+
 TEST(PodCgroup, EmptyParentIsAnError) {
   auto cg = podCgroup("", CgroupDriver::kCgroupfs);
   ASSERT_FALSE(cg);

@@ -74,6 +74,7 @@ Result<ContainerStats> StatsCollector::containerStats(const ContainerStatsInput&
     out.cpu = cgroup->cpu;
     out.memory = cgroup->memory;
     out.swap = cgroup->swap;
+    out.io = cgroup->io;
     out.processCount = cgroup->processCount;
     if (out.cpu)
       out.cpu->usageNanoCores =
@@ -93,6 +94,7 @@ Result<PodSandboxStats> StatsCollector::podStats(const PodStatsInput& in) {
     if (cgroup) {
       out.cpu = cgroup->cpu;
       out.memory = cgroup->memory;
+      out.io = cgroup->io;
       if (out.cpu)
         out.cpu->usageNanoCores =
             podRates_.update(in.id, out.cpu->usageCoreNanoSeconds, out.cpu->timestamp);

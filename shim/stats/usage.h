@@ -1,8 +1,9 @@
 #pragma once
 // Plain mirrors of the CRI v1 stats messages (criapi/runtime/v1/api.proto: CpuUsage, MemoryUsage,
-// SwapUsage, FilesystemUsage, NetworkUsage, ProcessUsage, ContainerStats, LinuxPodSandboxStats),
-// so that this library needs no gRPC: berth-cri copies them into the protobuf types. Timestamps
-// are nanoseconds since the epoch; a message the CRI leaves unset is a std::nullopt here.
+// SwapUsage, IoUsage, PsiStats, FilesystemUsage, NetworkUsage, ProcessUsage, ContainerStats,
+// LinuxPodSandboxStats), so that this library needs no gRPC: berth-cri copies them into the
+// protobuf types. Timestamps are nanoseconds since the epoch; a message the CRI leaves unset is a
+// std::nullopt here.
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +12,21 @@
 
 namespace berth::cri::stats {
 
+// Pressure stall information of one resource, from the cgroup2 directory's <resource>.pressure
+// ("some": at least one task stalled, "full": all of them). Total is in nanoseconds (the kernel
+// counts microseconds), the averages are percentages over 10 s, 60 s and 300 s.
+struct PsiData {
+  uint64_t totalNanoSeconds = 0;
+  double avg10 = 0;
+  double avg60 = 0;
+  double avg300 = 0;
+};
+
+struct PsiStats {
+  std::optional<PsiData> full;
+  std::optional<PsiData> some;
+};
+
 struct CpuUsage {
   int64_t timestamp = 0;
   uint64_t usageCoreNanoSeconds = 0;  // cumulative, all cores
@@ -18,6 +34,7 @@ struct CpuUsage {
   // Not in the CRI message; the user/system split feeds the cAdvisor metrics.
   uint64_t userNanoSeconds = 0;
   uint64_t systemNanoSeconds = 0;
+  std::optional<PsiStats> psi;  // unset without a cgroup2 directory or with PSI off
 };
 
 struct MemoryUsage {
@@ -28,6 +45,13 @@ struct MemoryUsage {
   uint64_t rssBytes = 0;  // v1 total_rss, v2 anon (as cAdvisor)
   uint64_t pageFaults = 0;
   uint64_t majorPageFaults = 0;
+  std::optional<PsiStats> psi;
+};
+
+// The CRI's IoUsage holds only the io pressure.
+struct IoUsage {
+  int64_t timestamp = 0;
+  std::optional<PsiStats> psi;
 };
 
 struct SwapUsage {
@@ -73,6 +97,7 @@ struct ContainerStats {
   std::optional<CpuUsage> cpu;
   std::optional<MemoryUsage> memory;
   std::optional<SwapUsage> swap;
+  std::optional<IoUsage> io;  // unset where the cgroup has no io pressure to read
   FilesystemUsage writableLayer;
   uint64_t processCount = 0;
 };
@@ -82,6 +107,7 @@ struct PodSandboxStats {
   // Unset when the pod has no cgroup_parent.
   std::optional<CpuUsage> cpu;
   std::optional<MemoryUsage> memory;
+  std::optional<IoUsage> io;
   std::optional<NetworkUsage> network;  // unset without a pod netns (host network)
   ProcessUsage process;                 // the containers' processes, summed
   std::vector<ContainerStats> containers;

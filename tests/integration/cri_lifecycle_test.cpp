@@ -50,6 +50,16 @@ fs::path memoryLimitFile(const std::string& id) {
   return fs::path("/sys/fs/cgroup") / unified.substr(1) / id / "memory.max";
 }
 
+// The kernel keeps PSI (/proc/pressure readable: built in, not psi=0) and containers get a
+// cgroup2 directory (a v2 host, or a hybrid host's bare cgroup2).
+bool hostHasPsi() {
+  if (!readFile("/proc/pressure/cpu")) return false;
+  struct statfs st {};
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
+    if (::statfs(mount, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) return true;
+  return false;
+}
+
 std::string sh(const std::string& cmd) {
   SpawnOptions o;
   o.path = "/bin/sh";
@@ -291,6 +301,14 @@ TEST_F(CriLifecycleTest, PodAndContainerFromRunToRemove) {
   EXPECT_GT(cstats.stats().cpu().usage_core_nano_seconds().value(), 0u);
   EXPECT_GT(cstats.stats().memory().working_set_bytes().value(), 0u);
   EXPECT_EQ(cstats.stats().writable_layer().fs_id().mountpoint(), (dir_ / "images").string());
+  // Pressure comes from the container's cgroup2 directory (a hybrid host has one too) where the
+  // kernel keeps PSI: a "some" line for each resource, totals in nanoseconds.
+  if (hostHasPsi()) {
+    EXPECT_TRUE(cstats.stats().cpu().psi().has_some()) << cstats.stats().DebugString();
+    EXPECT_TRUE(cstats.stats().memory().psi().has_some());
+    EXPECT_TRUE(cstats.stats().io().psi().has_some());
+    EXPECT_GT(cstats.stats().io().timestamp(), 0);
+  }
   v1::PodSandboxStatsRequest podStatsReq;
   podStatsReq.set_pod_sandbox_id(pod);
   v1::PodSandboxStatsResponse pstats;

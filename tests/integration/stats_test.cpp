@@ -156,6 +156,14 @@ TEST_F(CgroupStatsHost, NumbersMoveForABusyProcess) {
   EXPECT_EQ(busy->memory->availableBytes, kLimit - busy->memory->workingSetBytes);
   EXPECT_GE(busy->memory->pageFaults, (kAllocated - kSlack) / 4096);
   EXPECT_EQ(busy->processCount, 1u);
+  // Pressure, where the kernel keeps it and the cgroup has a cgroup2 directory (a hybrid host's
+  // bare hierarchy counts): present, not necessarily moving (one thread on an idle machine
+  // needn't stall).
+  if (!ctr_->unifiedDir().empty() && readFile("/proc/pressure/cpu")) {
+    ASSERT_TRUE(busy->cpu->psi && busy->cpu->psi->some);
+    ASSERT_TRUE(busy->memory->psi && busy->memory->psi->some);
+    ASSERT_TRUE(busy->io && busy->io->psi && busy->io->psi->some);
+  }
 
   // The pod's cgroup holds the container's: at least the same numbers.
   auto pod = collector.podStats({"pod", podPath_, "", {in}});
@@ -166,6 +174,7 @@ TEST_F(CgroupStatsHost, NumbersMoveForABusyProcess) {
   EXPECT_GE(pod->memory->usageBytes, kAllocated - kSlack);
   EXPECT_EQ(pod->memory->availableBytes, 0u);  // the pod cgroup has no limit
   EXPECT_EQ(pod->process.processCount, 1u);
+  EXPECT_EQ(pod->io.has_value(), busy->io.has_value());
   ASSERT_EQ(pod->containers.size(), 1u);
 
   // Gone: the process, then the cgroup.
