@@ -52,11 +52,12 @@ Result<ChildProcess> launch(LaunchRequest& r) {
   std::vector<UniqueFd> tasksFds;
   bool selfJoin = false;
   if (r.cgroup && !r.cgroup->systemd()) {
+    selfJoin = true;
     if (auto dir = r.cgroup->cloneIntoDir(); !dir.empty()) {
       cgroupDir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       plan.ns.cgroupFd = cgroupDir.get();
+      selfJoin = static_cast<bool>(cgroupDir);  // else the runtime moves it (and says why not)
     }
-    selfJoin = true;
     for (const auto& dir : r.cgroup->selfJoinDirs()) {
       std::string tasks = dir + "/tasks";
       UniqueFd fd(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));

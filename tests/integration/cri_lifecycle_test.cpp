@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/scope_guard.h"
 #include "common/spawn.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/integration/cri_fixture.h"
@@ -98,17 +99,15 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
             "ipam": {{"type": "host-local", "dataDir": "{}/ipam", "subnet": "{}.0/24"}}}},
           {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}})",
                                       bridge_, dir_.string(), subnet_)));
-    writeConfig(fmt::format(
+    serverConfig_ = fmt::format(
         "monitor_path: {}\npod_init_path: {}\n"
         "runtime_handlers:\n  berth-runtime:\n    path: {}\n  runc:\n    path: /usr/sbin/runc\n"
         "  crun:\n    path: /usr/bin/crun\n"
         "default_runtime_handler: berth-runtime\n"
         "cni:\n  bin_dirs: [{}]\n  conf_dir: {}/net.d\n",
         BERTH_MONITOR_PATH, BERTH_POD_INIT_PATH, BERTH_RUNTIME_PATH, BERTH_CNI_BIN_DIR,
-        dir_.string()));
-    ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
-    runtime_ = v1::RuntimeService::NewStub(channel());
-    images_ = v1::ImageService::NewStub(channel());
+        dir_.string());
+    ASSERT_NO_FATAL_FAILURE(restartWith(""));
     v1::PullImageRequest pull;
     pull.mutable_image()->set_image(imageRef_);
     v1::PullImageResponse pulled;
@@ -218,6 +217,18 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
   }
 
   void runWithHandler(const std::string& handler);
+
+  // (Re)starts berth-cri with the fixture's configuration plus `extra` (YAML lines); the image
+  // store, and so the pulled image, stays.
+  void restartWith(const std::string& extra) {
+    server_.killAndReap();
+    writeConfig(serverConfig_ + extra);
+    ASSERT_NO_FATAL_FAILURE(startServer({"--log-level", "debug"}));
+    runtime_ = v1::RuntimeService::NewStub(channel());
+    images_ = v1::ImageService::NewStub(channel());
+  }
+
+  std::string serverConfig_;
 
   std::string bridge_, subnet_, imageRef_;
   std::unique_ptr<images::testing::RegistryServer> registry_;
@@ -906,6 +917,91 @@ TEST_F(CriLifecycleTest, UnfinishedCreateContainerIsRolledBackAtStart) {
   EXPECT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; })) << "the container's init is gone";
   // The name is free again.
   EXPECT_TRUE(createContainer(pod, config, containerConfig("c", {"sleep", "1000"}), &id).ok());
+}
+
+// The systemd cgroup driver, where it can run: systemd as PID 1 on a cgroup v2 host (the vm tier
+// runs this test). The pod's cgroup_parent is a slice, each container a transient scope in it
+// that berth-runtime starts over D-Bus; limits, updates, stats and removal go by those names.
+TEST_F(CriLifecycleTest, SystemdDriverPutsContainersInScopesOfThePodSlice) {
+  struct statfs st {};
+  if (::statfs("/sys/fs/cgroup", &st) != 0 || st.f_type != CGROUP2_SUPER_MAGIC ||
+      !fs::exists("/run/systemd/system"))
+    GTEST_SKIP() << "needs systemd as PID 1 and cgroup v2 (ctest -L vm runs it in a VM)";
+  ASSERT_NO_FATAL_FAILURE(restartWith("cgroup_driver: systemd\n"));
+  const std::string slice = fmt::format("berthit{}.slice", ::getpid());
+  auto stopSlice = defer([&] { sh("systemctl stop " + slice + " 2>/dev/null"); });
+  auto config = podConfig("sd");
+  config.mutable_linux()->set_cgroup_parent(slice);
+  std::string pod = runPod(config);
+  ASSERT_FALSE(pod.empty());
+
+  auto cc = containerConfig("app", {"sleep", "1000"});
+  cc.mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(64 << 20);
+  cc.mutable_linux()->mutable_resources()->set_cpu_quota(50000);
+  cc.mutable_linux()->mutable_resources()->set_cpu_period(100000);
+  std::string id;
+  grpc::Status created = createContainer(pod, config, cc, &id);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(start(id).ok());
+  const std::string unit = "cri-berth-" + id + ".scope";
+  const fs::path scope = fs::path("/sys/fs/cgroup") / slice / unit;
+
+  v1::ContainerStatusRequest statusReq;
+  statusReq.set_container_id(id);
+  statusReq.set_verbose(true);
+  v1::ContainerStatusResponse status;
+  ASSERT_TRUE(runtime_->ContainerStatus(context().get(), statusReq, &status).ok());
+  int pid = nlohmann::json::parse(status.info().at("info"))["pid"].get<int>();
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(readFile(fmt::format("/proc/{}/cgroup", pid)).value_or(""),
+            fmt::format("0::/{}/{}\n", slice, unit));
+  EXPECT_EQ(sh("systemctl is-active " + unit), "active\n");
+  EXPECT_EQ(readFile(scope / "memory.max").value_or("(none)"), std::to_string(64 << 20) + "\n");
+  EXPECT_EQ(readFile(scope / "cpu.max").value_or("(none)"), "50000 100000\n");
+
+  v1::UpdateContainerResourcesRequest update;
+  update.set_container_id(id);
+  update.mutable_linux()->set_memory_limit_in_bytes(128 << 20);
+  v1::UpdateContainerResourcesResponse updated;
+  grpc::Status up = runtime_->UpdateContainerResources(context().get(), update, &updated);
+  ASSERT_TRUE(up.ok()) << up.error_message();
+  EXPECT_EQ(readFile(scope / "memory.max").value_or("(none)"), std::to_string(128 << 20) + "\n");
+
+  // Stats come from the scope, and the pod's from its slice.
+  v1::ContainerStatsRequest statsReq;
+  statsReq.set_container_id(id);
+  v1::ContainerStatsResponse cstats;
+  ASSERT_TRUE(runtime_->ContainerStats(context().get(), statsReq, &cstats).ok());
+  EXPECT_GT(cstats.stats().cpu().usage_core_nano_seconds().value(), 0u);
+  EXPECT_GT(cstats.stats().memory().usage_bytes().value(), 0u);
+  EXPECT_EQ(cstats.stats().memory().available_bytes().value(),
+            static_cast<uint64_t>(128 << 20) - cstats.stats().memory().working_set_bytes().value());
+  v1::PodSandboxStatsRequest podStatsReq;
+  podStatsReq.set_pod_sandbox_id(pod);
+  v1::PodSandboxStatsResponse pstats;
+  ASSERT_TRUE(runtime_->PodSandboxStats(context().get(), podStatsReq, &pstats).ok());
+  EXPECT_GE(pstats.stats().linux().cpu().usage_core_nano_seconds().value(),
+            cstats.stats().cpu().usage_core_nano_seconds().value());
+
+  // Stopped and removed: the scope's unit and cgroup are gone.
+  v1::StopContainerRequest stop;
+  stop.set_container_id(id);
+  v1::StopContainerResponse stopped;
+  ASSERT_TRUE(runtime_->StopContainer(context().get(), stop, &stopped).ok());
+  v1::RemoveContainerRequest rm;
+  rm.set_container_id(id);
+  v1::RemoveContainerResponse removed;
+  ASSERT_TRUE(runtime_->RemoveContainer(context().get(), rm, &removed).ok());
+  EXPECT_TRUE(eventually([&] { return !fs::exists(scope); })) << scope;
+  EXPECT_NE(sh("systemctl is-active " + unit), "active\n");
+  v1::StopPodSandboxRequest stopPod;
+  stopPod.set_pod_sandbox_id(pod);
+  v1::StopPodSandboxResponse podStopped;
+  EXPECT_TRUE(runtime_->StopPodSandbox(context().get(), stopPod, &podStopped).ok());
+  v1::RemovePodSandboxRequest rmPod;
+  rmPod.set_pod_sandbox_id(pod);
+  v1::RemovePodSandboxResponse podRemoved;
+  EXPECT_TRUE(runtime_->RemovePodSandbox(context().get(), rmPod, &podRemoved).ok());
 }
 
 }  // namespace

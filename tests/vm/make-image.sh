@@ -26,8 +26,12 @@ readonly kMirror=${BERTH_VM_MIRROR:-http://deb.debian.org/debian}
 readonly kSuite=bookworm
 # What the tests need in the VM. busybox-static and jq: tests/fixtures/make-bundle.sh runs inside;
 # apparmor: apparmor_parser, to load the profile the runtime's AppArmor test applies.
+# berth-cri and its integration test are dynamic: their libraries (grpc++, protobuf, curl,
+# libarchive, yaml-cpp, libmnl, libseccomp) and docker-registry for the test's local registry.
 readonly kGuestPackages=(
   systemd systemd-sysv dbus udev kmod iproute2 procps busybox-static jq apparmor linux-image-amd64
+  libgrpc++1.51 libprotobuf32 libcurl4 libarchive13 libyaml-cpp0.7 libmnl0 libseccomp2
+  docker-registry
 )
 # Executable -> Debian package, for the host.
 readonly -A kHostTools=(
@@ -126,9 +130,11 @@ configure_system() {
   tr -d - </proc/sys/kernel/random/uuid >"$root/etc/machine-id"
   # Interactive and periodic units have nothing to do in a test VM and would only compete with
   # the test for the two emulated CPUs (apt-daily would even try the network).
+  # docker-registry's own service too: tests start registries of their own on 127.0.0.1.
   systemctl --root="$root" --quiet mask \
     getty@.service serial-getty@.service systemd-firstboot.service \
-    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer \
+    docker-registry.service
 }
 
 install_guest_agent() {
