@@ -81,6 +81,11 @@ bool ContainerMounts::kernelHasLowerdirPlus() {
   static const bool has = [] {
     UniqueFd fsfd(::fsopen("overlay", FSOPEN_CLOEXEC));
     if (!fsfd) return false;
+    // Before 6.5 overlayfs has no fs_context of its own: the kernel's legacy one takes any key
+    // (it only appends "key=value" to the mount(2) option string, which overlay then refuses at
+    // FSCONFIG_CMD_CREATE). So a made-up key must be refused for "lowerdir+" to mean anything.
+    if (::fsconfig(fsfd.get(), FSCONFIG_SET_STRING, "berth-no-such-option", "1", 0) == 0)
+      return false;
     return ::fsconfig(fsfd.get(), FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
   }();
   return has;

@@ -196,6 +196,8 @@ Status Engine::setUpContainer(ContainerRecord& rec, const PodRecord& pod,
                        : (podDir / "shm").string();
   in.host = options_.host;
   auto built = BERTH_TRY(buildContainerSpec(in));
+  if (built.spec.process && built.spec.process->apparmorProfile == in.host.appArmorDefaultProfile)
+    BERTH_TRY(appArmorDefault_.ensureLoaded());
   for (const auto& dir : built.hostDirsToCreate)
     BERTH_TRY(makeDirs(dir, 0755));
   if (built.spec.linux && built.spec.linux->cgroupsPath) {

@@ -56,7 +56,9 @@ Engine::Engine(const CriConfig& config, EngineOptions options)
     : config_(config),
       options_(std::move(options)),
       stats_(std::make_unique<stats::StatsCollector>(
-          std::make_unique<stats::HostCgroupResolver>(config.cgroupDriver))) {}
+          std::make_unique<stats::HostCgroupResolver>(config.cgroupDriver))),
+      appArmorDefault_(options_.host.appArmorDefaultProfile, options_.host.appArmorProfilesFile,
+                       options_.appArmorParser) {}
 
 Engine::~Engine() {
   if (watcher_.joinable()) {

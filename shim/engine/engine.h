@@ -27,6 +27,7 @@
 
 #include "common/result.h"
 #include "runtime/v1/api.pb.h"
+#include "shim/apparmor_default.h"
 #include "shim/container_spec.h"
 #include "shim/cri_config.h"
 #include "shim/engine/oci_runtime.h"
@@ -41,6 +42,8 @@ struct EngineOptions {
   std::filesystem::path monitorPath;  // berth-monitor
   std::filesystem::path podInitPath;  // berth-pod-init
   HostFacts host;
+  // Loads host.appArmorDefaultProfile when a container first needs it.
+  std::filesystem::path appArmorParser = "/usr/sbin/apparmor_parser";
 };
 
 class Engine final : public shim::StreamingRuntime {
@@ -186,6 +189,7 @@ class Engine final : public shim::StreamingRuntime {
   std::map<std::string, std::shared_ptr<Container>> containers_;
   std::map<std::string, std::string> names_;  // reserved name → id (pods and containers)
   std::unique_ptr<stats::StatsCollector> stats_;
+  AppArmorDefaultProfile appArmorDefault_;
   std::mutex streamingMu_;
   std::unique_ptr<shim::StreamingServer> streaming_;
   UniqueFd inotify_;

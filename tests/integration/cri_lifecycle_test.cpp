@@ -956,6 +956,11 @@ TEST_F(CriLifecycleTest, SystemdDriverPutsContainersInScopesOfThePodSlice) {
   EXPECT_EQ(readFile(fmt::format("/proc/{}/cgroup", pid)).value_or(""),
             fmt::format("0::/{}/{}\n", slice, unit));
   EXPECT_EQ(sh("systemctl is-active " + unit), "active\n");
+  // The VM has AppArmor: RuntimeDefault is berth-default, which berth-cri loaded itself.
+  if (readFile("/sys/module/apparmor/parameters/enabled").value_or("").starts_with("Y")) {
+    EXPECT_EQ(readFile(fmt::format("/proc/{}/attr/current", pid)).value_or(""),
+              "berth-default (enforce)\n");
+  }
   EXPECT_EQ(readFile(scope / "memory.max").value_or("(none)"), std::to_string(64 << 20) + "\n");
   EXPECT_EQ(readFile(scope / "cpu.max").value_or("(none)"), "50000 100000\n");
 
