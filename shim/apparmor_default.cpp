@@ -2,12 +2,21 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "common/spawn.h"
 #include "shim/host_info.h"
 
 namespace berth::cri {
+
+bool appArmorUsable(bool kernelEnabled, bool disabledByConfig,
+                    const std::filesystem::path& parser) {
+  const char* container = std::getenv("container");
+  return kernelEnabled && !disabledByConfig && ::access(parser.c_str(), X_OK) == 0 &&
+         (container == nullptr || *container == '\0');
+}
 
 std::string defaultAppArmorProfile(const std::string& name) {
   // The confinement docker-default and containerd's default profile give, in our own rules.

@@ -14,6 +14,15 @@
 
 namespace berth::cri {
 
+// Where containerd looks for it (usr-merged hosts have it in /usr/sbin too).
+inline constexpr const char* kAppArmorParser = "/sbin/apparmor_parser";
+
+// containerd's rule for using AppArmor at all: the kernel has it enabled, its parser is
+// installed, berth-cri is not itself in a container ($container set) and the configuration does
+// not turn it off.
+bool appArmorUsable(bool kernelEnabled, bool disabledByConfig,
+                    const std::filesystem::path& parser = kAppArmorParser);
+
 // The profile's source text, for apparmor_parser.
 std::string defaultAppArmorProfile(const std::string& name);
 

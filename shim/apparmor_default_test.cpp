@@ -86,5 +86,17 @@ TEST_F(AppArmorDefault, AParserFailureCarriesItsWordsAndIsRetried) {
   EXPECT_TRUE(p.ensureLoaded());
 }
 
+TEST_F(AppArmorDefault, UsedOnlyWithKernelParserNoContainerAndNotDisabled) {
+  fs::path parser = fakeParser(0);
+  ::unsetenv("container");
+  EXPECT_TRUE(appArmorUsable(true, false, parser));
+  EXPECT_FALSE(appArmorUsable(false, false, parser));
+  EXPECT_FALSE(appArmorUsable(true, true, parser));
+  EXPECT_FALSE(appArmorUsable(true, false, dir_ / "no-parser"));
+  ::setenv("container", "lxc", 1);
+  EXPECT_FALSE(appArmorUsable(true, false, parser));
+  ::unsetenv("container");
+}
+
 }  // namespace
 }  // namespace berth::cri

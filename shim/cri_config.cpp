@@ -120,6 +120,7 @@ Result<CriConfig> parseCriConfig(std::string_view text) {
   } else {
     return std::unexpected(top.keyError("cgroup_driver", "must be cgroupfs or systemd"));
   }
+  BERTH_TRY(top.readBool("disable_apparmor", c.disableAppArmor));
   if (auto handlers = BERTH_TRY(top.readMap("runtime_handlers"))) {
     if (handlers->keys().empty()) {
       return std::unexpected(top.keyError("runtime_handlers", "must name at least one handler"));
@@ -197,6 +198,7 @@ nlohmann::ordered_json toJson(const CriConfig& c) {
       {"listen", c.listen.string()},
       {"log_level", c.logLevel},
       {"cgroup_driver", cgroupDriverName(c.cgroupDriver)},
+      {"disable_apparmor", c.disableAppArmor},
       {"runtime_handlers", handlers},
       {"default_runtime_handler", c.defaultRuntimeHandler},
       {"cni",

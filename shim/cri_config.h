@@ -45,6 +45,8 @@ struct CriConfig {
   std::filesystem::path listen = "/run/berth/cri.sock";
   std::string logLevel = "info";
   CgroupDriver cgroupDriver = CgroupDriver::kCgroupfs;
+  // containerd's disable_apparmor: no AppArmor profiles even on a host that has AppArmor.
+  bool disableAppArmor = false;
   std::map<std::string, RuntimeHandler> runtimeHandlers;  // filled by finalize() when empty
   std::string defaultRuntimeHandler = "berth-runtime";
   CniConfig cni;

@@ -36,6 +36,7 @@ state: /run/b
 listen: /run/b/cri.sock
 log_level: debug
 cgroup_driver: systemd
+disable_apparmor: true
 runtime_handlers:
   berth-runtime:
     type: runc-cli
@@ -76,6 +77,8 @@ stream_server:
 
   auto json = toJson(*c);
   EXPECT_EQ(json["cgroup_driver"], "systemd");
+  EXPECT_TRUE(c->disableAppArmor);
+  EXPECT_EQ(json["disable_apparmor"], true);
   EXPECT_EQ(json["runtime_handlers"]["runc"]["root"], "/run/b/runc");
 }
 
@@ -102,6 +105,7 @@ TEST(CriConfig, BadInputNamesTheKey) {
       {"listen: sock\n", "listen: must be an absolute path, not \"sock\" (line 1)"},
       {"log_level: loud\n", "log_level: must be one of trace, debug, info, warn, error (line 1)"},
       {"cgroup_driver: v2\n", "cgroup_driver: must be cgroupfs or systemd (line 1)"},
+      {"disable_apparmor: maybe\n", "disable_apparmor: must be true or false (line 1)"},
       {"runtime_handlers: {}\n", "runtime_handlers: must name at least one handler (line 1)"},
       {"runtime_handlers: [runc]\n", "runtime_handlers: must be a mapping, not a list (line 1)"},
       {"runtime_handlers:\n  Runc:\n    path: runc\n",

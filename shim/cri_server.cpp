@@ -83,6 +83,8 @@ Result<std::unique_ptr<CriServer>> CriServer::start(const CriConfig& config) {
   engineOptions.monitorPath = config.monitorPath;
   engineOptions.podInitPath = config.podInitPath;
   engineOptions.host = BERTH_TRY_CTX(detectHostFacts(config.cgroupDriver), "inspect the host");
+  engineOptions.host.appArmorEnabled = appArmorUsable(
+      engineOptions.host.appArmorEnabled, config.disableAppArmor, engineOptions.appArmorParser);
   auto engine = BERTH_TRY_CTX(Engine::open(config, std::move(engineOptions)), "recover state");
   std::unique_ptr<CriServer> self(new CriServer(config, std::move(*lock), std::move(engine)));
   ::unlink(tmp.c_str());

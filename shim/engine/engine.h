@@ -43,7 +43,7 @@ struct EngineOptions {
   std::filesystem::path podInitPath;  // berth-pod-init
   HostFacts host;
   // Loads host.appArmorDefaultProfile when a container first needs it.
-  std::filesystem::path appArmorParser = "/usr/sbin/apparmor_parser";
+  std::filesystem::path appArmorParser = kAppArmorParser;
 };
 
 class Engine final : public shim::StreamingRuntime {
