@@ -28,10 +28,11 @@ readonly kSuite=bookworm
 # apparmor: apparmor_parser, to load the profile the runtime's AppArmor test applies.
 # berth-cri and its integration test are dynamic: their libraries (grpc++, protobuf, curl,
 # libarchive, yaml-cpp, libmnl, libseccomp) and docker-registry for the test's local registry.
+# The CNI tests: nftables (nft, and the libnftables our plugins load) and the reference plugins.
 readonly kGuestPackages=(
   systemd systemd-sysv dbus udev kmod iproute2 procps busybox-static jq apparmor linux-image-amd64
   libgrpc++1.51 libprotobuf32 libcurl4 libarchive13 libyaml-cpp0.7 libmnl0 libseccomp2
-  docker-registry
+  docker-registry nftables containernetworking-plugins
 )
 # Executable -> Debian package, for the host.
 readonly -A kHostTools=(
