@@ -204,6 +204,9 @@ Status CgroupManager::create() {
     BERTH_TRY_CTX(makeDirs(dir), fmt::format("create cgroup {}", dir));
     for (auto& p : missing)
       created_.push_back(p.string());
+    // As runc's fs2: every controller the hierarchy has is delegated down to the container, so
+    // its memory, cpu, io and pids are accounted (the kubelet's stats) even without limits.
+    if (unified_) enableAvailableControllers();
     if (name == "cpuset" || name.find("cpuset") != std::string::npos)
       BERTH_TRY_CTX(fillCpuset(dir), fmt::format("initialise cpuset {}", dir));
   }
@@ -245,36 +248,62 @@ std::string CgroupManager::dirFor(const std::string& controller) const {
   return {};
 }
 
-Status CgroupManager::enableControllers(const std::set<std::string>& controllers) {
-  if (controllers.empty()) return {};
+Result<CgroupManager::V2Levels> CgroupManager::v2Levels() const {
   // The hierarchy's root: the deepest mounted cgroup2 above the container's directory.
   fs::path dir = paths_.begin()->second;
   auto mounts = BERTH_TRY(hierarchies(true));
-  fs::path root;
+  V2Levels out;
   for (const auto& h : mounts)
-    if (dir.string().rfind(h.mountPoint, 0) == 0 && h.mountPoint.size() > root.string().size())
-      root = h.mountPoint;
-  auto available = readFile(root / "cgroup.controllers").value_or("");
+    if (dir.string().rfind(h.mountPoint, 0) == 0 && h.mountPoint.size() > out.root.string().size())
+      out.root = h.mountPoint;
+  // Each ancestor from the root down to the container's parent delegates to its children.
+  for (fs::path p = dir.parent_path(); p.string().size() >= out.root.string().size();
+       p = p.parent_path()) {
+    out.levels.insert(out.levels.begin(), p);
+    if (p == out.root) break;
+  }
+  return out;
+}
+
+Status CgroupManager::enableControllers(const std::set<std::string>& controllers) {
+  if (controllers.empty()) return {};
+  auto v2 = BERTH_TRY(v2Levels());
+  auto available = readFile(v2.root / "cgroup.controllers").value_or("");
   std::string enable;
   for (const auto& c : controllers) {
     if ((" " + available + " ").find(" " + c + " ") == std::string::npos &&
         (" " + available).find(" " + c + "\n") == std::string::npos)
       return fail(Code::kFailedPrecondition,
                   "the {} cgroup controller is not available (not in {}/cgroup.controllers)", c,
-                  root.string());
+                  v2.root.string());
     enable += (enable.empty() ? "+" : " +") + c;
   }
-  // Each ancestor below the root, top down, delegates the controllers to its children.
-  std::vector<fs::path> levels;
-  for (fs::path p = dir.parent_path(); p.string().size() >= root.string().size();
-       p = p.parent_path()) {
-    levels.insert(levels.begin(), p);
-    if (p == root) break;
-  }
-  for (const auto& level : levels)
+  for (const auto& level : v2.levels)
     BERTH_TRY_CTX(writeKernelFile(level / "cgroup.subtree_control", enable),
                   fmt::format("enable controllers {} in {}", enable, level.string()));
   return {};
+}
+
+void CgroupManager::enableAvailableControllers() {
+  auto v2 = v2Levels();
+  if (!v2) return;
+  auto available = readFile(v2->root / "cgroup.controllers");
+  if (!available) return;
+  std::vector<std::string> names = split(*available, ' ');
+  std::string all;
+  for (auto& n : names) {
+    while (!n.empty() && (n.back() == '\n' || n.back() == ' '))
+      n.pop_back();
+    if (!n.empty()) all += (all.empty() ? "+" : " +") + n;
+  }
+  if (all.empty()) return;
+  for (const auto& level : v2->levels) {
+    if (writeKernelFile(level / "cgroup.subtree_control", all)) continue;
+    // One refused (a level with processes of its own can't take domain controllers): each on its
+    // own, keeping what goes. A limit that needs a missing one fails later, naming it.
+    for (const auto& n : names)
+      if (!n.empty()) (void)writeKernelFile(level / "cgroup.subtree_control", "+" + n);
+  }
 }
 
 Status CgroupManager::setDeviceRules(const std::vector<ocispec::DeviceCgroup>& rules) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -78,6 +79,13 @@ class CgroupManager {
   // The directory of the hierarchy holding `controller` ("" when none does).
   std::string dirFor(const std::string& controller) const;
   [[nodiscard]] Status enableControllers(const std::set<std::string>& controllers);
+  // Best effort, as runc: every controller in the root's cgroup.controllers, at each level.
+  void enableAvailableControllers();
+  struct V2Levels {
+    std::filesystem::path root;                 // the cgroup2 mount holding the directory
+    std::vector<std::filesystem::path> levels;  // root .. the container's parent
+  };
+  [[nodiscard]] Result<V2Levels> v2Levels() const;
   bool unified_ = false;
   std::map<std::string, std::string> paths_;
   std::vector<std::string> created_;

@@ -261,6 +261,13 @@ void waitForStart(const InitPlan& plan) {
     if (write(t.fd, "0", 1) != 1) dieWith(plan.syncFd, "join cgroup", t.path.c_str());
     close(t.fd);
   }
+  // In its cgroups now (born there, moved by itself or by the runtime before the go): a cgroup
+  // namespace to join has them at its root.
+  if (plan.ns.joinCgroupNsFd >= 0) {
+    if (setns(plan.ns.joinCgroupNsFd, CLONE_NEWCGROUP) < 0)
+      die(plan.syncFd, "join cgroup namespace");
+    close(plan.ns.joinCgroupNsFd);
+  }
   if (plan.userns) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       die(plan.syncFd, "become root in the user namespace");
@@ -341,6 +348,10 @@ void runIntermediate(InitPlan& plan) {
     for (size_t i = 0; i < count; ++i) {
       const auto& j = plan.ns.joins[i];
       if ((j.type == CLONE_NEWUSER) != (pass == 1)) continue;
+      if (j.type == CLONE_NEWCGROUP) {
+        plan.ns.joinCgroupNsFd = fds[i];  // the child joins it (see containerMain)
+        continue;
+      }
       if (setns(fds[i], j.type) < 0) dieWith(plan.syncFd, "join namespace", j.path.c_str());
       close(fds[i]);
     }

@@ -119,6 +119,10 @@ struct NamespacePlan {
     std::string path;
   };
   std::vector<CgroupTasks> cgroupTasks;
+  // A cgroup namespace to join (exec into a container that has one): the intermediate leaves it
+  // to the child, which joins it once it is in its cgroups. clone3 into a cgroup outside the
+  // caller's cgroup namespace fails (ENOENT), so the intermediate must still be in the host's.
+  int joinCgroupNsFd = -1;
   bool unshareCgroup = false;
   bool newTime = false;
   struct Join {

@@ -30,7 +30,8 @@ namespace v1 = ::runtime::v1;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// The memory limit file of a container whose cgroup nests under this process's own.
+// The memory limit file of a container whose cgroup nests under this process's own (v1), or
+// beside it on a cgroup v2 host (under its parent, whose processes-free leaf rule runc follows).
 fs::path memoryLimitFile(const std::string& id) {
   std::string self = readFile("/proc/self/cgroup").value_or("");
   std::istringstream lines(self);
@@ -48,7 +49,8 @@ fs::path memoryLimitFile(const std::string& id) {
     }
     if (controllers.empty()) unified = path;
   }
-  return fs::path("/sys/fs/cgroup") / unified.substr(1) / id / "memory.max";
+  return fs::path("/sys/fs/cgroup") / fs::path(unified).parent_path().relative_path() / id /
+         "memory.max";
 }
 
 // The kernel keeps PSI (/proc/pressure readable: built in, not psi=0) and containers get a

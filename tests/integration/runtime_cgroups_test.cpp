@@ -277,6 +277,18 @@ TEST_F(CgroupsV2, LimitsAreWrittenAndEnforced) {
   EXPECT_EQ(r.out, fmt::format("{}\n30\n50000 100000\n39\nkilled-137\n", 16 << 20));
 }
 
+TEST_F(CgroupsV2, EveryControllerIsDelegatedWithoutLimits) {
+  // As runc: a container that asks for no limits still gets memory, cpu, io and pids accounting
+  // (the kubelet's stats read memory.current and cpu.stat). A cgroup namespace shows its files.
+  auto c = defaultConfig({"sh", "-c",
+                          "for f in memory.current pids.current io.stat cpu.stat; do "
+                          "test -e /sys/fs/cgroup/$f && echo $f; done"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  auto r = runContainer(c, "ctr");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "memory.current\npids.current\nio.stat\ncpu.stat\n");
+}
+
 TEST_F(CgroupsV2, ForkBombStopsAtPidsMax) {
   auto c = defaultConfig({"sh", "-c",
                           "sh -c 'while :; do sleep 100 & done'; "

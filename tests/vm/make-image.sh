@@ -29,10 +29,11 @@ readonly kSuite=bookworm
 # berth-cri and its integration test are dynamic: their libraries (grpc++, protobuf, curl,
 # libarchive, yaml-cpp, libmnl, libseccomp) and docker-registry for the test's local registry.
 # The CNI tests: nftables (nft, and the libnftables our plugins load) and the reference plugins.
+# The CRI tests: runc and crun as runtime handlers, python3-websocket for the streaming client.
 readonly kGuestPackages=(
   systemd systemd-sysv dbus udev kmod iproute2 procps busybox-static jq apparmor linux-image-amd64
   libgrpc++1.51 libprotobuf32 libcurl4 libarchive13 libyaml-cpp0.7 libmnl0 libseccomp2
-  docker-registry nftables containernetworking-plugins
+  docker-registry nftables containernetworking-plugins runc crun python3 python3-websocket
 )
 # Executable -> Debian package, for the host.
 readonly -A kHostTools=(
