@@ -921,6 +921,39 @@ TEST_F(CriLifecycleTest, UnfinishedCreateContainerIsRolledBackAtStart) {
   EXPECT_TRUE(createContainer(pod, config, containerConfig("c", {"sleep", "1000"}), &id).ok());
 }
 
+// berth-default, the RuntimeDefault AppArmor profile berth-cri loads, where AppArmor is in use
+// (the vm tier): it denies mount even to a container given CAP_SYS_ADMIN, while the same container
+// unconfined may mount, so the denial is the profile's.
+TEST_F(CriLifecycleTest, AppArmorDefaultProfileDeniesMountsEvenWithSysAdmin) {
+  if (!readFile("/sys/module/apparmor/parameters/enabled").value_or("").starts_with("Y") ||
+      ::access("/sbin/apparmor_parser", X_OK) != 0)
+    GTEST_SKIP() << "needs AppArmor and apparmor_parser (ctest -L vm runs it in a VM)";
+  auto config = podConfig("aa");
+  std::string pod = runPod(config);
+  ASSERT_FALSE(pod.empty());
+  auto tryMount = [&](const std::string& name, v1::SecurityProfile::ProfileType type) {
+    auto cc = containerConfig(name, {"sleep", "1000"});
+    auto* sc = cc.mutable_linux()->mutable_security_context();
+    sc->mutable_capabilities()->add_add_capabilities("SYS_ADMIN");
+    sc->mutable_apparmor()->set_profile_type(type);
+    std::string id;
+    grpc::Status created = createContainer(pod, config, cc, &id);
+    EXPECT_TRUE(created.ok()) << created.error_message();
+    EXPECT_TRUE(start(id).ok());
+    grpc::Status st;
+    auto r = execSync(
+        id, {"sh", "-c", "mkdir -p /tmp/m && mount -t tmpfs none /tmp/m && echo mounted"}, &st);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return r;
+  };
+  auto confined = tryMount("confined", v1::SecurityProfile::RuntimeDefault);
+  EXPECT_NE(confined.exit_code(), 0) << confined.stdout();
+  EXPECT_EQ(confined.stdout(), "");
+  auto unconfined = tryMount("unconfined", v1::SecurityProfile::Unconfined);
+  EXPECT_EQ(unconfined.exit_code(), 0) << unconfined.stderr();
+  EXPECT_EQ(unconfined.stdout(), "mounted\n");
+}
+
 // The systemd cgroup driver, where it can run: systemd as PID 1 on a cgroup v2 host (the vm tier
 // runs this test). The pod's cgroup_parent is a slice, each container a transient scope in it
 // that berth-runtime starts over D-Bus; limits, updates, stats and removal go by those names.
