@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/temp_dir_for_test.h"
 
 namespace berth::cri {
 namespace {
@@ -16,12 +17,9 @@ namespace fs = std::filesystem;
 class AppArmorDefault : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-aa-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path().empty());
     ASSERT_TRUE(writeFile(dir_ / "profiles", "docker-default (enforce)\n"));
   }
-  void TearDown() override { ASSERT_TRUE(removeAll(dir_)); }
 
   // A stand-in apparmor_parser: records its arguments and stdin, then exits with `status`.
   fs::path fakeParser(int status, const std::string& stderrText = "") {
@@ -33,7 +31,8 @@ class AppArmorDefault : public ::testing::Test {
     return p;
   }
 
-  fs::path dir_;
+  berth::testing::TempDir tmp_{"berth-aa"};
+  fs::path dir_ = tmp_.path();
 };
 
 TEST(AppArmorDefaultProfile, TextNamesTheProfileAndItsPeers) {

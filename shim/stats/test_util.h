@@ -4,22 +4,24 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "common/temp_dir_for_test.h"
 
 namespace berth::cri::stats::testing {
 
 class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "berth-stats-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    tmp_ = std::make_unique<berth::testing::TempDir>("berth-stats");
+    ASSERT_FALSE(tmp_->path().empty());
+    dir_ = tmp_->path();
   }
-  void TearDown() override { (void)removeAll(dir_); }
+  void TearDown() override { tmp_.reset(); }
 
   // Writes `text` to dir_/rel, creating the parent directories.
   void put(const std::string& rel, const std::string& text) {
@@ -28,6 +30,7 @@ class TempDirTest : public ::testing::Test {
     ASSERT_TRUE(writeFile(path, text));
   }
 
+  std::unique_ptr<berth::testing::TempDir> tmp_;
   std::filesystem::path dir_;
 };
 
