@@ -188,6 +188,18 @@ class CriLifecycleTest : public cri_testing::CriServerTest {
     return resp.status();
   }
 
+  // The container's init pid, from ContainerStatus' verbose info (0 when it can't be had).
+  int containerPid(const std::string& id) {
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    req.set_verbose(true);
+    v1::ContainerStatusResponse resp;
+    grpc::Status st = runtime_->ContainerStatus(context().get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    if (!st.ok() || !resp.info().contains("info")) return 0;
+    return nlohmann::json::parse(resp.info().at("info"))["pid"].get<int>();
+  }
+
   grpc::Status start(const std::string& id) {
     v1::StartContainerRequest req;
     req.set_container_id(id);
@@ -723,15 +735,7 @@ TEST_F(CriLifecycleTest, ContainersOutliveAKilledServer) {
                               &id)
                   .ok());
   ASSERT_TRUE(start(id).ok());
-  auto pidInfo = [&] {
-    v1::ContainerStatusRequest req;
-    req.set_container_id(id);
-    req.set_verbose(true);
-    v1::ContainerStatusResponse resp;
-    EXPECT_TRUE(runtime_->ContainerStatus(context().get(), req, &resp).ok());
-    return nlohmann::json::parse(resp.info().at("info"))["pid"].get<int>();
-  };
-  int pid = pidInfo();
+  int pid = containerPid(id);
   ASSERT_GT(pid, 0);
 
   ::kill(server_.pid(), SIGKILL);
@@ -894,12 +898,8 @@ TEST_F(CriLifecycleTest, UnfinishedCreateContainerIsRolledBackAtStart) {
   std::string pod = runPod(config);
   std::string id;
   ASSERT_TRUE(createContainer(pod, config, containerConfig("c", {"sleep", "1000"}), &id).ok());
-  v1::ContainerStatusRequest req;
-  req.set_container_id(id);
-  req.set_verbose(true);
-  v1::ContainerStatusResponse resp;
-  ASSERT_TRUE(runtime_->ContainerStatus(context().get(), req, &resp).ok());
-  int pid = nlohmann::json::parse(resp.info().at("info"))["pid"].get<int>();
+  int pid = containerPid(id);
+  ASSERT_GT(pid, 0);
   ASSERT_EQ(::kill(pid, 0), 0);
   ::kill(server_.pid(), SIGKILL);
   ASSERT_TRUE(server_.wait());
@@ -981,12 +981,7 @@ TEST_F(CriLifecycleTest, SystemdDriverPutsContainersInScopesOfThePodSlice) {
   const std::string unit = "cri-berth-" + id + ".scope";
   const fs::path scope = fs::path("/sys/fs/cgroup") / slice / unit;
 
-  v1::ContainerStatusRequest statusReq;
-  statusReq.set_container_id(id);
-  statusReq.set_verbose(true);
-  v1::ContainerStatusResponse status;
-  ASSERT_TRUE(runtime_->ContainerStatus(context().get(), statusReq, &status).ok());
-  int pid = nlohmann::json::parse(status.info().at("info"))["pid"].get<int>();
+  int pid = containerPid(id);
   ASSERT_GT(pid, 0);
   EXPECT_EQ(readFile(fmt::format("/proc/{}/cgroup", pid)).value_or(""),
             fmt::format("0::/{}/{}\n", slice, unit));
