@@ -81,21 +81,7 @@ void finishImage(TestImage& image, const std::string& architecture, ManifestFlav
   for (const auto& l : image.layers)
     diffIds.push_back(l.diffId);
   image.config = configJson(architecture, diffIds);
-  bool oci = flavour == ManifestFlavour::kOci;
-  ocispec::Manifest m;
-  m.mediaType =
-      std::string(oci ? ocispec::kMediaTypeOciManifest : ocispec::kMediaTypeDockerManifest);
-  m.config = {.mediaType =
-                  std::string(oci ? ocispec::kMediaTypeOciConfig : ocispec::kMediaTypeDockerConfig),
-              .digest = sha256Of(image.config),
-              .size = static_cast<int64_t>(image.config.size())};
-  for (const auto& l : image.layers) {
-    m.layers.push_back({.mediaType = l.mediaType,
-                        .digest = sha256Of(l.blob),
-                        .size = static_cast<int64_t>(l.blob.size())});
-  }
-  image.manifest = ocispec::toJson(m).dump();
-  image.manifestMediaType = *m.mediaType;
+  writeManifest(image, flavour);
 }
 
 Status pushBlob(const RegistryServer& r, HttpClient& http, const std::string& repo,
@@ -133,6 +119,24 @@ Status pushManifest(const RegistryServer& r, HttpClient& http, const std::string
 }
 
 }  // namespace
+
+void writeManifest(TestImage& image, ManifestFlavour flavour) {
+  bool oci = flavour == ManifestFlavour::kOci;
+  ocispec::Manifest m;
+  m.mediaType =
+      std::string(oci ? ocispec::kMediaTypeOciManifest : ocispec::kMediaTypeDockerManifest);
+  m.config = {.mediaType =
+                  std::string(oci ? ocispec::kMediaTypeOciConfig : ocispec::kMediaTypeDockerConfig),
+              .digest = sha256Of(image.config),
+              .size = static_cast<int64_t>(image.config.size())};
+  for (const auto& l : image.layers) {
+    m.layers.push_back({.mediaType = l.mediaType,
+                        .digest = sha256Of(l.blob),
+                        .size = static_cast<int64_t>(l.blob.size())});
+  }
+  image.manifest = ocispec::toJson(m).dump();
+  image.manifestMediaType = *m.mediaType;
+}
 
 bool RegistryServer::available() {
   return ::access(kRegistryBinary, X_OK) == 0;

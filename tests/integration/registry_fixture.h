@@ -89,6 +89,9 @@ struct TestImage {
 
 enum class ManifestFlavour { kOci, kDocker };
 
+// Sets image.manifest and manifestMediaType for image.config and image.layers as they are.
+void writeManifest(TestImage& image, ManifestFlavour flavour);
+
 // busybox-static as bin/busybox with applets as hard links, then a layer with `extra` files.
 TestImage makeBusyboxImage(ManifestFlavour flavour, const std::string& architecture = "amd64",
                            const std::vector<std::pair<std::string, std::string>>& extra = {});

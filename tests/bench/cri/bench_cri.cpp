@@ -187,16 +187,7 @@ TestImage makeImage(const std::string& tar, const std::vector<std::string>& entr
   if (!entrypoint.empty()) config["config"] = {{"Entrypoint", entrypoint}};
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", {image.layers[0].diffId}}};
   image.config = config.dump();
-  ocispec::Manifest m;
-  m.mediaType = std::string(ocispec::kMediaTypeOciManifest);
-  m.config = {.mediaType = std::string(ocispec::kMediaTypeOciConfig),
-              .digest = images::sha256Of(image.config),
-              .size = static_cast<int64_t>(image.config.size())};
-  m.layers.push_back({.mediaType = image.layers[0].mediaType,
-                      .digest = images::sha256Of(image.layers[0].blob),
-                      .size = static_cast<int64_t>(image.layers[0].blob.size())});
-  image.manifest = ocispec::toJson(m).dump();
-  image.manifestMediaType = *m.mediaType;
+  writeManifest(image, ManifestFlavour::kOci);
   return image;
 }
 

@@ -86,7 +86,6 @@ TestImage makeBenchImage(int layers) {
     image.layers.push_back({TarBuilder::compress(tar, Compression::kGzip), images::sha256Of(tar),
                             std::string(ocispec::kMediaTypeOciLayerGzip)});
   }
-  // Reuse the fixture's manifest writer through a one-off busybox image with these layers.
   std::vector<std::string> diffIds;
   for (const auto& l : image.layers)
     diffIds.push_back(l.diffId);
@@ -95,18 +94,7 @@ TestImage makeBenchImage(int layers) {
   config["os"] = "linux";
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", diffIds}};
   image.config = config.dump();
-  ocispec::Manifest m;
-  m.mediaType = std::string(ocispec::kMediaTypeOciManifest);
-  m.config = {.mediaType = std::string(ocispec::kMediaTypeOciConfig),
-              .digest = images::sha256Of(image.config),
-              .size = static_cast<int64_t>(image.config.size())};
-  for (const auto& l : image.layers) {
-    m.layers.push_back({.mediaType = l.mediaType,
-                        .digest = images::sha256Of(l.blob),
-                        .size = static_cast<int64_t>(l.blob.size())});
-  }
-  image.manifest = ocispec::toJson(m).dump();
-  image.manifestMediaType = *m.mediaType;
+  writeManifest(image, ManifestFlavour::kOci);
   return image;
 }
 
