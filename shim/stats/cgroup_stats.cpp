@@ -135,45 +135,61 @@ Result<std::optional<CpuUsage>> cpuV2(const fs::path& dir, int64_t ts) {
                   .systemNanoSeconds = valueOr0(stat, "system_usec") * 1000};
 }
 
-// cgroup v1: hierarchical totals from memory.stat; swap from memory.memsw.* (memory + swap)
-// where swap accounting is on.
-Status memoryV1(const fs::path& dir, int64_t ts, CgroupStats& out) {
-  auto usage = BERTH_TRY(readNumber(dir / "memory.usage_in_bytes"));
-  if (!usage) return {};
-  uint64_t limit = BERTH_TRY(readNumber(dir / "memory.limit_in_bytes")).value_or(UINT64_MAX);
-  auto stat = BERTH_TRY(readKeyed(dir / "memory.stat"));
-  MemoryUsage m = memoryUsage(*usage, limit, valueOr0(stat, "total_inactive_file"), ts);
-  m.rssBytes = valueOr0(stat, "total_rss");
-  m.pageFaults = valueOr0(stat, "total_pgfault");
-  m.majorPageFaults = valueOr0(stat, "total_pgmajfault");
-  out.memory = m;
-  auto memsw = BERTH_TRY(readNumber(dir / "memory.memsw.usage_in_bytes"));
-  if (!memsw) return {};
-  uint64_t memswLimit =
-      BERTH_TRY(readNumber(dir / "memory.memsw.limit_in_bytes")).value_or(UINT64_MAX);
-  SwapUsage s{.timestamp = ts, .swapUsageBytes = minusFloor(*memsw, *usage)};
-  if (limited(memswLimit) && limited(limit))
-    s.swapAvailableBytes = minusFloor(minusFloor(memswLimit, limit), s.swapUsageBytes);
-  out.swap = s;
-  return {};
-}
+// Where each version keeps the memory numbers. v1: hierarchical totals from memory.stat, swap
+// from memory.memsw.* (memory + swap, where swap accounting is on). v2: memory.current/max,
+// memory.stat (anon as RSS, as cAdvisor), memory.swap.* (swap alone).
+struct MemoryFiles {
+  const char* usage;
+  const char* limit;
+  const char* inactiveFile;  // memory.stat keys
+  const char* rss;
+  const char* pgfault;
+  const char* pgmajfault;
+  const char* swapUsage;
+  const char* swapLimit;
+  bool swapIncludesMemory;
+};
+constexpr MemoryFiles kMemoryV1{.usage = "memory.usage_in_bytes",
+                                .limit = "memory.limit_in_bytes",
+                                .inactiveFile = "total_inactive_file",
+                                .rss = "total_rss",
+                                .pgfault = "total_pgfault",
+                                .pgmajfault = "total_pgmajfault",
+                                .swapUsage = "memory.memsw.usage_in_bytes",
+                                .swapLimit = "memory.memsw.limit_in_bytes",
+                                .swapIncludesMemory = true};
+constexpr MemoryFiles kMemoryV2{.usage = "memory.current",
+                                .limit = "memory.max",
+                                .inactiveFile = "inactive_file",
+                                .rss = "anon",
+                                .pgfault = "pgfault",
+                                .pgmajfault = "pgmajfault",
+                                .swapUsage = "memory.swap.current",
+                                .swapLimit = "memory.swap.max",
+                                .swapIncludesMemory = false};
 
-// cgroup v2: memory.current, memory.max, memory.stat (anon as RSS, as cAdvisor), memory.swap.*.
-Status memoryV2(const fs::path& dir, int64_t ts, CgroupStats& out) {
-  auto usage = BERTH_TRY(readNumber(dir / "memory.current"));
+Status readMemory(const fs::path& dir, const MemoryFiles& f, int64_t ts, CgroupStats& out) {
+  auto usage = BERTH_TRY(readNumber(dir / f.usage));
   if (!usage) return {};
-  uint64_t limit = BERTH_TRY(readNumber(dir / "memory.max")).value_or(UINT64_MAX);
+  uint64_t limit = BERTH_TRY(readNumber(dir / f.limit)).value_or(UINT64_MAX);
   auto stat = BERTH_TRY(readKeyed(dir / "memory.stat"));
-  MemoryUsage m = memoryUsage(*usage, limit, valueOr0(stat, "inactive_file"), ts);
-  m.rssBytes = valueOr0(stat, "anon");
-  m.pageFaults = valueOr0(stat, "pgfault");
-  m.majorPageFaults = valueOr0(stat, "pgmajfault");
+  MemoryUsage m = memoryUsage(*usage, limit, valueOr0(stat, f.inactiveFile), ts);
+  m.rssBytes = valueOr0(stat, f.rss);
+  m.pageFaults = valueOr0(stat, f.pgfault);
+  m.majorPageFaults = valueOr0(stat, f.pgmajfault);
   out.memory = m;
-  auto swap = BERTH_TRY(readNumber(dir / "memory.swap.current"));
+  auto swap = BERTH_TRY(readNumber(dir / f.swapUsage));
   if (!swap) return {};
-  uint64_t swapLimit = BERTH_TRY(readNumber(dir / "memory.swap.max")).value_or(UINT64_MAX);
-  SwapUsage s{.timestamp = ts, .swapUsageBytes = *swap};
-  if (limited(swapLimit)) s.swapAvailableBytes = minusFloor(swapLimit, *swap);
+  uint64_t swapLimit = BERTH_TRY(readNumber(dir / f.swapLimit)).value_or(UINT64_MAX);
+  SwapUsage s{.timestamp = ts};
+  if (f.swapIncludesMemory) {
+    s.swapUsageBytes = minusFloor(*swap, *usage);
+    if (limited(swapLimit) && limited(limit))
+      s.swapAvailableBytes = minusFloor(minusFloor(swapLimit, limit), s.swapUsageBytes);
+  } else {
+    s.swapUsageBytes = *swap;
+    if (limited(swapLimit)) s.swapAvailableBytes = minusFloor(swapLimit, *swap);
+  }
   out.swap = s;
   return {};
 }
@@ -250,9 +266,8 @@ Result<CgroupStats> readCgroupStats(const runtime::CgroupManager& cgroup, int64_
     out.cpu = BERTH_TRY_CTX(unified ? cpuV2(cpuDir, timestamp) : cpuV1(cpuDir, timestamp),
                             context("cpu", cpuDir));
   if (exists(memoryDir))
-    BERTH_TRY_CTX(
-        unified ? memoryV2(memoryDir, timestamp, out) : memoryV1(memoryDir, timestamp, out),
-        context("memory", memoryDir));
+    BERTH_TRY_CTX(readMemory(memoryDir, unified ? kMemoryV2 : kMemoryV1, timestamp, out),
+                  context("memory", memoryDir));
   if (!anyDir && !missing.empty())
     return fail(Code::kNotFound, "cgroup {} does not exist", missing);
   // Pressure, from the cgroup2 directory (on a hybrid host too: PSI does not need controllers).

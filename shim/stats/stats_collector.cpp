@@ -19,6 +19,18 @@ Result<std::optional<CgroupStats>> readIfPresent(Result<runtime::CgroupManager> 
   return std::move(*stats);
 }
 
+// What a container's and a pod's stats share: cpu (with the rate since `id`'s previous sample),
+// memory and io.
+template <class Stats>
+void takeCgroupStats(const CgroupStats& cgroup, CpuRateCache& rates, const std::string& id,
+                     Stats& out) {
+  out.cpu = cgroup.cpu;
+  out.memory = cgroup.memory;
+  out.io = cgroup.io;
+  if (out.cpu)
+    out.cpu->usageNanoCores = rates.update(id, out.cpu->usageCoreNanoSeconds, out.cpu->timestamp);
+}
+
 }  // namespace
 
 Result<runtime::CgroupManager> HostCgroupResolver::container(const std::string& cgroupsPath,
@@ -71,14 +83,9 @@ Result<ContainerStats> StatsCollector::containerStats(const ContainerStatsInput&
   auto cgroup = BERTH_TRY_CTX(readIfPresent(resolver_->container(in.cgroupsPath, in.id), now),
                               fmt::format("container {}", in.id));
   if (cgroup) {
-    out.cpu = cgroup->cpu;
-    out.memory = cgroup->memory;
+    takeCgroupStats(*cgroup, containerRates_, in.id, out);
     out.swap = cgroup->swap;
-    out.io = cgroup->io;
     out.processCount = cgroup->processCount;
-    if (out.cpu)
-      out.cpu->usageNanoCores =
-          containerRates_.update(in.id, out.cpu->usageCoreNanoSeconds, out.cpu->timestamp);
   }
   out.writableLayer = BERTH_TRY_CTX(writableLayer(in, now), fmt::format("container {}", in.id));
   return out;
@@ -91,14 +98,7 @@ Result<PodSandboxStats> StatsCollector::podStats(const PodStatsInput& in) {
   if (!in.cgroupParent.empty()) {
     auto cgroup = BERTH_TRY_CTX(readIfPresent(resolver_->pod(in.cgroupParent), now),
                                 fmt::format("pod {} cgroup {}", in.id, in.cgroupParent));
-    if (cgroup) {
-      out.cpu = cgroup->cpu;
-      out.memory = cgroup->memory;
-      out.io = cgroup->io;
-      if (out.cpu)
-        out.cpu->usageNanoCores =
-            podRates_.update(in.id, out.cpu->usageCoreNanoSeconds, out.cpu->timestamp);
-    }
+    if (cgroup) takeCgroupStats(*cgroup, podRates_, in.id, out);
   }
   if (!in.netnsPath.empty())
     out.network = BERTH_TRY_CTX(readNetworkStats(in.netnsPath, now), fmt::format("pod {}", in.id));
