@@ -10,6 +10,7 @@
 
 #include "common/netlink.h"
 #include "common/netns.h"
+#include "common/scope_guard.h"
 #include "common/unique_fd.h"
 
 namespace berth::bench {
@@ -61,16 +62,15 @@ Result<VethFloor> measureVethFloor(int cycles, const std::string& podNetns,
     auto t0 = Clock::now();
     BERTH_TRY(nl->createVeth({.name = hostName, .peerName = "floor0", .peerNetnsFd = nsFd}));
     auto t1 = Clock::now();
-    auto link = nl->linkByName(hostName);
-    if (!link || !*link) {
-      // Whatever happened, leave no pair behind (deleting one end takes the other).
-      if (link) return fail(Code::kInternal, "veth {} vanished after it was made", hostName);
-      if (auto again = nl->linkByName(hostName); again && *again)
-        (void)nl->deleteLink((*again)->index);
-      return std::unexpected(std::move(link).error());
-    }
+    // The pair's one owner until it is deleted: on any error, deleting one end takes the other.
+    auto pair = defer([&] {
+      if (auto l = nl->linkByName(hostName); l && *l) (void)nl->deleteLink((*l)->index);
+    });
+    auto link = BERTH_TRY(nl->linkByName(hostName));
+    if (!link) return fail(Code::kInternal, "veth {} vanished after it was made", hostName);
     auto t2 = Clock::now();
-    BERTH_TRY(nl->deleteLink((*link)->index));
+    BERTH_TRY(nl->deleteLink(link->index));
+    pair.cancel();
     auto t3 = Clock::now();
     creates.push_back(msBetween(t0, t1));
     deletes.push_back(msBetween(t2, t3));
