@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "common/ascii.h"
+
 namespace berth {
 namespace {
 
@@ -22,24 +24,7 @@ struct Transfer {
 
 size_t onHeader(char* data, size_t size, size_t count, void* ctx) {
   auto* t = static_cast<Transfer*>(ctx);
-  std::string_view line(data, size * count);
-  // Each response (after a redirect, or a 100 Continue) starts with a status line: keep only
-  // the last response's headers.
-  if (line.starts_with("HTTP/")) {
-    t->response->headers.clear();
-    return size * count;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return size * count;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-    value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-    value.remove_suffix(1);
-  t->response->headers.emplace(std::move(name), std::string(value));
+  addResponseHeaderLine(std::string_view(data, size * count), t->response->headers);
   return size * count;
 }
 
@@ -70,24 +55,75 @@ size_t onBody(char* data, size_t size, size_t count, void* ctx) {
   return chunk.size();
 }
 
-Code codeForCurl(CURLcode rc) {
+TransportFailure failureOf(CURLcode rc) {
   switch (rc) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return TransportFailure::kUnreachable;
     case CURLE_OPERATION_TIMEDOUT:
-      return Code::kDeadlineExceeded;
+      return TransportFailure::kTimeout;
+    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return Code::kUnauthenticated;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return Code::kInvalidArgument;
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+      return TransportFailure::kTls;
     default:
+      return TransportFailure::kOther;
+  }
+}
+
+Code codeFor(TransportFailure f, CURLcode rc) {
+  switch (f) {
+    case TransportFailure::kUnreachable:
       return Code::kUnavailable;
+    case TransportFailure::kTimeout:
+      return Code::kDeadlineExceeded;
+    case TransportFailure::kTls:
+      return Code::kFailedPrecondition;
+    default:
+      return rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ? Code::kInvalidArgument
+                                                                           : Code::kUnavailable;
   }
 }
 
 }  // namespace
+
+Code codeForCurlCode(int curlCode) {
+  auto rc = static_cast<CURLcode>(curlCode);
+  return codeFor(failureOf(rc), rc);
+}
+
+void addResponseHeaderLine(std::string_view line,
+                           std::multimap<std::string, std::string>& headers) {
+  // Each response (after a redirect, or a 100 Continue) starts with a status line: keep only
+  // the last response's headers.
+  if (line.starts_with("HTTP/")) {
+    headers.clear();
+    return;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string name = asciiLower(line.substr(0, colon));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  headers.emplace(std::move(name), std::string(value));
+}
 
 std::string HttpResponse::header(std::string_view lowerName) const {
   auto it = headers.find(std::string(lowerName));
@@ -97,6 +133,7 @@ std::string HttpResponse::header(std::string_view lowerName) const {
 struct HttpClient::Impl {
   CURL* curl = nullptr;
   TlsOptions tls;
+  TransportFailure lastFailure = TransportFailure::kNone;
   ~Impl() {
     if (curl) curl_easy_cleanup(curl);
   }
@@ -110,7 +147,12 @@ HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
+TransportFailure HttpClient::lastFailure() const {
+  return impl_->lastFailure;
+}
+
 Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
+  impl_->lastFailure = TransportFailure::kNone;
   if (!impl_->curl) impl_->curl = curl_easy_init();
   CURL* c = impl_->curl;
   if (!c) return fail(Code::kResourceExhausted, "curl_easy_init failed");
@@ -182,7 +224,9 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
   if (t.callbackError) return std::unexpected(std::move(*t.callbackError));
   if (rc != CURLE_OK) {
     std::string reason = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    return fail(codeForCurl(rc), "{} {}: {}", request.method, request.url, reason);
+    impl_->lastFailure = failureOf(rc);
+    return fail(codeFor(impl_->lastFailure, rc), "{} {}: {}{}", request.method, request.url,
+                impl_->lastFailure == TransportFailure::kTls ? "TLS: " : "", reason);
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   char* effective = nullptr;

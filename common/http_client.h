@@ -26,6 +26,15 @@ struct TlsOptions {
 
 struct HttpResponse;
 
+// Why a request got no HTTP response.
+enum class TransportFailure {
+  kNone,         // it got one (or a body callback failed)
+  kUnreachable,  // refused, reset, unresolvable, unreachable, closed mid-transfer
+  kTimeout,      // no connection in time, or the server went quiet
+  kTls,          // the TLS handshake or the certificate check failed
+  kOther,        // a malformed URL, an unsupported protocol, a local failure
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -54,6 +63,13 @@ struct HttpResponse {
   std::string header(std::string_view lowerName) const;
 };
 
+// Shared with the API client's transfer engine (kubeapi/http_engine): adds one response header
+// line as lower-cased name -> value; a status line starts a new response and clears the map.
+void addResponseHeaderLine(std::string_view line, std::multimap<std::string, std::string>& headers);
+// A libcurl CURLcode as a canonical code (connection failures kUnavailable, timeouts
+// kDeadlineExceeded, a TLS failure kFailedPrecondition: not an authentication failure).
+Code codeForCurlCode(int curlCode);
+
 class HttpClient {
  public:
   explicit HttpClient(TlsOptions tls = {});
@@ -63,6 +79,8 @@ class HttpClient {
 
   // Any HTTP status is a response; only transport failures are errors.
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request);
+  // What the last send() failed on below HTTP (callers that retry differently act on it).
+  TransportFailure lastFailure() const;
 
  private:
   struct Impl;

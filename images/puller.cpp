@@ -207,7 +207,7 @@ Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& optio
   auto images = BERTH_TRY(ImageStore::open(root_));
   auto snapshots = BERTH_TRY(Snapshotter::open(root_));
   std::vector<std::string> errors;
-  std::optional<Code> firstCode;
+  std::optional<Code> code;
   for (auto endpoint : config_.endpoints(ref.domain())) {
     // containerd's CRI gives the request's credentials to the image's registry host, whatever
     // the scheme (an http:// mirror of the same host too), and never to other hosts.
@@ -220,11 +220,16 @@ Result<ImageRecord> Puller::pull(std::string_view text, const PullOptions& optio
       BERTH_TRY(images.put(*record));
       return record;
     }
-    if (!firstCode) firstCode = record.error().code();
-    // As containerd: any error moves on to the next endpoint.
-    errors.push_back(fmt::format("{}: {}", endpoint.url, record.error().message()));
+    // As containerd's resolver: any error moves on to the next endpoint; the first one that is
+    // not "not found" says why the pull failed, and it is "not found" only when every endpoint
+    // said so (a mirror lacking an image is no reason to hide an unreachable registry).
+    if (!code || (*code == Code::kNotFound && record.error().code() != Code::kNotFound)) {
+      code = record.error().code();
+    }
+    // The client's URL: an insecure loopback registry may have moved to plain HTTP.
+    errors.push_back(fmt::format("{}: {}", client.endpoint().url, record.error().message()));
   }
-  return fail(firstCode.value_or(Code::kUnavailable), "pull {}: {}", ref.string(),
+  return fail(code.value_or(Code::kUnavailable), "pull {}: {}", ref.string(),
               fmt::format("{}", fmt::join(errors, "; ")));
 }
 

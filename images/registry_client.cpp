@@ -64,16 +64,20 @@ std::string stringField(const ocispec::Json& j, const char* key) {
 }
 
 // distribution-spec "Error Codes": {"errors":[{"code":"MANIFEST_UNKNOWN","message":"..."}]}.
-std::string registryErrorText(std::string_view body) {
+struct RegistryErrorBody {
+  std::string code;
+  std::string message;
+  std::string text() const { return code.empty() ? message : code + ": " + message; }
+};
+
+RegistryErrorBody registryError(std::string_view body) {
   auto doc = ocispec::Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("errors") || !doc["errors"].is_array() ||
       doc["errors"].empty()) {
     return {};
   }
   const auto& e = doc["errors"][0];
-  std::string code = stringField(e, "code");
-  std::string message = stringField(e, "message");
-  return code.empty() ? message : code + ": " + message;
+  return {stringField(e, "code"), stringField(e, "message")};
 }
 
 }  // namespace
@@ -137,19 +141,43 @@ RegistryClient RegistryClient::clone() const {
   return RegistryClient(endpoint_, repository_, auth_);
 }
 
+void RegistryClient::useHttp(HttpRequest& request) {
+  std::string https = endpoint_.url;
+  endpoint_.url = "http://" + endpoint_.url.substr(endpoint_.url.find("://") + 3);
+  endpoint_.plainHttp = true;
+  endpoint_.httpFallback = false;
+  if (request.url.starts_with(https))
+    request.url = endpoint_.url + request.url.substr(https.size());
+}
+
 std::string RegistryClient::url(std::string_view path) const {
   return fmt::format("{}/v2/{}", endpoint_.url, path);
 }
 
-Error RegistryClient::httpError(const HttpRequest& req, const HttpResponse& res) const {
+Error RegistryClient::httpError(const HttpRequest& req, const HttpResponse& res,
+                                std::string_view what) const {
+  RegistryErrorBody body = registryError(res.body);
   Code code = Code::kUnknown;
-  if (res.status == 401) code = Code::kUnauthenticated;
-  if (res.status == 403) code = Code::kPermissionDenied;
-  if (res.status == 404) code = Code::kNotFound;
-  if (res.status == 429) code = Code::kResourceExhausted;
-  if (res.status >= 500) code = Code::kUnavailable;
-  std::string detail = registryErrorText(res.body);
-  return Error(code, fmt::format("{} {}: HTTP {}{}", req.method, req.url, res.status,
+  std::string cause;
+  if (res.status == 401) {
+    code = Code::kUnauthenticated;
+    cause = "authentication required: ";
+  } else if (res.status == 403) {
+    code = Code::kPermissionDenied;
+    cause = "access denied: ";
+  } else if (res.status == 404) {
+    code = Code::kNotFound;
+    cause = body.code == "NAME_UNKNOWN" ? fmt::format("repository {} not found: ", repository_)
+                                        : fmt::format("{} not found: ", what);
+  } else if (res.status == 429 || res.status >= 500) {
+    // The registry is there but can't serve now (distribution-spec TOOMANYREQUESTS, a 5xx).
+    code = Code::kUnavailable;
+    cause = "the registry can't serve it now: ";
+  }
+  std::string detail = body.text();
+  // Where the answer came from: after redirects, or over HTTP after the loopback fallback.
+  const std::string& where = res.effectiveUrl.empty() ? req.url : res.effectiveUrl;
+  return Error(code, fmt::format("{}{} {}: HTTP {}{}", cause, req.method, where, res.status,
                                  detail.empty() ? "" : " (" + detail + ")"));
 }
 
@@ -199,12 +227,13 @@ Status RegistryClient::authenticate(const HttpResponse& unauthorized) {
     }
     auto res = BERTH_TRY_CTX(http_.send(req), "get a registry token");
     if (res.status == 401 || res.status == 403) {
-      return fail(Code::kUnauthenticated, "get a registry token from {}: HTTP {}: {}",
-                  realm->second, res.status,
+      return fail(res.status == 401 ? Code::kUnauthenticated : Code::kPermissionDenied,
+                  "get a registry token from {}: HTTP {}: {}", realm->second, res.status,
                   creds ? "wrong username or password" : "credentials needed");
     }
-    if (res.status != 200)
-      return std::unexpected(httpError(req, res).context("get a registry token"));
+    if (res.status != 200) {
+      return std::unexpected(httpError(req, res, "token").context("get a registry token"));
+    }
     auto doc = ocispec::Json::parse(res.body, nullptr, /*allow_exceptions=*/false);
     std::string token = stringField(doc, "token");
     if (token.empty()) token = stringField(doc, "access_token");
@@ -231,7 +260,14 @@ Result<HttpResponse> RegistryClient::send(HttpRequest request) {
         request.headers.push_back("Authorization: " + auth_->authorization);
       }
     }
-    auto res = BERTH_TRY(http_.send(request));
+    auto sent = http_.send(request);
+    if (!sent && endpoint_.httpFallback && http_.lastFailure() == TransportFailure::kTls) {
+      // The server answered the TLS handshake in plain HTTP (or not at all): an insecure
+      // loopback registry speaks HTTP, from now on and for the clones made after this.
+      useHttp(request);
+      sent = http_.send(request);
+    }
+    auto res = BERTH_TRY(std::move(sent));
     if (res.status != 401) return res;
     if (attempt == 1) {
       return fail(Code::kUnauthenticated, "{} {}: HTTP 401: {}", request.method, request.url,
@@ -245,7 +281,7 @@ Result<HttpResponse> RegistryClient::send(HttpRequest request) {
 Status RegistryClient::ping() {
   HttpRequest req{.url = url("")};
   auto res = BERTH_TRY(send(req));
-  if (res.status != 200) return std::unexpected(httpError(req, res));
+  if (res.status != 200) return std::unexpected(httpError(req, res, "the API root /v2/"));
   return {};
 }
 
@@ -253,7 +289,9 @@ Result<FetchedManifest> RegistryClient::getManifest(std::string_view reference) 
   HttpRequest req{.url = url(fmt::format("{}/manifests/{}", repository_, reference)),
                   .headers = {kManifestAccept}};
   auto res = BERTH_TRY(send(req));
-  if (res.status != 200) return std::unexpected(httpError(req, res));
+  if (res.status != 200) {
+    return std::unexpected(httpError(req, res, fmt::format("manifest {}", reference)));
+  }
   FetchedManifest out;
   out.body = std::move(res.body);
   out.digest = sha256Of(out.body);
@@ -299,7 +337,7 @@ Status RegistryClient::fetchBlob(BlobWriter& writer) {
   }
   if (res.status < 200 || res.status >= 300) {
     HttpRequest shown{.url = url(fmt::format("{}/blobs/{}", repository_, writer.digest()))};
-    return std::unexpected(httpError(shown, res));
+    return std::unexpected(httpError(shown, res, "blob " + writer.digest()));
   }
   return writer.commit();
 }

@@ -60,7 +60,12 @@ class RegistryClient {
   [[nodiscard]] Result<HttpResponse> send(HttpRequest request);
   [[nodiscard]] Status authenticate(const HttpResponse& unauthorized);
   std::string url(std::string_view path) const;
-  Error httpError(const HttpRequest& req, const HttpResponse& res) const;
+  // Switches an httpFallback endpoint to plain HTTP, and the request with it.
+  void useHttp(HttpRequest& request);
+  // A non-success answer about `what` ("manifest latest") as an Error whose code says why: 404
+  // kNotFound, 401 kUnauthenticated, 403 kPermissionDenied, 429 and 5xx kUnavailable, else
+  // kUnknown; the message quotes the registry's error code and message.
+  Error httpError(const HttpRequest& req, const HttpResponse& res, std::string_view what) const;
 
   RegistryEndpoint endpoint_;
   std::string repository_;

@@ -2,10 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "common/base64.h"
 #include "common/file_util.h"
+#include "common/ip.h"
 
 namespace berth::images {
 namespace {
@@ -29,6 +31,26 @@ Result<bool> boolean(const YAML::Node& n, std::string_view source, const std::st
 }
 
 }  // namespace
+
+bool isLoopbackRegistry(std::string_view host) {
+  std::string_view name = host;
+  if (name.starts_with('[')) {
+    auto end = name.find(']');
+    if (end == std::string_view::npos) return false;
+    name = name.substr(1, end - 1);
+  } else if (auto colon = name.find(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (name == "localhost") return true;
+  auto ip = IpAddr::parse(name);
+  if (!ip) return false;
+  const uint8_t* b = ip->data();
+  if (ip->isV4()) return b[0] == 127;
+  // ::1, and 127.0.0.0/8 mapped into IPv6 (::ffff:127.x.y.z), as Go's IP.IsLoopback.
+  bool zeroPrefix = std::all_of(b, b + 10, [](uint8_t x) { return x == 0; });
+  if (zeroPrefix && b[10] == 0xff && b[11] == 0xff) return b[12] == 127;
+  return zeroPrefix && std::all_of(b + 10, b + 15, [](uint8_t x) { return x == 0; }) && b[15] == 1;
+}
 
 Result<std::pair<std::string, std::string>> decodeBasicAuth(std::string_view base64) {
   auto decoded = base64Decode(base64);
@@ -137,6 +159,7 @@ Status parseConfigs(const YAML::Node& node, std::string_view source,
     }
     if (auto tls = kv.second["tls"]; tls) {
       if (!tls.IsMap()) return invalid(source, path + ".tls", "must be a map");
+      cfg.tlsConfigured = true;
       if (tls["ca_file"])
         cfg.tls.caFile = BERTH_TRY(scalar(tls["ca_file"], source, path + ".tls.ca_file"));
       if (tls["cert_file"])
@@ -199,6 +222,33 @@ std::string RegistryEndpoint::repository(const std::string& path) const {
   return path;
 }
 
+namespace {
+
+// The port of "host:port", "[v6]:port"; empty without one.
+std::string_view portOf(std::string_view host) {
+  auto colon = host.rfind(':');
+  if (colon == std::string_view::npos) return {};
+  if (host.starts_with('[') && host.rfind(']') > colon) return {};
+  return host.substr(colon + 1);
+}
+
+// A loopback registry without TLS settings, as containerd 2 (remotes/docker/config) treats one:
+// port 80 is plain HTTP; no port or 443 HTTPS; any other port HTTPS first and plain HTTP when the
+// server answers in it. Certificates are not verified: nothing but this host can be on the other
+// end, and docker too treats 127.0.0.0/8 as an insecure registry.
+void makeLoopbackDefault(RegistryEndpoint& ep, std::string_view registry) {
+  std::string_view port = portOf(registry);
+  if (port == "80") {
+    ep.url = fmt::format("http://{}", registry);
+    ep.plainHttp = true;
+    return;
+  }
+  ep.tls.insecureSkipVerify = true;
+  ep.httpFallback = !port.empty() && port != "443";
+}
+
+}  // namespace
+
 std::vector<RegistryEndpoint> RegistryConfig::endpoints(std::string_view registry) const {
   std::vector<std::string> urls;
   std::vector<std::pair<std::string, std::string>> rewrites;
@@ -212,9 +262,10 @@ std::vector<RegistryEndpoint> RegistryConfig::endpoints(std::string_view registr
                                                  : fmt::format("https://{}", registry);
   std::vector<RegistryEndpoint> out;
   bool haveDefault = false;
+  // Returns whether the endpoint's host has TLS settings of its own.
   auto add = [&](const std::string& url, bool isDefault) {
     auto parsed = parseEndpointUrl(url);
-    if (!parsed) return;
+    if (!parsed) return false;
     RegistryEndpoint ep;
     ep.url = url;
     ep.host = parsed->host;
@@ -225,17 +276,23 @@ std::vector<RegistryEndpoint> RegistryConfig::endpoints(std::string_view registr
     haveDefault = haveDefault || ep.isDefault;
     // Credentials and TLS by endpoint host; a mirror of this registry without its own entry
     // uses the registry's (k3s does the same).
+    bool tlsConfigured = false;
     auto cfg = configs_.find(ep.host);
     if (cfg == configs_.end()) cfg = configs_.find(std::string(registry));
     if (cfg != configs_.end()) {
       ep.tls = cfg->second.tls;
       ep.auth = cfg->second.auth;
+      tlsConfigured = cfg->second.tlsConfigured;
     }
     out.push_back(std::move(ep));
+    return tlsConfigured;
   };
   for (const auto& u : urls)
     add(u, false);
-  if (!haveDefault) add(upstream, true);
+  if (!haveDefault) {
+    bool tlsConfigured = add(upstream, true);
+    if (!tlsConfigured && isLoopbackRegistry(registry)) makeLoopbackDefault(out.back(), registry);
+  }
   return out;
 }
 

@@ -16,8 +16,12 @@
 //       tls:  {ca_file: /etc/ssl/ca.pem, cert_file: c.pem, key_file: k.pem,
 //              insecure_skip_verify: false}
 //
-// Plain HTTP is used only for endpoints written with http://, and verification is skipped only
-// for hosts with insecure_skip_verify: everything else is HTTPS against the system CAs.
+// Plain HTTP is used for endpoints written with http://, and verification is skipped for hosts
+// with insecure_skip_verify. A loopback registry (localhost, 127.0.0.0/8, ::1) that registries.yaml
+// gives no TLS settings is insecure by default, as containerd 2 treats it: HTTPS without
+// verification, falling back to plain HTTP when the server answers the TLS handshake in plain
+// HTTP (port 80: plain HTTP; no port or 443: HTTPS only). Everything else is HTTPS against the
+// system CAs.
 
 #include <filesystem>
 #include <map>
@@ -47,13 +51,20 @@ struct RegistryAuth {
 struct RegistryHostConfig {
   std::optional<RegistryAuth> auth;
   TlsOptions tls;
+  bool tlsConfigured = false;  // a `tls` entry was given: used as written, no loopback default
 };
+
+// localhost, 127.0.0.0/8 or ::1, with or without a port ("[::1]:5000", "localhost:5000").
+bool isLoopbackRegistry(std::string_view host);
 
 struct RegistryEndpoint {
   std::string url;   // scheme://host[:port][/path], no trailing slash
   std::string host;  // host[:port], the key into configs
   bool plainHttp = false;
   bool isDefault = false;  // the registry itself rather than a mirror
+  // HTTPS first; when the server answers the handshake in plain HTTP, HTTP from then on (a
+  // loopback registry without TLS settings).
+  bool httpFallback = false;
   TlsOptions tls;
   std::optional<RegistryAuth> auth;
   std::vector<std::pair<std::string, std::string>> rewrites;  // regex, replacement (mirrors only)
@@ -76,7 +87,8 @@ class RegistryConfig {
   [[nodiscard]] static Result<RegistryConfig> load(const std::filesystem::path& path);
 
   // Where to pull images named with this registry host: its mirrors in order (or those of "*"),
-  // then the registry itself over HTTPS (docker.io is registry-1.docker.io).
+  // then the registry itself over HTTPS (docker.io is registry-1.docker.io; a loopback registry
+  // as described above).
   std::vector<RegistryEndpoint> endpoints(std::string_view registry) const;
 
  private:

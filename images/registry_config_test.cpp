@@ -46,6 +46,7 @@ configs:
   ASSERT_EQ(local.size(), 2u);
   EXPECT_TRUE(local[0].plainHttp);
   EXPECT_EQ(local[1].url, "https://127.0.0.1:5002");
+  EXPECT_TRUE(local[1].httpFallback);
 
   // Not configured: HTTPS, verified, no credentials.
   auto other = cfg->endpoints("quay.io");
@@ -77,6 +78,76 @@ mirrors:
   EXPECT_TRUE(bad.error().message().starts_with(
       "r.yaml: mirrors.docker.io.rewrite.\"(\": invalid regular expression"))
       << bad.error().message();
+}
+
+TEST(RegistryConfig, LoopbackHosts) {
+  for (const char* host : {"localhost", "localhost:5000", "127.0.0.1", "127.0.0.1:5000",
+                           "127.9.8.7:1", "[::1]:5000", "[::1]", "[::ffff:127.0.0.1]:5000"}) {
+    EXPECT_TRUE(isLoopbackRegistry(host)) << host;
+  }
+  for (const char* host : {"docker.io", "localhost.example.com:5000", "128.0.0.1:5000", "10.0.0.1",
+                           "[::2]:5000", "[fe80::1]", "mylocalhost:5000", "[::1"}) {
+    EXPECT_FALSE(isLoopbackRegistry(host)) << host;
+  }
+}
+
+// A loopback registry registries.yaml says nothing about is insecure, as containerd 2 treats
+// it: HTTPS unverified with a fallback to plain HTTP, plain HTTP on port 80, HTTPS alone on 443.
+TEST(RegistryConfig, LoopbackRegistriesAreInsecureUnlessConfigured) {
+  struct Case {
+    std::string registry;
+    std::string url;
+    bool plainHttp, skipVerify, httpFallback;
+  };
+  std::vector<Case> cases = {
+      {"127.0.0.1:5000", "https://127.0.0.1:5000", false, true, true},
+      {"localhost:5000", "https://localhost:5000", false, true, true},
+      {"[::1]:5000", "https://[::1]:5000", false, true, true},
+      {"localhost", "https://localhost", false, true, false},
+      {"127.0.0.1:443", "https://127.0.0.1:443", false, true, false},
+      {"127.0.0.1:80", "http://127.0.0.1:80", true, false, false},
+      {"10.0.0.1:5000", "https://10.0.0.1:5000", false, false, false},
+      {"registry.example.com", "https://registry.example.com", false, false, false},
+  };
+  RegistryConfig none;
+  for (const auto& c : cases) {
+    auto eps = none.endpoints(c.registry);
+    ASSERT_EQ(eps.size(), 1u) << c.registry;
+    EXPECT_EQ(eps[0].url, c.url) << c.registry;
+    EXPECT_EQ(eps[0].plainHttp, c.plainHttp) << c.registry;
+    EXPECT_EQ(eps[0].tls.insecureSkipVerify, c.skipVerify) << c.registry;
+    EXPECT_EQ(eps[0].httpFallback, c.httpFallback) << c.registry;
+    EXPECT_TRUE(eps[0].isDefault) << c.registry;
+  }
+
+  // registries.yaml says otherwise: TLS settings of its own are used as written; credentials
+  // alone change nothing; an https:// endpoint of the registry itself is HTTPS alone.
+  auto cfg = RegistryConfig::parse(R"(
+mirrors:
+  "127.0.0.1:5003":
+    endpoint: ["https://127.0.0.1:5003"]
+configs:
+  "127.0.0.1:5001":
+    tls: {ca_file: /ca.pem}
+  "127.0.0.1:5002":
+    auth: {username: u, password: p}
+)",
+                                   "registries.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().message();
+  auto withTls = cfg->endpoints("127.0.0.1:5001");
+  ASSERT_EQ(withTls.size(), 1u);
+  EXPECT_EQ(withTls[0].url, "https://127.0.0.1:5001");
+  EXPECT_FALSE(withTls[0].tls.insecureSkipVerify);
+  EXPECT_FALSE(withTls[0].httpFallback);
+  EXPECT_EQ(withTls[0].tls.caFile, "/ca.pem");
+  auto withAuth = cfg->endpoints("127.0.0.1:5002");
+  ASSERT_EQ(withAuth.size(), 1u);
+  EXPECT_TRUE(withAuth[0].httpFallback);
+  EXPECT_EQ(withAuth[0].auth->username, "u");
+  auto https = cfg->endpoints("127.0.0.1:5003");
+  ASSERT_EQ(https.size(), 1u);
+  EXPECT_FALSE(https[0].httpFallback);
+  EXPECT_FALSE(https[0].tls.insecureSkipVerify);
 }
 
 TEST(RegistryConfig, WildcardMirrorAndMissingFile) {

@@ -27,15 +27,54 @@ Status decode(const Json& v, const std::string& path, bool& out) {
   return {};
 }
 
-Result<JsonReader> JsonReader::open(const Json& value, std::string path) {
-  if (!value.is_object()) return invalidAt(path, "must be an object");
-  return JsonReader(value, std::move(path));
+namespace {
+
+char asciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-const Json* JsonReader::find(std::string_view key) const {
-  auto it = object_->find(key);
-  if (it == object_->end() || it->is_null()) return nullptr;
+// `key` equals the ASCII `name` under Go's case folding (encoding/json foldName).
+bool goFoldEquals(std::string_view key, std::string_view name) {
+  size_t k = 0;
+  for (char want : name) {
+    if (k >= key.size()) return false;
+    char got = key[k];
+    if (static_cast<unsigned char>(got) < 0x80) {
+      ++k;
+    } else if (key.substr(k, 3) == "\xE2\x84\xAA") {  // U+212A KELVIN SIGN
+      got = 'k';
+      k += 3;
+    } else if (key.substr(k, 2) == "\xC5\xBF") {  // U+017F LATIN SMALL LETTER LONG S
+      got = 's';
+      k += 2;
+    } else {
+      return false;
+    }
+    if (asciiLower(got) != asciiLower(want)) return false;
+  }
+  return k == key.size();
+}
+
+}  // namespace
+
+const Json* findMember(const Json& object, std::string_view key, KeyMatch match) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() && match == KeyMatch::kGoFold) {
+    for (auto m = object.begin(); m != object.end(); ++m) {
+      if (goFoldEquals(m.key(), key)) {
+        it = m;
+        break;
+      }
+    }
+  }
+  if (it == object.end() || it->is_null()) return nullptr;
   return &*it;
+}
+
+Result<JsonReader> JsonReader::open(const Json& value, std::string path, KeyMatch match) {
+  if (!value.is_object()) return invalidAt(path, "must be an object");
+  return JsonReader(value, std::move(path), match);
 }
 
 Result<Json> parseDocument(std::string_view text) {

@@ -129,11 +129,28 @@ struct OptionalValue<std::optional<T>> {
   using type = T;
 };
 
+// How the names a reader asks for are matched to an object's keys.
+enum class KeyMatch {
+  kExact,
+  // Go's encoding/json for struct fields (what the CNI reference plugins and libcni decode
+  // with): the key spelled exactly as asked first, else a key equal to it under case folding.
+  // Names are ASCII; a key's non-ASCII rune matches only where Go folds it to ASCII (U+212A
+  // KELVIN SIGN is 'k', U+017F LONG S is 's'). Map keys (decode into std::map) stay exact, as
+  // in Go. Go takes the last of two keys that match one field; nlohmann's objects keep no
+  // order, so the exact spelling wins then.
+  kGoFold,
+};
+
+// The member of `object` that `key` names, or nullptr when there is none or it is null.
+const Json* findMember(const Json& object, std::string_view key, KeyMatch match);
+
 // A view of one JSON object at a known path. Borrows the document, which must outlive it.
+// Readers opened for nested objects keep the key matching of the one they came from.
 class JsonReader {
  public:
   // Fails with "<path>: must be an object" unless `value` is one.
-  [[nodiscard]] static Result<JsonReader> open(const Json& value, std::string path);
+  [[nodiscard]] static Result<JsonReader> open(const Json& value, std::string path,
+                                               KeyMatch match = KeyMatch::kExact);
 
   const std::string& path() const { return path_; }
   std::string pathOf(std::string_view key) const { return joinPath(path_, key); }
@@ -172,7 +189,7 @@ class JsonReader {
   [[nodiscard]] Status object(std::string_view key, Out& out, Read&& read) const {
     const Json* v = find(key);
     if (v == nullptr) return {};
-    auto child = BERTH_TRY(open(*v, pathOf(key)));
+    auto child = BERTH_TRY(open(*v, pathOf(key), match_));
     typename OptionalValue<Out>::type value{};
     BERTH_TRY(read(child, value));
     out = std::move(value);
@@ -186,7 +203,7 @@ class JsonReader {
     if (!v->is_array()) return invalid(key, "must be an array");
     out.clear();
     for (size_t i = 0; i < v->size(); ++i) {
-      auto child = BERTH_TRY(open((*v)[i], indexPath(pathOf(key), i)));
+      auto child = BERTH_TRY(open((*v)[i], indexPath(pathOf(key), i), match_));
       T value{};
       BERTH_TRY(read(child, value));
       out.push_back(std::move(value));
@@ -202,7 +219,7 @@ class JsonReader {
     if (!v->is_object()) return invalid(key, "must be an object");
     out.clear();
     for (const auto& [name, item] : v->items()) {
-      auto child = BERTH_TRY(open(item, joinPath(pathOf(key), name)));
+      auto child = BERTH_TRY(open(item, joinPath(pathOf(key), name), match_));
       T value{};
       BERTH_TRY(read(child, value));
       out.emplace(name, std::move(value));
@@ -211,11 +228,13 @@ class JsonReader {
   }
 
  private:
-  JsonReader(const Json& object, std::string path) : object_(&object), path_(std::move(path)) {}
-  const Json* find(std::string_view key) const;
+  JsonReader(const Json& object, std::string path, KeyMatch match)
+      : object_(&object), path_(std::move(path)), match_(match) {}
+  const Json* find(std::string_view key) const { return findMember(*object_, key, match_); }
 
   const Json* object_;
   std::string path_;
+  KeyMatch match_;
 };
 
 // Parses text into a document; a syntax error carries the parser's line and column.

@@ -5,6 +5,8 @@ set -euo pipefail
 readonly kPackages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-format
+  # libFuzzer targets (clang 16: the first that compiles libstdc++ 12's std::expected)
+  clang-16 libclang-rt-16-dev
   # libraries (DESIGN.md "Dependencies")
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest zlib1g-dev
@@ -22,6 +24,11 @@ readonly kPackages=(
   docker-registry openssl apache2-utils skopeo umoci
   # CNI tests: nft to inspect rulesets, the reference plugins for interop and benchmarks
   nftables containernetworking-plugins
+  # top half (kubeapi/, controlplane/): Beast/Asio HTTP server, HTTP/2, the SQLite store, etcd as
+  # the second storage backend in tests
+  libboost1.81-dev libnghttp2-dev libsqlite3-dev etcd-server etcd-client
+  # kubeapi tests: an independent HTTP/2 server (nghttpd) for the client's h2 multiplexing
+  nghttp2-server
 )
 
 if [[ $EUID -ne 0 ]]; then
@@ -36,4 +43,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# kubectl drives the top-half tests: the machine's own (v1.32 on our machines) where there is
+# one, else Debian's kubernetes-client.
+if ! command -v kubectl >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  ((${#missing[@]})) || apt-get update -qq
+  apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
 fi

@@ -27,4 +27,11 @@ grpc::Status toGrpcStatus(const Status& status) {
   return status ? grpc::Status::OK : toGrpcStatus(status.error());
 }
 
+grpc::Status pullImageStatus(const Error& error) {
+  if (error.code() == Code::kUnavailable || error.code() == Code::kDeadlineExceeded) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN, "RegistryUnavailable: " + error.message());
+  }
+  return toGrpcStatus(error);
+}
+
 }  // namespace berth::cri

@@ -164,7 +164,8 @@ grpc::Status ImageService::PullImage(grpc::ServerContext*, const v1::PullImageRe
   }
   images::Puller puller(config_.imageRoot, std::move(*registries));
   auto record = puller.pull(name, options);
-  if (!record) return toGrpcStatus(record.error().context(fmt::format("pull {}", name)));
+  // The puller's message names the reference, each registry endpoint tried and its cause.
+  if (!record) return pullImageStatus(record.error());
   response->set_image_ref(record->id);
   return grpc::Status::OK;
 }

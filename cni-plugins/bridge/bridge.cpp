@@ -103,19 +103,27 @@ std::vector<IpNet> addressesOf(const PluginResult& r) {
   return out;
 }
 
-CniStatus ipamLocked(Env& env, bool wantInUse, const Env::InUseFn& fn) {
+CniStatus ipamLocked(Env& env, bool wantContents, const Env::InUseFn& fn) {
   if (!env.ipamLocked) return fn(std::nullopt);
-  return env.ipamLocked(wantInUse, fn);
+  return env.ipamLocked(wantContents, fn);
 }
 
 // The pod's subnets leave the masquerade set with the last address in use in them (known only
-// from our host-local's store; with another IPAM they stay, as before).
-CniStatus removeUnusedMasqNets(Env& env, const PluginResult& prev) {
-  return ipamLocked(env, true, [&](const std::optional<std::vector<IpAddr>>& inUse) -> CniStatus {
-    if (!inUse) return {};
-    for (const auto& ip : prev.ips) {
-      auto net = ip.address.canonical();
-      if (std::any_of(inUse->begin(), inUse->end(),
+// from our host-local's store; with another IPAM they stay, as before). Without the prevResult
+// (a DEL after a failed ADD) the pod's subnets are unknown: every subnet of the network that no
+// address uses goes (one without pods should not be masqueraded anyway).
+CniStatus removeUnusedMasqNets(Env& env, const std::optional<PluginResult>& prev) {
+  auto remove = [&](const std::optional<hostlocal::StoreContents>& store) -> CniStatus {
+    if (!store) return {};
+    std::vector<IpNet> nets;
+    if (prev) {
+      for (const auto& ip : prev->ips)
+        nets.push_back(ip.address.canonical());
+    } else {
+      nets = store->subnets;
+    }
+    for (const auto& net : nets) {
+      if (std::any_of(store->inUse.begin(), store->inUse.end(),
                       [&](const IpAddr& a) { return net.contains(a); })) {
         continue;
       }
@@ -125,7 +133,8 @@ CniStatus removeUnusedMasqNets(Env& env, const PluginResult& prev) {
       if (!gone && gone.error().sysErrno() != ENOENT) return asCni(std::move(gone));
     }
     return {};
-  });
+  };
+  return ipamLocked(env, true, remove);
 }
 
 }  // namespace
@@ -272,38 +281,47 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
 }
 
 CniStatus cmdDel(Env& env, const CmdArgs& args) {
-  auto c = CNI_TRY(parseBridgeConf(args.conf));
-  if (!c.net.ipamType.empty()) {
-    CNI_TRY(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
-  }
-  if (c.ipMasq && c.net.prevResult) CNI_TRY(removeUnusedMasqNets(env, *c.net.prevResult));
+  auto c = parseBridgeConfForDel(args.conf);
+  const auto& prev = c.net.prevResult;
+  // Every step runs whatever the others did (CNI spec: release all that can be found); the first
+  // failure is what DEL reports, and the runtime's retry finds the rest done.
+  std::optional<CniError> first;
+  auto step = [&](CniStatus s) {
+    if (!s && !first) first = std::move(s).error();
+  };
+  if (!c.net.ipamType.empty()) step(env.ipamExec("DEL", c.net.ipamType, args.stdinData));
+  if (c.ipMasq) step(removeUnusedMasqNets(env, prev));
   // macspoofchk's elements are keyed by the host end's name and the pod's MAC as ADD reported
   // them (the pod may have changed its MAC since, or its netns may be gone).
   std::string hostVeth;
   std::string podMac;
-  if (c.macspoofchk && c.net.prevResult && c.net.prevResult->interfaces.size() > 2) {
-    hostVeth = c.net.prevResult->interfaces[1].name;
-    podMac = c.net.prevResult->interfaces[2].mac;
+  if (c.macspoofchk && prev && prev->interfaces.size() > 2) {
+    hostVeth = prev->interfaces[1].name;
+    podMac = prev->interfaces[2].mac;
   }
   if (!args.netns.empty()) {
-    Netlink* pod = CNI_TRY(env.pod());
-    if (pod != nullptr) {
-      if (auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)))) {
-        if (podMac.empty()) podMac = formatMac(link->mac);
-        // Deleting one end deletes the pair.
-        CNI_TRY(asCni(pod->deleteLink(link->index)));
+    step([&]() -> CniStatus {
+      Netlink* pod = CNI_TRY(env.pod());
+      if (pod == nullptr) return {};
+      auto link = CNI_TRY(asCni(pod->linkByName(args.ifName)));
+      if (!link) return {};
+      if (podMac.empty()) podMac = formatMac(link->mac);
+      // Deleting one end deletes the pair.
+      return asCni(pod->deleteLink(link->index));
+    }());
+  }
+  if (c.macspoofchk) {
+    step([&]() -> CniStatus {
+      Nft* nft = CNI_TRY(env.nft());
+      if (!hostVeth.empty() && !podMac.empty()) {
+        return asCni(nft->run(spoofDelBatch(hostVeth, podMac)));
       }
-    }
+      // No prevResult: the attachment's elements are found by their comment.
+      auto owner = attachmentOwner(args.containerId, args.ifName);
+      return removeSpoofElements(*nft, [&](const std::string& o) { return o == owner; });
+    }());
   }
-  if (c.macspoofchk && !hostVeth.empty() && !podMac.empty()) {
-    Nft* nft = CNI_TRY(env.nft());
-    CNI_TRY(asCni(nft->run(spoofDelBatch(hostVeth, podMac))));
-  } else if (c.macspoofchk) {
-    // No prevResult: the attachment's elements are found by their comment.
-    Nft* nft = CNI_TRY(env.nft());
-    auto owner = attachmentOwner(args.containerId, args.ifName);
-    CNI_TRY(removeSpoofElements(*nft, [&](const std::string& o) { return o == owner; }));
-  }
+  if (first) return std::unexpected(std::move(*first));
   return {};
 }
 
@@ -439,10 +457,10 @@ struct RealEnv {
       }
       return ipamExec(cmd, type, conf);
     };
-    env.ipamLocked = [args](bool wantInUse, const Env::InUseFn& fn) -> CniStatus {
+    env.ipamLocked = [args](bool wantContents, const Env::InUseFn& fn) -> CniStatus {
       auto type = args.conf.ipamType;
       if (!isOwnHostLocal(type, args.path)) return fn(std::nullopt);
-      return hostlocal::withStoreLocked(args, wantInUse, fn);
+      return hostlocal::withStoreLocked(args, wantContents, fn);
     };
     env.nft = [this]() -> CniResult<Nft*> {
       if (!nft) nft = CNI_TRY(asCni(LibNftables::create()));

@@ -8,6 +8,7 @@
 
 #include "cni-plugins/bridge/config.h"
 #include "cni-plugins/cni/skel.h"
+#include "cni-plugins/host_local/host_local.h"
 #include "common/netlink.h"
 #include "common/nft.h"
 
@@ -22,10 +23,11 @@ struct Env {
   std::function<CniResult<PluginResult>(const std::string& type, const std::string& conf)> ipamAdd;
   std::function<CniStatus(const std::string& cmd, const std::string& type, const std::string& conf)>
       ipamExec;
-  // Runs `fn` with the IPAM's store locked, passing the addresses in use (when asked for). Unset,
-  // or an IPAM other than our in-process host-local: `fn` runs as is and gets nullopt.
-  using InUseFn = std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>;
-  std::function<CniStatus(bool wantInUse, const InUseFn& fn)> ipamLocked;
+  // Runs `fn` with the IPAM's store locked, passing what it holds (the addresses in use, the
+  // network's subnets) when asked for. Unset, or an IPAM other than our in-process host-local:
+  // `fn` runs as is and gets nullopt.
+  using InUseFn = std::function<CniStatus(const std::optional<hostlocal::StoreContents>&)>;
+  std::function<CniStatus(bool wantContents, const InUseFn& fn)> ipamLocked;
   // Created on first use (only ipMasq and macspoofchk need it).
   std::function<CniResult<Nft*>()> nft;
   std::function<Status(std::string_view name, std::string_view value)> hostSysctl;
@@ -33,6 +35,9 @@ struct Env {
 };
 
 [[nodiscard]] CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args);
+// Releases everything the attachment may hold (IPAM, the masqueraded subnet once unused, the veth
+// pair, MAC spoof elements), each step whatever the others did; the first failure is returned.
+// Without a prevResult (a runtime's DEL after a failed ADD) the subnets are the network's.
 [[nodiscard]] CniStatus cmdDel(Env& env, const CmdArgs& args);
 [[nodiscard]] CniStatus cmdCheck(Env& env, const CmdArgs& args);
 // GC's nftables part: macspoofchk elements of attachments that are not valid any more.

@@ -84,6 +84,18 @@ TEST(BridgeConfig, ParsesAndValidates) {
   EXPECT_EQ(ok->bridge, "cni0");
   EXPECT_TRUE(ok->isGateway);
   EXPECT_EQ(ok->mtu, 1450);
+  // Keys in any case, as the reference plugin reads them (Go's encoding/json).
+  auto spelled = parseBridgeConf(*parseNetConf(R"({"cniVersion": "1.0.0", "name": "n",
+      "type": "bridge", "Bridge": "br9", "IsGateway": true, "IPMasq": true, "MTU": 1400,
+      "HairpinMode": true, "MacSpoofChk": true, "IPAM": {"Type": "host-local"}})"));
+  ASSERT_TRUE(spelled) << spelled.error().msg;
+  EXPECT_EQ(spelled->bridge, "br9");
+  EXPECT_TRUE(spelled->isGateway);
+  EXPECT_TRUE(spelled->ipMasq);
+  EXPECT_EQ(spelled->mtu, 1400);
+  EXPECT_TRUE(spelled->hairpinMode);
+  EXPECT_TRUE(spelled->macspoofchk);
+  EXPECT_EQ(spelled->net.ipamType, "host-local");
   struct Case {
     const char* extra;
     const char* msg;
@@ -148,19 +160,68 @@ TEST_F(BridgeLogic, DelRemovesTheMasqueradedSubnetWithItsLastAddress) {
   auto a = args(R"(, "ipMasq": true, "prevResult": {"cniVersion": "1.1.0",
       "ips": [{"address": "10.5.0.7/24"}]})");
   env_.pod = []() -> CniResult<Netlink*> { return nullptr; };
-  std::vector<IpAddr> inUse = {*IpAddr::parse("10.5.0.9"), *IpAddr::parse("10.6.0.2")};
+  hostlocal::StoreContents store{.inUse = {*IpAddr::parse("10.5.0.9"), *IpAddr::parse("10.6.0.2")},
+                                 .subnets = {*IpNet::parse("10.5.0.0/24")}};
   std::vector<bool> asked;
   env_.ipamLocked = [&](bool want, const Env::InUseFn& fn) -> CniStatus {
     asked.push_back(want);
-    return fn(inUse);
+    return fn(store);
   };
   ASSERT_TRUE(cmdDel(env_, a));
   EXPECT_TRUE(nft_.deleted.empty());  // 10.5.0.9 still uses the subnet
-  inUse.erase(inUse.begin());
+  store.inUse.erase(store.inUse.begin());
   ASSERT_TRUE(cmdDel(env_, a));
   EXPECT_EQ(nft_.deleted,
             (std::vector<std::string>{"masq-nets4 10.5.0.0", "masq-nets4 10.5.1.0 end"}));
   EXPECT_EQ(asked, (std::vector<bool>{true, true}));
+}
+
+// A runtime's DEL after a failed ADD has no prevResult: the network's subnets that no address
+// uses any more leave the masquerade set (the ADD may have added the pod's before failing).
+TEST_F(BridgeLogic, DelWithoutPrevResultRemovesTheNetworksUnusedSubnets) {
+  auto a = args(R"(, "ipMasq": true)");
+  env_.pod = []() -> CniResult<Netlink*> { return nullptr; };
+  hostlocal::StoreContents store{
+      .inUse = {*IpAddr::parse("10.6.0.2")},
+      .subnets = {*IpNet::parse("10.5.0.0/24"), *IpNet::parse("10.6.0.0/24")}};
+  env_.ipamLocked = [&](bool, const Env::InUseFn& fn) -> CniStatus { return fn(store); };
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(nft_.deleted,
+            (std::vector<std::string>{"masq-nets4 10.5.0.0", "masq-nets4 10.5.1.0 end"}));
+  EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local"}));
+}
+
+// A config ADD refused (it does not parse) still gets every step of DEL: the veth, the IPAM
+// release, the masquerade and MAC spoof elements (switches that don't parse count as on).
+TEST_F(BridgeLogic, DelCleansUpWhatAConfigAddRefusedLeaves) {
+  pod_.addLink("eth0", "veth");
+  auto a = args("");
+  a.stdinData = R"({"cniVersion": "1.1.0", "name": "net", "type": "bridge", "bridge": "br9",
+      "ipam": {"type": "host-local"}, "mtu": "big", "ipMasq": "yes", "macspoofchk": 1,
+      "runtimeConfig": {"portMappings": [{"hostPort": 0}]}, "prevResult": {"ips": "none"}})";
+  ASSERT_FALSE(parseNetConf(a.stdinData));
+  a.conf = *parseNetConf(a.stdinData, ParseMode::kDel);
+  EXPECT_EQ(a.conf.ignored.size(), 2u);  // runtimeConfig and prevResult left out
+  ASSERT_FALSE(cmdAdd(env_, a));
+  hostlocal::StoreContents store{.subnets = {*IpNet::parse("10.5.0.0/24")}};
+  env_.ipamLocked = [&](bool, const Env::InUseFn& fn) -> CniStatus { return fn(store); };
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_FALSE(pod_.linkByName("eth0")->has_value());
+  EXPECT_EQ(ipamCalls_, (std::vector<std::string>{"DEL host-local"}));
+  EXPECT_EQ(nft_.deleted.size(), 2u);  // the unused subnet left the masquerade set
+}
+
+// One failing step does not stop the others; DEL reports the first failure.
+TEST_F(BridgeLogic, DelGoesOnAfterAFailedStepAndReportsIt) {
+  pod_.addLink("eth0", "veth");
+  auto a = args("");
+  env_.ipamExec = [](const std::string&, const std::string&, const std::string&) -> CniStatus {
+    return cniFail(kIoFailure, "store is read-only");
+  };
+  auto del = cmdDel(env_, a);
+  ASSERT_FALSE(del);
+  EXPECT_EQ(del.error().msg, "store is read-only");
+  EXPECT_FALSE(pod_.linkByName("eth0")->has_value());
 }
 
 TEST_F(BridgeLogic, AddRefusesAnExistingInterfaceAndRollsBackOnFailure) {

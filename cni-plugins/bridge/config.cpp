@@ -2,6 +2,7 @@
 
 #include <net/if.h>
 
+#include "cni-plugins/cni/config_json.h"
 #include "ocispec/json_reader.h"
 
 namespace berth::cni::bridge {
@@ -9,7 +10,7 @@ namespace berth::cni::bridge {
 CniResult<BridgeConf> parseBridgeConf(const NetConf& net) {
   BridgeConf c;
   c.net = net;
-  auto r = CNI_TRY(asCni(ocispec::JsonReader::open(net.raw, "")));
+  auto r = CNI_TRY(asCni(openConfig(net.raw, "")));
   CNI_TRY(asCni(r.optional("bridge", c.bridge)));
   CNI_TRY(asCni(r.optional("isGateway", c.isGateway)));
   CNI_TRY(asCni(r.optional("isDefaultGateway", c.isDefaultGateway)));
@@ -36,6 +37,19 @@ CniResult<BridgeConf> parseBridgeConf(const NetConf& net) {
     return cniFail(kInvalidNetworkConfig,
                    "hairpinMode, promiscMode: cannot set hairpin mode and promiscuous mode at the "
                    "same time");
+  }
+  return c;
+}
+
+BridgeConf parseBridgeConfForDel(const NetConf& net) {
+  if (auto strict = parseBridgeConf(net)) return *strict;
+  BridgeConf c;
+  c.net = net;
+  auto r = openConfig(net.raw, "");
+  for (auto [key, flag] :
+       {std::pair{"ipMasq", &c.ipMasq}, std::pair{"macspoofchk", &c.macspoofchk}}) {
+    bool value = false;
+    *flag = !r || !r->optional(key, value) || value;
   }
   return c;
 }

@@ -23,5 +23,9 @@ struct BridgeConf {
 
 // Errors are kInvalidNetworkConfig naming the field.
 [[nodiscard]] CniResult<BridgeConf> parseBridgeConf(const NetConf& net);
+// DEL's reading: the config as parseBridgeConf reads it, or when that fails what DEL needs read
+// key by key, with ipMasq and macspoofchk on where they don't parse (removing what isn't there
+// is a no-op), so a config ADD refused still lets DEL clean up.
+BridgeConf parseBridgeConfForDel(const NetConf& net);
 
 }  // namespace berth::cni::bridge

@@ -1,5 +1,6 @@
 #include "cni-plugins/cni/error.h"
 
+#include "cni-plugins/cni/config_json.h"
 namespace berth::cni {
 
 nlohmann::ordered_json CniError::toJson(const std::string& cniVersion) const {
@@ -14,10 +15,10 @@ nlohmann::ordered_json CniError::toJson(const std::string& cniVersion) const {
 CniError CniError::fromJson(const nlohmann::json& j) {
   CniError e;
   if (j.is_object()) {
-    if (auto it = j.find("code"); it != j.end() && it->is_number_integer()) e.code = it->get<int>();
-    if (auto it = j.find("msg"); it != j.end() && it->is_string()) e.msg = it->get<std::string>();
-    if (auto it = j.find("details"); it != j.end() && it->is_string()) {
-      e.details = it->get<std::string>();
+    if (const auto* c = member(j, "code"); c && c->is_number_integer()) e.code = c->get<int>();
+    if (const auto* m = member(j, "msg"); m && m->is_string()) e.msg = m->get<std::string>();
+    if (const auto* d = member(j, "details"); d && d->is_string()) {
+      e.details = d->get<std::string>();
     }
   }
   return e;

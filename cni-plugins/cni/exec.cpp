@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cni-plugins/cni/config_json.h"
 #include "common/spawn.h"
 
 extern char** environ;
@@ -43,7 +44,7 @@ CniResult<std::string> execPlugin(const ExecRequest& req) {
   if (!r) return cniFail(kInternal, "{}: {}", req.binary, r.error().message());
   if (r->status.success()) return r->stdoutData;
   auto j = Json::parse(r->stdoutData, nullptr, false);
-  if (j.is_object() && j.contains("code")) return std::unexpected(CniError::fromJson(j));
+  if (member(j, "code") != nullptr) return std::unexpected(CniError::fromJson(j));
   return cniFail(kInternal, "{} failed (exit {}): {}", req.binary, r->status.code,
                  r->stdoutData.empty() ? "no output" : r->stdoutData);
 }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cni-plugins/cni/config_json.h"
 namespace berth::cni {
 
 namespace {
@@ -29,7 +30,8 @@ std::string versionList() {
 }
 
 CniResult<PluginResult> dispatch(const Plugin& p, CmdArgs& a) {
-  a.conf = CNI_TRY(parseNetConf(a.stdinData));
+  a.conf =
+      CNI_TRY(parseNetConf(a.stdinData, a.command == "DEL" ? ParseMode::kDel : ParseMode::kStrict));
   std::string version = a.conf.cniVersion.empty() ? "0.1.0" : a.conf.cniVersion;
   if (!isSupportedVersion(version)) {
     return cniFail(kIncompatibleVersion,
@@ -84,9 +86,7 @@ SkelOutput runSkel(const Plugin& plugin, const EnvLookup& env, std::string_view 
     // The cniVersion asked for comes back; supportedVersions lists everything we speak.
     std::string asked(kCurrentVersion);
     auto j = Json::parse(stdinData, nullptr, false);
-    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-      asked = j["cniVersion"].get<std::string>();
-    }
+    if (const Json* v = member(j, "cniVersion"); v && v->is_string()) asked = v->get<std::string>();
     OrderedJson out;
     out["cniVersion"] = asked;
     out["supportedVersions"] = supportedVersions();
@@ -108,10 +108,8 @@ SkelOutput runSkel(const Plugin& plugin, const EnvLookup& env, std::string_view 
   }
   // The version from the config for error objects, best effort before full parsing.
   std::string version;
-  if (auto j = Json::parse(stdinData, nullptr, false);
-      j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-    version = j["cniVersion"].get<std::string>();
-  }
+  auto j = Json::parse(stdinData, nullptr, false);
+  if (const Json* v = member(j, "cniVersion"); v && v->is_string()) version = v->get<std::string>();
   if (!missing.empty()) {
     return {
         1, errorOutput({kInvalidEnvironment,

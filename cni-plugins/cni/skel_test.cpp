@@ -76,6 +76,30 @@ TEST_F(SkelTest, Version) {
   EXPECT_EQ(j["cniVersion"], "1.0.0");
   EXPECT_EQ(j["supportedVersions"].size(), 7u);
   EXPECT_EQ(j["supportedVersions"].back(), "1.1.0");
+  // The reference skel decodes it into a Go struct: any case.
+  EXPECT_EQ(Json::parse(run(R"({"CNIVersion": "0.4.0"})").stdoutData)["cniVersion"], "0.4.0");
+}
+
+// DEL parses leniently: a runtimeConfig or prevResult that ADD would refuse is left out (and
+// noted), so the plugin still releases what it can find; other commands refuse it.
+TEST_F(SkelTest, DelGoesThroughWithPartsThatDoNotParse) {
+  constexpr std::string_view bad = R"({"cniVersion": "1.1.0", "name": "n", "type": "t",
+      "runtimeConfig": {"portMappings": [{"containerPort": 80}]},
+      "prevResult": {"ips": [{"address": "nope"}]}})";
+  env_["CNI_COMMAND"] = "DEL";
+  auto out = run(bad);
+  ASSERT_EQ(out.exitCode, 0) << out.stdoutData;
+  EXPECT_EQ(seen_.conf.name, "n");
+  EXPECT_TRUE(seen_.conf.runtimeConfig.portMappings.empty());
+  EXPECT_FALSE(seen_.conf.prevResult);
+  ASSERT_EQ(seen_.conf.ignored.size(), 2u);
+  EXPECT_NE(seen_.conf.ignored[0].find("runtimeConfig.portMappings[0].hostPort: required"),
+            std::string::npos);
+  EXPECT_NE(seen_.conf.ignored[1].find("prevResult: result.ips[0].address"), std::string::npos);
+  env_["CNI_COMMAND"] = "ADD";
+  EXPECT_EQ(runError(bad)["code"], kInvalidNetworkConfig);
+  env_["CNI_COMMAND"] = "DEL";
+  EXPECT_EQ(runError("{not json")["code"], kDecodeFailure);  // nothing to go by
 }
 
 TEST_F(SkelTest, MissingEnvironmentIsCode4NamingTheVariables) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "cni-plugins/cni/config_json.h"
 #include "ocispec/json_reader.h"
 
 namespace berth::cni {
@@ -42,7 +43,8 @@ CniResult<T> withCode(Result<T>&& r, int code) {
 Status readIp(const JsonReader& r, std::string_view key, std::optional<IpAddr>& out) {
   std::optional<std::string> s;
   BERTH_TRY(r.optional(key, s));
-  if (!s) return {};
+  // An empty string is no address, as Go's net.IP decodes it.
+  if (!s || s->empty()) return {};
   auto ip = IpAddr::parse(*s);
   if (!ip) return r.invalid(key, "invalid IP address \"{}\"", *s);
   out = *ip;
@@ -200,7 +202,7 @@ int compareVersions(std::string_view a, std::string_view b) {
 }
 
 CniResult<PluginResult> parseResult(const Json& j) {
-  auto reader = CNI_TRY(withCode(JsonReader::open(j, "result"), kDecodeFailure));
+  auto reader = CNI_TRY(withCode(openConfig(j, "result"), kDecodeFailure));
   PluginResult out;
   CNI_TRY(withCode(readResult(reader, out), kDecodeFailure));
   return out;
@@ -255,7 +257,7 @@ CniResult<OrderedJson> resultToJson(const PluginResult& r, std::string_view vers
 
 CniResult<RuntimeConfig> parseRuntimeConfig(const Json& j) {
   RuntimeConfig out;
-  auto r = CNI_TRY(withCode(JsonReader::open(j, "runtimeConfig"), kInvalidNetworkConfig));
+  auto r = CNI_TRY(withCode(openConfig(j, "runtimeConfig"), kInvalidNetworkConfig));
   auto readMapping = [](const JsonReader& m, PortMapping& pm) -> Status {
     BERTH_TRY(m.required("hostPort", pm.hostPort));
     BERTH_TRY(m.required("containerPort", pm.containerPort));
@@ -298,14 +300,22 @@ CniResult<RuntimeConfig> parseRuntimeConfig(const Json& j) {
   return out;
 }
 
-CniResult<NetConf> parseNetConf(std::string_view stdinData) {
+CniResult<NetConf> parseNetConf(std::string_view stdinData, ParseMode mode) {
   NetConf c;
   c.raw = Json::parse(stdinData, nullptr, false);
   if (c.raw.is_discarded()) {
     return cniFail(kDecodeFailure, "failed to parse network configuration: invalid JSON");
   }
-  auto r = CNI_TRY(withCode(JsonReader::open(c.raw, ""), kDecodeFailure));
-  auto wrap = [](Status s) { return withCode(std::move(s), kInvalidNetworkConfig); };
+  auto r = CNI_TRY(withCode(openConfig(c.raw, ""), kDecodeFailure));
+  // Each part is read on its own: for DEL, one that does not parse is left out (and noted), so
+  // that DEL still releases what it can find (CNI spec: DEL must complete even when resources
+  // are missing; a config ADD refused is no reason to leak the attachment).
+  auto part = [&](CniStatus s) -> CniStatus {
+    if (s || mode == ParseMode::kStrict) return s;
+    c.ignored.push_back(s.error().msg);
+    return {};
+  };
+  auto wrap = [&](Status s) { return part(withCode(std::move(s), kInvalidNetworkConfig)); };
   CNI_TRY(wrap(r.optional("cniVersion", c.cniVersion)));
   CNI_TRY(wrap(r.optional("name", c.name)));
   CNI_TRY(wrap(r.required("type", c.type)));
@@ -315,15 +325,15 @@ CniResult<NetConf> parseNetConf(std::string_view stdinData) {
     })));
   }
   CNI_TRY(wrap(r.object("dns", c.dns, readDns)));
-  if (auto it = c.raw.find("runtimeConfig"); it != c.raw.end() && !it->is_null()) {
-    c.runtimeConfig = CNI_TRY(parseRuntimeConfig(*it));
+  if (const Json* rc = member(c.raw, "runtimeConfig")) {
+    auto runtimeConfig = parseRuntimeConfig(*rc);
+    if (runtimeConfig) c.runtimeConfig = std::move(*runtimeConfig);
+    CNI_TRY(part(runtimeConfig ? CniStatus() : std::unexpected(runtimeConfig.error())));
   }
-  if (auto it = c.raw.find("prevResult"); it != c.raw.end() && !it->is_null()) {
-    auto prev = parseResult(*it);
-    if (!prev) {
-      return cniFail(kDecodeFailure, "prevResult: {}", prev.error().msg);
-    }
-    c.prevResult = std::move(*prev);
+  if (const Json* prevJson = member(c.raw, "prevResult")) {
+    auto prev = parseResult(*prevJson);
+    if (prev) c.prevResult = std::move(*prev);
+    CNI_TRY(part(prev ? CniStatus() : cniFail(kDecodeFailure, "prevResult: {}", prev.error().msg)));
   }
   auto readAttachment = [](const JsonReader& a, Attachment& out) -> Status {
     BERTH_TRY(a.required("containerID", out.containerID));

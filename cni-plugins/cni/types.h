@@ -107,11 +107,20 @@ struct NetConf {
   std::optional<PluginResult> prevResult;
   std::vector<Attachment> validAttachments;  // GC only
   Json raw;                                  // the whole document, for plugin-specific keys
+  std::vector<std::string> ignored;          // kDel: the parts that did not parse, left out
+};
+
+enum class ParseMode {
+  kStrict,
+  // DEL: a part that does not parse (runtimeConfig, prevResult, dns, ipam, even the type) is left
+  // out and its error kept in `ignored`; only a document that is not a JSON object is an error.
+  kDel,
 };
 
 // Parses the config a plugin got on stdin. Errors: kDecodeFailure for bad JSON, otherwise
 // kInvalidNetworkConfig naming the field ("runtimeConfig.portMappings[0].hostPort: ...").
-[[nodiscard]] CniResult<NetConf> parseNetConf(std::string_view stdinData);
+[[nodiscard]] CniResult<NetConf> parseNetConf(std::string_view stdinData,
+                                              ParseMode mode = ParseMode::kStrict);
 [[nodiscard]] CniResult<RuntimeConfig> parseRuntimeConfig(const Json& j);
 
 // CNI_ARGS "K1=V1;K2=V2" (IgnoreUnknown and friends are up to the plugin). Bad syntax fails with

@@ -121,6 +121,75 @@ TEST(NetConf, ParsesConfigWithRuntimeConfigAndPrevResult) {
   EXPECT_EQ(c->prevResult->ips[0].address.str(), "10.1.0.5/16");
 }
 
+// Keys in any case, as the reference plugins read them (Go's encoding/json): what containerd's
+// CRI sends portmap (its PortMapping struct has no JSON tags), and every other part in other
+// spellings. An exact spelling wins over another; null is absent; map keys stay exact.
+TEST(NetConf, ReadsKeysInAnyCaseAsGoDoes) {
+  auto containerd = parseNetConf(R"({
+    "cniVersion": "1.0.0", "name": "containerd-net", "type": "portmap",
+    "capabilities": {"portMappings": true},
+    "runtimeConfig": {"portMappings": [
+      {"HostPort": 18080, "ContainerPort": 80, "Protocol": "tcp", "HostIP": "127.0.0.1"},
+      {"HostPort": 18443, "ContainerPort": 443, "Protocol": "udp", "HostIP": ""}]},
+    "prevResult": {"cniVersion": "1.0.0",
+      "interfaces": [{"name": "cni0", "mac": "aa:bb:cc:dd:ee:ff"},
+                     {"name": "eth0", "sandbox": "/var/run/netns/cni-1"}],
+      "ips": [{"interface": 1, "address": "10.88.0.5/16", "gateway": "10.88.0.1"}],
+      "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}
+  })");
+  ASSERT_TRUE(containerd) << containerd.error().msg;
+  const auto& pm = containerd->runtimeConfig.portMappings;
+  ASSERT_EQ(pm.size(), 2u);
+  EXPECT_EQ(pm[0].hostPort, 18080);
+  EXPECT_EQ(pm[0].containerPort, 80);
+  EXPECT_EQ(pm[0].protocol, "tcp");
+  EXPECT_EQ(pm[0].hostIP, "127.0.0.1");
+  EXPECT_EQ(pm[1].protocol, "udp");
+  EXPECT_EQ(pm[1].hostIP, "");
+
+  auto shouting = parseNetConf(R"({
+    "CNIVersion": "1.1.0", "NAME": "n", "Type": "bridge", "IPAM": {"Type": "host-local"},
+    "DNS": {"Nameservers": ["10.0.0.10"]},
+    "RuntimeConfig": {"PortMappings": [{"hostport": 8080, "CONTAINERPORT": 80}],
+                      "IPs": ["10.1.0.9/16"], "Mac": "aa:bb:cc:dd:ee:ff"},
+    "PrevResult": {"CniVersion": "1.1.0",
+                   "Interfaces": [{"Name": "eth0", "Sandbox": "/run/netns/x", "MTU": 1400}],
+                   "IPs": [{"Address": "10.1.0.5/16", "Gateway": "", "Interface": 0}],
+                   "Routes": [{"Dst": "0.0.0.0/0", "GW": "10.1.0.1"}]},
+    "CNI.dev/Valid-Attachments": [{"ContainerID": "c1", "IfName": "eth0"}]
+  })");
+  ASSERT_TRUE(shouting) << shouting.error().msg;
+  EXPECT_EQ(shouting->cniVersion, "1.1.0");
+  EXPECT_EQ(shouting->name, "n");
+  EXPECT_EQ(shouting->type, "bridge");
+  EXPECT_EQ(shouting->ipamType, "host-local");
+  EXPECT_EQ(shouting->dns.nameservers, std::vector<std::string>{"10.0.0.10"});
+  ASSERT_EQ(shouting->runtimeConfig.portMappings.size(), 1u);
+  EXPECT_EQ(shouting->runtimeConfig.portMappings[0].containerPort, 80);
+  EXPECT_EQ(shouting->runtimeConfig.ips[0].str(), "10.1.0.9/16");
+  EXPECT_EQ(shouting->runtimeConfig.mac, "aa:bb:cc:dd:ee:ff");
+  ASSERT_TRUE(shouting->prevResult);
+  EXPECT_EQ(shouting->prevResult->interfaces[0].sandbox, "/run/netns/x");
+  EXPECT_EQ(shouting->prevResult->interfaces[0].mtu, 1400);
+  EXPECT_EQ(shouting->prevResult->ips[0].address.str(), "10.1.0.5/16");
+  EXPECT_FALSE(shouting->prevResult->ips[0].gateway);  // "" is no address, as Go's net.IP
+  EXPECT_EQ(shouting->prevResult->routes[0].gw->str(), "10.1.0.1");
+  ASSERT_EQ(shouting->validAttachments.size(), 1u);
+  EXPECT_EQ(shouting->validAttachments[0].ifname, "eth0");
+
+  // The exact spelling wins; a key that is not the name in another case is not it.
+  auto both = parseNetConf(R"({"type": "b", "runtimeConfig": {"portMappings": [
+      {"HostPort": 1, "hostPort": 2, "containerPort": 80}]}})");
+  ASSERT_TRUE(both) << both.error().msg;
+  EXPECT_EQ(both->runtimeConfig.portMappings[0].hostPort, 2);
+  auto other = parseNetConf(R"({"type": "b", "runtimeConfig": {"portMappings": [
+      {"host_port": 1, "containerPort": 80}]}})");
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().msg.find("runtimeConfig.portMappings[0].hostPort: required"),
+            std::string::npos)
+      << other.error().msg;
+}
+
 TEST(NetConf, ErrorsNameTheField) {
   struct Case {
     const char* json;
@@ -149,6 +218,24 @@ TEST(NetConf, ErrorsNameTheField) {
     EXPECT_EQ(r.error().code, c.code) << c.json;
     EXPECT_NE(r.error().msg.find(c.field), std::string::npos) << r.error().msg;
   }
+}
+
+TEST(NetConf, ForDelPartsThatDoNotParseAreLeftOutAndNoted) {
+  constexpr std::string_view bad = R"({"cniVersion": 1, "name": "n", "type": 5,
+      "ipam": "host-local", "dns": [], "runtimeConfig": {"portMappings": [{"hostPort": 0}],
+      "mac": "aa:bb:cc:dd:ee:ff"}, "prevResult": {"ips": [{"address": "10.1.0.5"}]},
+      "cni.dev/valid-attachments": 7})";
+  ASSERT_FALSE(parseNetConf(bad));
+  auto c = parseNetConf(bad, ParseMode::kDel);
+  ASSERT_TRUE(c) << c.error().msg;
+  EXPECT_EQ(c->name, "n");
+  EXPECT_EQ(c->cniVersion, "");
+  EXPECT_EQ(c->type, "");
+  EXPECT_EQ(c->ipamType, "");
+  EXPECT_EQ(c->runtimeConfig.mac, "");  // the runtimeConfig is left out as a whole
+  EXPECT_FALSE(c->prevResult);
+  EXPECT_EQ(c->ignored.size(), 7u);
+  EXPECT_FALSE(parseNetConf("[1]", ParseMode::kDel));
 }
 
 TEST(CniArgs, Parses) {

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "ocispec/json_reader.h"
+#include "cni-plugins/cni/config_json.h"
 
 namespace berth::cni::hostlocal {
 
@@ -18,10 +18,13 @@ std::unexpected<CniError> invalid(std::string_view field, std::string_view what)
 
 CniResult<std::optional<IpAddr>> optionalIp(const Json& obj, std::string_view key,
                                             const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::nullopt;
+  const Json* it = member(obj, key);
+  if (it == nullptr) return std::nullopt;
   auto field = fmt::format("{}.{}", path, key);
   if (!it->is_string()) return invalid(field, "must be a string");
+  // An empty string is no address, as Go's net.IP decodes it (containerd sends "RangeStart": ""
+  // for a range without one).
+  if (it->get<std::string>().empty()) return std::nullopt;
   auto ip = IpAddr::parse(it->get<std::string>());
   if (!ip) return invalid(field, fmt::format("invalid IP address \"{}\"", it->get<std::string>()));
   return ip;
@@ -31,8 +34,8 @@ CniResult<std::optional<IpAddr>> optionalIp(const Json& obj, std::string_view ke
 CniResult<Range> parseRange(const Json& obj, const std::string& path) {
   if (!obj.is_object()) return invalid(path, "must be an object");
   Range r;
-  auto it = obj.find("subnet");
-  if (it == obj.end() || it->is_null()) return invalid(path + ".subnet", "required");
+  const Json* it = member(obj, "subnet");
+  if (it == nullptr) return invalid(path + ".subnet", "required");
   if (!it->is_string()) return invalid(path + ".subnet", "must be a string");
   auto subnet = IpNet::parse(it->get<std::string>());
   if (!subnet) {
@@ -124,19 +127,42 @@ std::string describe(const RangeSet& set) {
   return out;
 }
 
+namespace {
+
+CniStatus validateNetworkName(const std::string& name) {
+  if (name.empty()) return invalid("name", "required: host-local keeps its store per network");
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    return invalid("name", fmt::format("\"{}\" can't name a directory", name));
+  }
+  return {};
+}
+
+}  // namespace
+
+CniResult<IpamConfig> parseIpamStore(const NetConf& conf) {
+  IpamConfig c;
+  c.name = conf.name;
+  c.cniVersion = conf.cniVersion;
+  CNI_TRY(validateNetworkName(c.name));
+  if (const Json* ipam = member(conf.raw, "ipam")) {
+    const Json* dir = member(*ipam, "dataDir");
+    if (dir && dir->is_string() && !dir->get<std::string>().empty()) {
+      c.dataDir = dir->get<std::string>();
+    }
+  }
+  return c;
+}
+
 CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniArgs) {
   IpamConfig c;
   c.name = conf.name;
   c.cniVersion = conf.cniVersion;
-  auto ipamIt = conf.raw.find("ipam");
-  if (ipamIt == conf.raw.end() || !ipamIt->is_object()) {
+  const Json* ipamJson = member(conf.raw, "ipam");
+  if (ipamJson == nullptr || !ipamJson->is_object()) {
     return invalid("ipam", "required (an object)");
   }
-  const Json& ipam = *ipamIt;
-  if (c.name.empty()) return invalid("name", "required: host-local keeps its store per network");
-  if (c.name.find('/') != std::string::npos || c.name == "." || c.name == "..") {
-    return invalid("name", fmt::format("\"{}\" can't name a directory", c.name));
-  }
+  const Json& ipam = *ipamJson;
+  CNI_TRY(validateNetworkName(c.name));
 
   // Requested addresses: CNI_ARGS IP=, then args.cni.ips, then runtimeConfig.ips.
   auto args = CNI_TRY(parseCniArgs(cniArgs));
@@ -168,19 +194,17 @@ CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniA
       return cniFail(kInvalidEnvironment, "CNI_ARGS: IP: invalid address \"{}\"", it->second);
     c.requestedIps.push_back(*ip);
   }
-  if (auto a = conf.raw.find("args"); a != conf.raw.end() && a->is_object()) {
-    if (auto cni = a->find("cni"); cni != a->end() && cni->is_object()) {
-      if (auto ips = cni->find("ips"); ips != cni->end() && !ips->is_null()) {
-        CNI_TRY(addRequested(c, *ips, "args.cni.ips"));
-      }
+  if (const Json* a = member(conf.raw, "args")) {
+    if (const Json* cni = member(*a, "cni")) {
+      if (const Json* ips = member(*cni, "ips")) CNI_TRY(addRequested(c, *ips, "args.cni.ips"));
     }
   }
   for (const auto& n : conf.runtimeConfig.ips)
     c.requestedIps.push_back(n.ip());
 
   // The "ipRanges" capability goes first, then the legacy single range, then "ranges".
-  if (auto rc = conf.raw.find("runtimeConfig"); rc != conf.raw.end() && rc->is_object()) {
-    if (auto it = rc->find("ipRanges"); it != rc->end() && !it->is_null()) {
+  if (const Json* rc = member(conf.raw, "runtimeConfig")) {
+    if (const Json* it = member(*rc, "ipRanges")) {
       if (!it->is_array())
         return invalid("runtimeConfig.ipRanges", "must be an array of range sets");
       for (size_t i = 0; i < it->size(); ++i) {
@@ -189,11 +213,11 @@ CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniA
       }
     }
   }
-  if (ipam.contains("subnet") && !ipam["subnet"].is_null()) {
+  if (member(ipam, "subnet") != nullptr) {
     auto r = CNI_TRY(parseRange(ipam, "ipam"));
     c.ranges.push_back({r});
   }
-  if (auto it = ipam.find("ranges"); it != ipam.end() && !it->is_null()) {
+  if (const Json* it = member(ipam, "ranges")) {
     if (!it->is_array()) return invalid("ipam.ranges", "must be an array of range sets");
     for (size_t i = 0; i < it->size(); ++i) {
       c.ranges.push_back(CNI_TRY(parseRangeSet((*it)[i], fmt::format("ipam.ranges[{}]", i))));
@@ -222,7 +246,7 @@ CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniA
     }
   }
 
-  auto reader = CNI_TRY(asCni(JsonReader::open(ipam, "ipam")));
+  auto reader = CNI_TRY(asCni(openConfig(ipam, "ipam")));
   auto readRoute = [](const JsonReader& r, Route& out) -> Status {
     std::string dst;
     BERTH_TRY(r.required("dst", dst));

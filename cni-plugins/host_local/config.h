@@ -37,6 +37,8 @@ struct IpamConfig {
 
 // Errors are kInvalidNetworkConfig naming the field ("ipam.ranges[1][0].rangeStart: ...").
 [[nodiscard]] CniResult<IpamConfig> parseIpamConfig(const NetConf& conf, std::string_view cniArgs);
+// DEL's reading: only what finds the store (name, ipam.dataDir when it is a string), no ranges.
+[[nodiscard]] CniResult<IpamConfig> parseIpamStore(const NetConf& conf);
 
 // "10.1.0.2-10.1.0.254,10.2.0.2-10.2.0.254" for messages.
 std::string describe(const RangeSet& set);

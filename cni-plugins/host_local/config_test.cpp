@@ -64,6 +64,41 @@ TEST(HostLocalConfig, IpRangesCapabilityComesFirst) {
   EXPECT_NE(bad.error().msg.find("runtimeConfig.ipRanges[0][0].subnet"), std::string::npos);
 }
 
+// Keys in any case, as the reference host-local reads them (Go's encoding/json): containerd's
+// ipRanges (go-cni's IPRanges struct has no JSON tags and sends "" for what is unset) and an
+// ipam section spelled otherwise.
+TEST(HostLocalConfig, ReadsKeysInAnyCaseAsGoDoes) {
+  auto c = parseIpamConfig(conf(R"({"cniVersion": "1.0.0", "Name": "n", "type": "bridge",
+      "RuntimeConfig": {"ipRanges": [[{"Subnet": "10.7.0.0/24", "RangeStart": "", "RangeEnd": "",
+                                        "Gateway": ""}]]},
+      "Args": {"CNI": {"IPs": ["10.8.0.7"]}},
+      "IPAM": {"Type": "host-local", "DataDir": "/tmp/x", "ResolvConf": "/etc/r",
+        "Ranges": [[{"Subnet": "10.8.0.0/24", "RangeStart": "10.8.0.5", "Gateway": "10.8.0.254"}]],
+        "Routes": [{"Dst": "0.0.0.0/0", "GW": "10.8.0.254"}]}})"),
+                           "");
+  ASSERT_TRUE(c) << c.error().msg;
+  EXPECT_EQ(c->name, "n");
+  ASSERT_EQ(c->ranges.size(), 2u);
+  EXPECT_EQ(c->ranges[0][0].subnet.str(), "10.7.0.0/24");
+  EXPECT_EQ(c->ranges[0][0].rangeStart.str(), "10.7.0.1");
+  EXPECT_EQ(c->ranges[0][0].gateway.str(), "10.7.0.1");
+  EXPECT_EQ(c->ranges[1][0].rangeStart.str(), "10.8.0.5");
+  EXPECT_EQ(c->ranges[1][0].gateway.str(), "10.8.0.254");
+  ASSERT_EQ(c->requestedIps.size(), 1u);
+  EXPECT_EQ(c->requestedIps[0].str(), "10.8.0.7");
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_EQ(c->routes[0].gw->str(), "10.8.0.254");
+  EXPECT_EQ(c->dataDir, "/tmp/x");
+  EXPECT_EQ(c->resolvConf, "/etc/r");
+  // The legacy single range too.
+  auto legacy = parseIpamConfig(
+      conf(
+          R"({"name": "n", "type": "b", "ipam": {"SUBNET": "10.9.0.0/24", "RangeEnd": "10.9.0.9"}})"),
+      "");
+  ASSERT_TRUE(legacy) << legacy.error().msg;
+  EXPECT_EQ(legacy->ranges[0][0].rangeEnd.str(), "10.9.0.9");
+}
+
 TEST(HostLocalConfig, ErrorsNameTheField) {
   struct Case {
     const char* ipam;

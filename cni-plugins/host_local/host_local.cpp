@@ -87,21 +87,31 @@ CniResult<PluginResult> cmdAdd(const CmdArgs& args) {
 }
 
 CniStatus cmdDel(const CmdArgs& args) {
-  auto cfg = CNI_TRY(parseIpamConfig(args.conf, args.args));
+  // Only what finds the store: a DEL releases the attachment's addresses whatever else in its
+  // config (ranges, CNI_ARGS) does not parse.
+  auto cfg = CNI_TRY(parseIpamStore(args.conf));
   auto store = CNI_TRY_ERR(Store::open(cfg.dataDir, cfg.name), kIoFailure);
   return asCni(store.releaseById(args.containerId, args.ifName), kIoFailure);
 }
 
-CniStatus withStoreLocked(
-    const CmdArgs& args, bool wantInUse,
-    const std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>& fn) {
-  auto cfg = CNI_TRY(parseIpamConfig(args.conf, args.args));
+CniStatus withStoreLocked(const CmdArgs& args, bool wantContents,
+                          const std::function<CniStatus(const std::optional<StoreContents>&)>& fn) {
+  auto full = parseIpamConfig(args.conf, args.args);
+  auto cfg = full ? std::move(*full) : CNI_TRY(parseIpamStore(args.conf));
   auto store = CNI_TRY_ERR(Store::open(cfg.dataDir, cfg.name), kIoFailure);
-  if (!wantInUse) return fn(std::nullopt);
-  std::vector<IpAddr> inUse;
+  if (!wantContents) return fn(std::nullopt);
+  StoreContents contents;
   for (const auto& a : CNI_TRY_ERR(store.list(), kIoFailure))
-    inUse.push_back(a.ip);
-  return fn(inUse);
+    contents.inUse.push_back(a.ip);
+  for (const auto& set : cfg.ranges) {
+    for (const auto& r : set) {
+      if (std::find(contents.subnets.begin(), contents.subnets.end(), r.subnet) ==
+          contents.subnets.end()) {
+        contents.subnets.push_back(r.subnet);
+      }
+    }
+  }
+  return fn(contents);
 }
 
 CniStatus cmdCheck(const CmdArgs& args) {

@@ -15,12 +15,19 @@ namespace berth::cni::hostlocal {
 [[nodiscard]] CniStatus cmdGc(const CmdArgs& args);
 [[nodiscard]] CniStatus cmdStatus(const CmdArgs& args);
 
+// What the store of a network holds, read under its lock.
+struct StoreContents {
+  std::vector<IpAddr> inUse;   // every address allocated
+  std::vector<IpNet> subnets;  // the network's range subnets (canonical); empty for a config
+                               // whose ranges don't parse (a DEL's)
+};
+
 // Runs `fn` with the config's store locked (so no ADD or DEL of the network runs meanwhile),
-// passing the addresses in use when `wantInUse`. For a plugin that keeps per-network state beside
-// the pods (bridge's masqueraded subnets).
+// passing what it holds when `wantContents` (else nullopt). For a plugin that keeps per-network
+// state beside the pods (bridge's masqueraded subnets). A DEL's config needs only a name.
 [[nodiscard]] CniStatus withStoreLocked(
-    const CmdArgs& args, bool wantInUse,
-    const std::function<CniStatus(const std::optional<std::vector<IpAddr>>&)>& fn);
+    const CmdArgs& args, bool wantContents,
+    const std::function<CniStatus(const std::optional<StoreContents>&)>& fn);
 
 Plugin plugin();
 

@@ -91,6 +91,22 @@ TEST_F(HostLocalTest, AddWritesTheReferenceLayout) {
   EXPECT_NE(missing.error().msg.find("ctr1"), std::string::npos);
 }
 
+// DEL needs only what finds the store: a config whose ranges or CNI_ARGS ADD would refuse still
+// releases the attachment's addresses.
+TEST_F(HostLocalTest, DelReleasesWhateverElseDoesNotParse) {
+  ASSERT_TRUE(cmdAdd(args(conf(kSubnet))));
+  EXPECT_TRUE(exists("10.1.0.2"));
+  auto broken = conf(R"("subnet": "not a subnet", "routes": 5)");
+  ASSERT_FALSE(cmdAdd(args(broken, "ctr2")));
+  auto del = args(broken, "ctr1", "eth0", "K8S_POD_NAME=web");  // no IgnoreUnknown either
+  ASSERT_TRUE(cmdDel(del));
+  EXPECT_FALSE(exists("10.1.0.2"));
+  // The store is still found by name and dataDir alone.
+  auto noName = args(broken);
+  noName.conf.name.clear();
+  EXPECT_FALSE(cmdDel(noName));
+}
+
 TEST_F(HostLocalTest, DuplicateAttachmentIsRefused) {
   auto c = conf(kSubnet);
   ASSERT_TRUE(cmdAdd(args(c)));

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cni-plugins/cni/config_json.h"
 #include "common/file_util.h"
 
 namespace berth::cni {
@@ -38,6 +39,17 @@ std::string cniArgs(const RuntimeConf& rt) {
   return out;
 }
 
+// A string member of a plugin's configuration or a cache file, or "" (libcni decodes both into
+// Go structs: keys in any case).
+std::string stringMember(const Json& j, std::string_view key) {
+  const Json* v = member(j, key);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::string pluginType(const Json& plugin) {
+  return stringMember(plugin, "type");
+}
+
 CniStatus needVersion(const NetworkConfigList& list, std::string_view min, std::string_view what) {
   if (compareVersions(list.cniVersion, min) < 0) {
     return cniFail(kIncompatibleVersion, "network {}: {} needs cniVersion {} (have {})", list.name,
@@ -53,28 +65,34 @@ CniResult<NetworkConfigList> parseConfList(std::string_view text, const std::str
   auto doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded()) return cniFail(kDecodeFailure, "{}: invalid JSON", source);
   if (!doc.is_object()) return cniFail(kInvalidNetworkConfig, "{}: must be an object", source);
-  auto str = [&](const Json& o, const char* key, std::string& out) -> CniStatus {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return {};
-    if (!it->is_string())
-      return cniFail(kInvalidNetworkConfig, "{}: {}: must be a string", source, key);
-    out = it->get<std::string>();
+  // libcni reads a list's own keys from a map (exact spelling) and a single plugin's, like every
+  // plugin configuration, into a Go struct (any case).
+  auto key = [&](const Json& o, const char* name) {
+    return ocispec::findMember(o, name,
+                               singleConf ? ocispec::KeyMatch::kGoFold : ocispec::KeyMatch::kExact);
+  };
+  auto str = [&](const Json& o, const char* name, std::string& out) -> CniStatus {
+    const Json* v = key(o, name);
+    if (v == nullptr) return {};
+    if (!v->is_string())
+      return cniFail(kInvalidNetworkConfig, "{}: {}: must be a string", source, name);
+    out = v->get<std::string>();
     return {};
   };
-  auto flag = [&](const Json& o, const char* key, bool& out) -> CniStatus {
-    auto it = o.find(key);
-    if (it == o.end() || it->is_null()) return {};
-    if (!it->is_boolean()) {
-      return cniFail(kInvalidNetworkConfig, "{}: {}: must be a boolean", source, key);
+  auto flag = [&](const Json& o, const char* name, bool& out) -> CniStatus {
+    const Json* v = key(o, name);
+    if (v == nullptr) return {};
+    if (!v->is_boolean()) {
+      return cniFail(kInvalidNetworkConfig, "{}: {}: must be a boolean", source, name);
     }
-    out = it->get<bool>();
+    out = v->get<bool>();
     return {};
   };
   NetworkConfigList l;
   l.source = source;
   CNI_TRY(str(doc, "cniVersion", l.cniVersion));
   // CNI 1.1: "cniVersions" lists what the config is valid for; the highest we speak wins.
-  if (auto it = doc.find("cniVersions"); it != doc.end() && !it->is_null()) {
+  if (const Json* it = key(doc, "cniVersions")) {
     if (!it->is_array()) {
       return cniFail(kInvalidNetworkConfig, "{}: cniVersions: must be an array", source);
     }
@@ -106,8 +124,8 @@ CniResult<NetworkConfigList> parseConfList(std::string_view text, const std::str
   } else {
     CNI_TRY(flag(doc, "disableCheck", l.disableCheck));
     CNI_TRY(flag(doc, "disableGC", l.disableGC));
-    auto it = doc.find("plugins");
-    if (it == doc.end() || !it->is_array() || it->empty()) {
+    const Json* it = key(doc, "plugins");
+    if (it == nullptr || !it->is_array() || it->empty()) {
       return cniFail(kInvalidNetworkConfig, "{}: plugins: must be a non-empty array", source);
     }
     for (const auto& p : *it)
@@ -115,10 +133,8 @@ CniResult<NetworkConfigList> parseConfList(std::string_view text, const std::str
     l.bytes = std::string(text);
   }
   for (size_t i = 0; i < l.plugins.size(); ++i) {
-    const auto& p = l.plugins[i];
     std::string field = singleConf ? "type" : fmt::format("plugins[{}].type", i);
-    if (!p.is_object() || !p.contains("type") || !p["type"].is_string() ||
-        p["type"].get<std::string>().empty()) {
+    if (pluginType(l.plugins[i]).empty()) {
       return cniFail(kInvalidNetworkConfig, "{}: {}: required", source, field);
     }
   }
@@ -155,7 +171,7 @@ CniResult<std::string> buildPluginConf(const NetworkConfigList& list, const Json
   Json c = plugin;
   c["name"] = list.name;
   c["cniVersion"] = list.cniVersion;
-  if (auto caps = plugin.find("capabilities"); caps != plugin.end() && caps->is_object()) {
+  if (const Json* caps = member(plugin, "capabilities"); caps && caps->is_object()) {
     Json runtimeConfig = Json::object();
     for (const auto& [key, on] : caps->items()) {
       if (on.is_boolean() && on.get<bool>() && rt.capabilityArgs.contains(key)) {
@@ -182,8 +198,9 @@ std::optional<Json> CniRuntime::cachedResult(const std::string& network,
   auto text = readFile(cachePath(network, rt.containerID, rt.ifName));
   if (!text) return std::nullopt;
   auto j = Json::parse(*text, nullptr, false);
-  if (!j.is_object() || !j.contains("result")) return std::nullopt;
-  return j["result"];
+  const Json* result = member(j, "result");
+  if (result == nullptr) return std::nullopt;
+  return *result;
 }
 
 CniStatus CniRuntime::writeCache(const NetworkConfigList& list, const RuntimeConf& rt,
@@ -205,7 +222,7 @@ CniResult<std::string> CniRuntime::invoke(const std::string& command, const Json
   std::string path;
   for (const auto& d : o_.binDirs)
     path += (path.empty() ? "" : ":") + d;
-  auto type = plugin["type"].get<std::string>();
+  auto type = pluginType(plugin);
   auto bin = CNI_TRY(findPlugin(type, path));
   ExecRequest req;
   req.binary = bin;
@@ -220,7 +237,7 @@ CniResult<std::string> CniRuntime::invoke(const std::string& command, const Json
   if (!out) {
     auto e = out.error();
     e.msg = fmt::format("plugin type=\"{}\" name=\"{}\" failed ({}): {}", type,
-                        plugin.value("name", ""), command, e.msg);
+                        stringMember(plugin, "name"), command, e.msg);
     return std::unexpected(e);
   }
   return out;
@@ -233,8 +250,7 @@ CniResult<PluginResult> CniRuntime::add(const NetworkConfigList& list, const Run
     auto out = CNI_TRY(invoke("ADD", p, rt, conf));
     auto j = Json::parse(out, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return cniFail(kDecodeFailure, "plugin {}: ADD result is not a JSON object",
-                     p["type"].get<std::string>());
+      return cniFail(kDecodeFailure, "plugin {}: ADD result is not a JSON object", pluginType(p));
     }
     prev = j;
   }
@@ -250,15 +266,21 @@ CniStatus CniRuntime::del(const NetworkConfigList& list, const RuntimeConf& give
   if (rt.capabilityArgs.empty()) {
     auto text = readFile(cachePath(list.name, rt.containerID, rt.ifName));
     auto j = text ? Json::parse(*text, nullptr, false) : Json();
-    if (j.is_object() && j.contains("capabilityArgs")) rt.capabilityArgs = j["capabilityArgs"];
+    if (const Json* caps = member(j, "capabilityArgs")) rt.capabilityArgs = *caps;
   }
   // prevResult for DEL arrived with 0.4.0.
   std::optional<Json> cached;
   if (compareVersions(list.cniVersion, "0.4.0") >= 0) cached = cachedResult(list.name, rt);
+  // Every plugin gets its DEL even when one before it failed (libcni stops at the first): what
+  // the others hold is released, and the first failure is reported. The cache stays then, so a
+  // retry still has the result and the capability args.
+  std::optional<CniError> first;
   for (auto it = list.plugins.rbegin(); it != list.plugins.rend(); ++it) {
-    auto conf = CNI_TRY(buildPluginConf(list, *it, rt, cached));
-    CNI_TRY(invoke("DEL", *it, rt, conf));
+    auto conf = buildPluginConf(list, *it, rt, cached);
+    auto out = conf ? invoke("DEL", *it, rt, *conf) : std::unexpected(conf.error());
+    if (!out && !first) first = std::move(out).error();
   }
+  if (first) return std::unexpected(std::move(*first));
   (void)removeAll(cachePath(list.name, rt.containerID, rt.ifName));
   return {};
 }
@@ -296,14 +318,16 @@ CniStatus CniRuntime::gc(const NetworkConfigList& list, const std::vector<Attach
     auto text = readFile(it->path());
     if (!text) continue;
     auto j = Json::parse(*text, nullptr, false);
-    if (!j.is_object() || j.value("networkName", "") != list.name) continue;
-    Attachment a{j.value("containerId", ""), j.value("ifName", "")};
+    if (stringMember(j, "networkName") != list.name) continue;
+    Attachment a{stringMember(j, "containerId"), stringMember(j, "ifName")};
     if (std::find(valid.begin(), valid.end(), a) != valid.end()) continue;
-    RuntimeConf rt{a.containerID, j.value("netns", ""), a.ifname, {}, Json::object()};
-    if (j.contains("capabilityArgs")) rt.capabilityArgs = j["capabilityArgs"];
-    if (j.contains("cniArgs") && j["cniArgs"].is_array()) {
-      for (const auto& kv : j["cniArgs"]) {
-        if (kv.is_array() && kv.size() == 2) rt.args.emplace_back(kv[0], kv[1]);
+    RuntimeConf rt{a.containerID, stringMember(j, "netns"), a.ifname, {}, Json::object()};
+    if (const Json* caps = member(j, "capabilityArgs")) rt.capabilityArgs = *caps;
+    if (const Json* args = member(j, "cniArgs"); args && args->is_array()) {
+      for (const auto& kv : *args) {
+        if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) {
+          rt.args.emplace_back(kv[0], kv[1]);
+        }
       }
     }
     CNI_TRY(del(list, rt));

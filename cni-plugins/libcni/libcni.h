@@ -70,6 +70,8 @@ class CniRuntime {
 
   [[nodiscard]] CniResult<PluginResult> add(const NetworkConfigList& list, const RuntimeConf& rt);
   // DEL in reverse order with the cached result; a missing cache is fine (DEL is idempotent).
+  // Every plugin's DEL runs even after one failed; the first failure is returned and the cache
+  // kept for the retry.
   [[nodiscard]] CniStatus del(const NetworkConfigList& list, const RuntimeConf& rt);
   [[nodiscard]] CniStatus check(const NetworkConfigList& list, const RuntimeConf& rt);
   [[nodiscard]] CniStatus status(const NetworkConfigList& list);

@@ -161,6 +161,52 @@ TEST_F(LibCniTest, AddRunsTheChainAndCachesTheResult) {
   EXPECT_FALSE(cni.check(list(), rt()));  // nothing cached to check
 }
 
+// libcni reads each plugin's configuration and its cache files into Go structs (keys in any
+// case) and a list's own keys from a map (exact); capability names are map keys (exact).
+TEST_F(LibCniTest, PluginKeysInAnyCaseListKeysExact) {
+  auto l = parseConfList(R"({"cniVersion": "1.1.0", "name": "net1", "plugins": [
+      {"Type": "bridge", "Name": "ignored"},
+      {"TYPE": "portmap", "Capabilities": {"portMappings": true, "PortMappings": true}}]})",
+                         "test");
+  ASSERT_TRUE(l) << l.error().msg;
+  auto cni = runtime();
+  RuntimeConf r = rt();
+  // containerd's capability args: its PortMapping struct has no JSON tags.
+  r.capabilityArgs = Json::parse(R"({"portMappings": [{"HostPort": 18080, "ContainerPort": 80,
+      "Protocol": "tcp", "HostIP": "127.0.0.1"}]})");
+  ASSERT_TRUE(cni.add(*l, r));
+  ASSERT_EQ(calls_.size(), 2u);
+  EXPECT_EQ(fs::path(calls_[1].binary).filename(), "portmap");
+  auto second = Json::parse(calls_[1].stdinData);
+  EXPECT_EQ(second["runtimeConfig"],
+            Json::parse(R"({"portMappings": [{"HostPort": 18080, "ContainerPort": 80,
+                "Protocol": "tcp", "HostIP": "127.0.0.1"}]})"));
+
+  // A cache written with other spellings still gives DEL its result and capability args.
+  ASSERT_TRUE(writeFile(dir_ / "cache/results/net1-ctr1-eth0",
+                        R"({"Kind": "cniCacheV1", "ContainerID": "ctr1", "IfName": "eth0",
+                            "NetworkName": "net1", "CapabilityArgs": {"portMappings": [1]},
+                            "Result": {"cniVersion": "1.1.0", "ips": [{"address": "10.0.0.9/24"}]}})"));
+  calls_.clear();
+  RuntimeConf noCaps = rt();
+  noCaps.capabilityArgs = Json::object();
+  ASSERT_TRUE(cni.del(*l, noCaps));
+  auto del = Json::parse(calls_[0].stdinData);
+  EXPECT_EQ(del["prevResult"]["ips"][0]["address"], "10.0.0.9/24");
+  EXPECT_EQ(del["runtimeConfig"]["portMappings"][0], 1);
+
+  // The list's own keys are read from a map by libcni: "Plugins" is not "plugins".
+  auto list = parseConfList(R"({"name": "n", "Plugins": [{"type": "bridge"}]})", "f");
+  ASSERT_FALSE(list);
+  EXPECT_NE(list.error().msg.find("f: plugins: must be a non-empty array"), std::string::npos);
+  // A single .conf is one plugin's configuration: any case.
+  auto single = parseConfList(R"({"Name": "n", "CNIVersion": "1.0.0", "Type": "bridge"})", "f",
+                              /*singleConf=*/true);
+  ASSERT_TRUE(single) << single.error().msg;
+  EXPECT_EQ(single->name, "n");
+  EXPECT_EQ(single->cniVersion, "1.0.0");
+}
+
 TEST_F(LibCniTest, FailuresNameThePluginAndCacheNothing) {
   auto cni = runtime();
   failOn_ = "portmap";
@@ -174,6 +220,24 @@ TEST_F(LibCniTest, FailuresNameThePluginAndCacheNothing) {
   auto m = cni.add(missing, rt());
   ASSERT_FALSE(m);
   EXPECT_NE(m.error().msg.find("failed to find plugin \"nosuchplugin\""), std::string::npos);
+}
+
+// A plugin whose DEL fails does not keep the others from releasing theirs; the failure is
+// reported and the cache kept for the retry.
+TEST_F(LibCniTest, DelRunsEveryPluginAndReportsTheFirstFailure) {
+  auto cni = runtime();
+  ASSERT_TRUE(cni.add(list(), rt()));
+  calls_.clear();
+  failOn_ = "portmap";
+  auto del = cni.del(list(), rt());
+  ASSERT_FALSE(del);
+  EXPECT_NE(del.error().msg.find("plugin type=\"portmap\""), std::string::npos) << del.error().msg;
+  ASSERT_EQ(calls_.size(), 2u);
+  EXPECT_EQ(fs::path(calls_[1].binary).filename(), "bridge");
+  EXPECT_TRUE(fs::exists(dir_ / "cache/results/net1-ctr1-eth0"));
+  failOn_.clear();
+  ASSERT_TRUE(cni.del(list(), rt()));
+  EXPECT_FALSE(fs::exists(dir_ / "cache/results/net1-ctr1-eth0"));
 }
 
 TEST_F(LibCniTest, APluginThatHangsIsKilledAtTheTimeout) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "cni-plugins/cni/config_json.h"
 #include "cni-plugins/portmap/rules.h"
 #include "common/netlink.h"
 #include "ocispec/json_reader.h"
@@ -58,7 +59,7 @@ CniStatus cmdGc(Env& env, const CmdArgs& args) {
 
 CniResult<PortmapConf> parsePortmapConf(const NetConf& net) {
   PortmapConf c;
-  auto r = CNI_TRY(asCni(ocispec::JsonReader::open(net.raw, "")));
+  auto r = CNI_TRY(asCni(openConfig(net.raw, "")));
   CNI_TRY(asCni(r.optional("snat", c.snat)));
   for (const char* key : {"conditionsV4", "conditionsV6"}) {
     if (r.has(key)) {
@@ -110,17 +111,19 @@ CniResult<PluginResult> cmdAdd(Env& env, const CmdArgs& args) {
 }
 
 CniStatus cmdDel(Env& env, const CmdArgs& args) {
-  auto c = CNI_TRY(parsePortmapConf(args.conf));
-  // Without the mappings and addresses, the attachment's elements are found by their comment.
-  if (!args.conf.prevResult || args.conf.runtimeConfig.portMappings.empty()) {
+  auto c = parsePortmapConf(args.conf);
+  // Without the mappings and addresses (a runtime that lost them, a runtimeConfig or prevResult
+  // that did not parse), or with a config that does not parse, the attachment's elements are
+  // found by their comment: DEL cleans up whatever ADD made of the config.
+  if (!c || !args.conf.prevResult || args.conf.runtimeConfig.portMappings.empty()) {
     return removeOwned(env, [&](const std::string& o) { return o == owner(args); });
   }
   auto ms = mappingsFor(args.conf.runtimeConfig.portMappings, containerIps(*args.conf.prevResult),
                         owner(args));
   if (ms.empty()) return {};
   Nft* nft = CNI_TRY(env.nft());
-  if (nft->deleteElements("inet", kTable, nftElements(ms, c.snat))) return {};
-  if (!nft->run(delElements(ms, c.snat))) CNI_TRY(asCni(nft->run(delBatch(ms, c.snat))));
+  if (nft->deleteElements("inet", kTable, nftElements(ms, c->snat))) return {};
+  if (!nft->run(delElements(ms, c->snat))) CNI_TRY(asCni(nft->run(delBatch(ms, c->snat))));
   return {};
 }
 

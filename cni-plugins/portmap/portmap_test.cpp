@@ -95,35 +95,82 @@ class FakeNft : public Nft {
     batches.emplace_back(b);
     return {};
   }
-  Result<std::string> listJson(std::string_view) override { return std::string("{}"); }
+  int listed = 0;
+  Result<std::string> listJson(std::string_view) override {
+    ++listed;
+    return std::string("{}");
+  }
 };
 
-TEST(Portmap, AddPassesPrevResultAndSetsRouteLocalnet) {
-  FakeNft nft;
-  std::vector<std::string> sysctls;
-  Env env{[&]() -> CniResult<Nft*> { return &nft; },
-          [&](std::string_view k, std::string_view v) -> Status {
-            sysctls.push_back(fmt::format("{}={}", k, v));
-            return {};
-          }};
-  CmdArgs a;
-  a.containerId = "c";
-  a.ifName = "eth0";
-  a.conf = *parseNetConf(R"({"cniVersion": "1.1.0", "name": "n", "type": "portmap",
+// The plugin's logic over a fake nft and sysctl writer, for attachment c/eth0.
+class PortmapLogic : public ::testing::Test {
+ protected:
+  CmdArgs args(std::string_view conf, ParseMode mode = ParseMode::kStrict) {
+    CmdArgs a;
+    a.containerId = "c";
+    a.ifName = "eth0";
+    a.stdinData = std::string(conf);
+    auto parsed = parseNetConf(conf, mode);
+    EXPECT_TRUE(parsed) << parsed.error().msg;
+    if (parsed) a.conf = std::move(*parsed);
+    return a;
+  }
+  FakeNft nft_;
+  std::vector<std::string> sysctls_;
+  Env env_{[this]() -> CniResult<Nft*> { return &nft_; },
+           [this](std::string_view k, std::string_view v) -> Status {
+             sysctls_.push_back(fmt::format("{}={}", k, v));
+             return {};
+           }};
+};
+
+TEST_F(PortmapLogic, AddPassesPrevResultAndSetsRouteLocalnet) {
+  auto a = args(R"({"cniVersion": "1.1.0", "name": "n", "type": "portmap",
       "runtimeConfig": {"portMappings": [{"hostPort": 1, "containerPort": 2}]},
       "prevResult": {"cniVersion": "1.1.0",
         "interfaces": [{"name": "lo"}, {"name": "eth0", "sandbox": "/x"}],
         "ips": [{"address": "10.0.0.2/24", "interface": 1}]}})");
-  auto r = cmdAdd(env, a);
+  auto r = cmdAdd(env_, a);
   ASSERT_TRUE(r) << r.error().msg;
   EXPECT_EQ(r->ips[0].address.str(), "10.0.0.2/24");
-  EXPECT_EQ(sysctls, (std::vector<std::string>{"net.ipv4.conf.lo.route_localnet=1"}));
-  ASSERT_EQ(nft.batches.size(), 1u);
-  EXPECT_NE(nft.batches[0].find("tcp . 1 comment \"c/eth0\" : 10.0.0.2 . 2"), std::string::npos);
+  EXPECT_EQ(sysctls_, (std::vector<std::string>{"net.ipv4.conf.lo.route_localnet=1"}));
+  ASSERT_EQ(nft_.batches.size(), 1u);
+  EXPECT_NE(nft_.batches[0].find("tcp . 1 comment \"c/eth0\" : 10.0.0.2 . 2"), std::string::npos);
   // DEL without prevResult looks for the owner's elements (none here) and succeeds.
   a.conf.prevResult.reset();
-  EXPECT_TRUE(cmdDel(env, a));
-  EXPECT_EQ(nft.batches.size(), 1u);
+  EXPECT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(nft_.batches.size(), 1u);
+}
+
+// What containerd's CRI sends (portMappings from a Go struct without JSON tags) is mapped.
+TEST_F(PortmapLogic, ContainerdsPortMappingsAreMapped) {
+  auto a = args(R"({"cniVersion": "1.0.0", "name": "containerd-net",
+      "type": "portmap", "capabilities": {"portMappings": true},
+      "runtimeConfig": {"portMappings": [{"HostPort": 18080, "ContainerPort": 80,
+                                          "Protocol": "tcp", "HostIP": "127.0.0.1"}]},
+      "prevResult": {"cniVersion": "1.0.0",
+        "interfaces": [{"name": "cni0"}, {"name": "eth0", "sandbox": "/x"}],
+        "ips": [{"address": "10.88.0.5/16", "interface": 1}]}})");
+  auto r = cmdAdd(env_, a);
+  ASSERT_TRUE(r) << r.error().msg;
+  ASSERT_EQ(nft_.batches.size(), 1u);
+  EXPECT_NE(nft_.batches[0].find("hostports4-ip { 127.0.0.1 . tcp . 18080 "), std::string::npos)
+      << nft_.batches[0];
+  EXPECT_NE(nft_.batches[0].find(": 10.88.0.5 . 80 }"), std::string::npos) << nft_.batches[0];
+}
+
+// A DEL whose config ADD refused (here the runtimeConfig and an unsupported key) finds the
+// attachment's elements by their comment instead of failing on the same error again.
+TEST_F(PortmapLogic, DelOfAConfigThatDoesNotParseFindsElementsByOwner) {
+  constexpr std::string_view conf = R"({"cniVersion": "1.1.0", "name": "n", "type": "portmap",
+      "conditionsV4": ["-s", "1.2.3.4"],
+      "runtimeConfig": {"portMappings": [{"hostPort": 0, "containerPort": 80}]},
+      "prevResult": {"cniVersion": "1.1.0", "ips": [{"address": "10.0.0.2/24"}]}})";
+  ASSERT_FALSE(parseNetConf(conf));
+  auto a = args(conf, ParseMode::kDel);
+  EXPECT_EQ(nft_.listed, 0);
+  ASSERT_TRUE(cmdDel(env_, a));
+  EXPECT_EQ(nft_.listed, 1);  // looked for the owner's elements
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cni-plugins/cni/config_json.h"
 #include "ocispec/json_reader.h"
 
 namespace berth::cni::vxlan {
@@ -18,7 +19,7 @@ CniResult<std::vector<Peer>> parsePeers(std::string_view json, const std::string
   if (!doc.is_array()) return cniFail(kInvalidNetworkConfig, "{}: must be an array", source);
   std::vector<Peer> out;
   for (size_t i = 0; i < doc.size(); ++i) {
-    auto r = ocispec::JsonReader::open(doc[i], fmt::format("[{}]", i));
+    auto r = openConfig(doc[i], fmt::format("[{}]", i));
     if (!r) return cniFail(kInvalidNetworkConfig, "{}: {}", source, r.error().message());
     Peer p;
     std::string ip, subnet;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cni-plugins/cni/config_json.h"
 #include "common/file_util.h"
 #include "ocispec/json_reader.h"
 
@@ -10,7 +11,7 @@ namespace berth::cni::vxlan {
 
 CniResult<VxlanConf> parseVxlanConf(const NetConf& net) {
   VxlanConf c;
-  auto r = CNI_TRY(asCni(ocispec::JsonReader::open(net.raw, "")));
+  auto r = CNI_TRY(asCni(openConfig(net.raw, "")));
   std::string subnet, local;
   CNI_TRY(asCni(r.required("nodeSubnet", subnet)));
   auto s = IpNet::parse(subnet);
@@ -93,7 +94,7 @@ CniResult<CmdArgs> podArgs(Netlink& nl, const VxlanConf& c, const CmdArgs& args)
   CmdArgs b = args;
   b.conf.raw["isDefaultGateway"] = true;
   // Pods get the overlay's MTU unless the config says otherwise (flannel does the same).
-  if (!b.conf.raw.contains("mtu")) {
+  if (member(b.conf.raw, "mtu") == nullptr) {
     auto dev = CNI_TRY(asCni(nl.linkByName(c.device)));
     if (dev && dev->mtu > 0) b.conf.raw["mtu"] = dev->mtu;
   }

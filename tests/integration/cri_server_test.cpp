@@ -21,6 +21,7 @@
 #include "common/file_util.h"
 #include "common/spawn.h"
 #include "common/unix_socket.h"
+#include "images/digest.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/integration/cri_fixture.h"
 #include "tests/integration/registry_fixture.h"
@@ -200,16 +201,37 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
   EXPECT_GE(methods, 40);
 }
 
+// berth-cri's ImageService tests: Debian's docker-registry on 127.0.0.1 serving a busybox image
+// as test/busybox:1.
+class CriImageTest : public CriServerTest {
+ protected:
+  void SetUp() override {
+    CriServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    if (!images::testing::RegistryServer::available())
+      GTEST_SKIP() << "docker-registry is not installed";
+    auto registry = images::testing::RegistryServer::start(dir_ / "registry", {});
+    ASSERT_TRUE(registry) << registry.error().message();
+    registry_ = std::move(*registry);
+    image_ = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci);
+    ASSERT_TRUE(images::testing::push(*registry_, "test/busybox", "1", image_));
+    host_ = registry_->host();
+  }
+  void TearDown() override {
+    registry_.reset();
+    CriServerTest::TearDown();
+  }
+
+  std::unique_ptr<images::testing::RegistryServer> registry_;
+  images::testing::TestImage image_;
+  std::string host_;
+};
+
 // ImageService on the images library, against Debian's docker-registry on 127.0.0.1 (plain HTTP,
 // declared insecure in registries.yaml): pull, list, status, fs info, remove.
-TEST_F(CriServerTest, ImageServicePullsListsAndRemoves) {
-  if (!images::testing::RegistryServer::available())
-    GTEST_SKIP() << "docker-registry is not installed";
-  auto registry = images::testing::RegistryServer::start(dir_ / "registry", {});
-  ASSERT_TRUE(registry) << registry.error().message();
-  auto image = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci);
-  ASSERT_TRUE(images::testing::push(**registry, "test/busybox", "1", image));
-  const std::string host = (*registry)->host();
+TEST_F(CriImageTest, ImageServicePullsListsAndRemoves) {
+  const std::string& host = host_;
+  const auto& image = image_;
   ASSERT_TRUE(
       writeFile(dir_ / "registries.yaml",
                 fmt::format("mirrors:\n  \"{0}\":\n    endpoint: [\"http://{0}\"]\n", host)));
@@ -289,6 +311,43 @@ TEST_F(CriServerTest, ImageServicePullsListsAndRemoves) {
   st = images->PullImage(context().get(), pullReq, &pulled);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.error_message().find("test/missing"), std::string::npos) << st.error_message();
+}
+
+// PullImage from a registry on 127.0.0.1 with no registries.yaml at all (plain HTTP, as
+// containerd's CRI), and how its failures reach the kubelet: a missing image is NOT_FOUND, a
+// registry nobody answers for is UNKNOWN starting "RegistryUnavailable: " (the kubelet's reason),
+// each naming the reference, the registry and the cause.
+TEST_F(CriImageTest, PullImageFromALoopbackRegistryAndItsFailures) {
+  const std::string& host = host_;
+  ASSERT_FALSE(std::filesystem::exists(dir_ / "registries.yaml"));
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto images = v1::ImageService::NewStub(channel());
+
+  v1::PullImageRequest pullReq;
+  pullReq.mutable_image()->set_image(host + "/test/busybox:1");
+  v1::PullImageResponse pulled;
+  grpc::Status st = images->PullImage(context().get(), pullReq, &pulled);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(pulled.image_ref(), images::sha256Of(image_.config));
+
+  pullReq.mutable_image()->set_image(host + "/test/busybox:2");
+  st = images->PullImage(context().get(), pullReq, &pulled);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_TRUE(st.error_message().starts_with("pull " + host + "/test/busybox:2: http://" + host +
+                                             ": manifest 2 not found: "))
+      << st.error_message();
+  EXPECT_NE(st.error_message().find("MANIFEST_UNKNOWN"), std::string::npos) << st.error_message();
+
+  registry_.reset();  // nothing listens on its port any more
+  pullReq.mutable_image()->set_image(host + "/test/busybox:1");
+  st = images->PullImage(context().get(), pullReq, &pulled);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN) << st.error_message();
+  EXPECT_TRUE(st.error_message().starts_with("RegistryUnavailable: pull " + host +
+                                             "/test/busybox:1: https://" + host + ": "))
+      << st.error_message();
+  EXPECT_NE(st.error_message().find("Couldn't connect to server"), std::string::npos)
+      << st.error_message();
 }
 
 TEST_F(CriServerTest, SigtermExitsZeroAndRemovesTheSocket) {

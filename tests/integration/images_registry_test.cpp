@@ -1,7 +1,8 @@
 // `berth image` against Debian's docker-registry on 127.0.0.1 serving images the test built from
-// busybox-static: every manifest type, platform selection from an index, insecure (plain HTTP)
-// only when configured, htpasswd basic auth over TLS with a test CA, a wrong password, a corrupted
-// blob, a registry that dies mid-pull (and the resumed pull after), concurrent pulls sharing work.
+// busybox-static: every manifest type, platform selection from an index, a loopback registry over
+// plain HTTP without configuration, what a missing image and a refused connection say, htpasswd
+// basic auth over TLS with a test CA, a wrong password, a corrupted blob, a registry that dies
+// mid-pull (and the resumed pull after), concurrent pulls sharing work.
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -206,13 +207,58 @@ TEST_F(ImagesRegistryTest, BadInputIsAClearErrorAndLeavesNoImage) {
               std::filesystem::is_empty(paths::imagesDir(root_)));
 }
 
-TEST_F(ImagesRegistryTest, PlainHttpOnlyWhenConfiguredInsecure) {
+// A registry on 127.0.0.1 is insecure without a registries.yaml, as containerd and docker treat
+// one: the TLS handshake it answers in plain HTTP, then plain HTTP. TLS settings of its own in
+// registries.yaml are what the file says: HTTPS, and no fallback.
+TEST_F(ImagesRegistryTest, ALoopbackRegistryIsPlainHttpUnlessRegistriesYamlSaysOtherwise) {
   startRegistry();
   ASSERT_TRUE(
       testing::push(*registry_, "bb", "oci", testing::makeBusyboxImage(ManifestFlavour::kOci)));
+  ASSERT_FALSE(std::filesystem::exists(registriesYaml_));
   auto p = berth({"image", "pull", ref("bb:oci")});
-  EXPECT_EQ(p.code, 1);
-  EXPECT_NE(p.err.find("https://" + registry_->host()), std::string::npos) << p.err;
+  ASSERT_EQ(p.code, 0) << p.err;
+  expectBusyboxView(ref("bb:oci"));
+  ASSERT_EQ(berth({"image", "rm", ref("bb:oci")}).code, 0);
+
+  ASSERT_TRUE(writeFile(registriesYaml_, fmt::format("configs:\n  \"{}\":\n    tls:\n"
+                                                     "      insecure_skip_verify: true\n",
+                                                     registry_->host())));
+  auto tls = berth({"image", "pull", ref("bb:oci")});
+  EXPECT_EQ(tls.code, 1);
+  EXPECT_NE(tls.err.find("https://" + registry_->host() + "/v2/bb/manifests/oci: TLS: "),
+            std::string::npos)
+      << tls.err;
+  EXPECT_TRUE(std::filesystem::is_empty(paths::imagesDir(root_)));
+}
+
+// What `berth image pull` says when the image is missing and when nothing listens: the
+// reference, the registry and the cause.
+TEST_F(ImagesRegistryTest, NotFoundAndConnectionRefusedNameReferenceRegistryAndCause) {
+  startRegistry();
+  ASSERT_TRUE(
+      testing::push(*registry_, "bb", "oci", testing::makeBusyboxImage(ManifestFlavour::kOci)));
+  auto tag = berth({"image", "pull", ref("bb:nope")});
+  EXPECT_EQ(tag.code, 1);
+  EXPECT_NE(tag.err.find("pull " + ref("bb:nope") + ": http://" + registry_->host() +
+                         ": manifest nope not found: GET http://" + registry_->host() +
+                         "/v2/bb/manifests/nope: HTTP 404 (MANIFEST_UNKNOWN: "),
+            std::string::npos)
+      << tag.err;
+  // Debian's docker-registry answers MANIFEST_UNKNOWN for a repository it lacks as well.
+  auto repo = berth({"image", "pull", ref("nope/bb:oci")});
+  EXPECT_EQ(repo.code, 1);
+  EXPECT_NE(repo.err.find("pull " + ref("nope/bb:oci") + ": "), std::string::npos) << repo.err;
+  EXPECT_NE(repo.err.find(" not found: GET http://" + registry_->host() + "/v2/nope/bb/"),
+            std::string::npos)
+      << repo.err;
+
+  const std::string host = registry_->host();
+  registry_.reset();  // stopped: nothing listens on its port
+  auto refused = berth({"image", "pull", host + "/bb:oci"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("pull " + host + "/bb:oci: https://" + host), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("Couldn't connect to server"), std::string::npos) << refused.err;
   EXPECT_TRUE(std::filesystem::is_empty(paths::imagesDir(root_)));
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/file_util.h"
+#include "common/free_port_for_test.h"
 #include "common/spawn.h"
 #include "images/digest.h"
 #include "images/tar_builder_for_test.h"
@@ -21,22 +22,6 @@ namespace berth::images::testing {
 namespace {
 
 constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";
-
-Result<int> freePort() {
-  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return failErrno("socket");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    return failErrno("bind");
-  }
-  socklen_t len = sizeof addr;
-  if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
-    return failErrno("getsockname");
-  }
-  return ntohs(addr.sin_port);
-}
 
 Status run(std::vector<std::string> args, const std::string& stdinData = {},
            std::string* out = nullptr) {
@@ -149,7 +134,7 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::start(std::filesystem::p
   s->options_ = std::move(options);
   s->storage_ = s->dir_ / "storage";
   BERTH_TRY(makeDirs(s->storage_));
-  s->host_ = fmt::format("127.0.0.1:{}", BERTH_TRY(freePort()));
+  s->host_ = fmt::format("127.0.0.1:{}", BERTH_TRY(berth::testing::freeLoopbackPort()));
   BERTH_TRY(s->writeConfig());
   BERTH_TRY(s->launch());
   return s;
@@ -343,6 +328,55 @@ TestImage makeBigImage(size_t size) {
   image.layers.push_back({tar, sha256Of(tar), std::string(ocispec::kMediaTypeOciLayer)});
   finishImage(image, "amd64", ManifestFlavour::kOci);
   return image;
+}
+
+TestImage makeImage(const std::string& tar, const std::vector<std::string>& entrypoint) {
+  TestImage image;
+  image.layers.push_back({TarBuilder::compress(tar, Compression::kGzip), sha256Of(tar),
+                          std::string(ocispec::kMediaTypeOciLayerGzip)});
+  nlohmann::ordered_json config;
+  config["architecture"] = "amd64";
+  config["os"] = "linux";
+  if (!entrypoint.empty()) config["config"] = {{"Entrypoint", entrypoint}};
+  config["rootfs"] = {{"type", "layers"}, {"diff_ids", {image.layers[0].diffId}}};
+  image.config = config.dump();
+  writeManifest(image, ManifestFlavour::kOci);
+  return image;
+}
+
+TestImage makeAppletImage(const std::string& busybox, const std::vector<std::string>& applets) {
+  TarBuilder t;
+  t.dir("bin/").file("bin/busybox", busybox, 0755);
+  for (const auto& applet : applets)
+    t.symlink("bin/" + applet, "busybox");
+  return makeImage(t.finish(), {});
+}
+
+TestImage makePauseImage(const std::string& binary) {
+  return makeImage(TarBuilder().file("pause", binary, 0755).finish(), {"/pause"});
+}
+
+std::string ociLayoutTar(const TestImage& image, const std::string& ref) {
+  TarBuilder t;
+  t.file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  nlohmann::ordered_json index = {
+      {"schemaVersion", 2},
+      {"mediaType", std::string(ocispec::kMediaTypeOciIndex)},
+      {"manifests",
+       {{{"mediaType", image.manifestMediaType},
+         {"digest", image.digest()},
+         {"size", image.manifest.size()},
+         {"annotations", {{"org.opencontainers.image.ref.name", ref}}}}}}};
+  t.file("index.json", index.dump());
+  t.dir("blobs/").dir("blobs/sha256/");
+  auto blob = [&](const std::string& data) {
+    t.file("blobs/sha256/" + sha256Of(data).substr(7), data);
+  };
+  for (const auto& l : image.layers)
+    blob(l.blob);
+  blob(image.config);
+  blob(image.manifest);
+  return t.finish();
 }
 
 Status push(const RegistryServer& r, const std::string& repo, const std::string& tag,

@@ -97,6 +97,17 @@ TestImage makeBusyboxImage(ManifestFlavour flavour, const std::string& architect
                            const std::vector<std::pair<std::string, std::string>>& extra = {});
 // A one-layer image holding `size` bytes of incompressible data (uncompressed tar layer).
 TestImage makeBigImage(size_t size);
+// A one-layer OCI image (gzip) of `tar` whose config has `entrypoint` (may be empty).
+TestImage makeImage(const std::string& tar, const std::vector<std::string>& entrypoint);
+// `busybox` (busybox-static's binary) as bin/busybox with `applets` as symlinks to it. Not
+// makeBusyboxImage for containerd: its hard-link entries carry mode 0644, which containerd's
+// unpacker applies to the linked file (busybox would not be executable there).
+TestImage makeAppletImage(const std::string& busybox, const std::vector<std::string>& applets);
+// containerd's sandbox ("pause") image: `binary` (berth-pod-init: sleeps until SIGTERM) as /pause.
+TestImage makePauseImage(const std::string& binary);
+// The image as an OCI image-layout tar (image-spec image-layout.md) whose index names it `ref`
+// (org.opencontainers.image.ref.name), for `ctr images import`.
+std::string ociLayoutTar(const TestImage& image, const std::string& ref);
 
 // Pushes blobs, config and manifest under repo:tag.
 [[nodiscard]] Status push(const RegistryServer& r, const std::string& repo, const std::string& tag,

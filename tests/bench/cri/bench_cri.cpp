@@ -1,5 +1,5 @@
 // bench_cri — berth-cri vs Debian's containerd (its CRI plugin is built in), side by side in one
-// run, both driven over gRPC by the same client (criapi):
+// run, both driven over gRPC by the same client (tests/integration/cri_client, on criapi):
 //   up   = RunPodSandbox + CreateContainer + StartContainer (→ running)
 //   down = StopContainer + RemoveContainer + StopPodSandbox + RemovePodSandbox
 // sequentially (one pod after another; median per pod) and 10 pods in parallel (wall time; median
@@ -11,7 +11,8 @@
 // build, a bridge and subnet of this run); a runc-compatible runtime (containerd: Debian's runc
 // through its io.containerd.runc.v2 shim; berth-cri: berth-runtime under berth-monitor, and
 // Debian's runc as a second handler so the runtime's share is visible). containerd runs with its
-// own root, state, socket and config in the temp dir; its sandbox image is a one-layer image the
+// own root, state, socket and config in the temp dir (tests/integration/containerd's fixture,
+// which the containerd CNI interop test uses too); its sandbox image is a one-layer image the
 // bench builds from berth-pod-init (sleeps until SIGTERM, as pause does). Both put their pods
 // under a relative cgroup parent, so every container cgroup nests under this process's own.
 //
@@ -21,7 +22,6 @@
 // (parallel rounds, 3).
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,9 +44,10 @@
 #include "common/scope_guard.h"
 #include "common/spawn.h"
 #include "images/digest.h"
-#include "images/tar_builder_for_test.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/bench/tools/veth_floor.h"
+#include "tests/integration/containerd/containerd_fixture.h"
+#include "tests/integration/cri_client.h"
 #include "tests/integration/registry_fixture.h"
 
 namespace {
@@ -89,31 +90,6 @@ double msSince(Clock::time_point start) {
 
 // ---------------------------------------------------------------------------------------------
 // Processes and their memory, from /proc.
-
-std::string cmdlineOf(pid_t pid) {
-  std::string s = readFile(fmt::format("/proc/{}/cmdline", pid)).value_or("");
-  std::replace(s.begin(), s.end(), '\0', ' ');
-  return s;
-}
-
-std::vector<pid_t> allPids() {
-  std::vector<pid_t> pids;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    const std::string n = e.path().filename().string();
-    if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) pids.push_back(std::stoi(n));
-  }
-  return pids;
-}
-
-std::vector<pid_t> pidsWhose(const std::function<bool(pid_t, const std::string&)>& pred) {
-  std::vector<pid_t> out;
-  for (pid_t p : allPids()) {
-    std::string cmd = cmdlineOf(p);
-    if (!cmd.empty() && pred(p, cmd)) out.push_back(p);
-  }
-  return out;
-}
 
 std::map<std::string, long> statusFields(pid_t pid) {
   std::map<std::string, long> out;
@@ -161,51 +137,6 @@ Mem memOf(const std::vector<pid_t>& pids) {
   return sum;
 }
 
-// SIGTERM, then SIGKILL after `grace`; waits for the process to be gone (not our child: polled).
-void endProcess(pid_t pid, std::chrono::milliseconds grace) {
-  if (::kill(pid, SIGTERM) != 0) return;
-  auto deadline = Clock::now() + grace;
-  while (::kill(pid, 0) == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  if (::kill(pid, SIGKILL) != 0) return;
-  deadline = Clock::now() + 5s;
-  while (::kill(pid, 0) == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Images.
-
-// A one-layer OCI image of `tar` whose config has `entrypoint` (may be empty).
-TestImage makeImage(const std::string& tar, const std::vector<std::string>& entrypoint) {
-  TestImage image;
-  image.layers.push_back({TarBuilder::compress(tar, Compression::kGzip), images::sha256Of(tar),
-                          std::string(ocispec::kMediaTypeOciLayerGzip)});
-  nlohmann::ordered_json config;
-  config["architecture"] = "amd64";
-  config["os"] = "linux";
-  if (!entrypoint.empty()) config["config"] = {{"Entrypoint", entrypoint}};
-  config["rootfs"] = {{"type", "layers"}, {"diff_ids", {image.layers[0].diffId}}};
-  image.config = config.dump();
-  writeManifest(image, ManifestFlavour::kOci);
-  return image;
-}
-
-// The workload: busybox-static with the two applets it runs as symlinks. Not the fixture's
-// makeBusyboxImage: its hard-link entries carry mode 0644, which containerd's unpacker applies to
-// the linked file (busybox would not be executable there); berth's ignores a hard link's mode.
-TestImage makeWorkloadImage(const std::string& busybox) {
-  TarBuilder t;
-  t.dir("bin/").file("bin/busybox", busybox, 0755);
-  t.symlink("bin/sh", "busybox").symlink("bin/sleep", "busybox");
-  return makeImage(t.finish(), {});
-}
-
-// containerd's sandbox ("pause") image: berth-pod-init as /pause (sleeps until SIGTERM).
-TestImage makePauseImage(const std::string& binary) {
-  return makeImage(TarBuilder().file("pause", binary, 0755).finish(), {"/pause"});
-}
-
 // ---------------------------------------------------------------------------------------------
 // A CRI engine: the server process and a client of it.
 
@@ -220,20 +151,21 @@ struct Workload {
   fs::path logRoot;
 };
 
+// One engine under test: its server process (owned elsewhere) and a CRI client recording each
+// RPC's time while asked to.
 class Engine {
  public:
-  Engine(std::string name, fs::path socket, ChildProcess process)
-      : name_(std::move(name)), socket_(std::move(socket)), process_(std::move(process)) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channel_ = grpc::CreateCustomChannel("unix:" + socket_.string(),
-                                         grpc::InsecureChannelCredentials(), args);
-    runtime_ = v1::RuntimeService::NewStub(channel_);
-    images_ = v1::ImageService::NewStub(channel_);
+  Engine(std::string name, const fs::path& socket, ChildProcess& process)
+      : name_(std::move(name)), process_(process), client_(name_, socket) {
+    client_.observe([this](const char* rpc, double ms) {
+      if (!recording_) return;
+      std::lock_guard lock(mu_);
+      rpcMs_[rpc].push_back(ms);
+    });
   }
-  ~Engine() { stop(); }
 
   const std::string& name() const { return name_; }
+  cri_testing::CriClient& client() { return client_; }
   // Per-RPC times of the calls made between record(true) and record(false), taken away.
   void record(bool on) { recording_ = on; }
   std::map<std::string, std::vector<double>> takeRpcTimes() {
@@ -241,27 +173,7 @@ class Engine {
     return std::exchange(rpcMs_, {});
   }
   pid_t pid() const { return process_.pid(); }
-
-  // Until Version answers (30 s), failing early when the server exited.
-  Status waitReady() {
-    auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline) {
-      v1::VersionResponse resp;
-      auto ctx = context(2s);
-      if (runtime_->Version(ctx.get(), {}, &resp).ok()) return {};
-      auto exited = BERTH_TRY(process_.waitFor(100ms));
-      if (exited) return fail(Code::kInternal, "{} exited at start ({})", name_, exited->code);
-    }
-    return fail(Code::kDeadlineExceeded, "{} did not answer on {}", name_, socket_.string());
-  }
-
-  Status pull(const std::string& ref) {
-    v1::PullImageRequest req;
-    req.mutable_image()->set_image(ref);
-    v1::PullImageResponse resp;
-    return check("PullImage " + ref,
-                 call("PullImage", [&](auto* ctx) { return images_->PullImage(ctx, req, &resp); }));
-  }
+  Status waitReady() { return client_.waitReady(process_, 30s); }
 
   v1::PodSandboxConfig podConfig(const Workload& w, const std::string& name) const {
     v1::PodSandboxConfig c;
@@ -279,127 +191,37 @@ class Engine {
 
   Result<Pod> up(const Workload& w, const std::string& name, const std::string& handler) {
     Pod pod;
-    v1::RunPodSandboxRequest run;
-    *run.mutable_config() = podConfig(w, name);
-    run.set_runtime_handler(handler);
-    v1::RunPodSandboxResponse ran;
-    BERTH_TRY(check("RunPodSandbox " + name, call("RunPodSandbox", [&](auto* ctx) {
-                      return runtime_->RunPodSandbox(ctx, run, &ran);
-                    })));
-    pod.podId = ran.pod_sandbox_id();
-    v1::CreateContainerRequest create;
-    create.set_pod_sandbox_id(pod.podId);
-    *create.mutable_sandbox_config() = run.config();
-    auto* c = create.mutable_config();
-    c->mutable_metadata()->set_name("main");
-    c->mutable_image()->set_image(w.image);
+    v1::PodSandboxConfig sandbox = podConfig(w, name);
+    pod.podId = BERTH_TRY(client_.runPodSandbox(sandbox, handler));
+    v1::ContainerConfig c;
+    c.mutable_metadata()->set_name("main");
+    c.mutable_image()->set_image(w.image);
     // PID 1 of its namespace ignores an unhandled SIGTERM: trap it, so StopContainer is the
     // graceful stop a kubelet asks for, not the timeout.
     // An absolute path: the image sets no PATH, and containerd adds none (berth-cri does).
     for (const char* a : {"/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"})
-      c->add_command(a);
-    c->set_log_path("main.log");
-    c->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      c.add_command(a);
+    c.set_log_path("main.log");
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
         v1::CONTAINER);
-    v1::CreateContainerResponse created;
-    BERTH_TRY(check("CreateContainer " + name, call("CreateContainer", [&](auto* ctx) {
-                      return runtime_->CreateContainer(ctx, create, &created);
-                    })));
-    pod.containerId = created.container_id();
-    v1::StartContainerRequest start;
-    start.set_container_id(pod.containerId);
-    v1::StartContainerResponse started;
-    BERTH_TRY(check("StartContainer " + name, call("StartContainer", [&](auto* ctx) {
-                      return runtime_->StartContainer(ctx, start, &started);
-                    })));
+    pod.containerId = BERTH_TRY(client_.createContainer(pod.podId, c, sandbox));
+    BERTH_TRY(client_.startContainer(pod.containerId));
     return pod;
   }
 
   Status down(const Pod& pod) {
-    v1::StopContainerRequest stop;
-    stop.set_container_id(pod.containerId);
-    stop.set_timeout(10);
-    v1::StopContainerResponse stopped;
-    BERTH_TRY(check("StopContainer", call("StopContainer", [&](auto* ctx) {
-                      return runtime_->StopContainer(ctx, stop, &stopped);
-                    })));
-    v1::RemoveContainerRequest rm;
-    rm.set_container_id(pod.containerId);
-    v1::RemoveContainerResponse removed;
-    BERTH_TRY(check("RemoveContainer", call("RemoveContainer", [&](auto* ctx) {
-                      return runtime_->RemoveContainer(ctx, rm, &removed);
-                    })));
-    return removePod(pod.podId);
-  }
-
-  Status removePod(const std::string& id) {
-    v1::StopPodSandboxRequest stop;
-    stop.set_pod_sandbox_id(id);
-    v1::StopPodSandboxResponse stopped;
-    BERTH_TRY(check("StopPodSandbox", call("StopPodSandbox", [&](auto* ctx) {
-                      return runtime_->StopPodSandbox(ctx, stop, &stopped);
-                    })));
-    v1::RemovePodSandboxRequest rm;
-    rm.set_pod_sandbox_id(id);
-    v1::RemovePodSandboxResponse removed;
-    return check("RemovePodSandbox", call("RemovePodSandbox", [&](auto* ctx) {
-                   return runtime_->RemovePodSandbox(ctx, rm, &removed);
-                 }));
-  }
-
-  // Every pod the server still has (a failed run's), removed; errors ignored.
-  void removeAllPods() {
-    if (!process_.valid()) return;
-    v1::ListPodSandboxResponse pods;
-    auto ctx = context(10s);
-    if (!runtime_->ListPodSandbox(ctx.get(), {}, &pods).ok()) return;
-    for (const auto& p : pods.items())
-      (void)removePod(p.id());
-  }
-
-  // SIGTERM (20 s to finish), then SIGKILL; reaped.
-  void stop() {
-    if (!process_.valid()) return;
-    ::kill(process_.pid(), SIGTERM);
-    auto exited = process_.waitFor(20s);
-    if (!exited || !*exited) process_.killAndReap();
-    (void)process_.release();
+    BERTH_TRY(client_.stopContainer(pod.containerId, 10));
+    BERTH_TRY(client_.removeContainer(pod.containerId));
+    return client_.removePod(pod.podId);
   }
 
  private:
-  static std::unique_ptr<grpc::ClientContext> context(std::chrono::seconds timeout) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + timeout);
-    return ctx;
-  }
-  // One RPC, its time recorded under its name while recording.
-  template <class F>
-  grpc::Status call(const char* rpc, F&& f) {
-    auto ctx = context(30s);
-    auto start = Clock::now();
-    grpc::Status st = f(ctx.get());
-    double ms = msSince(start);
-    if (recording_) {
-      std::lock_guard lock(mu_);
-      rpcMs_[rpc].push_back(ms);
-    }
-    return st;
-  }
-  Status check(const std::string& what, const grpc::Status& st) const {
-    if (st.ok()) return {};
-    return fail(Code::kInternal, "{}: {}: {} (code {})", name_, what, st.error_message(),
-                static_cast<int>(st.error_code()));
-  }
-
   std::string name_;
-  fs::path socket_;
-  ChildProcess process_;
+  ChildProcess& process_;
+  cri_testing::CriClient client_;
   std::atomic<bool> recording_ = false;
   std::mutex mu_;
   std::map<std::string, std::vector<double>> rpcMs_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
-  std::unique_ptr<v1::ImageService::Stub> images_;
 };
 
 Result<ChildProcess> startDaemon(const std::string& path, std::vector<std::string> args,
@@ -409,6 +231,15 @@ Result<ChildProcess> startDaemon(const std::string& path, std::vector<std::strin
   o.args = std::move(args);
   o.outputFile = log.string();
   return startProgram(o);
+}
+
+// SIGTERM (20 s to finish), then SIGKILL; reaped.
+void stopDaemon(ChildProcess& process) {
+  if (!process.valid()) return;
+  ::kill(process.pid(), SIGTERM);
+  auto exited = process.waitFor(20s);
+  if (!exited || !*exited) process.killAndReap();
+  (void)process.release();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,55 +316,6 @@ Status benchEngine(Engine& e, const Workload& w, const std::string& handler, int
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup of what the engines may leave on the host.
-
-// Mounts under `dir`, last mounted first, detached.
-void unmountUnder(const fs::path& dir) {
-  std::vector<std::string> points;
-  std::istringstream in(readFile("/proc/self/mountinfo").value_or(""));
-  std::string line;
-  const std::string prefix = dir.string() + "/";
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    if (point.starts_with(prefix)) points.push_back(point);
-  }
-  for (auto it = points.rbegin(); it != points.rend(); ++it)
-    ::umount2(it->c_str(), MNT_DETACH);  // octal escapes (\040) aside: our paths have none
-}
-
-// This process's cgroup in each hierarchy + `name`, with whatever is left under it, removed
-// (only empty directories: rmdir).
-void removeCgroups(const std::string& name) {
-  std::istringstream in(readFile("/proc/self/cgroup").value_or(""));
-  std::string line;
-  while (std::getline(in, line)) {
-    auto a = line.find(':');
-    auto b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string controllers = line.substr(a + 1, b - a - 1);
-    std::string path = line.substr(b + 1);
-    if (controllers.starts_with("name=")) controllers = controllers.substr(5);
-    if (controllers.empty()) controllers = fs::exists("/sys/fs/cgroup/unified") ? "unified" : "";
-    fs::path dir = fs::path("/sys/fs/cgroup") / controllers / fs::path(path).relative_path() / name;
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> dirs;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-         it.increment(ec)) {
-      if (it->is_directory(ec)) dirs.push_back(it->path());
-    }
-    std::sort(dirs.begin(), dirs.end(), [](const fs::path& x, const fs::path& y) {
-      return x.string().size() > y.string().size();
-    });
-    for (const auto& d : dirs)
-      ::rmdir(d.c_str());
-    ::rmdir(dir.c_str());
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 void printRow(const char* what, double berth, double containerd, const char* unit) {
   std::printf("%-34s %12.1f %12.1f %9.2f   %s\n", what, berth, containerd,
@@ -572,45 +354,39 @@ int runBench(const std::string& criPath, const std::string& monitorPath, const s
   const std::string bridge = fmt::format("bcb{}", self % 100000);
   const std::string subnet = fmt::format("10.{}.{}", 200 + self % 50, (self / 50) % 256);
   const std::string cgroupParent = fmt::format("berthbench{}", self);
-  const fs::path ctrdSock = dir / "containerd.sock";
   const fs::path criSock = dir / "cri.sock";
-  std::vector<fs::path> createdRunDirs;
-  for (const char* d :
-       {"/run/containerd", "/run/containerd/s", "/run/containerd/fifo", "/run/containerd/runc"}) {
-    if (!fs::exists(d)) createdRunDirs.emplace_back(d);
-  }
+  const auto createdRunDirs = cri_testing::missingContainerdHostDirs();
 
   std::unique_ptr<RegistryServer> registry;
+  ChildProcess criProcess;
+  std::unique_ptr<cri_testing::Containerd> ctrd;
   std::unique_ptr<Engine> berth;
   std::unique_ptr<Engine> containerd;
   auto cleanup = defer([&] {
-    if (berth) berth->removeAllPods();
-    if (containerd) containerd->removeAllPods();
+    if (berth) berth->client().removeAllPods();
+    if (containerd) containerd->client().removeAllPods();
     berth.reset();
     containerd.reset();
-    // containerd's shims outlive it by design, berth-monitor outlives berth-cri, and a child
-    // berth-cri forked (to pin a pod's namespaces) may be stuck: ours, by PID.
-    for (pid_t p : pidsWhose([&](pid_t, const std::string& cmd) {
+    stopDaemon(criProcess);
+    ctrd.reset();  // containerd, then its shims
+    // berth-monitor outlives berth-cri, and a child berth-cri forked (to pin a pod's namespaces)
+    // may be stuck: ours, by PID.
+    for (pid_t p : cri_testing::pidsWhose([&](pid_t, const std::string& cmd) {
            bool inDir = cmd.find(dir.string()) != std::string::npos;
-           return cmd.find("-address " + ctrdSock.string()) != std::string::npos ||
-                  (cmd.starts_with(monitorPath) && inDir) || (cmd.starts_with(criPath) && inDir);
+           return (cmd.starts_with(monitorPath) && inDir) || (cmd.starts_with(criPath) && inDir);
          }))
-      endProcess(p, 2s);
-    unmountUnder(dir);
-    removeCgroups(cgroupParent);
+      cri_testing::endProcess(p, 2s);
+    cri_testing::unmountUnder(dir);
+    cri_testing::removeCgroups(cgroupParent);
     sh("ip link del " + bridge + " 2>/dev/null");
     registry.reset();
-    // Directories under /run/containerd this run created, deepest first, only when empty.
-    for (auto it = createdRunDirs.rbegin(); it != createdRunDirs.rend(); ++it) {
-      if (*it == "/run/containerd/runc") ::rmdir("/run/containerd/runc/k8s.io");
-      ::rmdir(it->c_str());
-    }
+    cri_testing::removeIfEmpty(createdRunDirs);
     (void)removeAll(dir);
   });
 
   auto bail = [&](const std::string& what, const Error& e) {
     std::printf("%s: %s\n", what.c_str(), e.message().c_str());
-    for (const char* log : {"berth-cri.log", "containerd.log"}) {
+    for (const char* log : {"berth-cri.log", "ctrd/containerd.log"}) {
       auto text = readFile(dir / log);
       if (text && !text->empty()) {
         std::string tail = text->substr(text->size() > 3000 ? text->size() - 3000 : 0);
@@ -629,7 +405,8 @@ int runBench(const std::string& criPath, const std::string& monitorPath, const s
   const std::string pauseRef = host + "/bench/pause:1";
   auto busybox = readFile("/bin/busybox");
   if (!busybox) return bail("read /bin/busybox (busybox-static)", busybox.error());
-  if (auto st = push(*registry, "bench/busybox", "1", makeWorkloadImage(*busybox)); !st)
+  if (auto st = push(*registry, "bench/busybox", "1", makeAppletImage(*busybox, {"sh", "sleep"}));
+      !st)
     return bail("push busybox", st.error());
   auto podInitBinary = readFile(podInit);
   if (!podInitBinary) return bail("read " + podInit, podInitBinary.error());
@@ -668,62 +445,34 @@ int runBench(const std::string& criPath, const std::string& monitorPath, const s
       criPath, {criPath, "--config", (dir / "cri.yaml").string(), "--listen", criSock.string()},
       dir / "berth-cri.log");
   if (!criProc) return bail("start berth-cri", criProc.error());
-  berth = std::make_unique<Engine>("berth-cri", criSock, std::move(*criProc));
+  criProcess = std::move(*criProc);
+  berth = std::make_unique<Engine>("berth-cri", criSock, criProcess);
 
-  // containerd: root, state, socket and opt in the temp dir; the plugins this host can't run
-  // disabled; the CRI plugin on the same network, registry (a mirror with the http endpoint) and
-  // runc (its runc.v2 shim, runc's state root in the temp dir).
-  st = writeFile(dir / "containerd.toml",
-                 fmt::format(R"(version = 2
-root = "{0}/ctrd/root"
-state = "{0}/ctrd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "{1}"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{0}/ctrd/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{2}"
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  netns_mounts_under_state_dir = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "{3}"
-        Root = "{0}/ctrd/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{4}"
-    conf_dir = "{0}/net.d"
-  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."{5}"]
-    endpoint = ["http://{5}"]
-)",
-                             dir.string(), ctrdSock.string(), pauseRef, runcPath, cniBin, host));
-  if (!st) return bail("containerd config", st.error());
-  auto ctrdProc =
-      startDaemon("containerd", {"containerd", "--config", (dir / "containerd.toml").string()},
-                  dir / "containerd.log");
-  if (!ctrdProc) return bail("start containerd", ctrdProc.error());
-  containerd = std::make_unique<Engine>("containerd", ctrdSock, std::move(*ctrdProc));
+  // containerd: root, state, socket and opt in the temp dir; the CRI plugin on the same network,
+  // registry (a mirror with the http endpoint) and runc (its runc.v2 shim, runc's state root in
+  // the temp dir).
+  auto started = cri_testing::Containerd::start({.dir = dir / "ctrd",
+                                                 .sandboxImage = pauseRef,
+                                                 .runcPath = runcPath,
+                                                 .cniBinDir = cniBin,
+                                                 .cniConfDir = dir / "net.d",
+                                                 .registryMirror = host});
+  if (!started) return bail("start containerd", started.error());
+  ctrd = std::move(*started);
+  containerd = std::make_unique<Engine>("containerd", ctrd->socket(), ctrd->process());
 
   if (auto r = berth->waitReady(); !r) return bail("berth-cri", r.error());
   if (auto r = containerd->waitReady(); !r) return bail("containerd", r.error());
-  if (auto r = berth->pull(busyboxRef); !r) return bail("pull", r.error());
-  if (auto r = containerd->pull(busyboxRef); !r) return bail("pull", r.error());
-  if (auto r = containerd->pull(pauseRef); !r) return bail("pull", r.error());
+  if (auto r = berth->client().pull(busyboxRef); !r) return bail("pull", r.error());
+  if (auto r = containerd->client().pull(busyboxRef); !r) return bail("pull", r.error());
+  if (auto r = containerd->client().pull(pauseRef); !r) return bail("pull", r.error());
 
   const Workload w{.image = busyboxRef, .cgroupParent = cgroupParent, .logRoot = dir / "logs"};
   const std::string monitorReal = fs::canonical(monitorPath).string();
   auto berthSample = [&](const Engine& e) {
     MemSample m;
     m.server = memOf(e.pid());
-    m.monitor = memOf(pidsWhose([&](pid_t, const std::string& cmd) {
+    m.monitor = memOf(cri_testing::pidsWhose([&](pid_t, const std::string& cmd) {
       return (cmd.starts_with(monitorPath) || cmd.starts_with(monitorReal)) &&
              cmd.find(dir.string()) != std::string::npos;
     }));
@@ -733,12 +482,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   auto containerdSample = [&](const Engine& e) {
     MemSample m;
     m.server = memOf(e.pid());
-    auto shims = pidsWhose([&](pid_t, const std::string& cmd) {
-      return cmd.find("-address " + ctrdSock.string()) != std::string::npos;
-    });
+    auto shims = ctrd->shims();
     std::set<pid_t> shimSet(shims.begin(), shims.end());
     m.monitor = memOf(shims);
-    m.pause = memOf(pidsWhose([&](pid_t p, const std::string& cmd) {
+    m.pause = memOf(cri_testing::pidsWhose([&](pid_t p, const std::string& cmd) {
       return cmd.starts_with("/pause") && shimSet.count(statusFields(p)["PPid"]) > 0;
     }));
     m.perPod = m.monitor;

@@ -140,6 +140,36 @@ TEST_F(CniInterop, RuntimeLibraryRunsOurChainWithCacheCheckAndDel) {
   EXPECT_EQ(pod2_->exec({"ip", "link", "show", "eth0"}).first, 1);
 }
 
+// The runtime's DEL after a failed ADD (portmap refused its mappings, after bridge had made the
+// veth, reserved an address and masqueraded the subnet): no cache, no prevResult, the same
+// capability args. Every plugin cleans up: nothing of the pod is left.
+TEST_F(CniInterop, DelAfterAFailedAddLeavesNothing) {
+  plugins({{"bridge", kOurs}, {"host-local", kOurs}, {"portmap", kOurs}});
+  std::string bridge = bridgePlugin();
+  bridge.insert(bridge.find(R"("isGateway")"), R"("ipMasq": true, )");
+  conflist(bridge + "," + std::string(kPortmap));
+  const std::string badCap = R"({"portMappings": [{"hostPort": 0, "containerPort": 80}]})";
+  auto add = cnitool({"add", "pod1", pod1_->path()}, badCap);
+  ASSERT_NE(add.first, 0) << add.second;
+  EXPECT_NE(add.second.find("runtimeConfig.portMappings[0].hostPort"), std::string::npos)
+      << add.second;
+  auto masq = [&] {
+    return host_->exec({"nft", "list", "set", "inet", "berth-cni", "masq-nets4"}).second;
+  };
+  ASSERT_NE(masq().find("10.97.0.0/24"), std::string::npos) << masq();  // what ADD left
+  ASSERT_TRUE(fs::exists(dir_ + "/ipam/ionet/10.97.0.2"));
+
+  auto del = cnitool({"del", "pod1", pod1_->path()}, badCap);
+  ASSERT_EQ(del.first, 0) << del.second;
+  EXPECT_EQ(pod1_->exec({"ip", "link", "show", "eth0"}).first, 1);
+  EXPECT_EQ(host_->exec({"ip", "-o", "link", "show", "type", "veth"}).second, "");
+  EXPECT_EQ(sh("ls " + dir_ + "/ipam/ionet").second, "last_reserved_ip.0\nlock\n");
+  EXPECT_EQ(masq().find("10.97.0.0/24"), std::string::npos) << masq();
+  EXPECT_EQ(host_->exec({"nft", "list", "table", "inet", "berth-cni"}).second.find("pod1/eth0"),
+            std::string::npos);
+  EXPECT_EQ(cnitool({"del", "pod1", pod1_->path()}, badCap).first, 0);  // and again
+}
+
 TEST_F(CniInterop, ReferenceBridgeWithOurHostLocal) {
   if (!haveReference()) GTEST_SKIP() << "containernetworking-plugins is not installed";
   plugins({{"bridge", kRef}, {"host-local", kOurs}});

@@ -138,6 +138,30 @@ TEST_F(PortmapPlugin, HostPortFromLoopbackAndFromAnotherPodAndDelRemovesIt) {
   EXPECT_EQ(run("portmap", "ADD", *pod2_, "pm2", portmapConf(b2.json())).exitCode, 0);
 }
 
+// Exactly what containerd's CRI sends portmap: its PortMapping struct has no JSON tags, so the
+// keys are HostPort, ContainerPort, Protocol, HostIP (read as Go's encoding/json reads them).
+TEST_F(PortmapPlugin, ContainerdsPortMappingsReachThePodAndDelRemovesThem) {
+  auto b1 = run("bridge", "ADD", *pod1_, "ctrd1", bridgeConf());
+  ASSERT_EQ(b1.exitCode, 0) << b1.out;
+  nlohmann::json conf = {{"cniVersion", "1.1.0"},
+                         {"name", "pmnet"},
+                         {"type", "portmap"},
+                         {"capabilities", {{"portMappings", true}}},
+                         {"prevResult", b1.json()}};
+  conf["runtimeConfig"]["portMappings"] = nlohmann::json::parse(
+      R"([{"HostPort": 18080, "ContainerPort": 80, "Protocol": "tcp", "HostIP": "127.0.0.1"}])");
+  auto pm = run("portmap", "ADD", *pod1_, "ctrd1", conf.dump());
+  ASSERT_EQ(pm.exitCode, 0) << pm.out;
+  startServer();
+  EXPECT_EQ(connect(*host_, "127.0.0.1", 18080), "pod1\n");
+  EXPECT_EQ(run("portmap", "CHECK", *pod1_, "ctrd1", conf.dump()).exitCode, 0);
+  auto del = run("portmap", "DEL", *pod1_, "ctrd1", conf.dump());
+  ASSERT_EQ(del.exitCode, 0) << del.out;
+  auto table = host_->exec({"nft", "list", "table", "inet", "berth-cni"}).second;
+  EXPECT_EQ(table.find("ctrd1/eth0"), std::string::npos) << table;
+  EXPECT_NE(connect(*host_, "127.0.0.1", 18080), "pod1\n");
+}
+
 TEST_F(PortmapPlugin, Ipv6HostPortFromTheHostAndAnotherPod) {
   auto dual = nlohmann::json::parse(bridgeConf());
   dual["ipam"].erase("subnet");

@@ -1,0 +1,23 @@
+# cmake -DTYPES_DIR=<dir> -DOUTPUT=<file.cpp> -P embed_descriptions.cmake
+# Compiles the type descriptions into the binary as raw string literals, so berth-server reads no
+# file at start and the text is shared, read-only memory.
+file(GLOB files RELATIVE ${TYPES_DIR} ${TYPES_DIR}/*.k8s)
+list(SORT files)
+set(out "// Generated from controlplane/schema/types/*.k8s by embed_descriptions.cmake.\n")
+string(APPEND out "#include \"controlplane/schema/registry.h\"\n\n")
+string(APPEND out "namespace berth::controlplane::schema::embedded {\n\n")
+string(APPEND out "extern const DescriptionFile kFiles[] = {\n")
+list(LENGTH files count)
+foreach(f IN LISTS files)
+  file(READ ${TYPES_DIR}/${f} text)
+  string(FIND "${text}" ")k8s-description\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${f} contains the raw string delimiter")
+  endif()
+  string(APPEND out "    {\"${f}\", R\"k8s-description(${text})k8s-description\"},\n")
+endforeach()
+string(APPEND out "};\nextern const std::size_t kFileCount = ${count};\n\n")
+string(APPEND out "}  // namespace berth::controlplane::schema::embedded\n")
+file(WRITE ${OUTPUT}.tmp "${out}")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUTPUT}.tmp)
