@@ -103,4 +103,9 @@ std::shared_ptr<spdlog::logger> setupLogging(const LogOptions& options) {
   return logger;
 }
 
+std::shared_ptr<spdlog::logger> namedLogger(const std::string& name) {
+  auto log = spdlog::get(name);
+  return log ? log : spdlog::default_logger();
+}
+
 }  // namespace berth

@@ -22,6 +22,10 @@ struct LogOptions {
 // be opened.
 std::shared_ptr<spdlog::logger> setupLogging(const LogOptions& options);
 
+// The logger a daemon registered under `name`, else spdlog's default: for library code that logs
+// as whichever daemon links it.
+std::shared_ptr<spdlog::logger> namedLogger(const std::string& name);
+
 // One line in logrus' format (no trailing newline); exposed for tests.
 std::string formatLogrus(LogFormat format, spdlog::level::level_enum level, std::string_view msg,
                          std::chrono::system_clock::time_point when);

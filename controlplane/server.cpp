@@ -25,16 +25,12 @@
 #include "controlplane/storage/etcd_backend.h"
 #include "controlplane/storage/sqlite_backend.h"
 #include "kubeapi/kubeconfig.h"
+#include "controlplane/server_log.h"
 
 namespace berth::controlplane {
 namespace {
 
 using apiserver::Json;
-
-std::shared_ptr<spdlog::logger> logger() {
-  auto log = spdlog::get("server");
-  return log ? log : spdlog::default_logger();
-}
 
 // RFC 4122 version 4, as the apiserver's uuid.NewUUID gives.
 std::string newUid() {
@@ -86,7 +82,7 @@ class Compactor {
       lock.unlock();
       if (previous > 0) {
         if (auto done = backend_.compact(previous); !done) {
-          logger()->warn("compact etcd to revision {}: {}", previous, done.error().message());
+          serverLogger()->warn("compact etcd to revision {}: {}", previous, done.error().message());
         }
       }
       previous = backend_.currentRevision().value_or(previous);
@@ -255,7 +251,7 @@ Status RunningServer::start(const ServerOptions& options) {
   // Ready: the kubeconfig appears once the server answers, so a reader can use it at once.
   api_->setReady(true);
   BERTH_TRY(writeAdminKubeconfig(options, pki));
-  logger()->info("berth-server: serving on {}:{}, data in {}", options.bindAddress, port(),
+  serverLogger()->info("berth-server: serving on {}:{}, data in {}", options.bindAddress, port(),
                  options.dataDir.string());
   return {};
 }

@@ -16,6 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Curl;
+using testing::startServer;
 using testing::Fetched;
 using testing::FetchOptions;
 using testing::RawClient;
@@ -43,12 +44,6 @@ class Signal {
   std::condition_variable cv_;
   bool set_ = false;
 };
-
-std::unique_ptr<Server> startServer(Handler handler, ServerOptions o = {}) {
-  auto s = Server::start(std::move(o), std::move(handler));
-  EXPECT_TRUE(s) << s.error().message();
-  return s ? std::move(*s) : nullptr;
-}
 
 std::string url(const Server& s, std::string_view path) {
   return fmt::format("http://127.0.0.1:{}{}", s.port(), path);

@@ -18,13 +18,23 @@
 #include <vector>
 
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 
 #include "common/file_util.h"
+#include "common/http/server.h"
 #include "common/spawn.h"
 #include "common/temp_dir_for_test.h"
 #include "common/unique_fd.h"
 
 namespace berth::http::testing {
+
+// A server on the options' address (an ephemeral loopback port by default), or null with the
+// test marked failed.
+inline std::unique_ptr<Server> startServer(Handler handler, ServerOptions o = {}) {
+  auto s = Server::start(std::move(o), std::move(handler));
+  EXPECT_TRUE(s) << s.error().message();
+  return s ? std::move(*s) : nullptr;
+}
 
 // A CA, a server certificate for 127.0.0.1 and localhost, a client certificate from the CA
 // (CN=alice, O=dev, O=ops), and a client certificate from a CA the server does not trust.

@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 using testing::Certificates;
 using testing::Curl;
 using testing::RawClient;
+using testing::startServer;
 using testing::waitUntil;
 
 constexpr std::string_view kUpgradeRequest =
@@ -47,14 +48,8 @@ void echo(Stream& s) {
   s.shutdownWrite();
 }
 
-std::unique_ptr<Server> start(Handler handler, ServerOptions o = {}) {
-  auto s = Server::start(std::move(o), std::move(handler));
-  EXPECT_TRUE(s) << s.error().message();
-  return s ? std::move(*s) : nullptr;
-}
-
 TEST(HttpUpgrade, TheStreamGetsTheEarlyBytesFirstAndHalfClosesBothWays) {
-  auto server = start([](Request& r, std::shared_ptr<ResponseWriter> w) {
+  auto server = startServer([](Request& r, std::shared_ptr<ResponseWriter> w) {
     if (r.headers.get("Upgrade") != "echo") return w->respond({400, {}, "want echo"});
     auto s = w->upgrade(kSwitching);
     ASSERT_TRUE(s) << s.error().message();
@@ -77,7 +72,7 @@ TEST(HttpUpgrade, TheStreamGetsTheEarlyBytesFirstAndHalfClosesBothWays) {
 
 TEST(HttpUpgrade, AReadTimeoutLosesNothing) {
   std::promise<std::string> results;
-  auto server = start([&](Request&, std::shared_ptr<ResponseWriter> w) {
+  auto server = startServer([&](Request&, std::shared_ptr<ResponseWriter> w) {
     auto s = w->upgrade(kSwitching);
     ASSERT_TRUE(s);
     std::string first = readSome(**s, 50ms);  // nothing sent yet
@@ -99,7 +94,7 @@ TEST(HttpUpgrade, UpgradedConnectionsAreBoundedAndLeaveThePool) {
   o.maxUpgradedConnections = 1;
   std::promise<Status> refused;
   std::atomic<bool> refusedOnce = false;
-  auto server = start(
+  auto server = startServer(
       [&](Request& r, std::shared_ptr<ResponseWriter> w) {
         if (r.path == "/plain") return w->respond({200, {}, "plain"});
         auto s = w->upgrade(kSwitching);
@@ -140,7 +135,7 @@ TEST(HttpUpgrade, NoUpgradeAfterAStartedResponseAndIdleUpgradesClose) {
   o.upgradedIdleTimeout = 200ms;
   std::promise<std::string> afterStart;
   std::promise<std::string> idle;
-  auto server = start(
+  auto server = startServer(
       [&](Request& r, std::shared_ptr<ResponseWriter> w) {
         if (r.path == "/started") {
           w->start(200, {});
@@ -218,7 +213,7 @@ TEST(HttpUpgrade, OverTlsShutdownWriteSendsCloseNotify) {
   if (!made) GTEST_SKIP() << "openssl could not make test certificates: " << made.error().message();
   ServerOptions o;
   o.tls = TlsServerConfig{certs.p("server.pem"), certs.p("server.key"), ""};
-  auto server = start(
+  auto server = startServer(
       [](Request&, std::shared_ptr<ResponseWriter> w) {
         auto s = w->upgrade(kSwitching);
         ASSERT_TRUE(s) << s.error().message();

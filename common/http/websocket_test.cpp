@@ -24,6 +24,7 @@ namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 using testing::Certificates;
 using testing::RawClient;
+using testing::startServer;
 
 const std::vector<std::string> kOurs = {"v5.channel.k8s.io", "v4.channel.k8s.io"};
 constexpr std::string_view kKey = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
@@ -65,12 +66,6 @@ Handler echoHandler(std::promise<Session>& done, bool allowNone = false) {
     }
     done.set_value(s);
   };
-}
-
-std::unique_ptr<Server> start(Handler handler, ServerOptions o = {}) {
-  auto s = Server::start(std::move(o), std::move(handler));
-  EXPECT_TRUE(s) << s.error().message();
-  return s ? std::move(*s) : nullptr;
 }
 
 // A frame as a client sends it: masked (or not, to break the protocol).
@@ -120,7 +115,7 @@ std::string upgradeRequest(std::string_view path, std::string_view extra) {
 
 TEST(HttpWebSocket, EchoesAndAgreesOnTheClientsFirstSupportedSubprotocol) {
   std::promise<Session> done;
-  auto server = start(echoHandler(done));
+  auto server = startServer(echoHandler(done));
   net::io_context ioc;
   websocket::stream<tcp::socket> ws(ioc);
   ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server->port()));
@@ -163,7 +158,7 @@ TEST(HttpWebSocket, EchoesAndAgreesOnTheClientsFirstSupportedSubprotocol) {
 
 TEST(HttpWebSocket, NoSubprotocolOfferedIsAcceptedOnlyWhenAllowed) {
   std::promise<Session> allowed;
-  auto server = start(echoHandler(allowed, /*allowNone=*/true));
+  auto server = startServer(echoHandler(allowed, /*allowNone=*/true));
   RawClient c(server->port());
   ASSERT_TRUE(c.send(upgradeRequest("/", std::string(kKey) + "Sec-WebSocket-Version: 13\r\n")));
   std::string head = c.readUntil("\r\n\r\n");
@@ -175,7 +170,7 @@ TEST(HttpWebSocket, NoSubprotocolOfferedIsAcceptedOnlyWhenAllowed) {
   EXPECT_EQ(allowed.get_future().get().end, "closed");
 
   std::promise<Session> refused;
-  auto strict = start(echoHandler(refused, /*allowNone=*/false));
+  auto strict = startServer(echoHandler(refused, /*allowNone=*/false));
   RawClient d(strict->port());
   ASSERT_TRUE(d.send(upgradeRequest("/", std::string(kKey) + "Sec-WebSocket-Version: 13\r\n")));
   auto out = d.readToEnd();
@@ -208,7 +203,7 @@ TEST(HttpWebSocket, RefusedHandshakesGetTheirStatusAndClose) {
   };
   for (const auto& c : kCases) {
     std::promise<Session> done;
-    auto server = start(echoHandler(done));
+    auto server = startServer(echoHandler(done));
     RawClient raw(server->port());
     ASSERT_TRUE(raw.send(c.request));
     auto out = raw.readToEnd();
@@ -224,7 +219,7 @@ TEST(HttpWebSocket, RefusedHandshakesGetTheirStatusAndClose) {
 
 TEST(HttpWebSocket, TheServerClosesWithItsCodeAfterItsLastMessage) {
   std::promise<Session> done;
-  auto server = start(echoHandler(done));
+  auto server = startServer(echoHandler(done));
   net::io_context ioc;
   websocket::stream<tcp::socket> ws(ioc);
   ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server->port()));
@@ -259,7 +254,7 @@ TEST(HttpWebSocket, ProtocolErrorsCloseWithTheirCode) {
   };
   for (const auto& c : kCases) {
     std::promise<Session> done;
-    auto server = start(echoHandler(done), o);
+    auto server = startServer(echoHandler(done), o);
     RawClient raw(server->port());
     ASSERT_TRUE(raw.send(upgradeRequest("/", std::string(kKey) +
                                                  "Sec-WebSocket-Version: 13\r\n"
@@ -276,7 +271,7 @@ TEST(HttpWebSocket, ProtocolErrorsCloseWithTheirCode) {
 
 TEST(HttpWebSocket, FramesSentWithTheHandshakeAreNotLost) {
   std::promise<Session> done;
-  auto server = start(echoHandler(done));
+  auto server = startServer(echoHandler(done));
   RawClient raw(server->port());
   ASSERT_TRUE(raw.send(upgradeRequest("/", std::string(kKey) +
                                                "Sec-WebSocket-Version: 13\r\n"
@@ -295,7 +290,7 @@ TEST(HttpWebSocket, OverTls) {
   ServerOptions o;
   o.tls = TlsServerConfig{certs.p("server.pem"), certs.p("server.key"), ""};
   std::promise<Session> done;
-  auto server = start(echoHandler(done), o);
+  auto server = startServer(echoHandler(done), o);
   net::io_context ioc;
   net::ssl::context ctx(net::ssl::context::tls_client);
   ctx.load_verify_file(certs.caFile());

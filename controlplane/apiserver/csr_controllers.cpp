@@ -8,17 +8,13 @@
 #include "controlplane/apiserver/json_fields.h"
 #include "controlplane/storage/keys.h"
 #include "kubeapi/meta_time.h"
+#include "controlplane/server_log.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
 
 constexpr std::chrono::seconds kResync{60};
 constexpr std::chrono::seconds kRetry{5};
-
-std::shared_ptr<spdlog::logger> logger() {
-  auto log = spdlog::get("server");
-  return log ? log : spdlog::default_logger();
-}
 
 bool hasCondition(const Json& csr, std::string_view type) {
   const Json& conditions = jsonField(jsonField(csr, "status"), "conditions");
@@ -150,7 +146,7 @@ void CsrControllers::sign(const std::string& name, const Json& csr) {
   }
   auto pem = certificate->pem();
   if (!pem) {
-    logger()->warn("[csr={}] encode certificate: {}", name, pem.error().message());
+    serverLogger()->warn("[csr={}] encode certificate: {}", name, pem.error().message());
     return;
   }
   writeStatus(name, [&](Json& status) { status["certificate"] = base64Encode(*pem); });
@@ -175,7 +171,7 @@ void CsrControllers::writeStatus(const std::string& name,
                     },
                     {});
   if (!written && written.error().reason != kubeapi::reason::kNotFound) {
-    logger()->warn("[csr={}] write status: {}", name, written.error().message);
+    serverLogger()->warn("[csr={}] write status: {}", name, written.error().message);
   }
 }
 

@@ -4,17 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include "controlplane/storage/keys.h"
+#include "controlplane/server_log.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
 
 constexpr std::chrono::seconds kTerminatingRetry{1};
 constexpr const char* kRootCaConfigMap = "kube-root-ca.crt";
-
-std::shared_ptr<spdlog::logger> logger() {
-  auto log = spdlog::get("server");
-  return log ? log : spdlog::default_logger();
-}
 
 }  // namespace
 
@@ -49,7 +45,7 @@ void NamespaceControllers::ensureDefaults(const std::string& ns) {
         {"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "default"}}}};
     auto created = accounts->create(ns, std::move(sa), {});
     if (!created && created.error().reason != kubeapi::reason::kAlreadyExists) {
-      logger()->warn("[ns={}] default service account: {}", ns, created.error().message);
+      serverLogger()->warn("[ns={}] default service account: {}", ns, created.error().message);
     }
   }
   ResourceStore* configMaps = registry_.store("", "configmaps");
@@ -71,7 +67,7 @@ void NamespaceControllers::ensureDefaults(const std::string& ns) {
                                    [&](const Json*) -> ApiResult<Json> { return cm; }, {})
               : configMaps->create(ns, cm, {});
   if (!written && written.error().reason != kubeapi::reason::kAlreadyExists) {
-    logger()->warn("[ns={}] {}: {}", ns, kRootCaConfigMap, written.error().message);
+    serverLogger()->warn("[ns={}] {}: {}", ns, kRootCaConfigMap, written.error().message);
   }
 }
 
@@ -88,7 +84,7 @@ bool NamespaceControllers::deleteContent(const std::string& ns) {
       if (!jsonString(jsonField(object, "metadata"), "deletionTimestamp").empty()) continue;
       auto removed = store.remove(ns, jsonString(jsonField(object, "metadata"), "name"), {});
       if (!removed && removed.error().reason != kubeapi::reason::kNotFound) {
-        logger()->warn("[ns={}] delete {} {}: {}", ns, entry->served.resource,
+        serverLogger()->warn("[ns={}] delete {} {}: {}", ns, entry->served.resource,
                        jsonString(jsonField(object, "metadata"), "name"), removed.error().message);
       }
     }
@@ -112,12 +108,12 @@ void NamespaceControllers::finalize(const std::string& ns) {
       },
       {});
   if (!finalized && finalized.error().reason != kubeapi::reason::kNotFound) {
-    logger()->warn("[ns={}] finalize: {}", ns, finalized.error().message);
+    serverLogger()->warn("[ns={}] finalize: {}", ns, finalized.error().message);
     return;
   }
   auto removed = namespaces->remove("", ns, {});
   if (!removed && removed.error().reason != kubeapi::reason::kNotFound) {
-    logger()->warn("[ns={}] delete: {}", ns, removed.error().message);
+    serverLogger()->warn("[ns={}] delete: {}", ns, removed.error().message);
   }
 }
 

@@ -13,7 +13,6 @@ namespace {
 // means something rewrites the object continuously.
 constexpr int kMaxUpdateAttempts = 32;
 constexpr int kMaxGenerateNameAttempts = 8;
-constexpr std::chrono::seconds kFreshTimeout{3};
 
 Json& metadata(Json& object) {
   Json& meta = object["metadata"];

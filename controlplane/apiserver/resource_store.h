@@ -103,6 +103,9 @@ class ResourceStore {
   std::string keyOf(const std::string& ns, const std::string& name) const;
 
  private:
+  // How long a read waits for the watch cache to catch up with storage before it gives up.
+  static constexpr std::chrono::seconds kFreshTimeout{3};
+
   [[nodiscard]] ApiResult<Json> createLocked(const std::string& ns, Json object,
                                              const WriteOptions& options);
   // Prepares and validates `object` as an update of `current`; returns it ready to store.

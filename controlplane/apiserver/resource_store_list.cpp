@@ -10,8 +10,6 @@
 namespace berth::controlplane::apiserver {
 namespace {
 
-constexpr std::chrono::seconds kFreshTimeout{3};
-
 const Json& labelsOf(const Json& object) {
   static const Json kNone = Json::object();
   auto meta = object.find("metadata");

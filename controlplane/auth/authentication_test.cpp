@@ -18,8 +18,8 @@ using std::chrono::hours;
 using std::chrono::seconds;
 using std::chrono::system_clock;
 
-const std::string& kIssuer = testing::kTestIssuer;
-const system_clock::time_point kNow = testing::kTestNow;
+using testing::kIssuer;
+using testing::kNow;
 
 http::Request request(std::string path, std::string authorization = {}) {
   http::Request r;

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "common/base64.h"
-#include "controlplane/auth/auth_log.h"
+#include "controlplane/server_log.h"
 #include "controlplane/auth/json_util.h"
 #include "controlplane/auth/rfc3339.h"
 
@@ -58,7 +58,7 @@ Result<std::optional<TokenAuthentication>> BootstrapTokenAuthenticator::authenti
   const std::string secretName = std::string(kBootstrapTokenSecretPrefix) + tokenId;
   auto object = lookup_->get("", "secrets", "kube-system", secretName);
   auto reject = [&](std::string_view why) {
-    authLogger()->debug("bootstrap token secret kube-system/{} {}", secretName, why);
+    serverLogger()->debug("bootstrap token secret kube-system/{} {}", secretName, why);
     return none;
   };
   if (!object) return reject("does not exist");

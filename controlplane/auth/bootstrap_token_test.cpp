@@ -11,7 +11,7 @@ namespace {
 
 using std::chrono::system_clock;
 
-const system_clock::time_point kNow = testing::kTestNow;
+using testing::kNow;
 
 nlohmann::json tokenSecret(std::map<std::string, std::string> data,
                            std::string type = "bootstrap.kubernetes.io/token") {

@@ -3,12 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/auth/authorization.h"
+#include "controlplane/auth/testing/auth_fixtures.h"
 #include "controlplane/auth/testing/memory_object_lookup.h"
 
 namespace berth::controlplane::auth {
 namespace {
 
-constexpr const char* kRbac = "rbac.authorization.k8s.io";
+using testing::kRbac;
 
 UserInfo jane() {
   return UserInfo{"jane", "", {"dev", "system:authenticated"}, {}};

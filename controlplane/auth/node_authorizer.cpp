@@ -11,7 +11,6 @@ namespace berth::controlplane::auth {
 
 namespace {
 
-constexpr std::string_view kNodeLeaseNamespace = "kube-node-lease";
 
 AuthorizationResult allow() {
   return {Decision::kAllow, ""};

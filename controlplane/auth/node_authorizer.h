@@ -25,6 +25,9 @@
 
 namespace berth::controlplane::auth {
 
+// Where each node keeps its heartbeat Lease (named after the node).
+inline constexpr std::string_view kNodeLeaseNamespace = "kube-node-lease";
+
 // The node a user is: nullopt when not a node identity (name system:node:<x> and group
 // system:nodes), "" when the name has no node part.
 std::optional<std::string> nodeIdentity(const UserInfo& user);

@@ -15,7 +15,6 @@ namespace berth::controlplane::auth {
 namespace {
 
 constexpr std::string_view kMirrorPodAnnotation = "kubernetes.io/config.mirror";
-constexpr std::string_view kNodeLeaseNamespace = "kube-node-lease";
 constexpr std::string_view kNodeRestrictionLabelNamespace = "node-restriction.kubernetes.io";
 
 std::string quotedText(std::string_view text) {

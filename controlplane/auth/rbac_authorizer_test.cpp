@@ -8,7 +8,7 @@
 namespace berth::controlplane::auth {
 namespace {
 
-constexpr const char* kRbac = "rbac.authorization.k8s.io";
+using testing::kRbac;
 
 UserInfo user(std::string name, std::vector<std::string> groups = {}) {
   UserInfo u;

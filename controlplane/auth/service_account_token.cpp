@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include "common/base64.h"
-#include "controlplane/auth/auth_log.h"
 #include "controlplane/auth/json_util.h"
 #include "controlplane/auth/jwt.h"
 #include "controlplane/auth/rfc3339.h"

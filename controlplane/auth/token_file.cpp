@@ -1,7 +1,7 @@
 #include "controlplane/auth/token_file.h"
 
 #include "common/file_util.h"
-#include "controlplane/auth/auth_log.h"
+#include "controlplane/server_log.h"
 
 namespace berth::controlplane::auth {
 
@@ -151,7 +151,7 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     }
     ++recordNumber;
     if (record[0].empty()) {
-      authLogger()->warn("empty token has been found in token file '{}', record number '{}'", path,
+      serverLogger()->warn("empty token has been found in token file '{}', record number '{}'", path,
                          recordNumber);
       continue;
     }
@@ -169,7 +169,7 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
       }
     }
     if (authenticator->tokens_.contains(record[0])) {
-      authLogger()->warn("duplicate token has been found in token file '{}', record number '{}'",
+      serverLogger()->warn("duplicate token has been found in token file '{}', record number '{}'",
                          path, recordNumber);
     }
     authenticator->tokens_[record[0]] = std::move(user);  // the last record wins, as upstream

@@ -11,8 +11,8 @@ namespace {
 
 using std::chrono::system_clock;
 
-const std::string& kIssuer = testing::kTestIssuer;
-const system_clock::time_point kNow = testing::kTestNow;
+using testing::kIssuer;
+using testing::kNow;
 
 using testing::objectWithUid;
 

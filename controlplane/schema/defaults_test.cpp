@@ -3,15 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/schema/registry.h"
+#include "controlplane/schema/schema_test_util.h"
 
 namespace berth::controlplane::schema {
 namespace {
 
 using nlohmann::json;
-
-const TypeDef& type(std::string_view name) {
-  return *Registry::builtin().find(name);
-}
 
 TEST(DefaultsTest, StaticDefaultsAsTheApiserverSetsThem) {
   struct Case {
@@ -50,7 +47,7 @@ TEST(DefaultsTest, StaticDefaultsAsTheApiserverSetsThem) {
   };
   for (const Case& c : cases) {
     json obj = json::parse(c.in);
-    applyDefaults(obj, type(c.type));
+    applyDefaults(obj, builtinType(c.type));
     EXPECT_EQ(obj, json::parse(c.out)) << c.name << ": " << obj.dump();
   }
 }
@@ -58,7 +55,7 @@ TEST(DefaultsTest, StaticDefaultsAsTheApiserverSetsThem) {
 TEST(DefaultsTest, ZeroValuesReadBackAsAGoServerWritesThem) {
   json obj = json::parse(R"({"metadata":{"name":"d"},"spec":{"template":{"spec":{
       "containers":[{"name":"c","image":"i"}]}}}})");
-  applyDefaults(obj, type("io.k8s.api.apps.v1.Deployment"), {.zeroValues = true});
+  applyDefaults(obj, builtinType("io.k8s.api.apps.v1.Deployment"), {.zeroValues = true});
   EXPECT_EQ(obj["status"], json::object());
   EXPECT_EQ(obj["spec"]["template"]["metadata"], json::object());
   EXPECT_EQ(obj["spec"]["template"]["spec"]["containers"][0]["resources"], json::object());

@@ -4,19 +4,12 @@
 
 #include "controlplane/schema/go_values.h"
 #include "controlplane/schema/registry.h"
+#include "controlplane/schema/schema_test_util.h"
 
 namespace berth::controlplane::schema {
 namespace {
 
 using nlohmann::json;
-
-const TypeDef& type(std::string_view name) {
-  const TypeDef* t = Registry::builtin().find(name);
-  EXPECT_NE(t, nullptr) << name;
-  return *t;
-}
-
-constexpr std::string_view kPod = "io.k8s.api.core.v1.Pod";
 
 struct StrictCase {
   std::string_view name;
@@ -28,29 +21,29 @@ struct StrictCase {
 TEST(FieldValidationTest, UnknownAndDuplicateFieldsWithTheirPaths) {
   const StrictCase cases[] = {
       {"valid",
-       kPod,
+       kPodTypeName,
        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},
           "spec":{"containers":[{"name":"c","image":"busybox"}]}})",
        {}},
-      {"top level", kPod, R"({"foo":1,"metadata":{"name":"a"}})", {R"(unknown field "foo")"}},
-      {"in spec", kPod, R"({"spec":{"foo":{"bar":1}}})", {R"(unknown field "spec.foo")"}},
+      {"top level", kPodTypeName, R"({"foo":1,"metadata":{"name":"a"}})", {R"(unknown field "foo")"}},
+      {"in spec", kPodTypeName, R"({"spec":{"foo":{"bar":1}}})", {R"(unknown field "spec.foo")"}},
       {"in a list item",
-       kPod,
+       kPodTypeName,
        R"({"spec":{"containers":[{"name":"a"},{"name":"b","imagee":"x"}]}})",
        {R"(unknown field "spec.containers[1].imagee")"}},
       {"duplicate field",
-       kPod,
+       kPodTypeName,
        R"({"metadata":{"name":"a","name":"b"}})",
        {R"(duplicate field "metadata.name")"}},
       {"duplicate map key",
-       kPod,
+       kPodTypeName,
        R"({"metadata":{"labels":{"a":"1","a":"2"}}})",
        {R"(duplicate field "metadata.labels.a")"}},
       {"document order",
-       kPod,
+       kPodTypeName,
        R"({"zzz":1,"spec":{"yyy":2},"aaa":3})",
        {R"(unknown field "zzz")", R"(unknown field "spec.yyy")", R"(unknown field "aaa")"}},
-      {"deduplicated", kPod, R"({"x":1,"x":2})", {R"(unknown field "x")"}},
+      {"deduplicated", kPodTypeName, R"({"x":1,"x":2})", {R"(unknown field "x")"}},
       {"deployment template",
        "io.k8s.api.apps.v1.Deployment",
        R"({"spec":{"template":{"spec":{"containers":[{"name":"c","foo":1}]}}}})",
@@ -59,10 +52,10 @@ TEST(FieldValidationTest, UnknownAndDuplicateFieldsWithTheirPaths) {
        "io.k8s.api.apps.v1.ControllerRevision",
        R"({"data":{"anything":{"goes":[1,"x"]}},"revision":1})",
        {}},
-      {"quoted path", kPod, R"({"metadata":{"a\"b":1}})", {R"(unknown field "metadata.a\"b")"}},
+      {"quoted path", kPodTypeName, R"({"metadata":{"a\"b":1}})", {R"(unknown field "metadata.a\"b")"}},
   };
   for (const StrictCase& c : cases) {
-    auto r = decodeFields(c.body, type(c.type));
+    auto r = decodeFields(c.body, builtinType(c.type));
     ASSERT_TRUE(r) << c.name << ": " << r.error().message();
     EXPECT_EQ(r->strictErrors, c.strict) << c.name;
   }
@@ -71,7 +64,7 @@ TEST(FieldValidationTest, UnknownAndDuplicateFieldsWithTheirPaths) {
 TEST(FieldValidationTest, UnknownFieldsAreDroppedAndQuantitiesKeptAsText) {
   auto r = decodeFields(R"({"metadata":{"name":"a","bogus":1},"spec":{"containers":[
       {"name":"c","resources":{"limits":{"cpu":2,"memory":"1Gi"}},"x":1}],"nodeName":null}})",
-                        type(kPod));
+                        builtinType(kPodTypeName));
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->object, json::parse(R"({"metadata":{"name":"a"},"spec":{"containers":[
       {"name":"c","resources":{"limits":{"cpu":"2","memory":"1Gi"}}}]}})"));
@@ -84,41 +77,41 @@ TEST(FieldValidationTest, MistypedValuesFailWithTheGoDecoderMessage) {
     std::string_view message;
   };
   const Case cases[] = {
-      {kPod, R"({"metadata":{"name":5}})",
+      {kPodTypeName, R"({"metadata":{"name":5}})",
        "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type "
        "string"},
-      {kPod, R"({"spec":{"containers":"x"}})",
+      {kPodTypeName, R"({"spec":{"containers":"x"}})",
        "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type "
        "[]v1.Container"},
-      {kPod, R"({"spec":{"containers":["x"]}})",
+      {kPodTypeName, R"({"spec":{"containers":["x"]}})",
        "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type "
        "v1.Container"},
-      {kPod, R"({"spec":{"containers":[{"ports":[{"containerPort":"80"}]}]}})",
+      {kPodTypeName, R"({"spec":{"containers":[{"ports":[{"containerPort":"80"}]}]}})",
        "json: cannot unmarshal string into Go struct field "
        "ContainerPort.spec.containers.ports.containerPort of type int32"},
-      {kPod, R"({"spec":{"containers":[{"ports":[{"containerPort":1.5}]}]}})",
+      {kPodTypeName, R"({"spec":{"containers":[{"ports":[{"containerPort":1.5}]}]}})",
        "json: cannot unmarshal number 1.5 into Go struct field "
        "ContainerPort.spec.containers.ports.containerPort of type int32"},
-      {kPod, R"({"spec":{"containers":[{"ports":[{"containerPort":3000000000}]}]}})",
+      {kPodTypeName, R"({"spec":{"containers":[{"ports":[{"containerPort":3000000000}]}]}})",
        "json: cannot unmarshal number 3000000000 into Go struct field "
        "ContainerPort.spec.containers.ports.containerPort of type int32"},
-      {kPod, R"({"spec":{"restartPolicy":1}})",
+      {kPodTypeName, R"({"spec":{"restartPolicy":1}})",
        "json: cannot unmarshal number into Go struct field PodSpec.spec.restartPolicy of type "
        "v1.RestartPolicy"},
-      {kPod, R"({"spec":{"hostNetwork":"yes"}})",
+      {kPodTypeName, R"({"spec":{"hostNetwork":"yes"}})",
        "json: cannot unmarshal string into Go struct field PodSpec.spec.hostNetwork of type bool"},
-      {kPod, R"({"metadata":{"labels":{"a":1}}})",
+      {kPodTypeName, R"({"metadata":{"labels":{"a":1}}})",
        "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type "
        "string"},
-      {kPod, R"({"spec":"x"})",
+      {kPodTypeName, R"({"spec":"x"})",
        "json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec"},
-      {kPod, R"([])", "json: cannot unmarshal array into Go value of type v1.Pod"},
-      {kPod, R"({"spec":{"containers":[{"resources":{"limits":{"cpu":"abc"}}}]}})",
+      {kPodTypeName, R"([])", "json: cannot unmarshal array into Go value of type v1.Pod"},
+      {kPodTypeName, R"({"spec":{"containers":[{"resources":{"limits":{"cpu":"abc"}}}]}})",
        "quantities must match the regular expression "
        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"},
-      {kPod, R"({"metadata":{"creationTimestamp":"yesterday"}})",
+      {kPodTypeName, R"({"metadata":{"creationTimestamp":"yesterday"}})",
        R"(parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006")"},
-      {kPod, R"({"metadata":{"creationTimestamp":7}})",
+      {kPodTypeName, R"({"metadata":{"creationTimestamp":7}})",
        "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.creationTimestamp "
        "of type string"},
       {"io.k8s.api.core.v1.Secret", R"({"data":{"a":"!!!!"}})",
@@ -135,7 +128,7 @@ TEST(FieldValidationTest, MistypedValuesFailWithTheGoDecoderMessage) {
        "of type v1.PersistentVolumeAccessMode"},
   };
   for (const Case& c : cases) {
-    auto r = decodeFields(c.body, type(c.type));
+    auto r = decodeFields(c.body, builtinType(c.type));
     ASSERT_FALSE(r) << c.body;
     EXPECT_EQ(r.error().message(), c.message) << c.body;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
@@ -146,16 +139,16 @@ TEST(FieldValidationTest, WellFormedScalarsPass) {
   auto r = decodeFields(R"({"metadata":{"creationTimestamp":"2024-02-29T23:59:59+01:00"},
       "spec":{"containers":[{"name":"c","livenessProbe":{"httpGet":{"port":"http"}},
       "resources":{"requests":{"cpu":"100m","memory":"1.5Gi","x":"1e3"}}}]}})",
-                        type(kPod));
+                        builtinType(kPodTypeName));
   EXPECT_TRUE(r) << r.error().message();
   auto secret =
-      decodeFields(R"({"data":{"a":"aGVsbG8=","b":""}})", type("io.k8s.api.core.v1.Secret"));
+      decodeFields(R"({"data":{"a":"aGVsbG8=","b":""}})", builtinType("io.k8s.api.core.v1.Secret"));
   EXPECT_TRUE(secret) << secret.error().message();
   auto lease = decodeFields(R"({"spec":{"renewTime":"2024-01-01T00:00:00.123456Z"}})",
-                            type("io.k8s.api.coordination.v1.Lease"));
+                            builtinType("io.k8s.api.coordination.v1.Lease"));
   EXPECT_TRUE(lease) << lease.error().message();
   auto badLease = decodeFields(R"({"spec":{"renewTime":"2024-01-01T00:00:00Z"}})",
-                               type("io.k8s.api.coordination.v1.Lease"));
+                               builtinType("io.k8s.api.coordination.v1.Lease"));
   ASSERT_FALSE(badLease);
   EXPECT_EQ(badLease.error().message(),
             R"(parsing time "2024-01-01T00:00:00Z" as "2006-01-02T15:04:05.000000Z07:00": )"
@@ -163,32 +156,32 @@ TEST(FieldValidationTest, WellFormedScalarsPass) {
 }
 
 TEST(FieldValidationTest, MalformedJsonIsAnError) {
-  auto r = decodeFields(R"({"metadata":)", type(kPod));
+  auto r = decodeFields(R"({"metadata":)", builtinType(kPodTypeName));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("parse error"), std::string::npos) << r.error().message();
 }
 
 TEST(FieldValidationTest, ModesDecideWhatStrictErrorsBecome) {
   std::string_view body = R"({"spec":{"foo":1},"metadata":{"name":"a","name":"b"}})";
-  auto strict = decodeBody(body, type(kPod), FieldValidation::kStrict);
+  auto strict = decodeBody(body, builtinType(kPodTypeName), FieldValidation::kStrict);
   ASSERT_FALSE(strict);
   EXPECT_EQ(strict.error().message(),
             R"(strict decoding error: unknown field "spec.foo", duplicate field "metadata.name")");
-  auto warn = decodeBody(body, type(kPod), FieldValidation::kWarn);
+  auto warn = decodeBody(body, builtinType(kPodTypeName), FieldValidation::kWarn);
   ASSERT_TRUE(warn);
   EXPECT_EQ(warn->warnings, (std::vector<std::string>{R"(unknown field "spec.foo")",
                                                       R"(duplicate field "metadata.name")"}));
   EXPECT_EQ(warn->object["metadata"]["name"], "b");  // the last duplicate wins
-  auto ignore = decodeBody(body, type(kPod), FieldValidation::kIgnore);
+  auto ignore = decodeBody(body, builtinType(kPodTypeName), FieldValidation::kIgnore);
   ASSERT_TRUE(ignore);
   EXPECT_TRUE(ignore->warnings.empty());
   EXPECT_FALSE(ignore->object["spec"].contains("foo"));
   // A type error fails in every mode.
-  EXPECT_FALSE(decodeBody(R"({"spec":1})", type(kPod), FieldValidation::kIgnore));
+  EXPECT_FALSE(decodeBody(R"({"spec":1})", builtinType(kPodTypeName), FieldValidation::kIgnore));
 }
 
 TEST(FieldValidationTest, CheckFieldsSortsAsTheUnstructuredConverter) {
-  auto r = checkFields(json::parse(R"({"zzz":1,"spec":{"yyy":2},"aaa":3})"), type(kPod));
+  auto r = checkFields(json::parse(R"({"zzz":1,"spec":{"yyy":2},"aaa":3})"), builtinType(kPodTypeName));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->strictErrors,
             (std::vector<std::string>{R"(unknown field "aaa")", R"(unknown field "spec.yyy")",

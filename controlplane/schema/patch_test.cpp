@@ -3,15 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/schema/registry.h"
+#include "controlplane/schema/schema_test_util.h"
 
 namespace berth::controlplane::schema {
 namespace {
 
 using nlohmann::json;
-
-const TypeDef& type(std::string_view name) {
-  return *Registry::builtin().find(name);
-}
 
 struct PatchCase {
   std::string_view name;
@@ -87,8 +84,6 @@ TEST(MergePatchTest, AppliesRfc7386) {
 }
 
 constexpr std::string_view kDeployment = "io.k8s.api.apps.v1.Deployment";
-constexpr std::string_view kPod = "io.k8s.api.core.v1.Pod";
-
 TEST(StrategicMergePatchTest, MergesListsByTheirKeys) {
   const PatchCase cases[] = {
       {"one container changes, not the list",
@@ -125,7 +120,7 @@ TEST(StrategicMergePatchTest, MergesListsByTheirKeys) {
        R"({"metadata":{"labels":{"a":"1","c":"3"}}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, type(kDeployment)));
+    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
 }
 
 // What `kubectl apply` sends after one container's image was edited in the manifest: the new
@@ -140,7 +135,7 @@ TEST(StrategicMergePatchTest, KubectlApplyOfAnEditedDeployment) {
   std::string_view patch = R"({"metadata":{"annotations":{"a":"2"}},
       "spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"app"},{"name":"sidecar"}],
       "containers":[{"image":"side:2","name":"sidecar"}]}}}})";
-  auto r = applyStrategicMergePatch(live, patch, type(kDeployment));
+  auto r = applyStrategicMergePatch(live, patch, builtinType(kDeployment));
   ASSERT_TRUE(r) << r.error().message();
   json want = live;
   want["metadata"]["annotations"]["a"] = "2";
@@ -172,7 +167,7 @@ TEST(StrategicMergePatchTest, Directives) {
        R"({"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"},{"name":"a"},{"name":"b"}]}}}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, type(kDeployment)));
+    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
 }
 
 TEST(StrategicMergePatchTest, PrimitiveListsWithTheMergeStrategy) {
@@ -188,7 +183,7 @@ TEST(StrategicMergePatchTest, PrimitiveListsWithTheMergeStrategy) {
        "invalid patch format of primitive list", Code::kInvalidArgument},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, type(kPod)));
+    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
 }
 
 TEST(StrategicMergePatchTest, ErrorsFromTheSchema) {
@@ -205,7 +200,7 @@ TEST(StrategicMergePatchTest, ErrorsFromTheSchema) {
        R"({"metadata":{"finalizers":[["x"]]},"spec":{"containers":[{"name":"a","command":[["x"]]}]}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, type(kPod)));
+    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
 }
 
 TEST(PatchStrictErrorsTest, ReportsWhatTheApiserverDecodesStrictly) {

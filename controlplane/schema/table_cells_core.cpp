@@ -472,7 +472,7 @@ json pvcVolumeMode(const json& o, const CellContext& c) {
   return pvVolumeMode(o, c);
 }
 
-constexpr NamedCell kCells[] = {
+constexpr NamedCell kCoreCells[] = {
     {"podReady", podReady},
     {"podStatus", podStatus},
     {"podRestarts", podRestarts},
@@ -520,7 +520,7 @@ constexpr NamedCell kCells[] = {
 }  // namespace
 
 std::span<const NamedCell> coreCells() {
-  return kCells;
+  return kCoreCells;
 }
 
 }  // namespace berth::controlplane::schema

@@ -294,7 +294,7 @@ json endpointSliceEndpoints(const json& o, const CellContext&) {
   return listWithMore(list, count);
 }
 
-constexpr NamedCell kCells[] = {
+constexpr NamedCell kWorkloadCells[] = {
     {"templateContainers", templateContainers},
     {"templateImages", templateImages},
     {"selector", selector},
@@ -344,7 +344,7 @@ constexpr NamedCell kCells[] = {
 }  // namespace
 
 std::span<const NamedCell> workloadCells() {
-  return kCells;
+  return kWorkloadCells;
 }
 
 }  // namespace berth::controlplane::schema

@@ -4,15 +4,12 @@
 
 #include "controlplane/schema/registry.h"
 #include "controlplane/schema/table_cells.h"
+#include "controlplane/schema/schema_test_util.h"
 
 namespace berth::controlplane::schema {
 namespace {
 
 using nlohmann::json;
-
-const TypeDef& type(std::string_view name) {
-  return *Registry::builtin().find(name);
-}
 
 const TimePoint kNow = *parseTime("2024-06-01T12:00:00Z");
 
@@ -50,7 +47,7 @@ TEST(TableTest, PodColumnsAsKubectlGetPodsWide) {
           {"name":"a","ready":true,"restartCount":2,"state":{"running":{}},
            "lastState":{"terminated":{"exitCode":1,"finishedAt":"2024-06-01T11:58:00Z"}}},
           {"name":"b","ready":true,"restartCount":0,"state":{"running":{}}}]}})");
-  json table = toTable(pod, type("io.k8s.api.core.v1.Pod"), at());
+  json table = toTable(pod, builtinType("io.k8s.api.core.v1.Pod"), at());
   EXPECT_EQ(table["kind"], "Table");
   EXPECT_EQ(table["apiVersion"], "meta.k8s.io/v1");
   EXPECT_EQ(table["metadata"]["resourceVersion"], "42");
@@ -126,14 +123,14 @@ TEST(TableTest, PodStatusAsUpstreamPrintsIt) {
        "1/2", "NotReady", "0"},
   };
   for (const Case& c : cases) {
-    json table = toTable(json::parse(c.pod), type("io.k8s.api.core.v1.Pod"), at());
+    json table = toTable(json::parse(c.pod), builtinType("io.k8s.api.core.v1.Pod"), at());
     const json& cells = table["rows"][0]["cells"];
     EXPECT_EQ(cells[1], c.ready) << c.name;
     EXPECT_EQ(cells[2], c.status) << c.name;
     EXPECT_EQ(cells[3], c.restarts) << c.name;
   }
   json done = toTable(json::parse(R"({"status":{"phase":"Succeeded"}})"),
-                      type("io.k8s.api.core.v1.Pod"), at());
+                      builtinType("io.k8s.api.core.v1.Pod"), at());
   EXPECT_EQ(done["rows"][0]["conditions"][0]["type"], "Completed");
   EXPECT_EQ(done["rows"][0]["conditions"][0]["reason"], "Succeeded");
 }
@@ -225,7 +222,7 @@ TEST(TableTest, OtherKindsCells) {
        R"(["high",1000,false,"<unknown>","Never"])"},
   };
   for (const Case& c : cases) {
-    json table = toTable(json::parse(c.object), type(c.type), at());
+    json table = toTable(json::parse(c.object), builtinType(c.type), at());
     EXPECT_EQ(table["rows"][0]["cells"], json::parse(c.cells))
         << c.name << ": " << table["rows"][0]["cells"].dump();
   }
@@ -235,19 +232,19 @@ TEST(TableTest, ListsDefaultColumnsAndIncludeObject) {
   json list = json::parse(R"({"kind":"RoleList","metadata":{"resourceVersion":"7","continue":"c1"},
       "items":[{"metadata":{"name":"a","creationTimestamp":"2024-01-02T03:04:05Z"}},
                {"metadata":{"name":"b"}}]})");
-  json table = toTable(list, type("io.k8s.api.rbac.v1.Role"), at(IncludeObject::kNone));
+  json table = toTable(list, builtinType("io.k8s.api.rbac.v1.Role"), at(IncludeObject::kNone));
   EXPECT_EQ(columnNames(table), (std::vector<std::string>{"Name", "Created At"}));
   EXPECT_EQ(table["columnDefinitions"][1]["type"], "date");
   EXPECT_EQ(table["metadata"], json::parse(R"({"resourceVersion":"7","continue":"c1"})"));
   EXPECT_EQ(table["rows"][0]["cells"], json::parse(R"(["a","2024-01-02T03:04:05Z"])"));
   EXPECT_EQ(table["rows"][1]["cells"], json::parse(R"(["b","0001-01-01T00:00:00Z"])"));
   EXPECT_TRUE(table["rows"][0]["object"].is_null());
-  json full = toTable(list, type("io.k8s.api.rbac.v1.Role"), at(IncludeObject::kObject));
+  json full = toTable(list, builtinType("io.k8s.api.rbac.v1.Role"), at(IncludeObject::kObject));
   EXPECT_EQ(full["rows"][1]["object"], list["items"][1]);
   TableOptions noHeaders = at();
   noHeaders.noHeaders = true;
   EXPECT_TRUE(
-      toTable(list, type("io.k8s.api.rbac.v1.Role"), noHeaders)["columnDefinitions"].is_null());
+      toTable(list, builtinType("io.k8s.api.rbac.v1.Role"), noHeaders)["columnDefinitions"].is_null());
 }
 
 TEST(TableTest, ParsesIncludeObject) {

@@ -5,11 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log.h"
+
 namespace berth::controlplane::storage {
 
-inline std::shared_ptr<spdlog::logger> storageLog() {
-  auto log = spdlog::get("storage");
-  return log ? log : spdlog::default_logger();
-}
+inline std::shared_ptr<spdlog::logger> storageLog() { return namedLogger("storage"); }
 
 }  // namespace berth::controlplane::storage

@@ -45,7 +45,7 @@ struct Input {
   std::optional<Error> error;
 };
 
-struct Watcher {
+struct CacheWatcher {
   std::uint64_t id = 0;
   WatchCache::WatchOptions options;
   WatchCache::Sink sink;
@@ -111,7 +111,7 @@ struct WatchCacheImpl::Core {
   std::mutex queueMu;
   std::condition_variable queueCv;
   std::deque<Input> inputs;
-  std::map<std::uint64_t, std::shared_ptr<Watcher>> watchers;
+  std::map<std::uint64_t, std::shared_ptr<CacheWatcher>> watchers;
   std::uint64_t nextId = 1;
   bool pendingInit = false;
   bool stopping = false;
@@ -262,7 +262,7 @@ struct WatchCacheImpl::Core {
       std::unique_lock lock(queueMu);
       if (queueCv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) return;
     }
-    std::vector<std::shared_ptr<Watcher>> ended;
+    std::vector<std::shared_ptr<CacheWatcher>> ended;
     {
       std::lock_guard lock(queueMu);
       for (auto& [id, w] : watchers)
@@ -281,7 +281,7 @@ struct WatchCacheImpl::Core {
     }
   }
 
-  bool send(Watcher& w, const WatchEvent& event) {
+  bool send(CacheWatcher& w, const WatchEvent& event) {
     if (!w.active) return false;
     w.lastSent = Clock::now();
     if (!w.sink(event)) w.active = false;
@@ -289,7 +289,7 @@ struct WatchCacheImpl::Core {
   }
 
   // One window event for one watcher, with the filter transitions the apiserver's cacher makes.
-  void deliver(Watcher& w, const CacheEvent& event, bool live) {
+  void deliver(CacheWatcher& w, const CacheEvent& event, bool live) {
     if (live && event.revision <= w.startRevision) return;
     if (!matches(event.key, w.options.keyPrefix)) return;
     const auto& filter = w.options.filter;
@@ -315,7 +315,7 @@ struct WatchCacheImpl::Core {
     send(w, out);
   }
 
-  void init(Watcher& w) {
+  void init(CacheWatcher& w) {
     w.initialized = true;
     w.lastSent = Clock::now();
     if (w.options.afterRevision <= 0) {
@@ -342,7 +342,7 @@ struct WatchCacheImpl::Core {
 
   // Hands the applied events to every watcher (catch-ups first) and sends the bookmarks that are
   // due; returns when the next bookmark is due.
-  std::optional<Clock::time_point> deliverAll(const std::vector<std::shared_ptr<Watcher>>& list,
+  std::optional<Clock::time_point> deliverAll(const std::vector<std::shared_ptr<CacheWatcher>>& list,
                                               const std::vector<CacheEventPtr>& applied,
                                               std::vector<std::uint64_t>& dropped) {
     std::lock_guard deliverLock(deliverMu);
@@ -401,7 +401,7 @@ struct WatchCacheImpl::Core {
       }
       // The watcher list is read after the batch is applied: a watcher registered before that
       // is in the list, one registered after it has the batch in its catch-up.
-      std::vector<std::shared_ptr<Watcher>> list;
+      std::vector<std::shared_ptr<CacheWatcher>> list;
       lock.lock();
       list.reserve(watchers.size());
       for (auto& [id, w] : watchers)
@@ -508,7 +508,7 @@ std::optional<CachedObject> WatchCacheImpl::get(std::string_view key) const {
 
 Result<std::unique_ptr<WatchHandle>> WatchCacheImpl::watch(WatchOptions options, Sink sink) {
   if (!sink) return fail(Code::kInvalidArgument, "watch {}: no sink", options.keyPrefix);
-  auto w = std::make_shared<Watcher>();
+  auto w = std::make_shared<CacheWatcher>();
   w->options = std::move(options);
   w->sink = std::move(sink);
   auto after = w->options.afterRevision;

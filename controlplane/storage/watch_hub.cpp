@@ -21,7 +21,7 @@ struct Item {
   std::int64_t progress = 0;
 };
 
-struct Watcher {
+struct HubWatcher {
   std::uint64_t id = 0;
   std::string start;
   std::string end;
@@ -48,8 +48,8 @@ struct WatchHub::Core {
   std::condition_variable cv;
   std::int64_t revision = 0;
   HistoryReader history;
-  std::map<std::uint64_t, std::shared_ptr<Watcher>> watchers;
-  std::vector<std::shared_ptr<Watcher>> dirty;
+  std::map<std::uint64_t, std::shared_ptr<HubWatcher>> watchers;
+  std::vector<std::shared_ptr<HubWatcher>> dirty;
   std::uint64_t nextId = 1;
   bool stopping = false;
   // Held by the dispatcher while it calls callbacks, so a handle's destructor can wait for a
@@ -57,7 +57,7 @@ struct WatchHub::Core {
   std::mutex deliverMu;
   std::thread thread;
 
-  void markDirty(const std::shared_ptr<Watcher>& w) {
+  void markDirty(const std::shared_ptr<HubWatcher>& w) {
     if (!w->ready || w->queued) return;
     w->queued = true;
     dirty.push_back(w);
@@ -74,7 +74,7 @@ struct WatchHub::Core {
     cv.notify_one();
   }
 
-  static void deliver(Watcher& w, std::vector<Event>& initial, std::deque<Item>& items) {
+  static void deliver(HubWatcher& w, std::vector<Event>& initial, std::deque<Item>& items) {
     if (!initial.empty() && w.active && w.callbacks.onEvents) w.callbacks.onEvents(initial);
     for (const Item& item : items) {
       if (!w.active) return;
@@ -117,7 +117,7 @@ struct WatchHub::Core {
 
   void run() {
     struct Work {
-      std::shared_ptr<Watcher> watcher;
+      std::shared_ptr<HubWatcher> watcher;
       std::vector<Event> initial;
       std::deque<Item> items;
     };
@@ -188,7 +188,7 @@ std::int64_t WatchHub::revision() const {
 Result<std::unique_ptr<WatchHandle>> WatchHub::watch(std::string_view prefix,
                                                      std::int64_t afterRevision,
                                                      WatchCallbacks callbacks) {
-  auto w = std::make_shared<Watcher>();
+  auto w = std::make_shared<HubWatcher>();
   w->start = std::string(prefix);
   w->end = prefixEnd(prefix);
   w->callbacks = std::move(callbacks);

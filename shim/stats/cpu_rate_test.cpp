@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "shim/stats/test_util.h"
+
 namespace berth::cri::stats {
 namespace {
 
-constexpr int64_t kSecond = 1'000'000'000;
+using testing::kSecond;
 
 TEST(CpuRateCache, FirstSampleIsZeroThenTheRate) {
   CpuRateCache cache;

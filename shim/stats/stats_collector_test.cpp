@@ -10,7 +10,7 @@ namespace berth::cri::stats {
 namespace {
 
 using runtime::CgroupManager;
-constexpr int64_t kSecond = 1'000'000'000;
+using testing::kSecond;
 
 // cgroupsPath / cgroup_parent → a v2 directory under the test's temp dir.
 class FakeResolver final : public CgroupResolver {

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,6 +14,9 @@
 #include "common/temp_dir_for_test.h"
 
 namespace berth::cri::stats::testing {
+
+// One second in the nanoseconds cgroup counters and CRI timestamps use.
+inline constexpr int64_t kSecond = 1'000'000'000;
 
 class TempDirTest : public ::testing::Test {
  protected:

@@ -18,13 +18,13 @@
 namespace berth::shim {
 namespace {
 
-constexpr std::array<std::string_view, 1> kProtocols = {kPortForwardV1};
+constexpr std::array<std::string_view, 1> kPortForwardProtocols = {kPortForwardV1};
 // The kubelet's wsstream port-forward: "" (no subprotocol offered) is the binary framing.
 constexpr std::array<std::string_view, 3> kWebSocketProtocols = {"v4.channel.k8s.io",
                                                                  "v4.base64.channel.k8s.io", ""};
 // kubectl 1.30+ (KEP-4006): SPDY/3.1 inside WebSocket binary messages.
 constexpr std::array<std::string_view, 1> kTunnelProtocols = {kPortForwardTunnel};
-constexpr std::chrono::milliseconds kCloseGrace{1000};
+constexpr std::chrono::milliseconds kPortForwardCloseGrace{1000};
 
 std::optional<std::int32_t> parsePort(std::string_view s) {
   std::int32_t port = 0;
@@ -164,7 +164,7 @@ Status serveSpdyPortForward(SpdyConnection& conn, const std::string& podSandboxI
   }
   for (auto& [id, f] : forwards)
     f->relay.join();
-  conn.closeAfter(kCloseGrace);
+  conn.closeAfter(kPortForwardCloseGrace);
   return served;
 }
 
@@ -172,7 +172,7 @@ Status serveSpdyPortForward(SpdyConnection& conn, const std::string& podSandboxI
 
 Status servePortForward(UniqueFd socket, const HttpRequest& request, std::string pending,
                         const std::string& podSandboxId, const PortForwarder& forward) {
-  BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
+  BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kPortForwardProtocols));
   SpdyConnection conn(std::move(socket), std::move(pending));
   return serveSpdyPortForward(conn, podSandboxId, forward);
 }
@@ -202,7 +202,7 @@ Status servePortForwardTunnel(UniqueFd socket, const HttpRequest& request, std::
       if (connected)
         connected =
             !!tunnel.send(ws::Opcode::kBinary, std::string_view(buf, static_cast<size_t>(n)));
-    tunnel.close(ws::kCloseNormal, {}, kCloseGrace);
+    tunnel.close(ws::kCloseNormal, {}, kPortForwardCloseGrace);
   });
   Status served = serveSpdyPortForward(conn, podSandboxId, forward);  // ends by half-closing
   out.join();
@@ -251,7 +251,7 @@ Status servePortForwardWebSocket(UniqueFd socket, const HttpRequest& request, st
   };
   std::atomic<std::size_t> running = ports->size();
   auto finished = [&] {
-    if (--running == 0) conn.close(ws::kCloseNormal, {}, kCloseGrace);
+    if (--running == 0) conn.close(ws::kCloseNormal, {}, kPortForwardCloseGrace);
   };
   std::vector<std::unique_ptr<PortRelay>> relays;  // joined before what they use goes
   for (std::size_t i = 0; i < ports->size(); ++i) {

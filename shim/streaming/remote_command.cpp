@@ -16,10 +16,8 @@
 namespace berth::shim {
 namespace {
 
-constexpr std::array<std::string_view, 4> kProtocols = {kRemoteCommandV4, kRemoteCommandV3,
+constexpr std::array<std::string_view, 4> kSpdyProtocols = {kRemoteCommandV4, kRemoteCommandV3,
                                                         kRemoteCommandV2, kRemoteCommandV1};
-// How long the peer has to close after we said GOAWAY.
-constexpr std::chrono::milliseconds kCloseGrace{5000};
 
 // The SPDY stream types, indexed by CommandChannel.
 constexpr std::array<std::string_view, kCommandChannels> kStreamTypes = {
@@ -162,7 +160,7 @@ std::string CommandSession::run(const CommandRunner& runner, const Send& send, b
 
 Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::string pending,
                           const RemoteCommandOptions& options, const CommandRunner& run) {
-  std::string protocol = BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kProtocols));
+  std::string protocol = BERTH_TRY(acceptSpdyUpgrade(socket.get(), request, kSpdyProtocols));
   bool v4 = protocol == kRemoteCommandV4;
   bool resizable = v4 || protocol == kRemoteCommandV3;
   // Every pipe before the reader thread starts: nothing below may fail before it is joined.
@@ -216,7 +214,7 @@ Status serveRemoteCommand(UniqueFd socket, const HttpRequest& request, std::stri
     cv.notify_all();
   });
   auto finish = [&] {
-    conn.closeAfter(kCloseGrace);
+    conn.closeAfter(kRemoteCommandCloseGrace);
     reader.join();
   };
 

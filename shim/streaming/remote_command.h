@@ -27,6 +27,8 @@ inline constexpr std::string_view kRemoteCommandV4 = "v4.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV3 = "v3.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV2 = "v2.channel.k8s.io";
 inline constexpr std::string_view kRemoteCommandV1 = "channel.k8s.io";
+// How long the peer has to close after we closed (GOAWAY or a close frame).
+inline constexpr std::chrono::milliseconds kRemoteCommandCloseGrace{5000};
 
 struct TerminalSize {
   std::uint16_t width = 0;

@@ -14,17 +14,16 @@ namespace {
 // "": a client that offers no subprotocol gets channel.k8s.io, as from wsstream.
 constexpr std::string_view kRemoteCommandV4Base64 = "v4.base64.channel.k8s.io";
 constexpr std::string_view kRemoteCommandV1Base64 = "base64.channel.k8s.io";
-constexpr std::array<std::string_view, 6> kProtocols = {kRemoteCommandV5,       kRemoteCommandV4,
+constexpr std::array<std::string_view, 6> kWebSocketProtocols = {kRemoteCommandV5,       kRemoteCommandV4,
                                                         kRemoteCommandV4Base64, kRemoteCommandV1,
                                                         kRemoteCommandV1Base64, ""};
 constexpr std::uint8_t kCloseSignal = 255;
-constexpr std::chrono::milliseconds kCloseGrace{5000};
 
 }  // namespace
 
 Status serveRemoteCommandWebSocket(UniqueFd socket, const HttpRequest& request, std::string pending,
                                    const RemoteCommandOptions& options, const CommandRunner& run) {
-  std::string protocol = BERTH_TRY(ws::acceptUpgrade(socket.get(), request, kProtocols));
+  std::string protocol = BERTH_TRY(ws::acceptUpgrade(socket.get(), request, kWebSocketProtocols));
   bool base64 = ws::isBase64Protocol(protocol);
   bool v5 = protocol == kRemoteCommandV5;
   bool statusJson = v5 || protocol.starts_with("v4.");
@@ -69,7 +68,7 @@ Status serveRemoteCommandWebSocket(UniqueFd socket, const HttpRequest& request, 
       },
       statusJson);
   if (!report.empty()) (void)sendOn(CommandChannel::kError, report);
-  conn.close(ws::kCloseNormal, {}, kCloseGrace);
+  conn.close(ws::kCloseNormal, {}, kRemoteCommandCloseGrace);
   reader.join();
   return {};
 }

@@ -10,10 +10,12 @@
 
 namespace berth::testing {
 
-inline const std::string kTestIssuer = "https://kubernetes.default.svc.cluster.local";
+inline const std::string kIssuer = "https://kubernetes.default.svc.cluster.local";
 // 2024-01-01T00:00:00Z
-inline const std::chrono::system_clock::time_point kTestNow =
+inline const std::chrono::system_clock::time_point kNow =
     std::chrono::system_clock::from_time_t(1704067200);
+
+inline using testing::kRbac;
 
 // A resource request.
 inline controlplane::auth::Attributes ask(controlplane::auth::UserInfo user, std::string verb,
