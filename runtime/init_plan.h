@@ -40,7 +40,11 @@ struct MountStep {
   // place (a read-only /dev still needs its device nodes and /dev/pts mount point).
   bool deferReadonly = false;
   unsigned long long attrSet = 0, attrClear = 0;  // recursive attributes (mount_setattr)
-  int sourceFd = -1;  // bind source opened by the runtime: mounted as /proc/self/fd/<n>
+  // Bind source, opened (O_PATH) by the runtime when it validated the config. The init asks the
+  // runtime for a detached clone of it (kMountSource) when its turn comes, so the mount is
+  // created in the listed order (mountinfo lists mounts by creation) and from the runtime's
+  // mount namespace, where the source is reachable even from a user namespace.
+  int sourceFd = -1;
 };
 
 // One v1 hierarchy bound under /sys/fs/cgroup/<name> when a "cgroup" mount is requested on a

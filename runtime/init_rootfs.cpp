@@ -83,7 +83,26 @@ void mountCgroupV1(const InitPlan& plan, int rootFd, const MountStep& m, int tar
   }
 }
 
-void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
+// The detached source tree of bind mount `index`, cloned by the runtime (MountStep::sourceFd).
+int receiveMountTree(const InitPlan& plan, size_t index) {
+  const char* dest = plan.mounts[index].destination.c_str();
+  if (!syncSend(plan.syncFd, SyncType::kMountSource, static_cast<int32_t>(index)))
+    dieWith(plan.syncFd, "ask the runtime for the source of the mount on", dest);
+  SyncMsg msg;
+  int tree = -1;
+  if (!syncRecv(plan.syncFd, &msg, &tree)) {
+    errno = EPIPE;
+    dieWith(plan.syncFd, "receive the source of the mount on", dest);
+  }
+  if (msg.type != SyncType::kMountTree || tree < 0) {
+    errno = EPROTO;
+    dieWith(plan.syncFd, "receive the source of the mount on", dest);
+  }
+  return tree;
+}
+
+void mountOne(const InitPlan& plan, int rootFd, size_t index) {
+  const MountStep& m = plan.mounts[index];
   bool file = m.kind == MountKind::kBind && !m.sourceIsDir;
   if (m.kind == MountKind::kProc) {
     // CVE-2019-16884: no symlink anywhere on the way to a procfs mount point.
@@ -109,10 +128,14 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   int r;
   switch (m.kind) {
     case MountKind::kBind:
-      r = m.sourceFd >= 0 ? move_mount(m.sourceFd, "", fd, "",
-                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-                          : mount(m.source.c_str(), target, nullptr,
-                                  MS_BIND | (m.recursiveBind ? MS_REC : 0), nullptr);
+      if (m.sourceFd >= 0) {
+        int tree = receiveMountTree(plan, index);
+        r = move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        close(tree);
+      } else {
+        r = mount(m.source.c_str(), target, nullptr, MS_BIND | (m.recursiveBind ? MS_REC : 0),
+                  nullptr);
+      }
       break;
     case MountKind::kCgroup:
       if (!plan.cgroupBinds.empty()) {
@@ -341,8 +364,9 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   int rootFd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootFd < 0) dieWith(plan.syncFd, "open rootfs", plan.rootfs.c_str());
 
-  for (const MountStep& m : plan.mounts)
-    mountOne(plan, rootFd, m);
+  // runtime-spec: "The runtime MUST mount entries in the listed order."
+  for (size_t i = 0; i < plan.mounts.size(); ++i)
+    mountOne(plan, rootFd, i);
   if (plan.defaultDev) {
     mode_t old = umask(0);
     for (const DeviceNode& d : plan.devices)

@@ -133,6 +133,12 @@ Result<ChildProcess> launch(LaunchRequest& r) {
         passedFd.reset();
         BERTH_TRY(send(parentSock.get(), SyncType::kSeccompDone));
         break;
+      case SyncType::kMountSource: {
+        UniqueFd tree = BERTH_TRY(cloneMountSource(plan, static_cast<size_t>(m.value)));
+        if (!syncSendFd(parentSock.get(), SyncType::kMountTree, tree.get()))
+          return failErrno("send mount source to container init");
+        break;
+      }
       case SyncType::kReady:
         spdlog::debug("launch: process {} is set up ({})", child.pid(),
                       plan.isExec ? "about to exec" : "waiting on exec.fifo");

@@ -24,6 +24,10 @@ enum class SyncType : uint32_t {
   // child → runtime: the seccomp filter is loaded; its listener fd comes with SCM_RIGHTS.
   kSeccompListener = 8,
   kSeccompDone = 9,  // runtime → child: the listener reached the seccomp agent
+  // child → runtime: value = index in plan.mounts of a bind mount it is about to attach; the
+  // runtime answers kMountTree with a detached clone of its source (SCM_RIGHTS).
+  kMountSource = 10,
+  kMountTree = 11,
 };
 
 struct SyncMsg {
