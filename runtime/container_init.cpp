@@ -278,6 +278,9 @@ void waitForStart(const InitPlan& plan) {
   joinSessionKeyring(plan);
 
   if (plan.isExec) {
+    // Before the console: /dev/ptmx must be the container's.
+    if (plan.execRootFd >= 0 && (fchdir(plan.execRootFd) < 0 || chroot(".") < 0))
+      die(plan.syncFd, "chroot into the container's root");
     if (plan.process.terminal) init::setupConsole(plan, false);
   } else {
     init::setupRootfs(plan, rootfsReady);

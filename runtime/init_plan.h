@@ -143,6 +143,17 @@ struct InitPlan {
   ProcessPlan process;
 
   // Rootfs (create only).
+  // Where the container's mounts are made (runtime-spec: a namespace type that is not listed is
+  // inherited from the runtime).
+  enum class MountNamespace {
+    kNew,     // its own: pivot_root into the rootfs
+    kJoined,  // linux.namespaces[].path: set up in there, as in a new one
+    // the runtime's: the rootfs is a bind the runtime made under the container's state
+    // directory (ContainerPaths::rootfs), whose detach at delete takes every mount with it;
+    // chroot, nothing else on the host is touched
+    kHost,
+  };
+  MountNamespace mountNamespace = MountNamespace::kNew;
   std::string rootfs;                 // absolute host path
   unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
   // The mount the rootfs lives on: made private when / is shared (pivot_root refuses a new root
@@ -182,7 +193,9 @@ struct InitPlan {
   std::vector<HookCmd> createContainerHooks;
   std::vector<HookCmd> startContainerHooks;
 
-  int execFifoFd = -1;       // O_PATH fd of <state>/exec.fifo (create only)
+  int execFifoFd = -1;  // O_PATH fd of <state>/exec.fifo (create only)
+  // exec into a container in the runtime's mount namespace: its root, to chroot into.
+  int execRootFd = -1;
   int consoleSocketFd = -1;  // receives the pty master
   int syncFd = -1;           // socketpair end to the runtime
 

@@ -279,6 +279,13 @@ void moveRoot(const InitPlan& plan) {
   if (chdir("/") < 0) die(plan.syncFd, "chdir /");
 }
 
+// No mount namespace to pivot in (runc's chroot()): the rootfs stays a path of the host's.
+void chrootIntoRootfs(const InitPlan& plan) {
+  if (chdir(plan.rootfs.c_str()) < 0) die(plan.syncFd, "chdir to rootfs");
+  if (chroot(".") < 0) die(plan.syncFd, "chroot");
+  if (chdir("/") < 0) die(plan.syncFd, "chdir /");
+}
+
 void maskPaths(const InitPlan& plan) {
   int rootFd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const std::string& p : plan.maskedPaths) {
@@ -351,8 +358,9 @@ void setupConsole(const InitPlan& plan, bool bindConsole) {
   close(slave);
 }
 
-void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
-  // Nothing we mount may propagate back to the host.
+// The rootfs as a mount point of the container's mount namespace, whose mounts do not propagate
+// back to the host.
+void prepareRoot(const InitPlan& plan) {
   if (mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0)
     die(plan.syncFd, "set propagation of /");
   if ((plan.rootPropagation & MS_SHARED) &&
@@ -361,6 +369,13 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   // pivot_root needs the rootfs to be a mount point.
   if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     dieWith(plan.syncFd, "bind rootfs", plan.rootfs.c_str());
+}
+
+void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
+  // In the runtime's mount namespace the runtime made the rootfs a mount point of its own (and
+  // its propagation); "/" is the host's and stays as it is.
+  bool hostNamespace = plan.mountNamespace == InitPlan::MountNamespace::kHost;
+  if (!hostNamespace) prepareRoot(plan);
   int rootFd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootFd < 0) dieWith(plan.syncFd, "open rootfs", plan.rootfs.c_str());
 
@@ -376,7 +391,9 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   }
   runtimeHooks(plan);
 
-  if (plan.noPivot)
+  if (hostNamespace)
+    chrootIntoRootfs(plan);
+  else if (plan.noPivot)
     moveRoot(plan);
   else
     pivotRoot(plan);

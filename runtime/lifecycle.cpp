@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -73,6 +74,21 @@ int listenFds(std::vector<std::string>& env) {
   env.push_back(fmt::format("LISTEN_FDS={}", n));
   env.push_back("LISTEN_PID=1");
   return n;
+}
+
+// A container in the runtime's mount namespace gets its rootfs as a bind under its state
+// directory: every mount made for it hangs below that one mount, which delete (or a failed
+// create, through ContainerStore::remove) detaches. It takes the rootfs propagation (rslave by
+// default), so the container's mounts do not propagate to the host's.
+Status bindRootfsUnderState(InitPlan& plan, const ContainerPaths& paths) {
+  std::string target = paths.rootfs().string();
+  if (::mkdir(target.c_str(), 0700) < 0) return failErrno(fmt::format("create {}", target));
+  if (::mount(plan.rootfs.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    return failErrno(fmt::format("bind rootfs {} on {}", plan.rootfs, target));
+  if (::mount(nullptr, target.c_str(), nullptr, plan.rootPropagation, nullptr) < 0)
+    return failErrno(fmt::format("linux.rootfsPropagation: set on {}", target));
+  plan.rootfs = target;
+  return {};
 }
 
 Status checkPreservedFds(int first, int count) {
@@ -170,6 +186,9 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   inputs.extraEnv = extraEnv;
   inputs.cgroups = &cgroups;
   InitPlan plan = BERTH_TRY(buildCreatePlan(spec, inputs));
+  std::string rootfs = plan.rootfs;
+  if (plan.mountNamespace == InitPlan::MountNamespace::kHost)
+    BERTH_TRY(bindRootfsUnderState(plan, paths));
 
   // 0622 whatever the umask, owned by the container's root: an init that has switched to its
   // user (or lives in a user namespace) must still open it for writing.
@@ -195,7 +214,7 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   ContainerRecord record;
   record.id = o.id;
   record.bundle = bundle.string();
-  record.rootfs = plan.rootfs;
+  record.rootfs = rootfs;
   record.created = rfc3339NanoNow();
   record.annotations = spec.annotations;
   record.cgroupUnified = cgroups.unified();

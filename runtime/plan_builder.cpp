@@ -416,11 +416,18 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));
-  if (!(plan.ns.cloneFlags & CLONE_NEWNS) && !spec.findNamespace("mount"))
-    return fail(Code::kInvalidArgument, "linux.namespaces: a mount namespace is required");
-  if (const ocispec::Namespace* ns = spec.findNamespace("mount"); ns && ns->path)
-    return fail(Code::kInvalidArgument,
-                "linux.namespaces: joining a mount namespace at create is not supported");
+  if (const ocispec::Namespace* ns = spec.findNamespace("mount"); !ns) {
+    plan.mountNamespace = InitPlan::MountNamespace::kHost;
+    // Mounts in the runtime's namespace need the runtime's privileges.
+    if (spec.findNamespace("user"))
+      return fail(Code::kInvalidArgument,
+                  "linux.namespaces: a user namespace needs a mount namespace of its own or a "
+                  "joined one");
+    plan.noPivot = false;
+    plan.noPivotDetach.clear();
+  } else if (ns->path && !ns->path->empty()) {
+    plan.mountNamespace = InitPlan::MountNamespace::kJoined;
+  }
 
   plan.rootPropagation = MS_SLAVE | MS_REC;
   if (spec.linux && spec.linux->rootfsPropagation && !spec.linux->rootfsPropagation->empty() &&

@@ -2,6 +2,7 @@
 // order of config.json's mounts, and which mount namespace they are made in.
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -97,6 +98,102 @@ TEST_F(Mounts, AreMountedInTheListedOrderAndALaterOneWins) {
   ASSERT_EQ(cPropagation.size(), 2u);
   EXPECT_EQ(bPropagation[0], "") << "rprivate bind on /mnt/b";
   EXPECT_NE(cPropagation[1].find("shared:"), std::string::npos) << "rshared bind on /mnt/c";
+}
+
+// runtime-spec: a namespace type that is not listed is inherited from the runtime.
+void removeNamespace(json& config, const std::string& type) {
+  auto& list = config["linux"]["namespaces"];
+  for (auto it = list.begin(); it != list.end(); ++it)
+    if ((*it)["type"] == type) {
+      list.erase(it);
+      return;
+    }
+}
+
+std::string namespaceOf(const std::string& procNsFile) {
+  std::error_code ec;
+  return fs::read_symlink(procNsFile, ec).string();
+}
+
+// The propagation (optional fields) of the mount at `point` in our mount table.
+std::string propagationOf(const std::string& point) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string found = "(not mounted)";
+  for (const auto& e : parseMountInfo(text))
+    if (e.point == point) found = e.optional;
+  return found;
+}
+
+TEST_F(Mounts, WithoutAMountNamespaceTheContainerUsesTheCallersAndDeleteLeavesNoMount) {
+  writeFile(dir() / "data" / "file", "from host\n");
+  std::string rootPropagation = propagationOf("/");
+  auto c =
+      defaultConfig({"sh", "-c", "readlink /proc/self/ns/mnt; cat /mnt/data/file; sleep 1000"});
+  removeNamespace(c, "mount");
+  c["mounts"].push_back(bindMount("/mnt/data", dir() / "data", {"rbind", "ro"}));
+  writeConfig(c);
+  auto created = runtimeDetached({"create", "c"});
+  ASSERT_EQ(created.code, 0) << created.out;
+
+  // Its mounts are in our mount namespace, on the rootfs bind under its state directory, and
+  // nowhere else.
+  fs::path root = stateRoot() / "c" / "rootfs";
+  auto mounted = mountsUnder(root.string());
+  for (const char* want : {"", "/proc", "/dev", "/sys", "/mnt/data"})
+    EXPECT_NE(std::find(mounted.begin(), mounted.end(), root.string() + want), mounted.end())
+        << want;
+  EXPECT_TRUE(mountsUnder(rootfs().string()).empty());
+  EXPECT_TRUE(mountsUnder(dir().string() + "/data").empty());
+
+  // exec lands in the container's root too.
+  auto ls = runtime({"exec", "c", "cat", "/mnt/data/file"});
+  EXPECT_EQ(ls.code, 0) << ls.err;
+  EXPECT_EQ(ls.out, "from host\n");
+
+  ASSERT_EQ(runtime({"start", "c"}).code, 0);
+  int pid = state("c")["pid"];
+  EXPECT_EQ(namespaceOf(fmt::format("/proc/{}/ns/mnt", pid)), namespaceOf("/proc/self/ns/mnt"));
+  ASSERT_EQ(runtime({"delete", "--force", "c"}).code, 0);
+  EXPECT_TRUE(mountsUnder(dir().string()).empty());
+  EXPECT_TRUE(mountsUnder(rootfs().string()).empty());
+  EXPECT_FALSE(fs::exists(stateRoot() / "c"));
+  // The host's root mount is as it was (runc makes it rslave there).
+  EXPECT_EQ(propagationOf("/"), rootPropagation);
+
+  // `run` removes them when the process exits; the output came from inside.
+  c["process"]["args"] = {"sh", "-c", "readlink /proc/self/ns/mnt; cat /mnt/data/file"};
+  auto r = runContainer(c, "r");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, namespaceOf("/proc/self/ns/mnt") + "\nfrom host\n");
+  EXPECT_TRUE(mountsUnder(dir().string()).empty());
+}
+
+TEST_F(Mounts, WithoutAMountNamespaceAFailedCreateLeavesNoMount) {
+  writeFile(dir() / "data" / "file", "from host\n");
+  // The init fails after every mount is made: the executable is looked up last.
+  auto c = defaultConfig({"/no/such/program"});
+  removeNamespace(c, "mount");
+  c["mounts"].push_back(bindMount("/mnt/data", dir() / "data", {"rbind"}));
+  writeConfig(c);
+  auto r = runtime({"create", "c"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/no/such/program"), std::string::npos) << r.err;
+  EXPECT_TRUE(mountsUnder(dir().string()).empty());
+  EXPECT_TRUE(mountsUnder(rootfs().string()).empty());
+  EXPECT_FALSE(fs::exists(stateRoot() / "c"));
+}
+
+TEST_F(Mounts, WithoutAMountNamespaceAUserNamespaceIsRefused) {
+  auto c = defaultConfig({"true"});
+  removeNamespace(c, "mount");
+  addUserNamespace(c);
+  writeConfig(c);
+  auto r = runtime({"create", "c"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("linux.namespaces: a user namespace needs a mount namespace"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
