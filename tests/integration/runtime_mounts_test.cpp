@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/spawn.h"
 #include "tests/integration/runtime_fixture.h"
 
 namespace berth::testing {
@@ -194,6 +195,34 @@ TEST_F(Mounts, WithoutAMountNamespaceAUserNamespaceIsRefused) {
   EXPECT_NE(r.err.find("linux.namespaces: a user namespace needs a mount namespace"),
             std::string::npos)
       << r.err;
+}
+
+TEST_F(Mounts, JoinsAMountNamespaceByPath) {
+  if (!fs::exists("/usr/bin/unshare")) GTEST_SKIP() << "needs unshare(1) (util-linux)";
+  writeFile(dir() / "data" / "file", "from host\n");
+  // A mount namespace of the test's own (a private copy of ours), held by a process.
+  SpawnOptions o;
+  o.path = "/usr/bin/unshare";
+  o.args = {o.path, "--mount", "--propagation", "private", "sleep", "1000"};
+  auto holder = startProgram(o);
+  ASSERT_TRUE(holder) << holder.error().message();
+  std::string nsFile = fmt::format("/proc/{}/ns/mnt", holder->pid());
+  std::string ours = namespaceOf("/proc/self/ns/mnt");
+  for (int i = 0; i < 500 && namespaceOf(nsFile) == ours; ++i)
+    ::usleep(10000);
+  std::string joined = namespaceOf(nsFile);
+  ASSERT_NE(joined, ours);
+
+  auto c = defaultConfig({"sh", "-c", "readlink /proc/self/ns/mnt; cat /mnt/data/file"});
+  for (auto& ns : c["linux"]["namespaces"])
+    if (ns["type"] == "mount") ns["path"] = nsFile;
+  c["mounts"].push_back(bindMount("/mnt/data", dir() / "data", {"rbind"}));
+  auto r = runContainer(c);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, joined + "\nfrom host\n");
+  // Set up in there: nothing of it in ours.
+  EXPECT_TRUE(mountsUnder(rootfs().string()).empty());
+  EXPECT_TRUE(mountsUnder(dir().string()).empty());
 }
 
 }  // namespace
