@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <CLI/CLI.hpp>
 
+#include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "ocispec/spec_json.h"
@@ -511,11 +512,7 @@ int runCli(int argc, char** argv) {
     return 0;
   }));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (auto exit = parseCommandLine(app, argc, argv)) return *exit;
   if (error) {
     reportError(cli, *error);
     return errorExit;
