@@ -90,7 +90,8 @@ Status ContainerStore::reserve(const std::string& id) {
 }
 
 Status ContainerStore::save(const ContainerRecord& record) const {
-  return writeFileAtomic(paths(record.id).state(), record.toJson().dump(), 0600);
+  return writeFileAtomic(paths(record.id).state(), record.toJson().dump(), 0600,
+                         Durability::kVolatile);
 }
 
 Result<ContainerRecord> ContainerStore::load(const std::string& id) const {

@@ -23,6 +23,7 @@
 #include "runtime/launcher.h"
 #include "runtime/plan_builder.h"
 #include "runtime/seccomp.h"
+#include "runtime/sync_protocol.h"
 
 namespace berth::runtime {
 
@@ -89,6 +90,15 @@ Status bindRootfsUnderState(InitPlan& plan, const ContainerPaths& paths) {
     return failErrno(fmt::format("linux.rootfsPropagation: set on {}", target));
   plan.rootfs = target;
   return {};
+}
+
+// runc: a failed poststart hook tears the container down.
+Status runPoststart(const ocispec::Spec& spec, const ContainerRecord& record) {
+  if (!spec.hooks || spec.hooks->poststart.empty()) return {};
+  auto st =
+      runHooks(spec.hooks->poststart, "poststart", stateJson(record, ContainerStatus::kRunning));
+  if (!st) ::kill(record.pid, SIGKILL);
+  return st;
 }
 
 Status checkPreservedFds(int first, int count) {
@@ -174,8 +184,10 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { cgroups.undoCreate(); });
   BERTH_TRY(applyResources(cgroups, spec));
-  if (auto pids = cgroups.pids(); pids && !pids->empty())
-    spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
+  if (cgroups.preexisting()) {
+    if (auto pids = cgroups.pids(); pids && !pids->empty())
+      spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
+  }
 
   CreateInputs inputs;
   inputs.bundle = bundle.string();
@@ -190,14 +202,18 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   if (plan.mountNamespace == InitPlan::MountNamespace::kHost)
     BERTH_TRY(bindRootfsUnderState(plan, paths));
 
-  // 0622 whatever the umask, owned by the container's root: an init that has switched to its
-  // user (or lives in a user namespace) must still open it for writing.
-  if (::mkfifo(paths.execFifo().c_str(), 0622) < 0 || ::chmod(paths.execFifo().c_str(), 0622) < 0 ||
-      ::chown(paths.execFifo().c_str(), hostIdOfRoot(spec, true), hostIdOfRoot(spec, false)) < 0)
-    return failErrno("create exec fifo");
-  UniqueFd fifo(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
-  if (!fifo) return failErrno("open exec fifo");
-  plan.execFifoFd = fifo.get();
+  UniqueFd fifo;
+  if (!o.startHere) {
+    // 0622 whatever the umask, owned by the container's root: an init that has switched to its
+    // user (or lives in a user namespace) must still open it for writing.
+    if (::mkfifo(paths.execFifo().c_str(), 0622) < 0 ||
+        ::chmod(paths.execFifo().c_str(), 0622) < 0 ||
+        ::chown(paths.execFifo().c_str(), hostIdOfRoot(spec, true), hostIdOfRoot(spec, false)) < 0)
+      return failErrno("create exec fifo");
+    fifo.reset(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) return failErrno("open exec fifo");
+    plan.execFifoFd = fifo.get();
+  }
 
   UniqueFd consoleSock, ownConsolePeer;
   if (terminal && o.ownTerminal && consoleSocket.empty()) {
@@ -223,11 +239,12 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   if (spec.linux)
     for (const auto& ns : spec.linux->namespaces)
       record.namespaces.push_back(ns.type);
-  BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600));
+  BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600, Durability::kVolatile));
 
   LaunchRequest req;
   req.plan = &plan;
   req.cgroup = &cgroups;
+  req.keepSyncSocket = o.startHere;
   if (plan.userns) {
     req.uidMap = idMap(spec.linux->uidMappings);
     req.gidMap = idMap(spec.linux->gidMappings);
@@ -258,7 +275,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   BERTH_TRY(store_.save(record));
   if (!pidFile.empty()) BERTH_TRY(writePidFile(pidFile, init.pid()));
 
-  Created created{std::move(record), std::move(init), {}};
+  Created created{
+      std::move(record), std::move(init), {}, std::move(spec), std::move(req.syncSocket)};
   if (ownConsolePeer) created.ptyMaster = BERTH_TRY(receiveFd(ownConsolePeer.get()));
   dropCgroup.cancel();
   dropState.cancel();
@@ -308,18 +326,24 @@ Status Lifecycle::start(const std::string& id) {
   }
   ::unlink(paths.execFifo().c_str());
   spdlog::debug("start [id={}] released init {}", id, record.pid);
-
   auto spec = savedSpec(id);
-  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
-    auto st =
-        runHooks(spec->hooks->poststart, "poststart", stateJson(record, ContainerStatus::kRunning));
-    if (!st) {
-      // runc: a failed poststart hook tears the container down.
-      ::kill(record.pid, SIGKILL);
-      return st;
-    }
+  return spec ? runPoststart(*spec, record) : Status{};
+}
+
+Status Lifecycle::startCreated(Created& c) {
+  if (!syncSend(c.startSocket.get(), SyncType::kStart, 0))
+    return failErrno("release container init");
+  // EOF once the init is executed (its end is close-on-exec) or dead: runtime-spec wants the
+  // poststart hooks after the user-specified process is executed.
+  char buf[64];
+  for (;;) {
+    ssize_t n = ::recv(c.startSocket.get(), buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0 && errno != EINTR) return failErrno("wait for the container process to exec");
   }
-  return {};
+  c.startSocket.reset();
+  spdlog::debug("start [id={}] released init {}", c.record.id, c.record.pid);
+  return runPoststart(c.spec, c.record);
 }
 
 Status Lifecycle::kill(const std::string& id, int signal, bool all) {
@@ -340,12 +364,12 @@ Status Lifecycle::pause(const std::string& id, bool pauseIt) {
   return cgroupOf(record).setFrozen(pauseIt);
 }
 
-Status Lifecycle::destroy(const ContainerRecord& record) {
+Status Lifecycle::destroy(const ContainerRecord& record, const ocispec::Spec* given) {
   CgroupManager cg = cgroupOf(record);
   // Without a pid namespace of its own, children of the init outlive it: kill them.
   (void)cg.signalAll(SIGKILL);
   BERTH_TRY(cg.destroy());
-  auto spec = savedSpec(record.id);
+  auto spec = given ? Result<ocispec::Spec>(*given) : savedSpec(record.id);
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
     auto st =
         runHooks(spec->hooks->poststop, "poststop", stateJson(record, ContainerStatus::kStopped));

@@ -1,7 +1,8 @@
 #pragma once
 // The runtime's state directory (runc keeps the same shape under /run/runc):
 //
-//   <root>/                      --root, default /run/berth-runtime (0700)
+//   <root>/                      --root, default /run/berth-runtime (0700); volatile, as runc's
+//                                (a tmpfs): files are replaced by rename, without fsync
 //   └── <container id>/          (0711)
 //       ├── state.json           ContainerRecord, written atomically
 //       ├── config.json          the bundle's config as it was at create

@@ -410,9 +410,6 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   plan.rootfs = real;
   plan.readonlyRoot = spec.root->readonly;
   plan.noPivot = in.noPivot;
-  auto table = mountTable();
-  if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(table, plan.rootfs);
-  plan.rootfsParentMount = mountPointOf(table, plan.rootfs);
   if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));
@@ -424,7 +421,6 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
                   "linux.namespaces: a user namespace needs a mount namespace of its own or a "
                   "joined one");
     plan.noPivot = false;
-    plan.noPivotDetach.clear();
   } else if (ns->path && !ns->path->empty()) {
     plan.mountNamespace = InitPlan::MountNamespace::kJoined;
   }
@@ -434,6 +430,13 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
       !parsePropagation(*spec.linux->rootfsPropagation, &plan.rootPropagation))
     return fail(Code::kInvalidArgument, "linux.rootfsPropagation: unknown propagation \"{}\"",
                 *spec.linux->rootfsPropagation);
+  // Our mount table, read only where it decides something.
+  bool newRoot = plan.mountNamespace != InitPlan::MountNamespace::kHost;
+  if (newRoot && (plan.noPivot || (plan.rootPropagation & MS_SHARED))) {
+    auto table = mountTable();
+    if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(table, plan.rootfs);
+    plan.rootfsParentMount = mountPointOf(table, plan.rootfs);
+  }
 
   bool devIsBind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {

@@ -28,6 +28,9 @@ enum class SyncType : uint32_t {
   // runtime answers kMountTree with a detached clone of its source (SCM_RIGHTS).
   kMountSource = 10,
   kMountTree = 11,
+  // runtime → child, `run` only (no exec.fifo): go on to exec. The child keeps its end open
+  // (close-on-exec), so the runtime's EOF says it is executed.
+  kStart = 12,
 };
 
 struct SyncMsg {
