@@ -195,8 +195,9 @@ struct InitPlan {
 
   // Hand-offs with the runtime that only some containers need (each costs two wake-ups):
   // kGo (id maps, a cgroup move, oom_score_adj or state for hooks to come from the runtime
-  // first) and kRunHooks (prestart/createRuntime hooks). A child cloned without CLONE_INTO_CGROUP
-  // where a cgroupFd was given waits for kGo too: the runtime moves it.
+  // first, or an intermediate's kPid) and kRunHooks (prestart/createRuntime hooks). A child
+  // cloned without CLONE_INTO_CGROUP where a cgroupFd was given waits for kGo too: the runtime
+  // moves it.
   bool waitForGo = true;
   bool runtimeHooks = true;
   int execFifoFd = -1;  // O_PATH fd of <state>/exec.fifo (create only)

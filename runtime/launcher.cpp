@@ -96,9 +96,11 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     }
   }
 
-  // What the child has to wait for: anything the runtime does to it from outside first.
-  plan.waitForGo = !r.uidMap.empty() || (r.cgroup && !selfJoin) || plan.process.setOomScoreAdj ||
-                   static_cast<bool>(r.stateForChild);
+  // What the child has to wait for: anything the runtime does to it from outside first, and,
+  // through an intermediate, the intermediate's kPid, which its messages must not overtake on
+  // the socket they share.
+  plan.waitForGo = needsIntermediate(plan) || !r.uidMap.empty() || (r.cgroup && !selfJoin) ||
+                   plan.process.setOomScoreAdj || static_cast<bool>(r.stateForChild);
   plan.runtimeHooks = static_cast<bool>(r.runtimeHooks);
 
   ChildProcess child;

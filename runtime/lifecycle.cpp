@@ -333,6 +333,11 @@ Status Lifecycle::start(const std::string& id) {
 Status Lifecycle::startCreated(Created& c) {
   if (!syncSend(c.startSocket.get(), SyncType::kStart, 0))
     return failErrno("release container init");
+  spdlog::debug("start [id={}] released init {}", c.record.id, c.record.pid);
+  if (!c.spec.hooks || c.spec.hooks->poststart.empty()) {
+    c.startSocket.reset();
+    return {};
+  }
   // EOF once the init is executed (its end is close-on-exec) or dead: runtime-spec wants the
   // poststart hooks after the user-specified process is executed.
   char buf[64];
@@ -342,7 +347,6 @@ Status Lifecycle::startCreated(Created& c) {
     if (n < 0 && errno != EINTR) return failErrno("wait for the container process to exec");
   }
   c.startSocket.reset();
-  spdlog::debug("start [id={}] released init {}", c.record.id, c.record.pid);
   return runPoststart(c.spec, c.record);
 }
 
