@@ -251,6 +251,7 @@ void waitForStart(const InitPlan& plan) {
 }
 
 [[noreturn]] void containerMain(InitPlan& plan, bool bornInCgroup) {
+  if (plan.runtimeSyncFd >= 0) close(plan.runtimeSyncFd);
   // The runtime blocks the signals it forwards; the container starts with none blocked.
   sigset_t none;
   sigemptyset(&none);

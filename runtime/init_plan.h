@@ -205,6 +205,9 @@ struct InitPlan {
   int execRootFd = -1;
   int consoleSocketFd = -1;  // receives the pty master
   int syncFd = -1;           // socketpair end to the runtime
+  // The runtime's end, which a child cloned straight from the runtime holds a copy of: closed
+  // first thing, or the runtime's death would never reach the child as EOF.
+  int runtimeSyncFd = -1;
 
   // Owned by the runtime's copy of the plan (the child exits without destructors): fds the child
   // uses by number, like bind sources.

@@ -109,6 +109,7 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     child = BERTH_TRY(cloneThroughIntermediate(plan, parentSock, childSock, &bornInCgroup));
   } else {
     // Nothing to join first: one process fewer to fork, wait for and reap.
+    plan.runtimeSyncFd = parentSock.get();
     long pid = cloneContainer(plan, &bornInCgroup);
     if (pid < 0) return failErrno("clone container process");
     child = ChildProcess(static_cast<pid_t>(pid));
