@@ -71,7 +71,8 @@ Status writeKernelFile(const std::filesystem::path& path, std::string_view data)
   return {};
 }
 
-Status writeFileAtomic(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+Status writeFileAtomic(const std::filesystem::path& path, std::string_view data, mode_t mode,
+                       Durability durability) {
   // Unique per call, so threads of one process writing the same file don't share a temp file.
   static std::atomic<uint64_t> counter{0};
   std::filesystem::path tmp = path;
@@ -80,7 +81,7 @@ Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
     auto fd = BERTH_TRY(openFd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
     if (::fchmod(fd.get(), mode) < 0) return failErrno(fmt::format("chmod {}", tmp.string()));
     auto st = writeAll(fd.get(), data);
-    if (st && ::fsync(fd.get()) < 0) st = failErrno("fsync");
+    if (st && durability == Durability::kDurable && ::fsync(fd.get()) < 0) st = failErrno("fsync");
     if (!st) {
       ::unlink(tmp.c_str());
       return std::unexpected(std::move(st).error().context(fmt::format("write {}", tmp.string())));

@@ -16,10 +16,15 @@ namespace berth {
 
 [[nodiscard]] Result<std::string> readFile(const std::filesystem::path& path);
 [[nodiscard]] Result<std::string> readFileAt(int dirfd, const char* name);
+enum class Durability {
+  kDurable,   // fsync before the rename: the new content survives a crash of the machine
+  kVolatile,  // state that does not outlive a reboot anyway (tmpfs /run): the rename suffices
+};
 // Writes via <path>.tmp-<pid>-<n>, fsync, rename: readers see the old or the new content, never
 // half.
 [[nodiscard]] Status writeFileAtomic(const std::filesystem::path& path, std::string_view data,
-                                     mode_t mode = 0644);
+                                     mode_t mode = 0644,
+                                     Durability durability = Durability::kDurable);
 // Plain write (O_WRONLY|O_TRUNC|O_CREAT).
 [[nodiscard]] Status writeFile(const std::filesystem::path& path, std::string_view data,
                                mode_t mode = 0644);

@@ -28,6 +28,17 @@ Status Mount::unmount() {
   return {};
 }
 
+Status detachAll(const std::string& mountPoint) {
+  // Bounded: a mount that can't go away (locked in a user namespace) must not loop forever.
+  constexpr int kMaxStacked = 1024;
+  for (int i = 0; i < kMaxStacked; ++i) {
+    if (::umount2(mountPoint.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) continue;
+    if (errno == EINVAL || errno == ENOENT) return {};  // no (more) mount there
+    return failErrno(fmt::format("unmount {}", mountPoint));
+  }
+  return fail(Code::kInternal, "unmount {}: more than {} stacked mounts", mountPoint, kMaxStacked);
+}
+
 void Mount::reset() {
   if (!target_.empty()) ::umount2(target_.c_str(), MNT_DETACH);
   target_.clear();

@@ -35,4 +35,8 @@ class Mount {
   std::string target_;
 };
 
+// Detaches every mount stacked on `mountPoint`, each with everything mounted under it: for a
+// directory that only its owner mounts on. Nothing mounted there, or no such path, is fine.
+[[nodiscard]] Status detachAll(const std::string& mountPoint);
+
 }  // namespace berth

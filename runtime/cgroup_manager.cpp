@@ -196,20 +196,31 @@ Result<CgroupManager> CgroupManager::forSystemdScope(const std::string& cgroupsP
 Status CgroupManager::create() {
   if (systemd()) return {};  // systemd makes the scope's cgroup when it starts the unit
   for (const auto& [name, dir] : paths_) {
-    // Remember the directories made here, outermost first: only those are ours to roll back.
-    std::vector<fs::path> missing;
-    for (fs::path p = dir; !p.empty() && p != p.parent_path() && !fs::exists(p);
-         p = p.parent_path())
-      missing.insert(missing.begin(), p);
-    BERTH_TRY_CTX(makeDirs(dir), fmt::format("create cgroup {}", dir));
-    for (auto& p : missing)
-      created_.push_back(p.string());
+    // Usually only the leaf is missing: one mkdir.
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      created_.push_back(dir);
+    } else if (errno == EEXIST) {
+      preexisting_ = true;
+    } else {
+      BERTH_TRY(createWithParents(dir));
+    }
     // As runc's fs2: every controller the hierarchy has is delegated down to the container, so
     // its memory, cpu, io and pids are accounted (the kubelet's stats) even without limits.
     if (unified_) enableAvailableControllers();
     if (name == "cpuset" || name.find("cpuset") != std::string::npos)
       BERTH_TRY_CTX(fillCpuset(dir), fmt::format("initialise cpuset {}", dir));
   }
+  return {};
+}
+
+Status CgroupManager::createWithParents(const std::string& dir) {
+  // Remember the directories made here, outermost first: only those are ours to roll back.
+  std::vector<fs::path> missing;
+  for (fs::path p = dir; !p.empty() && p != p.parent_path() && !fs::exists(p); p = p.parent_path())
+    missing.insert(missing.begin(), p);
+  BERTH_TRY_CTX(makeDirs(dir), fmt::format("create cgroup {}", dir));
+  for (auto& p : missing)
+    created_.push_back(p.string());
   return {};
 }
 
@@ -484,6 +495,10 @@ Status CgroupManager::signalAll(int sig) {
     if (::access(kill.c_str(), F_OK) == 0)
       return withContext(writeKernelFile(kill, "1"), "kill cgroup");
   }
+  // An empty cgroup stays empty (nothing in it can fork): no freeze, whose first use flips a
+  // kernel static key on every CPU (the usual case: the init of a container with its own PID
+  // namespace has exited, and every process of that namespace with it).
+  if (BERTH_TRY(pids()).empty()) return {};
   // Freeze so nothing forks between listing and signalling; thaw so SIGKILL can be delivered.
   bool canFreeze = unified_ || paths_.count("freezer");
   if (canFreeze) BERTH_TRY(setFrozen(true));
@@ -518,8 +533,9 @@ Status CgroupManager::destroy() {
     }
   }
   for (const auto& [name, dir] : paths_) {
+    // Usually an empty leaf: one rmdir.
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) continue;
     std::error_code ec;
-    if (!fs::exists(dir, ec)) continue;
     // Children first (a container may have made sub-cgroups), deepest first.
     std::vector<fs::path> dirs;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);

@@ -40,6 +40,8 @@ class CgroupManager {
 
   // Creates the directories (cpuset values copied from the parent so tasks can join).
   [[nodiscard]] Status create();
+  // After create(): some directory of the container was there already (shared with others).
+  bool preexisting() const { return preexisting_; }
   [[nodiscard]] Status addProcess(pid_t pid);
   // Where a new process goes without a cgroup.procs write by another process, which takes the
   // kernel's global threadgroup lock and, after a quiet spell, waits a full RCU grace period
@@ -76,6 +78,8 @@ class CgroupManager {
 
  private:
   std::string procsDir() const;
+  // create() for a directory whose parents are missing too.
+  [[nodiscard]] Status createWithParents(const std::string& dir);
   // The directory of the hierarchy holding `controller` ("" when none does).
   std::string dirFor(const std::string& controller) const;
   [[nodiscard]] Status enableControllers(const std::set<std::string>& controllers);
@@ -89,6 +93,7 @@ class CgroupManager {
   bool unified_ = false;
   std::map<std::string, std::string> paths_;
   std::vector<std::string> created_;
+  bool preexisting_ = false;
   // systemd driver: the scope unit, whether it is started, and writes waiting for it.
   std::string scope_;
   bool scopeStarted_ = false;

@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <CLI/CLI.hpp>
 
+#include "common/command_line.h"
 #include "common/file_util.h"
 #include "common/log.h"
 #include "ocispec/spec_json.h"
@@ -90,12 +91,13 @@ void addCreateFlags(CLI::App* cmd, CreateOptions& o) {
 
 Result<int> runForeground(Lifecycle& lc, CreateOptions o, bool detach, bool keep) {
   o.ownTerminal = !detach;
+  o.startHere = true;
   if (!detach) blockForwardedSignals();
   Created c = BERTH_TRY(lc.create(o));
-  auto started = lc.start(o.id);
+  auto started = lc.startCreated(c);
   if (!started) {
     c.init.killAndReap();
-    (void)lc.destroy(c.record);
+    (void)lc.destroy(c.record, &c.spec);
     return std::unexpected(started.error());
   }
   if (detach) {
@@ -103,7 +105,7 @@ Result<int> runForeground(Lifecycle& lc, CreateOptions o, bool detach, bool keep
     return 0;
   }
   auto status = BERTH_TRY(superviseForeground(c.init, c.ptyMaster ? c.ptyMaster.get() : -1));
-  if (!keep) BERTH_TRY(lc.destroy(c.record));
+  if (!keep) BERTH_TRY(lc.destroy(c.record, &c.spec));
   return status.code;
 }
 
@@ -511,11 +513,7 @@ int runCli(int argc, char** argv) {
     return 0;
   }));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (auto exit = parseCommandLine(app, argc, argv)) return *exit;
   if (error) {
     reportError(cli, *error);
     return errorExit;

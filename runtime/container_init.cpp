@@ -110,8 +110,10 @@ void runHook(const InitPlan& plan, const HookCmd& h, const char* kind, size_t in
 // Called by setupRootfs once the mounts are in place, before pivot_root.
 void rootfsReady(const InitPlan& plan) {
   // The runtime runs prestart and createRuntime hooks in its own namespaces, now.
-  syncSend(plan.syncFd, SyncType::kRunHooks, 0);
-  expect(plan, SyncType::kHooksDone);
+  if (plan.runtimeHooks) {
+    syncSend(plan.syncFd, SyncType::kRunHooks, 0);
+    expect(plan, SyncType::kHooksDone);
+  }
   // createContainer hooks run from the container's root, as runc's do.
   if (chdir(plan.rootfs.c_str()) < 0) dieWith(plan.syncFd, "chdir to", plan.rootfs.c_str());
   for (size_t i = 0; i < plan.createContainerHooks.size(); ++i)
@@ -248,13 +250,14 @@ void waitForStart(const InitPlan& plan) {
   close(plan.execFifoFd);
 }
 
-[[noreturn]] void containerMain(InitPlan& plan) {
+[[noreturn]] void containerMain(InitPlan& plan, bool bornInCgroup) {
+  if (plan.runtimeSyncFd >= 0) close(plan.runtimeSyncFd);
   // The runtime blocks the signals it forwards; the container starts with none blocked.
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
-  expect(plan, SyncType::kGo);
+  if (mustWaitForGo(plan, bornInCgroup)) expect(plan, SyncType::kGo);
   // Into the v1 cgroups before anything else (and before the cgroup namespace is unshared, so
   // its root is the container's cgroup). "0" moves this thread, the only one.
   for (const auto& t : plan.ns.cgroupTasks) {
@@ -278,6 +281,9 @@ void waitForStart(const InitPlan& plan) {
   joinSessionKeyring(plan);
 
   if (plan.isExec) {
+    // Before the console: /dev/ptmx must be the container's.
+    if (plan.execRootFd >= 0 && (fchdir(plan.execRootFd) < 0 || chroot(".") < 0))
+      die(plan.syncFd, "chroot into the container's root");
     if (plan.process.terminal) init::setupConsole(plan, false);
   } else {
     init::setupRootfs(plan, rootfsReady);
@@ -313,17 +319,50 @@ void waitForStart(const InitPlan& plan) {
   if (nnp) loadSeccomp(plan);
 
   syncSend(plan.syncFd, SyncType::kReady, 0);
+  if (!plan.isExec && plan.execFifoFd < 0) {
+    // `run`: released over the sync socket, which stays open (close-on-exec), so that its EOF
+    // tells the runtime the process is executed.
+    expect(plan, SyncType::kStart);
+  } else {
+    close(plan.syncFd);
+  }
   // From here on failures belong to the container: die() reports on its stderr.
-  close(plan.syncFd);
   plan.syncFd = -1;
   if (!plan.isExec) {
-    waitForStart(plan);
+    if (plan.execFifoFd >= 0) waitForStart(plan);
     for (size_t i = 0; i < plan.startContainerHooks.size(); ++i)
       runHook(plan, plan.startContainerHooks[i], "startContainer", i);
   }
   execve(path, plan.process.argv.data(), plan.process.envp.data());
   fprintf(stderr, "berth-runtime: exec %s: %s\n", path, strerror(errno));
   _exit(errno == ENOENT ? 127 : 126);
+}
+
+// Clones the container process with the plan's namespaces: from the intermediate as a `sibling`
+// (CLONE_PARENT, so it is the runtime's child), or from the runtime itself. Runs containerMain in
+// the child; returns its pid, or -1 with errno.
+long cloneChild(InitPlan& plan, bool sibling, bool* placed) {
+  uint64_t flags = static_cast<uint64_t>(plan.ns.cloneFlags) | (sibling ? CLONE_PARENT : 0);
+  long pid = -1;
+  *placed = false;
+  if (plan.ns.cgroupFd >= 0) {
+    // Born in its cgroup: no moment in the runtime's cgroup, no charge to it, no later move.
+    // With CLONE_PARENT the kernel takes the exit signal from the intermediate: 0 here.
+    clone_args args{};
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = sibling ? 0 : SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(plan.ns.cgroupFd);
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    *placed = pid >= 0;
+    // Older kernels (ENOSYS, E2BIG) or cgroups that refuse it: the runtime moves the child.
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EOPNOTSUPP &&
+        errno != EBUSY)
+      return -1;
+  }
+  if (pid == 0) containerMain(plan, true);
+  if (pid < 0) pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) containerMain(plan, false);
+  return pid;
 }
 
 }  // namespace
@@ -363,28 +402,30 @@ void runIntermediate(InitPlan& plan) {
         init::writeString("/proc/self/timens_offsets", plan.ns.timeOffsets.c_str()) < 0)
       die(plan.syncFd, "write timens_offsets");
   }
-  long pid = -1;
   bool placed = false;
-  if (plan.ns.cgroupFd >= 0) {
-    // Born in its cgroup: no moment in the runtime's cgroup, no charge to it, no later move.
-    // With CLONE_PARENT the kernel takes the exit signal from us, so it must be 0 here.
-    clone_args args{};
-    args.flags = static_cast<uint64_t>(plan.ns.cloneFlags) | CLONE_PARENT | CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(plan.ns.cgroupFd);
-    pid = syscall(SYS_clone3, &args, sizeof args);
-    placed = pid >= 0;
-    // Older kernels (ENOSYS, E2BIG) or cgroups that refuse it: the runtime moves the child.
-    if (pid < 0 && errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EOPNOTSUPP &&
-        errno != EBUSY)
-      die(plan.syncFd, "clone3 into the container's cgroup");
-  }
-  if (pid < 0)
-    pid = syscall(SYS_clone, plan.ns.cloneFlags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr,
-                  nullptr);
+  long pid = cloneChild(plan, true, &placed);
   if (pid < 0) die(plan.syncFd, "clone container process");
-  if (pid == 0) containerMain(plan);
   syncSend(plan.syncFd, SyncType::kPid, static_cast<int32_t>(pid), placed ? "placed" : nullptr);
   _exit(0);
+}
+
+bool mustWaitForGo(const InitPlan& plan, bool bornInCgroup) {
+  return plan.waitForGo || (plan.ns.cgroupFd >= 0 && !bornInCgroup);
+}
+
+bool needsIntermediate(const InitPlan& plan) {
+  return !plan.ns.joins.empty() || plan.ns.newTime;
+}
+
+long cloneContainer(InitPlan& plan, bool* placed) {
+  // CVE-2019-5736 (see runIntermediate): the child is born not dumpable; we are as before after.
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  if (dumpable < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return -1;
+  long pid = cloneChild(plan, false, placed);
+  int err = errno;
+  prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+  errno = err;
+  return pid;
 }
 
 }  // namespace berth::runtime

@@ -12,4 +12,16 @@ namespace berth::runtime {
 // the runtime can wait for it), reports its pid and exits.
 [[noreturn]] void runIntermediate(InitPlan& plan);
 
+// Whether the container process waits for the runtime's kGo (see InitPlan::waitForGo);
+// `bornInCgroup`: cloned with CLONE_INTO_CGROUP.
+bool mustWaitForGo(const InitPlan& plan, bool bornInCgroup);
+
+// Whether the container process must be cloned by an intermediate process: one that joins
+// namespaces first (setns) or creates a time namespace (unshare affects only later children).
+bool needsIntermediate(const InitPlan& plan);
+
+// Clones the container process straight from the runtime, when it needs no intermediate: returns
+// its pid (the runtime's child), or -1 with errno. `placed`: born in plan.ns.cgroupFd.
+long cloneContainer(InitPlan& plan, bool* placed);
+
 }  // namespace berth::runtime

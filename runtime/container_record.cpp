@@ -10,6 +10,7 @@
 #include <fmt/chrono.h>
 
 #include "common/file_util.h"
+#include "common/mount.h"
 #include "runtime/cgroup_manager.h"
 
 namespace berth::runtime {
@@ -89,7 +90,8 @@ Status ContainerStore::reserve(const std::string& id) {
 }
 
 Status ContainerStore::save(const ContainerRecord& record) const {
-  return writeFileAtomic(paths(record.id).state(), record.toJson().dump(), 0600);
+  return writeFileAtomic(paths(record.id).state(), record.toJson().dump(), 0600,
+                         Durability::kVolatile);
 }
 
 Result<ContainerRecord> ContainerStore::load(const std::string& id) const {
@@ -117,6 +119,12 @@ Result<std::vector<std::string>> ContainerStore::ids() const {
 }
 
 Status ContainerStore::remove(const std::string& id) const {
+  // A container in the runtime's mount namespace has every mount made for it on <dir>/rootfs:
+  // they go first, and remove_all must never reach into a mount (it would empty the rootfs).
+  fs::path rootfs = paths(id).rootfs();
+  BERTH_TRY(detachAll(rootfs.string()));
+  if (::rmdir(rootfs.c_str()) < 0 && errno != ENOENT)
+    return failErrno(fmt::format("remove {}", rootfs.string()));
   return removeAll(root_ / id);
 }
 

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/unix_socket.h"
@@ -95,6 +96,15 @@ Result<int> Lifecycle::exec(const ExecOptions& o) {
     if (::fcntl(fd, F_GETFD) < 0)
       return failErrno(fmt::format("preserve-fds: fd {} is not open", fd));
   InitPlan plan = BERTH_TRY(buildExecPlan(process, joins, o.preserveFds));
+  // Without a mount namespace to join, the process is chrooted where the container's init is.
+  UniqueFd containerRoot;
+  if (std::find(record.namespaces.begin(), record.namespaces.end(), "mount") ==
+      record.namespaces.end()) {
+    std::string root = fmt::format("/proc/{}/root", record.pid);
+    containerRoot.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!containerRoot) return failErrno(fmt::format("open the container's root {}", root));
+    plan.execRootFd = containerRoot.get();
+  }
   // runc: an exec'd process gets the container's filter (the process object has none of its own).
   if (spec.linux && spec.linux->seccomp)
     plan.seccomp = BERTH_TRY(compileSeccomp(*spec.linux->seccomp));

@@ -40,7 +40,11 @@ struct MountStep {
   // place (a read-only /dev still needs its device nodes and /dev/pts mount point).
   bool deferReadonly = false;
   unsigned long long attrSet = 0, attrClear = 0;  // recursive attributes (mount_setattr)
-  int sourceFd = -1;  // bind source opened by the runtime: mounted as /proc/self/fd/<n>
+  // Bind source, opened (O_PATH) by the runtime when it validated the config. The init asks the
+  // runtime for a detached clone of it (kMountSource) when its turn comes, so the mount is
+  // created in the listed order (mountinfo lists mounts by creation) and from the runtime's
+  // mount namespace, where the source is reachable even from a user namespace.
+  int sourceFd = -1;
 };
 
 // One v1 hierarchy bound under /sys/fs/cgroup/<name> when a "cgroup" mount is requested on a
@@ -139,6 +143,17 @@ struct InitPlan {
   ProcessPlan process;
 
   // Rootfs (create only).
+  // Where the container's mounts are made (runtime-spec: a namespace type that is not listed is
+  // inherited from the runtime).
+  enum class MountNamespace {
+    kNew,     // its own: pivot_root into the rootfs
+    kJoined,  // linux.namespaces[].path: set up in there, as in a new one
+    // the runtime's: the rootfs is a bind the runtime made under the container's state
+    // directory (ContainerPaths::rootfs), whose detach at delete takes every mount with it;
+    // chroot, nothing else on the host is touched
+    kHost,
+  };
+  MountNamespace mountNamespace = MountNamespace::kNew;
   std::string rootfs;                 // absolute host path
   unsigned long rootPropagation = 0;  // MS_SLAVE|MS_REC by default
   // The mount the rootfs lives on: made private when / is shared (pivot_root refuses a new root
@@ -178,9 +193,21 @@ struct InitPlan {
   std::vector<HookCmd> createContainerHooks;
   std::vector<HookCmd> startContainerHooks;
 
-  int execFifoFd = -1;       // O_PATH fd of <state>/exec.fifo (create only)
+  // Hand-offs with the runtime that only some containers need (each costs two wake-ups):
+  // kGo (id maps, a cgroup move, oom_score_adj or state for hooks to come from the runtime
+  // first, or an intermediate's kPid) and kRunHooks (prestart/createRuntime hooks). A child
+  // cloned without CLONE_INTO_CGROUP where a cgroupFd was given waits for kGo too: the runtime
+  // moves it.
+  bool waitForGo = true;
+  bool runtimeHooks = true;
+  int execFifoFd = -1;  // O_PATH fd of <state>/exec.fifo (create only)
+  // exec into a container in the runtime's mount namespace: its root, to chroot into.
+  int execRootFd = -1;
   int consoleSocketFd = -1;  // receives the pty master
   int syncFd = -1;           // socketpair end to the runtime
+  // The runtime's end, which a child cloned straight from the runtime holds a copy of: closed
+  // first thing, or the runtime's death would never reach the child as EOF.
+  int runtimeSyncFd = -1;
 
   // Owned by the runtime's copy of the plan (the child exits without destructors): fds the child
   // uses by number, like bind sources.

@@ -83,7 +83,26 @@ void mountCgroupV1(const InitPlan& plan, int rootFd, const MountStep& m, int tar
   }
 }
 
-void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
+// The detached source tree of bind mount `index`, cloned by the runtime (MountStep::sourceFd).
+int receiveMountTree(const InitPlan& plan, size_t index) {
+  const char* dest = plan.mounts[index].destination.c_str();
+  if (!syncSend(plan.syncFd, SyncType::kMountSource, static_cast<int32_t>(index)))
+    dieWith(plan.syncFd, "ask the runtime for the source of the mount on", dest);
+  SyncMsg msg;
+  int tree = -1;
+  if (!syncRecv(plan.syncFd, &msg, &tree)) {
+    errno = EPIPE;
+    dieWith(plan.syncFd, "receive the source of the mount on", dest);
+  }
+  if (msg.type != SyncType::kMountTree || tree < 0) {
+    errno = EPROTO;
+    dieWith(plan.syncFd, "receive the source of the mount on", dest);
+  }
+  return tree;
+}
+
+void mountOne(const InitPlan& plan, int rootFd, size_t index) {
+  const MountStep& m = plan.mounts[index];
   bool file = m.kind == MountKind::kBind && !m.sourceIsDir;
   if (m.kind == MountKind::kProc) {
     // CVE-2019-16884: no symlink anywhere on the way to a procfs mount point.
@@ -109,10 +128,14 @@ void mountOne(const InitPlan& plan, int rootFd, const MountStep& m) {
   int r;
   switch (m.kind) {
     case MountKind::kBind:
-      r = m.sourceFd >= 0 ? move_mount(m.sourceFd, "", fd, "",
-                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-                          : mount(m.source.c_str(), target, nullptr,
-                                  MS_BIND | (m.recursiveBind ? MS_REC : 0), nullptr);
+      if (m.sourceFd >= 0) {
+        int tree = receiveMountTree(plan, index);
+        r = move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        close(tree);
+      } else {
+        r = mount(m.source.c_str(), target, nullptr, MS_BIND | (m.recursiveBind ? MS_REC : 0),
+                  nullptr);
+      }
       break;
     case MountKind::kCgroup:
       if (!plan.cgroupBinds.empty()) {
@@ -256,6 +279,13 @@ void moveRoot(const InitPlan& plan) {
   if (chdir("/") < 0) die(plan.syncFd, "chdir /");
 }
 
+// No mount namespace to pivot in (runc's chroot()): the rootfs stays a path of the host's.
+void chrootIntoRootfs(const InitPlan& plan) {
+  if (chdir(plan.rootfs.c_str()) < 0) die(plan.syncFd, "chdir to rootfs");
+  if (chroot(".") < 0) die(plan.syncFd, "chroot");
+  if (chdir("/") < 0) die(plan.syncFd, "chdir /");
+}
+
 void maskPaths(const InitPlan& plan) {
   int rootFd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const std::string& p : plan.maskedPaths) {
@@ -328,8 +358,9 @@ void setupConsole(const InitPlan& plan, bool bindConsole) {
   close(slave);
 }
 
-void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
-  // Nothing we mount may propagate back to the host.
+// The rootfs as a mount point of the container's mount namespace, whose mounts do not propagate
+// back to the host.
+void prepareRoot(const InitPlan& plan) {
   if (mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0)
     die(plan.syncFd, "set propagation of /");
   if ((plan.rootPropagation & MS_SHARED) &&
@@ -338,11 +369,19 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   // pivot_root needs the rootfs to be a mount point.
   if (mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     dieWith(plan.syncFd, "bind rootfs", plan.rootfs.c_str());
+}
+
+void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
+  // In the runtime's mount namespace the runtime made the rootfs a mount point of its own (and
+  // its propagation); "/" is the host's and stays as it is.
+  bool hostNamespace = plan.mountNamespace == InitPlan::MountNamespace::kHost;
+  if (!hostNamespace) prepareRoot(plan);
   int rootFd = open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootFd < 0) dieWith(plan.syncFd, "open rootfs", plan.rootfs.c_str());
 
-  for (const MountStep& m : plan.mounts)
-    mountOne(plan, rootFd, m);
+  // runtime-spec: "The runtime MUST mount entries in the listed order."
+  for (size_t i = 0; i < plan.mounts.size(); ++i)
+    mountOne(plan, rootFd, i);
   if (plan.defaultDev) {
     mode_t old = umask(0);
     for (const DeviceNode& d : plan.devices)
@@ -352,7 +391,9 @@ void setupRootfs(const InitPlan& plan, void (*runtimeHooks)(const InitPlan&)) {
   }
   runtimeHooks(plan);
 
-  if (plan.noPivot)
+  if (hostNamespace)
+    chrootIntoRootfs(plan);
+  else if (plan.noPivot)
     moveRoot(plan);
   else
     pivotRoot(plan);

@@ -36,6 +36,29 @@ Error childDied(ChildProcess& child) {
   return Error(Code::kInternal, "container init closed its sync socket unexpectedly");
 }
 
+// Forks the intermediate process, which joins namespaces and clones the container process as our
+// child (runIntermediate); returns that child once the intermediate has reported it.
+Result<ChildProcess> cloneThroughIntermediate(InitPlan& plan, UniqueFd& parentSock,
+                                              UniqueFd& childSock, bool* bornInCgroup) {
+  pid_t mid = ::fork();
+  if (mid < 0) return failErrno("fork");
+  if (mid == 0) {
+    ::close(parentSock.release());
+    runIntermediate(plan);
+  }
+  ChildProcess intermediate(mid);
+  childSock.reset();
+  SyncMsg m;
+  bool got = syncRecv(parentSock.get(), &m);
+  auto midStatus = BERTH_TRY(intermediate.wait());
+  if (!got)
+    return fail(Code::kInternal, "namespace setup process exited with status {}", midStatus.code);
+  if (m.type == SyncType::kError) return std::unexpected(childError(m));
+  if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
+  *bornInCgroup = std::string_view(m.text) == "placed";
+  return ChildProcess(m.value);
+}
+
 }  // namespace
 
 Result<ChildProcess> launch(LaunchRequest& r) {
@@ -73,25 +96,28 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     }
   }
 
-  pid_t mid = ::fork();
-  if (mid < 0) return failErrno("fork");
-  if (mid == 0) {
-    ::close(parentSock.release());
-    runIntermediate(plan);
-  }
-  ChildProcess intermediate(mid);
-  childSock.reset();
+  // What the child has to wait for: anything the runtime does to it from outside first, and,
+  // through an intermediate, the intermediate's kPid, which its messages must not overtake on
+  // the socket they share.
+  plan.waitForGo = needsIntermediate(plan) || !r.uidMap.empty() || (r.cgroup && !selfJoin) ||
+                   plan.process.setOomScoreAdj || static_cast<bool>(r.stateForChild);
+  plan.runtimeHooks = static_cast<bool>(r.runtimeHooks);
 
-  SyncMsg m;
-  bool got = syncRecv(parentSock.get(), &m);
-  auto midStatus = BERTH_TRY(intermediate.wait());
-  if (!got)
-    return fail(Code::kInternal, "namespace setup process exited with status {}", midStatus.code);
-  if (m.type == SyncType::kError) return std::unexpected(childError(m));
-  if (m.type != SyncType::kPid) return fail(Code::kInternal, "unexpected message from init");
-  ChildProcess child(m.value);
+  ChildProcess child;
+  bool bornInCgroup = false;
+  if (needsIntermediate(plan)) {
+    child = BERTH_TRY(cloneThroughIntermediate(plan, parentSock, childSock, &bornInCgroup));
+  } else {
+    // Nothing to join first: one process fewer to fork, wait for and reap.
+    plan.runtimeSyncFd = parentSock.get();
+    long pid = cloneContainer(plan, &bornInCgroup);
+    if (pid < 0) return failErrno("clone container process");
+    child = ChildProcess(static_cast<pid_t>(pid));
+    childSock.reset();
+  }
   // Placed: born in its v2 cgroup (or there is none) and joining the v1 ones itself.
-  bool placed = selfJoin && (plan.ns.cgroupFd < 0 || std::string_view(m.text) == "placed");
+  bool placed = selfJoin && (plan.ns.cgroupFd < 0 || bornInCgroup);
+  SyncMsg m;
   spdlog::debug("launch: container process {} cloned, namespace flags {:#x}{}", child.pid(),
                 plan.ns.cloneFlags, placed ? ", placed in its cgroups without a move" : "");
 
@@ -111,7 +137,7 @@ Result<ChildProcess> launch(LaunchRequest& r) {
     if (::send(parentSock.get(), state.data(), state.size(), MSG_NOSIGNAL) < 0)
       return failErrno("send state to container init");
   }
-  BERTH_TRY(send(parentSock.get(), SyncType::kGo));
+  if (mustWaitForGo(plan, bornInCgroup)) BERTH_TRY(send(parentSock.get(), SyncType::kGo));
 
   for (;;) {
     int passed = -1;
@@ -133,9 +159,18 @@ Result<ChildProcess> launch(LaunchRequest& r) {
         passedFd.reset();
         BERTH_TRY(send(parentSock.get(), SyncType::kSeccompDone));
         break;
+      case SyncType::kMountSource: {
+        UniqueFd tree = BERTH_TRY(cloneMountSource(plan, static_cast<size_t>(m.value)));
+        if (!syncSendFd(parentSock.get(), SyncType::kMountTree, tree.get()))
+          return failErrno("send mount source to container init");
+        break;
+      }
       case SyncType::kReady:
         spdlog::debug("launch: process {} is set up ({})", child.pid(),
-                      plan.isExec ? "about to exec" : "waiting on exec.fifo");
+                      plan.isExec        ? "about to exec"
+                      : r.keepSyncSocket ? "waiting to be released"
+                                         : "waiting on exec.fifo");
+        if (r.keepSyncSocket) r.syncSocket = std::move(parentSock);
         return child;
       case SyncType::kError:
         return std::unexpected(childError(m));

@@ -8,6 +8,7 @@
 
 #include "common/child_process.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "runtime/cgroup_manager.h"
 #include "runtime/init_plan.h"
 
@@ -24,6 +25,10 @@ struct LaunchRequest {
   // Hands the seccomp listener fd of process `pid` to the agent (linux.seccomp.listenerPath);
   // set when the filter has SCMP_ACT_NOTIFY rules.
   std::function<Status(pid_t, int)> seccompListener;
+  // `run`: keep the runtime's end of the sync socket once the child is ready, in syncSocket, to
+  // release it with kStart (the plan has no exec.fifo).
+  bool keepSyncSocket = false;
+  UniqueFd syncSocket;
 };
 
 // On success the returned owner holds the (live) container process; release() it to keep it.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +23,7 @@
 #include "runtime/launcher.h"
 #include "runtime/plan_builder.h"
 #include "runtime/seccomp.h"
+#include "runtime/sync_protocol.h"
 
 namespace berth::runtime {
 
@@ -73,6 +75,30 @@ int listenFds(std::vector<std::string>& env) {
   env.push_back(fmt::format("LISTEN_FDS={}", n));
   env.push_back("LISTEN_PID=1");
   return n;
+}
+
+// A container in the runtime's mount namespace gets its rootfs as a bind under its state
+// directory: every mount made for it hangs below that one mount, which delete (or a failed
+// create, through ContainerStore::remove) detaches. It takes the rootfs propagation (rslave by
+// default), so the container's mounts do not propagate to the host's.
+Status bindRootfsUnderState(InitPlan& plan, const ContainerPaths& paths) {
+  std::string target = paths.rootfs().string();
+  if (::mkdir(target.c_str(), 0700) < 0) return failErrno(fmt::format("create {}", target));
+  if (::mount(plan.rootfs.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    return failErrno(fmt::format("bind rootfs {} on {}", plan.rootfs, target));
+  if (::mount(nullptr, target.c_str(), nullptr, plan.rootPropagation, nullptr) < 0)
+    return failErrno(fmt::format("linux.rootfsPropagation: set on {}", target));
+  plan.rootfs = target;
+  return {};
+}
+
+// runc: a failed poststart hook tears the container down.
+Status runPoststart(const ocispec::Spec& spec, const ContainerRecord& record) {
+  if (!spec.hooks || spec.hooks->poststart.empty()) return {};
+  auto st =
+      runHooks(spec.hooks->poststart, "poststart", stateJson(record, ContainerStatus::kRunning));
+  if (!st) ::kill(record.pid, SIGKILL);
+  return st;
 }
 
 Status checkPreservedFds(int first, int count) {
@@ -158,8 +184,10 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   BERTH_TRY(cgroups.create());
   auto dropCgroup = defer([&] { cgroups.undoCreate(); });
   BERTH_TRY(applyResources(cgroups, spec));
-  if (auto pids = cgroups.pids(); pids && !pids->empty())
-    spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
+  if (cgroups.preexisting()) {
+    if (auto pids = cgroups.pids(); pids && !pids->empty())
+      spdlog::warn("container's cgroup is not empty: {} process(es) found", pids->size());
+  }
 
   CreateInputs inputs;
   inputs.bundle = bundle.string();
@@ -170,15 +198,22 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   inputs.extraEnv = extraEnv;
   inputs.cgroups = &cgroups;
   InitPlan plan = BERTH_TRY(buildCreatePlan(spec, inputs));
+  std::string rootfs = plan.rootfs;
+  if (plan.mountNamespace == InitPlan::MountNamespace::kHost)
+    BERTH_TRY(bindRootfsUnderState(plan, paths));
 
-  // 0622 whatever the umask, owned by the container's root: an init that has switched to its
-  // user (or lives in a user namespace) must still open it for writing.
-  if (::mkfifo(paths.execFifo().c_str(), 0622) < 0 || ::chmod(paths.execFifo().c_str(), 0622) < 0 ||
-      ::chown(paths.execFifo().c_str(), hostIdOfRoot(spec, true), hostIdOfRoot(spec, false)) < 0)
-    return failErrno("create exec fifo");
-  UniqueFd fifo(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
-  if (!fifo) return failErrno("open exec fifo");
-  plan.execFifoFd = fifo.get();
+  UniqueFd fifo;
+  if (!o.startHere) {
+    // 0622 whatever the umask, owned by the container's root: an init that has switched to its
+    // user (or lives in a user namespace) must still open it for writing.
+    if (::mkfifo(paths.execFifo().c_str(), 0622) < 0 ||
+        ::chmod(paths.execFifo().c_str(), 0622) < 0 ||
+        ::chown(paths.execFifo().c_str(), hostIdOfRoot(spec, true), hostIdOfRoot(spec, false)) < 0)
+      return failErrno("create exec fifo");
+    fifo.reset(::open(paths.execFifo().c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) return failErrno("open exec fifo");
+    plan.execFifoFd = fifo.get();
+  }
 
   UniqueFd consoleSock, ownConsolePeer;
   if (terminal && o.ownTerminal && consoleSocket.empty()) {
@@ -195,7 +230,7 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   ContainerRecord record;
   record.id = o.id;
   record.bundle = bundle.string();
-  record.rootfs = plan.rootfs;
+  record.rootfs = rootfs;
   record.created = rfc3339NanoNow();
   record.annotations = spec.annotations;
   record.cgroupUnified = cgroups.unified();
@@ -204,11 +239,12 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   if (spec.linux)
     for (const auto& ns : spec.linux->namespaces)
       record.namespaces.push_back(ns.type);
-  BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600));
+  BERTH_TRY(writeFileAtomic(paths.config(), configText, 0600, Durability::kVolatile));
 
   LaunchRequest req;
   req.plan = &plan;
   req.cgroup = &cgroups;
+  req.keepSyncSocket = o.startHere;
   if (plan.userns) {
     req.uidMap = idMap(spec.linux->uidMappings);
     req.gidMap = idMap(spec.linux->gidMappings);
@@ -239,7 +275,8 @@ Result<Created> Lifecycle::create(const CreateOptions& o) {
   BERTH_TRY(store_.save(record));
   if (!pidFile.empty()) BERTH_TRY(writePidFile(pidFile, init.pid()));
 
-  Created created{std::move(record), std::move(init), {}};
+  Created created{
+      std::move(record), std::move(init), {}, std::move(spec), std::move(req.syncSocket)};
   if (ownConsolePeer) created.ptyMaster = BERTH_TRY(receiveFd(ownConsolePeer.get()));
   dropCgroup.cancel();
   dropState.cancel();
@@ -289,18 +326,28 @@ Status Lifecycle::start(const std::string& id) {
   }
   ::unlink(paths.execFifo().c_str());
   spdlog::debug("start [id={}] released init {}", id, record.pid);
-
   auto spec = savedSpec(id);
-  if (spec && spec->hooks && !spec->hooks->poststart.empty()) {
-    auto st =
-        runHooks(spec->hooks->poststart, "poststart", stateJson(record, ContainerStatus::kRunning));
-    if (!st) {
-      // runc: a failed poststart hook tears the container down.
-      ::kill(record.pid, SIGKILL);
-      return st;
-    }
+  return spec ? runPoststart(*spec, record) : Status{};
+}
+
+Status Lifecycle::startCreated(Created& c) {
+  if (!syncSend(c.startSocket.get(), SyncType::kStart, 0))
+    return failErrno("release container init");
+  spdlog::debug("start [id={}] released init {}", c.record.id, c.record.pid);
+  if (!c.spec.hooks || c.spec.hooks->poststart.empty()) {
+    c.startSocket.reset();
+    return {};
   }
-  return {};
+  // EOF once the init is executed (its end is close-on-exec) or dead: runtime-spec wants the
+  // poststart hooks after the user-specified process is executed.
+  char buf[64];
+  for (;;) {
+    ssize_t n = ::recv(c.startSocket.get(), buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0 && errno != EINTR) return failErrno("wait for the container process to exec");
+  }
+  c.startSocket.reset();
+  return runPoststart(c.spec, c.record);
 }
 
 Status Lifecycle::kill(const std::string& id, int signal, bool all) {
@@ -321,12 +368,12 @@ Status Lifecycle::pause(const std::string& id, bool pauseIt) {
   return cgroupOf(record).setFrozen(pauseIt);
 }
 
-Status Lifecycle::destroy(const ContainerRecord& record) {
+Status Lifecycle::destroy(const ContainerRecord& record, const ocispec::Spec* given) {
   CgroupManager cg = cgroupOf(record);
   // Without a pid namespace of its own, children of the init outlive it: kill them.
   (void)cg.signalAll(SIGKILL);
   BERTH_TRY(cg.destroy());
-  auto spec = savedSpec(record.id);
+  auto spec = given ? Result<ocispec::Spec>(*given) : savedSpec(record.id);
   if (spec && spec->hooks && !spec->hooks->poststop.empty()) {
     auto st =
         runHooks(spec->hooks->poststop, "poststop", stateJson(record, ContainerStatus::kStopped));

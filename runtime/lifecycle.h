@@ -32,12 +32,16 @@ struct CreateOptions {
   int preserveFds = 0;
   // `run` in the foreground with a terminal: the runtime receives the pty master itself.
   bool ownTerminal = false;
+  // `run`: no exec.fifo; the same runtime starts the container (Lifecycle::startCreated).
+  bool startHere = false;
 };
 
 struct Created {
   ContainerRecord record;
-  ChildProcess init;   // the container's init; `create` releases it, `run` waits for it
-  UniqueFd ptyMaster;  // set when ownTerminal
+  ChildProcess init;     // the container's init; `create` releases it, `run` waits for it
+  UniqueFd ptyMaster;    // set when ownTerminal
+  ocispec::Spec spec;    // the config it was created from
+  UniqueFd startSocket;  // startHere: the init's sync socket, which releases it
 };
 
 struct ExecOptions {
@@ -77,11 +81,14 @@ class Lifecycle {
 
   [[nodiscard]] Result<Created> create(const CreateOptions& options);
   [[nodiscard]] Status start(const std::string& id);
+  // `start` of a container this runtime created with startHere: releases the init over its
+  // socket, without exec.fifo or reading back what create wrote.
+  [[nodiscard]] Status startCreated(Created& created);
   [[nodiscard]] Status kill(const std::string& id, int signal, bool all);
   [[nodiscard]] Status remove(const std::string& id, bool force);
   // Tears down a container whose init has exited: leftover processes, cgroup, poststop hooks,
-  // state directory.
-  [[nodiscard]] Status destroy(const ContainerRecord& record);
+  // state directory. `spec`: its config when the caller has it, else read from the state.
+  [[nodiscard]] Status destroy(const ContainerRecord& record, const ocispec::Spec* spec = nullptr);
   // Starts a process in the container; returns its exit status, or 0 when detached.
   [[nodiscard]] Result<int> exec(const ExecOptions& options);
   [[nodiscard]] Status pause(const std::string& id, bool pause);

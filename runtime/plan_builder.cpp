@@ -172,17 +172,12 @@ Result<std::pair<MountStep, UniqueFd>> buildMount(const ocispec::Mount& m, size_
     if (step.source.empty())
       return fail(Code::kInvalidArgument, "{}.source: required for a bind mount", field);
     if (step.source[0] != '/') step.source = (fs::path(bundle) / step.source).string();
+    // Pinned here: what is checked is what the init gets (cloneMountSource).
+    source.reset(::open(step.source.c_str(), O_PATH | O_CLOEXEC));
     struct stat st {};
-    if (::stat(step.source.c_str(), &st) < 0)
+    if (!source || ::fstat(source.get(), &st) < 0)
       return failErrno(fmt::format("{}.source: {}", field, step.source));
     step.sourceIsDir = S_ISDIR(st.st_mode);
-    // A detached copy of the source tree, made here in the runtime's mount namespace: the init
-    // attaches it with move_mount, which works across mount namespaces (a bind of a path
-    // would not) and needs no access to the source from inside a user namespace.
-    source.reset(
-        ::open_tree(AT_FDCWD, step.source.c_str(),
-                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (opts.recursive ? AT_RECURSIVE : 0)));
-    if (!source) return failErrno(fmt::format("{}.source: clone mount of {}", field, step.source));
     step.sourceFd = source.get();
     constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
                                            MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
@@ -415,23 +410,33 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
   plan.rootfs = real;
   plan.readonlyRoot = spec.root->readonly;
   plan.noPivot = in.noPivot;
-  auto table = mountTable();
-  if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(table, plan.rootfs);
-  plan.rootfsParentMount = mountPointOf(table, plan.rootfs);
   if (!in.noNewKeyring) plan.sessionKeyring = "_ses." + in.id;
 
   BERTH_TRY(buildNamespaces(spec, plan));
-  if (!(plan.ns.cloneFlags & CLONE_NEWNS) && !spec.findNamespace("mount"))
-    return fail(Code::kInvalidArgument, "linux.namespaces: a mount namespace is required");
-  if (const ocispec::Namespace* ns = spec.findNamespace("mount"); ns && ns->path)
-    return fail(Code::kInvalidArgument,
-                "linux.namespaces: joining a mount namespace at create is not supported");
+  if (const ocispec::Namespace* ns = spec.findNamespace("mount"); !ns) {
+    plan.mountNamespace = InitPlan::MountNamespace::kHost;
+    // Mounts in the runtime's namespace need the runtime's privileges.
+    if (spec.findNamespace("user"))
+      return fail(Code::kInvalidArgument,
+                  "linux.namespaces: a user namespace needs a mount namespace of its own or a "
+                  "joined one");
+    plan.noPivot = false;
+  } else if (ns->path && !ns->path->empty()) {
+    plan.mountNamespace = InitPlan::MountNamespace::kJoined;
+  }
 
   plan.rootPropagation = MS_SLAVE | MS_REC;
   if (spec.linux && spec.linux->rootfsPropagation && !spec.linux->rootfsPropagation->empty() &&
       !parsePropagation(*spec.linux->rootfsPropagation, &plan.rootPropagation))
     return fail(Code::kInvalidArgument, "linux.rootfsPropagation: unknown propagation \"{}\"",
                 *spec.linux->rootfsPropagation);
+  // Our mount table, read only where it decides something.
+  bool newRoot = plan.mountNamespace != InitPlan::MountNamespace::kHost;
+  if (newRoot && (plan.noPivot || (plan.rootPropagation & MS_SHARED))) {
+    auto table = mountTable();
+    if (plan.noPivot) plan.noPivotDetach = procAndSysMountsOutside(table, plan.rootfs);
+    plan.rootfsParentMount = mountPointOf(table, plan.rootfs);
+  }
 
   bool devIsBind = false;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -495,6 +500,19 @@ Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& 
     convert(spec.hooks->startContainer, plan.startContainerHooks);
   }
   return plan;
+}
+
+Result<UniqueFd> cloneMountSource(const InitPlan& plan, size_t index) {
+  if (index >= plan.mounts.size() || plan.mounts[index].sourceFd < 0)
+    return fail(Code::kInternal, "container init asked for the source of mounts[{}]", index);
+  const MountStep& m = plan.mounts[index];
+  // A detached copy of the source tree, made in the runtime's mount namespace: the init attaches
+  // it with move_mount, which works across mount namespaces (a bind of a path would not).
+  UniqueFd tree(::open_tree(
+      m.sourceFd, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (m.recursiveBind ? AT_RECURSIVE : 0)));
+  if (!tree) return failErrno(fmt::format("mounts[{}].source: clone mount of {}", index, m.source));
+  return tree;
 }
 
 Result<InitPlan> buildExecPlan(const ocispec::Process& process,

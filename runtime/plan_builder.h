@@ -25,6 +25,9 @@ struct CreateInputs {
 
 [[nodiscard]] Result<InitPlan> buildCreatePlan(const ocispec::Spec& spec, const CreateInputs& in);
 
+// A detached clone of the source tree of bind mount `index` of the plan, for the init to attach.
+[[nodiscard]] Result<UniqueFd> cloneMountSource(const InitPlan& plan, size_t index);
+
 // A process joining a running container: `namespaces` are the /proc/<pid>/ns/<type> files to
 // join, as (CLONE_NEW* type, path).
 [[nodiscard]] Result<InitPlan> buildExecPlan(const ocispec::Process& process,

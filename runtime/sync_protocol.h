@@ -24,6 +24,13 @@ enum class SyncType : uint32_t {
   // child → runtime: the seccomp filter is loaded; its listener fd comes with SCM_RIGHTS.
   kSeccompListener = 8,
   kSeccompDone = 9,  // runtime → child: the listener reached the seccomp agent
+  // child → runtime: value = index in plan.mounts of a bind mount it is about to attach; the
+  // runtime answers kMountTree with a detached clone of its source (SCM_RIGHTS).
+  kMountSource = 10,
+  kMountTree = 11,
+  // runtime → child, `run` only (no exec.fifo): go on to exec. The child keeps its end open
+  // (close-on-exec), so the runtime's EOF says it is executed.
+  kStart = 12,
 };
 
 struct SyncMsg {

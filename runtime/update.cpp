@@ -107,7 +107,8 @@ Status Lifecycle::update(const UpdateOptions& o) {
     else
       BERTH_TRY(cg.apply(planDevicesV1(rules)));
   }
-  return writeFileAtomic(store().paths(o.id).config(), ocispec::toJson(spec).dump(), 0600);
+  return writeFileAtomic(store().paths(o.id).config(), ocispec::toJson(spec).dump(), 0600,
+                         Durability::kVolatile);
 }
 
 }  // namespace berth::runtime

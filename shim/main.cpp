@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 
+#include "common/command_line.h"
 #include "common/log.h"
 #include "shim/cri_config.h"
 #include "shim/cri_server.h"
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.logLevel, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->default_str("info");
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit = berth::parseCommandLine(app, argc, argv)) return *exit;
 
   for (auto [name, value] : {std::pair{"--listen", &flags.listen}, std::pair{"--root", &flags.root},
                              std::pair{"--state", &flags.state}}) {

@@ -1,8 +1,7 @@
 // berth: the node's command (today `berth image ...`; `berth up` and `berth agent` come later).
 
-#include <CLI/CLI.hpp>
-
 #include "cmd/berth/image_command.h"
+#include "common/command_line.h"
 
 int main(int argc, char** argv) {
   CLI::App app("berth: a Kubernetes node", "berth");
@@ -13,10 +12,6 @@ int main(int argc, char** argv) {
                  "registries.yaml: mirrors, credentials, TLS (k3s format)");
   app.add_flag("--debug", global.debug, "progress output");
   berth::cmd::ImageCommand image(app, global);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (auto exit = berth::parseCommandLine(app, argc, argv)) return *exit;
   return image.status();
 }

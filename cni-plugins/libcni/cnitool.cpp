@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <CLI/CLI.hpp>
-
 #include "cni-plugins/libcni/libcni.h"
+#include "common/command_line.h"
 
 using namespace berth::cni;
 
@@ -24,9 +23,11 @@ int main(int argc, char** argv) {
   app.add_option("--bin-dir", binDirs, "plugin directory (repeatable)");
   app.add_option("--cache-dir", cacheDir, "result cache root");
   app.add_option("--timeout", timeoutSec, "seconds per plugin");
-  app.add_option("verb", verb, "add, check, del, status, gc")->required();
+  app.add_option("verb", verb, "add, check, del, status, gc")
+      ->required()
+      ->check(CLI::IsMember({"add", "check", "del", "status", "gc"}));
   app.add_option("args", rest, "containerID netns [ifname] | attachments");
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit = berth::parseCommandLine(app, argc, argv)) return *exit;
 
   CniRuntime::Options o;
   if (!binDirs.empty()) o.binDirs = binDirs;

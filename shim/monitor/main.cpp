@@ -6,9 +6,9 @@
 
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/command_line.h"
 #include "common/file_util.h"
 #include "shim/monitor/monitor.h"
 
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--sync-fd", syncFd,
                  "fd that receives {\"pid\":N} or {\"error\":\"...\"} once the container exists");
   app.add_flag("--foreground", foreground, "do not detach into a new session");
-  CLI11_PARSE(app, argc, argv);
+  if (auto exit = berth::parseCommandLine(app, argc, argv)) return *exit;
 
   fillStdio();
   if (syncFd >= 0 && ::fcntl(syncFd, F_SETFD, FD_CLOEXEC) < 0) {

@@ -85,6 +85,19 @@ TEST_F(Lifecycle, DeleteOfCreatedContainerKillsIt) {
   EXPECT_FALSE(fs::exists(stateRoot() / "c"));
 }
 
+TEST_F(Lifecycle, CreatedInitHoldsNoSocketOfTheRuntime) {
+  // Its sync socket is closed once it is ready, and it never holds the runtime's end (it would
+  // not notice the runtime dying): without a terminal, a created init has no socket at all.
+  writeConfig(defaultConfig({"true"}));
+  ASSERT_EQ(runtimeDetached({"create", "c"}).code, 0);
+  int pid = state("c")["pid"];
+  for (const auto& fd : fs::directory_iterator(fmt::format("/proc/{}/fd", pid))) {
+    std::error_code ec;
+    std::string target = fs::read_symlink(fd.path(), ec).string();
+    EXPECT_EQ(target.rfind("socket:", 0), std::string::npos) << fd.path() << " -> " << target;
+  }
+}
+
 TEST_F(Lifecycle, ForceDeleteOfRunningAndMissingContainers) {
   writeConfig(defaultConfig({"sleep", "1000"}));
   ASSERT_EQ(runtimeDetached({"run", "-d", "c"}).code, 0);
