@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "common/command_line.h"
 #include "common/log.h"
 #include "controlplane/server.h"
 
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logLevel, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.require_subcommand(0, 0);
-  CLI11_PARSE(app, argc, argv);
+  if (auto exitCode = berth::parseCommandLine(app, argc, argv)) return *exitCode;
 
   options.etcdServers = splitList(etcdServers);
   options.tlsSans = splitList(tlsSans);

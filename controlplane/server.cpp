@@ -21,11 +21,11 @@
 #include "controlplane/auth/authentication.h"
 #include "controlplane/auth/pki_store.h"
 #include "controlplane/server_auth.h"
+#include "controlplane/server_log.h"
 #include "controlplane/server_schema.h"
 #include "controlplane/storage/etcd_backend.h"
 #include "controlplane/storage/sqlite_backend.h"
 #include "kubeapi/kubeconfig.h"
-#include "controlplane/server_log.h"
 
 namespace berth::controlplane {
 namespace {
@@ -252,7 +252,7 @@ Status RunningServer::start(const ServerOptions& options) {
   api_->setReady(true);
   BERTH_TRY(writeAdminKubeconfig(options, pki));
   serverLogger()->info("berth-server: serving on {}:{}, data in {}", options.bindAddress, port(),
-                 options.dataDir.string());
+                       options.dataDir.string());
   return {};
 }
 

@@ -9,6 +9,8 @@
 
 namespace berth::controlplane {
 
-inline std::shared_ptr<spdlog::logger> serverLogger() { return namedLogger("server"); }
+inline std::shared_ptr<spdlog::logger> serverLogger() {
+  return namedLogger("server");
+}
 
 }  // namespace berth::controlplane

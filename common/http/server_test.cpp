@@ -16,10 +16,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Curl;
-using testing::startServer;
 using testing::Fetched;
 using testing::FetchOptions;
 using testing::RawClient;
+using testing::startServer;
 using testing::waitUntil;
 
 // A latch a test thread and a handler meet at.

@@ -6,9 +6,9 @@
 
 #include "common/base64.h"
 #include "controlplane/apiserver/json_fields.h"
+#include "controlplane/server_log.h"
 #include "controlplane/storage/keys.h"
 #include "kubeapi/meta_time.h"
-#include "controlplane/server_log.h"
 
 namespace berth::controlplane::apiserver {
 namespace {

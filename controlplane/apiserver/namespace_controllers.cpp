@@ -3,8 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "controlplane/storage/keys.h"
 #include "controlplane/server_log.h"
+#include "controlplane/storage/keys.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
@@ -85,7 +85,8 @@ bool NamespaceControllers::deleteContent(const std::string& ns) {
       auto removed = store.remove(ns, jsonString(jsonField(object, "metadata"), "name"), {});
       if (!removed && removed.error().reason != kubeapi::reason::kNotFound) {
         serverLogger()->warn("[ns={}] delete {} {}: {}", ns, entry->served.resource,
-                       jsonString(jsonField(object, "metadata"), "name"), removed.error().message);
+                             jsonString(jsonField(object, "metadata"), "name"),
+                             removed.error().message);
       }
     }
   }

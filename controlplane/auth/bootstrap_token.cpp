@@ -5,9 +5,9 @@
 #include <set>
 
 #include "common/base64.h"
-#include "controlplane/server_log.h"
 #include "controlplane/auth/json_util.h"
 #include "controlplane/auth/rfc3339.h"
+#include "controlplane/server_log.h"
 
 namespace berth::controlplane::auth {
 

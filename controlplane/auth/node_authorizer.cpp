@@ -11,7 +11,6 @@ namespace berth::controlplane::auth {
 
 namespace {
 
-
 AuthorizationResult allow() {
   return {Decision::kAllow, ""};
 }

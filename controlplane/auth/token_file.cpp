@@ -151,8 +151,8 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     }
     ++recordNumber;
     if (record[0].empty()) {
-      serverLogger()->warn("empty token has been found in token file '{}', record number '{}'", path,
-                         recordNumber);
+      serverLogger()->warn("empty token has been found in token file '{}', record number '{}'",
+                           path, recordNumber);
       continue;
     }
     UserInfo user;
@@ -170,7 +170,7 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     }
     if (authenticator->tokens_.contains(record[0])) {
       serverLogger()->warn("duplicate token has been found in token file '{}', record number '{}'",
-                         path, recordNumber);
+                           path, recordNumber);
     }
     authenticator->tokens_[record[0]] = std::move(user);  // the last record wins, as upstream
   }

@@ -25,7 +25,10 @@ TEST(FieldValidationTest, UnknownAndDuplicateFieldsWithTheirPaths) {
        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},
           "spec":{"containers":[{"name":"c","image":"busybox"}]}})",
        {}},
-      {"top level", kPodTypeName, R"({"foo":1,"metadata":{"name":"a"}})", {R"(unknown field "foo")"}},
+      {"top level",
+       kPodTypeName,
+       R"({"foo":1,"metadata":{"name":"a"}})",
+       {R"(unknown field "foo")"}},
       {"in spec", kPodTypeName, R"({"spec":{"foo":{"bar":1}}})", {R"(unknown field "spec.foo")"}},
       {"in a list item",
        kPodTypeName,
@@ -52,7 +55,10 @@ TEST(FieldValidationTest, UnknownAndDuplicateFieldsWithTheirPaths) {
        "io.k8s.api.apps.v1.ControllerRevision",
        R"({"data":{"anything":{"goes":[1,"x"]}},"revision":1})",
        {}},
-      {"quoted path", kPodTypeName, R"({"metadata":{"a\"b":1}})", {R"(unknown field "metadata.a\"b")"}},
+      {"quoted path",
+       kPodTypeName,
+       R"({"metadata":{"a\"b":1}})",
+       {R"(unknown field "metadata.a\"b")"}},
   };
   for (const StrictCase& c : cases) {
     auto r = decodeFields(c.body, builtinType(c.type));
@@ -181,7 +187,8 @@ TEST(FieldValidationTest, ModesDecideWhatStrictErrorsBecome) {
 }
 
 TEST(FieldValidationTest, CheckFieldsSortsAsTheUnstructuredConverter) {
-  auto r = checkFields(json::parse(R"({"zzz":1,"spec":{"yyy":2},"aaa":3})"), builtinType(kPodTypeName));
+  auto r =
+      checkFields(json::parse(R"({"zzz":1,"spec":{"yyy":2},"aaa":3})"), builtinType(kPodTypeName));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->strictErrors,
             (std::vector<std::string>{R"(unknown field "aaa")", R"(unknown field "spec.yyy")",

@@ -120,7 +120,8 @@ TEST(StrategicMergePatchTest, MergesListsByTheirKeys) {
        R"({"metadata":{"labels":{"a":"1","c":"3"}}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
+    expectCase(
+        c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
 }
 
 // What `kubectl apply` sends after one container's image was edited in the manifest: the new
@@ -167,7 +168,8 @@ TEST(StrategicMergePatchTest, Directives) {
        R"({"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"},{"name":"a"},{"name":"b"}]}}}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
+    expectCase(
+        c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kDeployment)));
 }
 
 TEST(StrategicMergePatchTest, PrimitiveListsWithTheMergeStrategy) {
@@ -183,7 +185,8 @@ TEST(StrategicMergePatchTest, PrimitiveListsWithTheMergeStrategy) {
        "invalid patch format of primitive list", Code::kInvalidArgument},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
+    expectCase(
+        c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
 }
 
 TEST(StrategicMergePatchTest, ErrorsFromTheSchema) {
@@ -200,7 +203,8 @@ TEST(StrategicMergePatchTest, ErrorsFromTheSchema) {
        R"({"metadata":{"finalizers":[["x"]]},"spec":{"containers":[{"name":"a","command":[["x"]]}]}})"},
   };
   for (const PatchCase& c : cases)
-    expectCase(c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
+    expectCase(
+        c, applyStrategicMergePatch(json::parse(c.original), c.patch, builtinType(kPodTypeName)));
 }
 
 TEST(PatchStrictErrorsTest, ReportsWhatTheApiserverDecodesStrictly) {

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "controlplane/schema/registry.h"
-#include "controlplane/schema/table_cells.h"
 #include "controlplane/schema/schema_test_util.h"
+#include "controlplane/schema/table_cells.h"
 
 namespace berth::controlplane::schema {
 namespace {
@@ -243,8 +243,8 @@ TEST(TableTest, ListsDefaultColumnsAndIncludeObject) {
   EXPECT_EQ(full["rows"][1]["object"], list["items"][1]);
   TableOptions noHeaders = at();
   noHeaders.noHeaders = true;
-  EXPECT_TRUE(
-      toTable(list, builtinType("io.k8s.api.rbac.v1.Role"), noHeaders)["columnDefinitions"].is_null());
+  EXPECT_TRUE(toTable(list, builtinType("io.k8s.api.rbac.v1.Role"), noHeaders)["columnDefinitions"]
+                  .is_null());
 }
 
 TEST(TableTest, ParsesIncludeObject) {

@@ -9,6 +9,8 @@
 
 namespace berth::controlplane::storage {
 
-inline std::shared_ptr<spdlog::logger> storageLog() { return namedLogger("storage"); }
+inline std::shared_ptr<spdlog::logger> storageLog() {
+  return namedLogger("storage");
+}
 
 }  // namespace berth::controlplane::storage

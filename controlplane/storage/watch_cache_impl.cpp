@@ -13,7 +13,8 @@
 
 namespace berth::controlplane::storage {
 
-namespace {
+// Core (declared in the header) holds these types, so they may not be in an anonymous namespace.
+namespace watch_cache_detail {
 
 using Clock = std::chrono::steady_clock;
 
@@ -91,7 +92,9 @@ void forEachMatching(const Map& objects, std::string_view keyPrefix, F&& f) {
   }
 }
 
-}  // namespace
+}  // namespace watch_cache_detail
+
+using namespace watch_cache_detail;
 
 struct WatchCacheImpl::Core {
   Core(Backend& b, WatchCacheOptions o) : backend(b), options(std::move(o)) {}
@@ -342,9 +345,9 @@ struct WatchCacheImpl::Core {
 
   // Hands the applied events to every watcher (catch-ups first) and sends the bookmarks that are
   // due; returns when the next bookmark is due.
-  std::optional<Clock::time_point> deliverAll(const std::vector<std::shared_ptr<CacheWatcher>>& list,
-                                              const std::vector<CacheEventPtr>& applied,
-                                              std::vector<std::uint64_t>& dropped) {
+  std::optional<Clock::time_point> deliverAll(
+      const std::vector<std::shared_ptr<CacheWatcher>>& list,
+      const std::vector<CacheEventPtr>& applied, std::vector<std::uint64_t>& dropped) {
     std::lock_guard deliverLock(deliverMu);
     std::optional<Clock::time_point> next;
     std::int64_t current = revision;

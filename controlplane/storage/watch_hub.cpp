@@ -11,7 +11,8 @@
 
 namespace berth::controlplane::storage {
 
-namespace {
+// Core (declared in the header) holds these types, so they may not be in an anonymous namespace.
+namespace watch_hub_detail {
 
 using Batch = std::shared_ptr<const std::vector<Event>>;
 
@@ -41,7 +42,9 @@ struct HubWatcher {
   }
 };
 
-}  // namespace
+}  // namespace watch_hub_detail
+
+using namespace watch_hub_detail;
 
 struct WatchHub::Core {
   mutable std::mutex mu;

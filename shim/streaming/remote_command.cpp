@@ -17,7 +17,7 @@ namespace berth::shim {
 namespace {
 
 constexpr std::array<std::string_view, 4> kSpdyProtocols = {kRemoteCommandV4, kRemoteCommandV3,
-                                                        kRemoteCommandV2, kRemoteCommandV1};
+                                                            kRemoteCommandV2, kRemoteCommandV1};
 
 // The SPDY stream types, indexed by CommandChannel.
 constexpr std::array<std::string_view, kCommandChannels> kStreamTypes = {

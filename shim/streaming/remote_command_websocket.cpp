@@ -14,16 +14,17 @@ namespace {
 // "": a client that offers no subprotocol gets channel.k8s.io, as from wsstream.
 constexpr std::string_view kRemoteCommandV4Base64 = "v4.base64.channel.k8s.io";
 constexpr std::string_view kRemoteCommandV1Base64 = "base64.channel.k8s.io";
-constexpr std::array<std::string_view, 6> kWebSocketProtocols = {kRemoteCommandV5,       kRemoteCommandV4,
-                                                        kRemoteCommandV4Base64, kRemoteCommandV1,
-                                                        kRemoteCommandV1Base64, ""};
+constexpr std::array<std::string_view, 6> kRemoteCommandWebSocketProtocols = {
+    kRemoteCommandV5, kRemoteCommandV4,       kRemoteCommandV4Base64,
+    kRemoteCommandV1, kRemoteCommandV1Base64, ""};
 constexpr std::uint8_t kCloseSignal = 255;
 
 }  // namespace
 
 Status serveRemoteCommandWebSocket(UniqueFd socket, const HttpRequest& request, std::string pending,
                                    const RemoteCommandOptions& options, const CommandRunner& run) {
-  std::string protocol = BERTH_TRY(ws::acceptUpgrade(socket.get(), request, kWebSocketProtocols));
+  std::string protocol =
+      BERTH_TRY(ws::acceptUpgrade(socket.get(), request, kRemoteCommandWebSocketProtocols));
   bool base64 = ws::isBase64Protocol(protocol);
   bool v5 = protocol == kRemoteCommandV5;
   bool statusJson = v5 || protocol.starts_with("v4.");

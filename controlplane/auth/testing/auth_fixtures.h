@@ -15,7 +15,7 @@ inline const std::string kIssuer = "https://kubernetes.default.svc.cluster.local
 inline const std::chrono::system_clock::time_point kNow =
     std::chrono::system_clock::from_time_t(1704067200);
 
-inline using testing::kRbac;
+inline constexpr const char* kRbac = "rbac.authorization.k8s.io";
 
 // A resource request.
 inline controlplane::auth::Attributes ask(controlplane::auth::UserInfo user, std::string verb,
