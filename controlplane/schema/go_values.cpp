@@ -118,49 +118,6 @@ constexpr std::string_view kRfc3339Micro = "2006-01-02T15:04:05.000000Z07:00";
 
 }  // namespace
 
-std::string goQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::optional<std::size_t> base64ErrorOffset(std::string_view s) {
   std::size_t si = 0;
   bool done = false;
@@ -273,39 +230,8 @@ std::optional<std::string> timeError(std::string_view s, bool micro) {
 
 std::optional<TimePoint> parseTime(std::string_view s) {
   if (timeError(s, false)) return std::nullopt;
-  auto num = [&](std::size_t at, std::size_t n) {
-    int v = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      v = v * 10 + (s[at + i] - '0');
-    return v;
-  };
-  using namespace std::chrono;
-  sys_days day = year(num(0, 4)) / month(static_cast<unsigned>(num(5, 2))) /
-                 std::chrono::day(static_cast<unsigned>(num(8, 2)));
-  TimePoint t = day + hours(num(11, 2)) + minutes(num(14, 2)) + seconds(num(17, 2));
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    std::int64_t frac = 0;
-    int digits = 0;
-    for (++pos; pos < s.size() && isDigit(s[pos]); ++pos)
-      if (digits < 9) {
-        frac = frac * 10 + (s[pos] - '0');
-        ++digits;
-      }
-    for (; digits < 9; ++digits)
-      frac *= 10;
-    t += nanoseconds(frac);
-  }
-  if (s[pos] != 'Z') {
-    auto offset = hours(num(pos + 1, 2)) + minutes(num(pos + 4, 2));
-    t -= s[pos] == '+' ? offset : -offset;
-  }
-  return t;
-}
-
-std::string formatTime(TimePoint t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                     std::chrono::time_point_cast<std::chrono::seconds>(t));
+  auto t = kubeapi::parseTime(s);
+  return t ? std::optional<TimePoint>(*t) : std::nullopt;
 }
 
 std::string humanDuration(std::chrono::nanoseconds d) {

@@ -3,9 +3,8 @@
 // own: strconv.Quote, base64.StdEncoding's CorruptInputError offsets, resource.ParseQuantity's
 // syntax errors and time.Parse's RFC 3339 errors.
 //
-// kubeapi/ (quantity.h, meta_time.h, go_format.h) has the full implementations of these types
-// for the client; this file only checks syntax and words the errors, and can defer to those once
-// both sit on one branch.
+// kubeapi/ (meta_time.h, go_format.h) has the formatting and parsing the client uses too; this
+// file adds the syntax checks that word the decoder's errors.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -14,12 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/schema/type_def.h"
+#include "kubeapi/go_format.h"
+#include "kubeapi/meta_time.h"
 
 namespace berth::controlplane::schema {
 
-// strconv.Quote for ASCII text (printable bytes as is, Go escapes for the rest); bytes >= 0x80
-// are passed through.
-std::string goQuote(std::string_view s);
+// strconv.Quote.
+using kubeapi::goQuote;
 
 // The offset base64.StdEncoding.Decode reports as "illegal base64 data at input byte N", or
 // nullopt when `s` decodes (CR and LF are skipped, as Go skips them).
@@ -32,12 +32,12 @@ std::optional<std::string> quantityError(std::string_view s);
 // or Go's error message ("parsing time \"x\" as \"2006-01-02T15:04:05Z07:00\": cannot parse ...").
 std::optional<std::string> timeError(std::string_view s, bool micro);
 
-using TimePoint = std::chrono::sys_time<std::chrono::nanoseconds>;
+using TimePoint = kubeapi::Time;
 
 // An RFC 3339 time as time.Parse(time.RFC3339) reads it (any fraction, Z or an offset).
 std::optional<TimePoint> parseTime(std::string_view s);
 // time.RFC3339 in UTC, seconds: "2024-05-01T10:20:30Z".
-std::string formatTime(TimePoint t);
+using kubeapi::formatTime;
 // apimachinery's duration.HumanDuration: "45s", "3m20s", "5h", "12d", "3y40d"; "<invalid>" for
 // a time more than a second in the future.
 std::string humanDuration(std::chrono::nanoseconds d);
