@@ -3,6 +3,7 @@
 # rootfs: create, state, start, exec into it, list, kill, delete — as runc would be driven. Then a
 # two-pod network: each pod a network namespace wired by our bridge + host-local CNI plugins
 # (berth-cnitool), pod A's container held by berth-monitor (its CRI log shown), pod B pinging A.
+# Last, berth-server on 127.0.0.1 with its own data dir, driven by kubectl.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 scripts/deps.sh
@@ -12,13 +13,16 @@ repo=$PWD
 build=$repo/${BUILD_DIR:-build}
 runtime=$build/runtime/berth-runtime
 monitor=$build/shim/monitor/berth-monitor
+server=$build/controlplane/berth-server
 cnitool=$build/cni-bin/berth-cnitool
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 root=$work/state
 # The pod network's names, unique to this run: two network namespaces and a bridge.
 readonly ns_a=berth-demo-a-$$ ns_b=berth-demo-b-$$ bridge=bdemo$$
 cni() { "$cnitool" --conf-dir "$work/net.d" --bin-dir "$build/cni-bin" --cache-dir "$work/cni" "$@"; }
+server_pid=
 cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   for id in demo pod-a pod-b; do
     "$runtime" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
   done
@@ -103,3 +107,24 @@ step "$runtime" --root "$root" run pod-b
 step "$runtime" --root "$root" kill pod-a KILL
 for _ in $(seq 500); do [[ -s $work/pod-a.exit ]] && break; sleep 0.01; done
 step cat "$work/pod-a.exit"
+
+# berth-server: the Kubernetes API on an embedded SQLite store, its CA and an admin kubeconfig
+# generated in its data dir at first start (port 0: any free port, written into the kubeconfig).
+cd "$repo"
+"$server" --bind-address 127.0.0.1 --secure-port 0 --data-dir "$work/server" \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+export KUBECONFIG=$work/server/admin.kubeconfig
+for _ in $(seq 1000); do
+  [[ -s $KUBECONFIG ]] && kubectl get --raw /readyz >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+  sleep 0.01
+done
+step kubectl version
+step kubectl get namespaces
+step kubectl create configmap greeting --from-literal=hello=world
+step kubectl get configmap greeting -o jsonpath='{.data.hello}{"\n"}'
+step kubectl run web --image=busybox --labels=app=web -- sleep 1000
+# No scheduler or kubelet yet (berth up will bring them): the pod waits, Pending.
+step kubectl get pods -o wide
+step kubectl auth can-i create deployments --as=system:serviceaccount:default:default || true
