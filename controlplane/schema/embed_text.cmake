@@ -1,6 +1,7 @@
 # cmake -DDIR=<dir> -DPATTERN=<glob> -DSYMBOL=<name> -DOUTPUT=<file.cpp> -P embed_text.cmake
-# Compiles text files (the wire table) into the binary as raw string literals: a DescriptionFile
-# array <SYMBOL>[] and its size <SYMBOL>Count... as berth-server reads no file at start.
+# Compiles text files (the type descriptions, the wire table) into the binary as raw string
+# literals: a DescriptionFile array <SYMBOL>s[] and its size <SYMBOL>Count, so berth-server reads
+# no file at start and the text is shared, read-only memory.
 file(GLOB files RELATIVE ${DIR} ${DIR}/${PATTERN})
 list(SORT files)
 set(delimiter "k8s-embedded")
