@@ -22,6 +22,7 @@
 #include "controlplane/apiserver/watch_timeouts.h"
 #include "controlplane/auth/authenticator.h"
 #include "controlplane/auth/authorizer.h"
+#include "kubeapi/version.h"
 
 namespace berth::controlplane::apiserver {
 
@@ -42,7 +43,7 @@ struct AuthHooks {
 };
 
 struct ApiServerOptions {
-  std::string gitVersion = "v1.32.0";  // what /version reports (kubectl compares minors)
+  std::string gitVersion = kubeapi::kKubernetesVersion;  // what /version reports
   // The watch's server-side timeout when the client names none: min-request-timeout (1800 s),
   // times a random factor in [1, 2) as upstream spreads reconnects.
   std::chrono::seconds minRequestTimeout{1800};

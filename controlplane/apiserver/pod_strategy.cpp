@@ -7,6 +7,7 @@
 
 #include "controlplane/apiserver/json_fields.h"
 #include "controlplane/apiserver/strategies.h"
+#include "kubeapi/pod_qos.h"
 #include "kubeapi/validation.h"
 
 namespace berth::controlplane::apiserver {
@@ -39,31 +40,6 @@ void defaultContainers(Json& containers) {
       }
     }
   }
-}
-
-// qos.GetPodQOS: Guaranteed when every container limits cpu and memory and requests what it
-// limits; BestEffort when nothing asks for or limits cpu or memory; Burstable otherwise.
-std::string qosClass(const Json& spec) {
-  bool any = false;
-  bool guaranteed = true;
-  for (const char* list : {"initContainers", "containers"}) {
-    const Json& containers = jsonField(spec, list);
-    if (!containers.is_array()) continue;
-    for (const Json& c : containers) {
-      const Json& resources = jsonField(c, "resources");
-      const Json& requests = jsonField(resources, "requests");
-      const Json& limits = jsonField(resources, "limits");
-      for (const char* r : {"cpu", "memory"}) {
-        bool hasRequest = requests.is_object() && requests.contains(r);
-        bool hasLimit = limits.is_object() && limits.contains(r);
-        if (hasRequest || hasLimit) any = true;
-        if (!hasLimit) guaranteed = false;
-        if (hasRequest && hasLimit && requests[r] != limits[r]) guaranteed = false;
-      }
-    }
-  }
-  if (!any) return "BestEffort";
-  return guaranteed ? "Guaranteed" : "Burstable";
 }
 
 void validateContainers(const Json& containers, const FieldPath& path, bool required,
@@ -194,7 +170,8 @@ class PodStrategy final : public Strategy {
   }
 
   void prepareForCreate(Json& pod) const override {
-    pod["status"] = {{"phase", "Pending"}, {"qosClass", qosClass(jsonField(pod, "spec"))}};
+    pod["status"] = {{"phase", "Pending"},
+                     {"qosClass", kubeapi::podQosClass(jsonField(pod, "spec"))}};
   }
 
   FieldErrors validate(const Json& pod) const override {

@@ -1,0 +1,369 @@
+#include "kubelet/kubelet.h"
+
+#include <condition_variable>
+
+#include "common/log.h"
+#include "kubeapi/json_fields.h"
+#include "kubeapi/lister_watcher.h"
+#include "kubeapi/object_meta.h"
+#include "kubeapi/resource_client.h"
+#include "kubelet/api_pod_status.h"
+
+namespace berth::kubelet {
+namespace {
+
+using Json = nlohmann::json;
+using kubeapi::jsonField;
+using kubeapi::jsonString;
+using SteadyClock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> log() {
+  return namedLogger("kubelet");
+}
+
+const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
+
+// The PLEG is unhealthy when no relist succeeded for this long (upstream's relistThreshold).
+constexpr auto kRelistThreshold = std::chrono::minutes(3);
+
+std::int64_t steadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+bool anyRunning(const RuntimePodStatus& runtime) {
+  for (const auto& c : runtime.containers) {
+    if (c.state == ContainerState::kRunning || c.state == ContainerState::kCreated) return true;
+  }
+  for (const auto& s : runtime.sandboxes)
+    if (s.ready) return true;
+  return false;
+}
+
+bool terminalPhase(const Json& pod) {
+  const std::string phase = jsonString(jsonField(pod, "status"), "phase");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+}  // namespace
+
+struct Kubelet::PodWorker {
+  std::string uid;
+  std::string key;  // namespace/name
+  std::mutex mu;
+  std::condition_variable cv;
+  bool dirty = true;
+  bool stop = false;
+  bool done = false;
+  Json lastStatus;  // what we last wrote to the API
+  // Sync again this soon (a backoff to wait out, a step to retry); worker thread only.
+  std::optional<std::chrono::milliseconds> retryAfter;
+  std::thread thread;
+};
+
+Kubelet::Kubelet(std::shared_ptr<kubeapi::RestClient> api, KubeletOptions options)
+    : api_(std::move(api)),
+      options_(std::move(options)),
+      cri_(options_.criEndpoint, options_.runtimeRequestTimeout),
+      objects_(api_),
+      images_(cri_, options_.maxParallelImagePulls, options_.serializeImagePulls),
+      sync_(cri_, images_, objects_, options_.sync) {}
+
+Kubelet::~Kubelet() {
+  stop();
+}
+
+Status Kubelet::start() {
+  if (auto v = cri_.version()) {
+    runtimeName_ = v->runtime_name();
+    log()->info("container runtime {} {} [endpoint={}]", v->runtime_name(), v->runtime_version(),
+                options_.criEndpoint);
+  } else {
+    // The node registers anyway and reports NotReady until the runtime answers.
+    log()->warn("container runtime [endpoint={}]: {}", options_.criEndpoint, v.error().message());
+  }
+  if (options_.healthzPort > 0) {
+    http::ServerOptions ho;
+    ho.bindAddress = options_.healthzBindAddress;
+    ho.port = static_cast<std::uint16_t>(options_.healthzPort);
+    ho.workerThreads = 1;
+    healthz_ = BERTH_TRY(http::Server::start(
+        ho, [this](http::Request& req, std::shared_ptr<http::ResponseWriter> w) {
+          http::Response r;
+          r.headers.set("Content-Type", "text/plain; charset=utf-8");
+          if (req.path != "/healthz") {
+            r.status = 404;
+            r.body = "404 page not found\n";
+          } else if (healthy()) {
+            r.body = "ok";
+          } else {
+            r.status = 500;
+            r.body = "[-]pleg failed: pleg was last seen active too long ago\nhealthz check failed";
+          }
+          w->respond(std::move(r));
+        }));
+  }
+  lastRelistOk_ = steadyNanos();
+  nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
+                                           options_.nodeAgent);
+  BERTH_TRY(nodeAgent_->start());
+
+  auto lw = std::make_unique<kubeapi::ResourceListerWatcher>(api_->resource(kPods), "",
+                                                             "spec.nodeName=" + options_.nodeName);
+  pods_ = std::make_unique<kubeapi::SharedInformer>(std::move(lw));
+  pods_->addEventHandler({
+      .onAdd =
+          [this](const kubeapi::ObjectPtr& p) {
+            ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
+          },
+      .onUpdate =
+          [this](const kubeapi::ObjectPtr&, const kubeapi::ObjectPtr& p) {
+            ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
+          },
+      .onDelete =
+          [this](const kubeapi::ObjectPtr& p) { markDirty(std::string(kubeapi::uidOf(*p))); },
+  });
+  pods_->start();
+  relistThread_ = std::thread([this] { relistLoop(); });
+  return {};
+}
+
+void Kubelet::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (relistThread_.joinable()) relistThread_.join();
+  if (pods_) pods_->stop();
+  std::map<std::string, std::shared_ptr<PodWorker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [uid, w] : workers) {
+    {
+      std::lock_guard lock(w->mu);
+      w->stop = true;
+    }
+    w->cv.notify_all();
+  }
+  for (auto& [uid, w] : workers)
+    if (w->thread.joinable()) w->thread.join();
+  if (nodeAgent_) nodeAgent_->stop();
+  if (healthz_) healthz_->shutdown(std::chrono::seconds(1));
+}
+
+bool Kubelet::healthy() const {
+  return steadyNanos() - lastRelistOk_.load() <
+         std::chrono::duration_cast<std::chrono::nanoseconds>(kRelistThreshold).count();
+}
+
+void Kubelet::ensureWorker(const std::string& uid, const std::string& key) {
+  if (uid.empty()) return;
+  std::shared_ptr<PodWorker> worker;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    auto it = workers_.find(uid);
+    if (it != workers_.end()) {
+      worker = it->second;
+    } else {
+      worker = std::make_shared<PodWorker>();
+      worker->uid = uid;
+      worker->key = key;
+      workers_[uid] = worker;
+      worker->thread = std::thread([this, worker] { workerLoop(worker); });
+      return;
+    }
+  }
+  {
+    std::lock_guard lock(worker->mu);
+    worker->dirty = true;
+  }
+  worker->cv.notify_one();
+}
+
+void Kubelet::markDirty(const std::string& uid) {
+  std::shared_ptr<PodWorker> worker;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workers_.find(uid);
+    if (it == workers_.end()) return;
+    worker = it->second;
+  }
+  {
+    std::lock_guard lock(worker->mu);
+    worker->dirty = true;
+  }
+  worker->cv.notify_one();
+}
+
+void Kubelet::workerLoop(const std::shared_ptr<PodWorker>& worker) {
+  auto nextSync = SteadyClock::now();
+  while (true) {
+    {
+      std::unique_lock lock(worker->mu);
+      worker->cv.wait_until(lock, nextSync, [&] { return worker->dirty || worker->stop; });
+      if (worker->stop) return;
+      worker->dirty = false;
+    }
+    worker->retryAfter.reset();
+    const bool done = syncPod(*worker);
+    nextSync = SteadyClock::now() +
+               std::min<SteadyClock::duration>(options_.syncFrequency,
+                                               worker->retryAfter.value_or(options_.syncFrequency));
+    if (done) {
+      std::lock_guard lock(worker->mu);
+      worker->done = true;
+      return;
+    }
+  }
+}
+
+bool Kubelet::syncPod(PodWorker& worker) {
+  kubeapi::ObjectPtr cached = pods_->cache().get(worker.key);
+  const Json* pod = cached && kubeapi::uidOf(*cached) == worker.uid ? cached.get() : nullptr;
+  auto runtime = runtimePodStatus(cri_, worker.uid);
+  if (!runtime) {
+    log()->warn("reading pod from the runtime [pod={} uid={}]: {}", worker.key, worker.uid,
+                runtime.error().message());
+    worker.retryAfter = std::chrono::seconds(1);
+    return false;
+  }
+  if (!pod) {
+    // Gone from the API (deleted for good, or never ours): stop and remove what is left.
+    if (auto st = sync_.killPod(nullptr, *runtime); !st) {
+      log()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
+      worker.retryAfter = std::chrono::seconds(1);
+      return false;
+    }
+    auto after = runtimePodStatus(cri_, worker.uid);
+    if (!after || !sync_.removePod(*after)) {
+      worker.retryAfter = std::chrono::seconds(1);
+      return false;
+    }
+    log()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
+    return true;
+  }
+  if (kubeapi::deletionTimestampOf(*pod)) {
+    terminatePod(worker, *pod, *runtime);
+    return false;
+  }
+  if (terminalPhase(*pod)) {
+    // Succeeded or Failed: nothing restarts; whatever still runs is stopped.
+    if (anyRunning(*runtime)) (void)sync_.killPod(pod, *runtime);
+    return false;
+  }
+  SyncResult result = sync_.syncPod(*pod, *runtime, ProbeVerdicts{});
+  if (result.error) {
+    log()->warn("syncing pod [pod={}]: {}", worker.key, result.error->message());
+  }
+  auto after = runtimePodStatus(cri_, worker.uid);
+  if (after) writeStatus(worker, *pod, *after, result.waiting, false);
+  if (result.retryAfter || result.error) {
+    worker.retryAfter = result.retryAfter.value_or(std::chrono::seconds(10));
+  }
+  return false;
+}
+
+void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime) {
+  if (anyRunning(runtime)) {
+    if (auto st = sync_.killPod(&pod, runtime); !st) {
+      log()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
+      worker.retryAfter = std::chrono::seconds(1);
+      return;
+    }
+  }
+  auto after = runtimePodStatus(cri_, worker.uid);
+  if (!after || anyRunning(*after)) {
+    worker.retryAfter = std::chrono::seconds(1);
+    return;
+  }
+  writeStatus(worker, pod, *after, {}, true);
+  // Everything stopped: the API object goes now (the status manager's final delete).
+  kubeapi::DeleteOptions del;
+  del.gracePeriodSeconds = 0;
+  del.preconditionUid = worker.uid;
+  auto pods = api_->resource(kPods).inNamespace(kubeapi::namespaceOf(pod));
+  if (auto st = pods.remove(kubeapi::nameOf(pod), del); !st && !st.error().isNotFound()) {
+    log()->warn("deleting pod [pod={}]: {}", worker.key, st.error().toError().message());
+    worker.retryAfter = std::chrono::seconds(1);
+  }
+}
+
+void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime,
+                          const std::map<std::string, WaitingReason>& waiting, bool terminal) {
+  ProbeVerdicts probes;
+  Json status = generatePodStatus({.pod = pod,
+                                   .runtime = runtime,
+                                   .probes = probes,
+                                   .waiting = waiting,
+                                   .nodeIps = options_.nodeIps,
+                                   .runtimeName = runtimeName_,
+                                   .now = kubeapi::now(),
+                                   .terminal = terminal});
+  // The API's copy may be newer than ours (another writer): compare against what it holds.
+  if (status == jsonField(pod, "status") || status == worker.lastStatus) return;
+  Json patch = {{"status", status}};
+  auto pods = api_->resource(kPods).inNamespace(kubeapi::namespaceOf(pod));
+  auto st =
+      pods.patch(kubeapi::nameOf(pod), kubeapi::PatchType::kMerge, patch.dump(), {}, "status");
+  if (!st) {
+    log()->warn("writing pod status [pod={}]: {}", worker.key, st.error().toError().message());
+    return;
+  }
+  worker.lastStatus = std::move(status);
+}
+
+void Kubelet::relistLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, options_.relistPeriod, [&] { return stopping_; })) return;
+    }
+    auto pods = listRuntimePods(cri_);
+    if (!pods) {
+      log()->warn("relist: {}", pods.error().message());
+      continue;
+    }
+    lastRelistOk_ = steadyNanos();
+    for (const auto& [uid, summary] : *pods) {
+      auto before = lastRelist_.find(uid);
+      if (before != lastRelist_.end() && before->second == summary) continue;
+      // New or changed. A pod the informer does not know gets a worker too: it finds no API
+      // object and removes what the runtime holds (orphans after a deletion we missed).
+      ensureWorker(uid, kubeapi::objectKey(summary.ns, summary.name));
+    }
+    for (const auto& [uid, summary] : lastRelist_) {
+      if (!pods->contains(uid)) markDirty(uid);
+    }
+    lastRelist_ = std::move(*pods);
+    reapWorkers();
+  }
+}
+
+void Kubelet::reapWorkers() {
+  std::vector<std::shared_ptr<PodWorker>> done;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      bool finished;
+      {
+        std::lock_guard wl(it->second->mu);
+        finished = it->second->done;
+      }
+      if (finished) {
+        done.push_back(it->second);
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : done)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+}  // namespace berth::kubelet

@@ -1,0 +1,92 @@
+#pragma once
+// The kubelet's pod side (syncLoop, podWorkers, PLEG and the status manager upstream): the pods
+// bound to this node come from a shared informer; each pod has a worker of its own that plans
+// and applies over CRI (pod_sync.h) and writes the pod's status back; a relist of the runtime
+// every second marks the pods whose containers changed, and finds what the runtime holds of pods
+// the API no longer has. Deletions are graceful: containers stop within the pod's grace
+// period, then the kubelet deletes the API object for good.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/http/server.h"
+#include "common/result.h"
+#include "kubeapi/rest_client.h"
+#include "kubeapi/shared_informer.h"
+#include "kubelet/api_object_source.h"
+#include "kubelet/cri_client.h"
+#include "kubelet/image_pull.h"
+#include "kubelet/node_agent.h"
+#include "kubelet/pod_sync.h"
+#include "kubelet/runtime_state.h"
+
+namespace berth::kubelet {
+
+struct KubeletOptions {
+  std::string nodeName;
+  std::vector<std::string> nodeIps;
+  std::string criEndpoint = "unix:///run/berth/cri.sock";
+  std::chrono::milliseconds runtimeRequestTimeout{120'000};
+  NodeAgentOptions nodeAgent;
+  PodSyncOptions sync;
+  std::chrono::milliseconds relistPeriod{1000};
+  std::chrono::milliseconds syncFrequency{60'000};
+  std::string healthzBindAddress = "127.0.0.1";
+  int healthzPort = 10248;  // 0: no healthz server
+  int maxParallelImagePulls = 0;
+  bool serializeImagePulls = false;
+  std::filesystem::path rootDir = "/var/lib/berth/kubelet";
+};
+
+class Kubelet {
+ public:
+  Kubelet(std::shared_ptr<kubeapi::RestClient> api, KubeletOptions options);
+  ~Kubelet();
+
+  // Registers the node, starts the informer, the relist and the healthz server.
+  [[nodiscard]] Status start();
+  // Stops the loops and the workers; containers keep running (a restart adopts them).
+  void stop();
+  std::uint16_t healthzPort() const { return healthz_ ? healthz_->port() : 0; }
+
+ private:
+  struct PodWorker;
+
+  void ensureWorker(const std::string& uid, const std::string& key);
+  void markDirty(const std::string& uid);
+  void workerLoop(const std::shared_ptr<PodWorker>& worker);
+  // One sync of one pod; returns whether the worker is done (the pod is gone from everywhere).
+  bool syncPod(PodWorker& worker);
+  // The pod is being deleted: stop it, then delete it from the API once nothing runs.
+  void terminatePod(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime);
+  void writeStatus(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime,
+                   const std::map<std::string, WaitingReason>& waiting, bool terminal);
+  void relistLoop();
+  void reapWorkers();
+  bool healthy() const;
+
+  std::shared_ptr<kubeapi::RestClient> api_;
+  KubeletOptions options_;
+  CriClient cri_;
+  ApiObjectSource objects_;
+  ImagePuller images_;
+  PodSync sync_;
+  std::unique_ptr<NodeAgent> nodeAgent_;
+  std::unique_ptr<kubeapi::SharedInformer> pods_;
+  std::unique_ptr<http::Server> healthz_;
+  std::string runtimeName_ = "berth";
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::map<std::string, std::shared_ptr<PodWorker>> workers_;  // by pod UID
+  std::map<std::string, RuntimePodSummary> lastRelist_;
+  std::atomic<std::int64_t> lastRelistOk_{0};  // steady clock, ns
+  std::thread relistThread_;
+};
+
+}  // namespace berth::kubelet

@@ -1,0 +1,281 @@
+#include "kubelet/pod_sync.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "kubeapi/json_fields.h"
+
+namespace berth::kubelet {
+namespace {
+
+using Json = nlohmann::json;
+using kubeapi::jsonArray;
+using kubeapi::jsonField;
+using kubeapi::jsonString;
+
+constexpr std::int64_t kMinimumGracePeriodSeconds = 2;
+
+std::shared_ptr<spdlog::logger> log() {
+  return namedLogger("kubelet");
+}
+
+std::string podDescription(const Json& pod) {
+  const Json& meta = jsonField(pod, "metadata");
+  return fmt::format("{}_{}({})", jsonString(meta, "name"), jsonString(meta, "namespace"),
+                     jsonString(meta, "uid"));
+}
+
+std::chrono::system_clock::time_point wallTime(std::int64_t nanos) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(nanos)));
+}
+
+void retryNoLaterThan(SyncResult& result, std::chrono::seconds after) {
+  after = std::max(after, std::chrono::seconds(1));
+  if (!result.retryAfter || after < *result.retryAfter) result.retryAfter = after;
+}
+
+}  // namespace
+
+PodSync::PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects, PodSyncOptions options)
+    : cri_(cri), images_(images), objects_(objects), options_(std::move(options)) {}
+
+std::int64_t PodSync::gracePeriod(const Json& pod, std::optional<std::int64_t> override) {
+  std::int64_t grace = 30;
+  const Json& spec = jsonField(pod, "spec");
+  if (const Json& g = jsonField(spec, "terminationGracePeriodSeconds"); g.is_number_integer()) {
+    grace = g.get<std::int64_t>();
+  }
+  if (const Json& g = jsonField(jsonField(pod, "metadata"), "deletionGracePeriodSeconds");
+      g.is_number_integer()) {
+    grace = g.get<std::int64_t>();
+  }
+  if (override) grace = *override;
+  return std::max(grace, kMinimumGracePeriodSeconds);
+}
+
+Result<std::string> PodSync::runtimeHandler(const Json& pod) {
+  const std::string cls = jsonString(jsonField(pod, "spec"), "runtimeClassName");
+  if (cls.empty()) return std::string();
+  auto rc = objects_.runtimeClass(cls);
+  if (!rc) return fail(rc.error().code(), "RuntimeClass \"{}\" not found", cls);
+  return jsonString(*rc, "handler");
+}
+
+std::vector<Json> PodSync::pullSecrets(const Json& pod) {
+  std::vector<Json> secrets;
+  const std::string ns = jsonString(jsonField(pod, "metadata"), "namespace");
+  for (const Json& ref : jsonArray(jsonField(pod, "spec"), "imagePullSecrets")) {
+    // A missing pull secret is not an error: the pull goes without it, as upstream.
+    if (auto s = objects_.secret(ns, jsonString(ref, "name"))) secrets.push_back(std::move(*s));
+  }
+  return secrets;
+}
+
+void PodSync::startContainer(const Json& pod, const Json& container, const RuntimePodStatus& status,
+                             const std::string& sandboxId, const cri::PodSandboxConfig& sandbox,
+                             const std::vector<std::string>& podIps, SyncResult& result) {
+  const std::string name = jsonString(container, "name");
+  auto waitWith = [&](std::string reason, std::string message) {
+    result.waiting[name] = {std::move(reason), std::move(message)};
+  };
+  const ContainerStatus* prev = status.find(name);
+  const int restartCount = prev ? prev->restartCount + 1 : 0;
+  if (prev && prev->state == ContainerState::kExited) {
+    const std::string key = fmt::format("{}/{}/{:x}", jsonString(jsonField(pod, "metadata"), "uid"),
+                                        name, containerHash(container));
+    const auto finished = wallTime(prev->finishedAt);
+    if (backoff_.inBackoffSince(key, finished)) {
+      const auto current = backoff_.current(key);
+      waitWith("CrashLoopBackOff", fmt::format("back-off {}s restarting failed container={} pod={}",
+                                               current.count(), name, podDescription(pod)));
+      retryNoLaterThan(result, std::chrono::duration_cast<std::chrono::seconds>(
+                                   current - (std::chrono::system_clock::now() - finished)));
+      return;
+    }
+    backoff_.next(key, finished);
+  }
+  auto imageRef = images_.ensureImage(pod, container, sandbox, pullSecrets(pod));
+  if (!imageRef) {
+    waitWith(imageRef.error().reason, imageRef.error().message);
+    retryNoLaterThan(result, std::chrono::seconds(10));
+    return;
+  }
+  EnvContext env = options_.env;
+  env.podIps = podIps;
+  auto vars = makeEnvironment(pod, container, objects_, env);
+  if (!vars) {
+    waitWith("CreateContainerConfigError", vars.error().message());
+    retryNoLaterThan(result, std::chrono::seconds(10));
+    return;
+  }
+  std::vector<cri::Mount> mounts;
+  if (options_.mounts) {
+    auto m = options_.mounts(pod, container);
+    if (!m) {
+      waitWith("CreateContainerConfigError", m.error().message());
+      retryNoLaterThan(result, std::chrono::seconds(10));
+      return;
+    }
+    mounts = std::move(*m);
+  }
+  auto config = makeContainerConfig({.pod = pod,
+                                     .container = container,
+                                     .restartCount = restartCount,
+                                     .imageRef = *imageRef,
+                                     .env = std::move(*vars),
+                                     .mounts = std::move(mounts),
+                                     .nodeMemoryCapacity = options_.nodeMemoryCapacity,
+                                     .cpuCfsQuota = options_.cpuCfsQuota,
+                                     .cpuCfsQuotaPeriodUs = options_.cpuCfsQuotaPeriodUs});
+  if (!config) {
+    waitWith("CreateContainerConfigError", config.error().message());
+    retryNoLaterThan(result, std::chrono::seconds(10));
+    return;
+  }
+  auto id = cri_.createContainer(sandboxId, *config, sandbox);
+  if (!id) {
+    waitWith("CreateContainerError", id.error().message());
+    retryNoLaterThan(result, std::chrono::seconds(10));
+    return;
+  }
+  if (auto started = cri_.startContainer(*id); !started) {
+    waitWith("RunContainerError", started.error().message());
+    retryNoLaterThan(result, std::chrono::seconds(10));
+    return;
+  }
+  log()->info("started container [pod={} ctr={} id={}]", podDescription(pod), name, *id);
+}
+
+SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
+                            const ProbeVerdicts& probes) {
+  SyncResult result;
+  const PodActions actions = computePodActions(pod, status, probes);
+  if (actions.killPod) {
+    if (auto killed = killPod(&pod, status); !killed) {
+      result.error = killed.error();
+      return result;
+    }
+    if (!actions.createSandbox) return result;
+  }
+  for (const auto& k : actions.containersToKill) {
+    log()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name, k.message);
+    if (auto stopped = cri_.stopContainer(k.id, gracePeriod(pod, std::nullopt)); !stopped) {
+      result.error = stopped.error();
+      return result;
+    }
+  }
+  SandboxOptions sandboxOptions = options_.sandbox;
+  if (options_.cgroupParent) sandboxOptions.cgroupParent = options_.cgroupParent(pod);
+  std::uint32_t attempt = actions.createSandbox      ? actions.attempt
+                          : status.sandboxes.empty() ? 0
+                                                     : status.sandboxes.front().attempt;
+  auto sandbox = makeSandboxConfig(pod, attempt, sandboxOptions);
+  if (!sandbox) {
+    result.error = sandbox.error().context("CreatePodSandboxConfig");
+    return result;
+  }
+  std::string sandboxId = actions.sandboxId;
+  std::vector<std::string> podIps;
+  if (!status.sandboxes.empty() && !actions.createSandbox) podIps = status.sandboxes.front().ips;
+  if (actions.createSandbox) {
+    auto handler = runtimeHandler(pod);
+    auto id = handler ? cri_.runPodSandbox(*sandbox, *handler)
+                      : Result<std::string>(std::unexpected(handler.error()));
+    if (!id) {
+      result.error = id.error().context("CreatePodSandbox");
+      retryNoLaterThan(result, std::chrono::seconds(10));
+      return result;
+    }
+    sandboxId = *id;
+    log()->info("created sandbox [pod={} id={} attempt={}]", podDescription(pod), sandboxId,
+                attempt);
+    if (auto st = cri_.podSandboxStatus(sandboxId)) {
+      const auto& net = st->status().network();
+      if (!net.ip().empty()) podIps.push_back(net.ip());
+      for (const auto& ip : net.additional_ips())
+        podIps.push_back(ip.ip());
+    }
+  }
+  const Json& spec = jsonField(pod, "spec");
+  for (std::size_t i : actions.initContainersToStart) {
+    const Json& c = jsonArray(spec, "initContainers")[i];
+    startContainer(pod, c, status, sandboxId, *sandbox, podIps, result);
+    if (result.waiting.contains(jsonString(c, "name"))) return result;  // the next ones wait
+  }
+  for (std::size_t i : actions.containersToStart) {
+    startContainer(pod, jsonArray(spec, "containers")[i], status, sandboxId, *sandbox, podIps,
+                   result);
+  }
+  return result;
+}
+
+Status PodSync::killPod(const Json* pod, const RuntimePodStatus& status,
+                        std::optional<std::int64_t> gracePeriodOverride) {
+  // Sidecars stop after the app containers, in reverse order of their start.
+  std::vector<std::string> sidecarOrder;
+  if (pod) {
+    for (const Json& c : jsonArray(jsonField(*pod, "spec"), "initContainers"))
+      if (isSidecar(c)) sidecarOrder.insert(sidecarOrder.begin(), jsonString(c, "name"));
+  }
+  auto graceFor = [&](const ContainerStatus& c) {
+    if (pod) return gracePeriod(*pod, gracePeriodOverride);
+    std::int64_t g = gracePeriodOverride.value_or(c.graceSeconds >= 0 ? c.graceSeconds : 30);
+    return std::max(g, kMinimumGracePeriodSeconds);
+  };
+  std::vector<const ContainerStatus*> apps;
+  std::vector<const ContainerStatus*> sidecars;
+  for (const auto& c : status.containers) {
+    if (c.state != ContainerState::kRunning && c.state != ContainerState::kCreated) continue;
+    bool sidecar =
+        std::find(sidecarOrder.begin(), sidecarOrder.end(), c.name) != sidecarOrder.end();
+    (sidecar ? sidecars : apps).push_back(&c);
+  }
+  std::sort(sidecars.begin(), sidecars.end(), [&](auto* a, auto* b) {
+    return std::find(sidecarOrder.begin(), sidecarOrder.end(), a->name) <
+           std::find(sidecarOrder.begin(), sidecarOrder.end(), b->name);
+  });
+  std::vector<Error> errors;
+  std::mutex errorsMu;
+  auto stop = [&](const ContainerStatus* c) {
+    if (auto st = cri_.stopContainer(c->id, graceFor(*c)); !st) {
+      std::lock_guard lock(errorsMu);
+      errors.push_back(st.error());
+    }
+  };
+  {
+    std::vector<std::jthread> stoppers;
+    for (const auto* c : apps)
+      stoppers.emplace_back(stop, c);
+  }
+  for (const auto* c : sidecars)
+    stop(c);
+  for (const auto& s : status.sandboxes) {
+    if (!s.ready) continue;
+    if (auto st = cri_.stopPodSandbox(s.id); !st) errors.push_back(st.error());
+  }
+  if (!errors.empty()) return std::unexpected(errors.front().context("KillPod"));
+  return {};
+}
+
+Status PodSync::removePod(const RuntimePodStatus& status) {
+  for (const auto& c : status.containers) {
+    if (auto st = cri_.removeContainer(c.id); !st && st.error().code() != Code::kNotFound) {
+      return std::unexpected(st.error());
+    }
+  }
+  for (const auto& s : status.sandboxes) {
+    BERTH_TRY(cri_.stopPodSandbox(s.id));
+    if (auto st = cri_.removePodSandbox(s.id); !st && st.error().code() != Code::kNotFound) {
+      return std::unexpected(st.error());
+    }
+  }
+  return {};
+}
+
+}  // namespace berth::kubelet
