@@ -527,6 +527,11 @@ Status setFieldFromText(KubeletConfiguration& config, std::string_view fieldPath
   return result;
 }
 
+Status setMapFromText(std::map<std::string, std::string>& out, std::string_view text,
+                      MapSyntax mapSyntax, bool firstUse) {
+  return setText(out, TextValue{text, mapSyntax, firstUse});
+}
+
 FieldKind fieldKind(std::string_view fieldPath) {
   KubeletConfiguration scratch;
   FieldKind kind = FieldKind::kOther;

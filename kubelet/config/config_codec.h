@@ -4,6 +4,7 @@
 // error naming the field), v1beta1 defaulting, the /configz body, and the setting of one field
 // from a command-line flag's text.
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,9 @@ enum class MapSyntax { kEquals, kLangle };
 // value on its first use and adds to it when repeated, as pflag's map and slice values do.
 [[nodiscard]] Status setFieldFromText(KubeletConfiguration& config, std::string_view fieldPath,
                                       std::string_view text, MapSyntax mapSyntax, bool firstUse);
+// pflag's map flags on their own (--node-labels is a MapStringString outside the config).
+[[nodiscard]] Status setMapFromText(std::map<std::string, std::string>& out, std::string_view text,
+                                    MapSyntax mapSyntax, bool firstUse);
 // Whether the field at the path exists and is a bool (bool flags take no value: --fail-swap-on).
 enum class FieldKind { kMissing, kBool, kOther };
 FieldKind fieldKind(std::string_view fieldPath);

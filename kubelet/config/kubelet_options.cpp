@@ -82,13 +82,12 @@ Status applyConfigFlags(KubeletConfiguration& config, const FlagValues& values) 
 }
 
 Result<std::map<std::string, std::string>> parseLabels(const std::vector<std::string>& uses) {
-  KubeletConfiguration scratch;  // a map field gives MapStringString's parsing
   std::map<std::string, std::string> labels;
   for (const std::string& use : uses) {
-    BERTH_TRY_CTX(setFieldFromText(scratch, "systemReserved", use, MapSyntax::kEquals, false),
+    BERTH_TRY_CTX(setMapFromText(labels, use, MapSyntax::kEquals, false),
                   fmt::format("invalid argument \"{}\" for \"--node-labels\" flag", use));
   }
-  return scratch.systemReserved;
+  return labels;
 }
 
 }  // namespace
