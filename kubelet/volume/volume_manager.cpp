@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "common/file_util.h"
+#include "common/log.h"
 #include "common/mount.h"
 #include "common/scope_guard.h"
 #include "kubeapi/go_format.h"
@@ -24,6 +25,11 @@ using kubeapi::goQuote;
 using nlohmann::json;
 
 namespace {
+
+spdlog::logger& logger() {
+  static const auto log = namedLogger("kubelet");
+  return *log;
+}
 
 struct SourceKey {
   Plugin plugin;
@@ -72,6 +78,30 @@ Result<std::vector<fs::path>> entriesOf(const fs::path& dir) {
   if (ec && ec != std::errc::no_such_file_or_directory)
     return failErrno(ec.value(), fmt::format("list {}", dir.string()));
   return out;
+}
+
+// Mount points of other volumes nested inside this one, made as directories in it: the volume
+// is read-only in the container, so the runtime could not create them there
+// (MakeNestedMountpoints).
+Status makeNestedMountpoints(const json& pod, std::string_view volumeName, const fs::path& dir) {
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
+    json::json_pointer ptr = "/spec"_json_pointer / list;
+    if (!pod.contains(ptr) || !pod.at(ptr).is_array()) continue;
+    for (const json& c : pod.at(ptr)) {
+      const json mounts = c.value("volumeMounts", json::array());
+      for (const json& mine : mounts) {
+        if (mine.value("name", "") != volumeName) continue;
+        fs::path base = fs::path(mine.value("mountPath", "")).lexically_normal();
+        for (const json& other : mounts) {
+          fs::path rel =
+              fs::path(other.value("mountPath", "")).lexically_normal().lexically_relative(base);
+          if (rel.empty() || rel == "." || *rel.begin() == "..") continue;  // not nested
+          BERTH_TRY(makeDirs(dir / rel, 0755));
+        }
+      }
+    }
+  }
+  return {};
 }
 
 Result<PodVolume> setUpEmptyDir(const json& pod, const json& source, const fs::path& dir,
@@ -169,6 +199,7 @@ Result<std::optional<PodVolume>> VolumeManager::setUpVolume(const json& pod, con
     (void)detachAll(dir.string());
     (void)removeTreeOneFilesystem(dir);
   });
+  BERTH_TRY(makeNestedMountpoints(pod, volume["name"].get<std::string>(), dir));
   AtomicWriter writer = BERTH_TRY(AtomicWriter::open(dir));
   AtomicWriter::SetPerms setPerms;
   if (fsGroup) {
@@ -178,7 +209,10 @@ Result<std::optional<PodVolume>> VolumeManager::setUpVolume(const json& pod, con
       return setVolumeOwnership(dir, group, /*readOnly=*/true);
     };
   }
-  BERTH_TRY(writer.write(payload, setPerms));
+  if (BERTH_TRY(writer.write(payload, setPerms)))
+    logger().info("projected volume files [pod={}/{} volume={} files={}]",
+                  kubeapi::namespaceOf(pod), kubeapi::nameOf(pod),
+                  volume["name"].get<std::string>(), payload.size());
   undo.cancel();
   return PodVolume{plugin, dir.string(), true};
 }
@@ -226,8 +260,10 @@ Status VolumeManager::tearDown(std::string_view podUid) {
   for (const auto& plugin : BERTH_TRY(entriesOf(paths_.volumesDir(podUid))))
     for (const auto& vol : BERTH_TRY(entriesOf(plugin)))
       BERTH_TRY(detachAll(vol.string()));
-  return withContext(removeTreeOneFilesystem(paths_.podDir(podUid)),
-                     fmt::format("tear down pod {}", podUid));
+  BERTH_TRY_CTX(removeTreeOneFilesystem(paths_.podDir(podUid)),
+                fmt::format("tear down pod {}", podUid));
+  logger().debug("pod volumes torn down [pod={}]", podUid);
+  return {};
 }
 
 Result<std::vector<std::string>> VolumeManager::podsOnDisk() const {

@@ -74,6 +74,18 @@ TEST_F(VolumeManagerTest, SetUpLaysVolumesOutAsTheKubeletDoes) {
   EXPECT_EQ(fs::read_symlink(pod / "kubernetes.io~configmap/config/..data"), link);
 }
 
+TEST_F(VolumeManagerTest, MountPointsNestedInAReadOnlyVolumeAreMadeInIt) {
+  pod_["spec"]["containers"][0]["volumeMounts"].push_back(
+      json{{"name", "scratch"}, {"mountPath", "/etc/app/cache/tmp"}});
+  pod_["spec"]["initContainers"] = json::parse(
+      R"([{"name": "init", "volumeMounts": [{"name": "scratch", "mountPath": "/etc/app/init"}]}])");
+  ASSERT_TRUE(manager_.setUp(pod_));
+  fs::path config = root() / "pods/pod-uid-1/volumes/kubernetes.io~configmap/config";
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(config / "cache/tmp")));
+  // Only mounts of the container that mounts the volume count.
+  EXPECT_FALSE(fs::exists(config / "init"));
+}
+
 TEST_F(VolumeManagerTest, RefreshProjectsAChangedConfigMap) {
   ASSERT_TRUE(manager_.setUp(pod_));
   fs::path file = root() / "pods/pod-uid-1/volumes/kubernetes.io~configmap/config/level";
