@@ -1,0 +1,47 @@
+#pragma once
+// For tests: ConfigMaps and Secrets from maps, tokens from a counter; records TokenRequests.
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kubelet/volume/object_source.h"
+
+namespace berth::kubelet::volume {
+
+class MapObjectSource : public VolumeObjectSource {
+ public:
+  void putConfigMap(const std::string& ns, const std::string& name, nlohmann::json obj) {
+    configMaps_[{ns, name}] = std::move(obj);
+  }
+  void putSecret(const std::string& ns, const std::string& name, nlohmann::json obj) {
+    secrets_[{ns, name}] = std::move(obj);
+  }
+  Result<nlohmann::json> configMap(std::string_view ns, std::string_view name) override {
+    return lookup(configMaps_, "configmaps", ns, name);
+  }
+  Result<nlohmann::json> secret(std::string_view ns, std::string_view name) override {
+    return lookup(secrets_, "secrets", ns, name);
+  }
+  Result<std::string> serviceAccountToken(const TokenRequest& request) override {
+    tokenRequests.push_back(request);
+    return "token-" + std::to_string(tokenRequests.size());
+  }
+
+  std::vector<TokenRequest> tokenRequests;
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+  static Result<nlohmann::json> lookup(const std::map<Key, nlohmann::json>& m,
+                                       std::string_view resource, std::string_view ns,
+                                       std::string_view name) {
+    auto it = m.find({std::string(ns), std::string(name)});
+    if (it == m.end()) return fail(Code::kNotFound, "{} \"{}\" not found", resource, name);
+    return it->second;
+  }
+  std::map<Key, nlohmann::json> configMaps_;
+  std::map<Key, nlohmann::json> secrets_;
+};
+
+}  // namespace berth::kubelet::volume
