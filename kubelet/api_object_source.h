@@ -1,8 +1,12 @@
 #pragma once
 // ObjectSource over the API server: GETs of the ConfigMaps, Secrets and RuntimeClasses a pod
-// names and a LIST of its namespace's Services, at the moment a container starts (upstream's
-// "Get" change-detection strategy).
+// names and a LIST of its namespace's Services, at the moment they are needed (upstream's "Get"
+// change-detection strategy); service account tokens by TokenRequest, cached until 80% of their
+// lifetime is gone, as the kubelet's token manager keeps them.
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "kubeapi/rest_client.h"
 #include "kubelet/object_source.h"
@@ -13,13 +17,20 @@ class ApiObjectSource final : public ObjectSource {
  public:
   explicit ApiObjectSource(std::shared_ptr<kubeapi::RestClient> api) : api_(std::move(api)) {}
 
-  Result<nlohmann::json> configMap(const std::string& ns, const std::string& name) override;
-  Result<nlohmann::json> secret(const std::string& ns, const std::string& name) override;
+  Result<nlohmann::json> configMap(std::string_view ns, std::string_view name) override;
+  Result<nlohmann::json> secret(std::string_view ns, std::string_view name) override;
+  Result<std::string> serviceAccountToken(const volume::TokenRequest& request) override;
   Result<nlohmann::json> runtimeClass(const std::string& name) override;
   Result<std::vector<nlohmann::json>> services(const std::string& ns) override;
 
  private:
+  struct CachedToken {
+    std::string token;
+    std::chrono::steady_clock::time_point refreshAt;
+  };
   std::shared_ptr<kubeapi::RestClient> api_;
+  std::mutex mu_;
+  std::map<std::string, CachedToken> tokens_;  // by the request, serialized
 };
 
 }  // namespace berth::kubelet

@@ -7,9 +7,8 @@
 #include <fmt/format.h>
 
 #include "common/base64.h"
-#include "kubeapi/go_format.h"
 #include "kubeapi/json_fields.h"
-#include "kubeapi/quantity.h"
+#include "kubelet/volume/downward_api.h"
 
 namespace berth::kubelet {
 namespace {
@@ -103,18 +102,6 @@ Result<std::optional<std::string>> keyRefValue(ObjectSource& objects, bool secre
               secret ? "Secret" : "ConfigMap", ns, jsonString(ref, "name"));
 }
 
-// metadata.labels['key'] → ("labels", "key").
-std::optional<std::pair<std::string, std::string>> subscript(std::string_view path) {
-  for (std::string_view map : {"metadata.labels", "metadata.annotations"}) {
-    if (path.starts_with(map) && path.size() > map.size() + 4 && path[map.size()] == '[' &&
-        path.ends_with("']") && path[map.size() + 1] == '\'') {
-      return std::pair{std::string(map.substr(9)),
-                       std::string(path.substr(map.size() + 2, path.size() - map.size() - 4))};
-    }
-  }
-  return std::nullopt;
-}
-
 std::string joinIps(const std::vector<std::string>& ips) {
   std::string out;
   for (const auto& ip : ips)
@@ -157,22 +144,7 @@ std::string expandVariables(
 }
 
 Result<std::string> podFieldValue(const Json& pod, std::string_view path, const EnvContext& ctx) {
-  const Json& meta = jsonField(pod, "metadata");
-  if (auto sub = subscript(path)) {
-    return jsonString(jsonField(meta, sub->first), sub->second);
-  }
-  if (path == "metadata.name") return jsonString(meta, "name");
-  if (path == "metadata.namespace") return jsonString(meta, "namespace");
-  if (path == "metadata.uid") return jsonString(meta, "uid");
-  if (path == "metadata.labels" || path == "metadata.annotations") {
-    // The volume format: key="value" lines, sorted, values Go-quoted.
-    std::string out;
-    for (const auto& [k, v] : jsonField(meta, path.substr(9)).items()) {
-      if (!out.empty()) out += '\n';
-      out += k + "=" + kubeapi::goQuote(v.is_string() ? v.get<std::string>() : "");
-    }
-    return out;
-  }
+  if (path.starts_with("metadata.")) return volume::downwardApiFieldValue(pod, path);
   if (path == "spec.nodeName") return ctx.nodeName;
   if (path == "spec.serviceAccountName") {
     return jsonString(jsonField(pod, "spec"), "serviceAccountName");
@@ -182,40 +154,6 @@ Result<std::string> podFieldValue(const Json& pod, std::string_view path, const 
   if (path == "status.podIP") return ctx.podIps.empty() ? "" : ctx.podIps.front();
   if (path == "status.podIPs") return joinIps(ctx.podIps);
   return fail(Code::kInvalidArgument, "unsupported fieldPath \"{}\"", path);
-}
-
-Result<std::string> resourceFieldValue(const Json& container, std::string_view resource,
-                                       const Json& divisorJson, const EnvContext& ctx) {
-  auto dot = resource.find('.');
-  if (dot == std::string_view::npos) {
-    return fail(Code::kInvalidArgument, "unsupported resource \"{}\"", resource);
-  }
-  std::string kind(resource.substr(0, dot));  // limits | requests
-  std::string name(resource.substr(dot + 1));
-  if ((kind != "limits" && kind != "requests") ||
-      (name != "cpu" && name != "memory" && name != "ephemeral-storage")) {
-    return fail(Code::kInvalidArgument, "unsupported resource \"{}\"", resource);
-  }
-  const Json& resources = jsonField(container, "resources");
-  const Json* value = &jsonField(jsonField(resources, kind), name);
-  // A missing request reads as the limit; a missing limit as the node's allocatable.
-  if (value->is_null() && kind == "requests")
-    value = &jsonField(jsonField(resources, "limits"), name);
-  Json fallback;
-  if (value->is_null()) {
-    fallback = name == "cpu" ? Json(ctx.allocatableCpu) : Json(ctx.allocatableMemory);
-    if (kind == "requests") fallback = "0";
-    value = &fallback;
-  }
-  auto q = kubeapi::Quantity::fromJson(*value);
-  if (!q) return std::unexpected(q.error().context(std::string(resource)));
-  auto divisor = kubeapi::Quantity::fromJson(divisorJson.is_null() ? Json("1") : divisorJson);
-  if (!divisor || divisor->isZero()) {
-    return fail(Code::kInvalidArgument, "{}: invalid divisor", resource);
-  }
-  auto ceilDiv = [](std::int64_t a, std::int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; };
-  if (name == "cpu") return std::to_string(ceilDiv(q->milliValue(), divisor->milliValue()));
-  return std::to_string(ceilDiv(q->value(), divisor->value()));
 }
 
 EnvList serviceLinkVariables(const std::vector<Json>& services,
@@ -304,17 +242,10 @@ Result<EnvList> makeEnvironment(const Json& pod, const Json& container, ObjectSo
       if (!v) return where(v.error());
       env.set(name, std::move(*v));
     } else if (from.contains("resourceFieldRef")) {
-      const Json& ref = from["resourceFieldRef"];
-      const Json* target = &container;
-      if (std::string c = jsonString(ref, "containerName"); !c.empty() && c != cname) {
-        target = nullptr;
-        for (const char* list : {"containers", "initContainers"})
-          for (const Json& other : jsonArray(spec, list))
-            if (jsonString(other, "name") == c) target = &other;
-        if (!target) return where(Error(Code::kInvalidArgument, "no container named " + c));
-      }
-      auto v =
-          resourceFieldValue(*target, jsonString(ref, "resource"), jsonField(ref, "divisor"), ctx);
+      // The container defaults to this one (a volume must name it).
+      Json ref = from["resourceFieldRef"];
+      if (jsonString(ref, "containerName").empty()) ref["containerName"] = cname;
+      auto v = volume::downwardApiResourceValue(pod, ref, ctx.nodeAllocatable);
       if (!v) return where(v.error());
       env.set(name, std::move(*v));
     } else if (from.contains("configMapKeyRef") || from.contains("secretKeyRef")) {

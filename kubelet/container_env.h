@@ -25,10 +25,8 @@ struct EnvContext {
   std::string nodeName;
   std::vector<std::string> hostIps;
   std::vector<std::string> podIps;
-  // Node allocatable cpu (cores, as a quantity string) and memory (bytes), for resourceFieldRef
-  // of a container without a limit.
-  std::string allocatableCpu = "1";
-  std::string allocatableMemory = "0";
+  // node.status.allocatable, what resourceFieldRef reads for a container without a limit.
+  nlohmann::json nodeAllocatable = nlohmann::json::object();
   std::string clusterDomain = "cluster.local";
 };
 
@@ -42,15 +40,10 @@ std::string expandVariables(
     std::string_view input,
     const std::function<std::optional<std::string>(std::string_view)>& lookup);
 
-// A Downward API field (fieldRef.fieldPath) of the pod: metadata.name, metadata.labels['k'],
-// status.podIP, spec.nodeName, ...
+// A Downward API field (fieldRef.fieldPath) for env: the volume's metadata fields plus
+// spec.nodeName, spec.serviceAccountName and status.hostIP(s)/podIP(s).
 [[nodiscard]] Result<std::string> podFieldValue(const nlohmann::json& pod, std::string_view path,
                                                 const EnvContext& ctx);
-// A resourceFieldRef (limits.cpu, requests.memory, ...) of `container` with its divisor.
-[[nodiscard]] Result<std::string> resourceFieldValue(const nlohmann::json& container,
-                                                     std::string_view resource,
-                                                     const nlohmann::json& divisor,
-                                                     const EnvContext& ctx);
 
 // The Docker-link variables of the Services of the pod's namespace (FOO_SERVICE_HOST,
 // FOO_PORT_80_TCP, ...), plus KUBERNETES_* from default/kubernetes.

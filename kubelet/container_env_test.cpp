@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "kubelet/volume/object_source_for_test.h"
 
 namespace berth::kubelet {
 namespace {
@@ -14,24 +15,22 @@ using Json = nlohmann::json;
 // Objects held in memory: the test's API server.
 class MemoryObjects final : public ObjectSource {
  public:
-  std::map<std::string, Json> configMaps, secrets, runtimeClasses;
+  volume::MapObjectSource maps;
   std::map<std::string, std::vector<Json>> serviceLists;
 
-  Result<Json> configMap(const std::string& ns, const std::string& name) override {
-    return find(configMaps, ns + "/" + name);
+  Result<Json> configMap(std::string_view ns, std::string_view name) override {
+    return maps.configMap(ns, name);
   }
-  Result<Json> secret(const std::string& ns, const std::string& name) override {
-    return find(secrets, ns + "/" + name);
+  Result<Json> secret(std::string_view ns, std::string_view name) override {
+    return maps.secret(ns, name);
   }
-  Result<Json> runtimeClass(const std::string& name) override { return find(runtimeClasses, name); }
+  Result<std::string> serviceAccountToken(const volume::TokenRequest& r) override {
+    return maps.serviceAccountToken(r);
+  }
+  Result<Json> runtimeClass(const std::string& name) override {
+    return fail(Code::kNotFound, "runtimeclass {} not found", name);
+  }
   Result<std::vector<Json>> services(const std::string& ns) override { return serviceLists[ns]; }
-
- private:
-  static Result<Json> find(const std::map<std::string, Json>& m, const std::string& key) {
-    auto it = m.find(key);
-    if (it == m.end()) return fail(Code::kNotFound, "{} not found", key);
-    return it->second;
-  }
 };
 
 Json pod(Json container) {
@@ -54,8 +53,7 @@ EnvContext context() {
   ctx.nodeName = "n1";
   ctx.hostIps = {"10.1.0.5"};
   ctx.podIps = {"10.88.0.5", "fd00::5"};
-  ctx.allocatableCpu = "2";
-  ctx.allocatableMemory = "4Gi";
+  ctx.nodeAllocatable = {{"cpu", "2"}, {"memory", "4Gi"}};
   return ctx;
 }
 
@@ -73,8 +71,8 @@ TEST(ContainerEnv, ExpandsVariablesAsKubernetesDoes) {
 
 TEST(ContainerEnv, ValuesDownwardApiConfigMapsAndSecrets) {
   MemoryObjects objects;
-  objects.configMaps["ns/cfg"] = {{"data", {{"mode", "fast"}, {"LEVEL", "3"}, {"bad key", "x"}}}};
-  objects.secrets["ns/s"] = {{"data", {{"password", base64Encode("hunter2")}}}};
+  objects.maps.putConfigMap("ns", "cfg", {{"data", {{"mode", "fast"}, {"LEVEL", "3"}, {"bad key", "x"}}}});
+  objects.maps.putSecret("ns", "s", {{"data", {{"password", base64Encode("hunter2")}}}});
   Json c = {
       {"name", "app"},
       {"resources", {{"limits", {{"memory", "64Mi"}}}, {"requests", {{"cpu", "250m"}}}}},
@@ -122,7 +120,7 @@ TEST(ContainerEnv, ValuesDownwardApiConfigMapsAndSecrets) {
 
 TEST(ContainerEnv, MissingReferencesNameTheContainerAndVariable) {
   MemoryObjects objects;
-  objects.configMaps["ns/cfg"] = {{"data", {{"a", "1"}}}};
+  objects.maps.putConfigMap("ns", "cfg", {{"data", {{"a", "1"}}}});
   Json c = {
       {"name", "app"},
       {"env",

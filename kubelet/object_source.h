@@ -1,24 +1,20 @@
 #pragma once
-// Where the kubelet reads the objects a pod refers to (ConfigMaps and Secrets for env and
-// volumes, Services for service links): its informer caches or the API, behind one small
-// interface so env and volume code is tested with objects held in memory.
+// Where the kubelet reads the objects a pod refers to: the volume layer's ConfigMaps, Secrets
+// and service account tokens, plus RuntimeClasses (the sandbox's handler) and Services (service
+// links for env). One interface, so env and volume code is tested with objects held in memory.
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "kubelet/volume/object_source.h"
 
 namespace berth::kubelet {
 
-class ObjectSource {
+class ObjectSource : public volume::VolumeObjectSource {
  public:
-  virtual ~ObjectSource() = default;
   // kNotFound when the object does not exist.
-  [[nodiscard]] virtual Result<nlohmann::json> configMap(const std::string& ns,
-                                                         const std::string& name) = 0;
-  [[nodiscard]] virtual Result<nlohmann::json> secret(const std::string& ns,
-                                                      const std::string& name) = 0;
   [[nodiscard]] virtual Result<nlohmann::json> runtimeClass(const std::string& name) = 0;
   // The Services of a namespace (service links).
   [[nodiscard]] virtual Result<std::vector<nlohmann::json>> services(const std::string& ns) = 0;
