@@ -4,6 +4,7 @@
 
 #include "controlplane/schema/defaults.h"
 #include "controlplane/schema/field_validation.h"
+#include "controlplane/schema/managed_fields.h"
 #include "controlplane/schema/openapi.h"
 #include "controlplane/schema/patch.h"
 #include "controlplane/schema/protobuf_decoder.h"
@@ -43,6 +44,48 @@ apiserver::ApiError patchError(const Error& e, const BodyKind& kind) {
 
 std::string versionOf(const BodyKind& kind) {
   return kind.group.empty() ? kind.version : kind.group + "/" + kind.version;
+}
+
+// The 409 of an apply that would change fields other managers own (upstream's
+// NewApplyConflict): no group, kind or name, one FieldManagerConflict cause per field.
+apiserver::ApiError applyConflict(const schema::ApplyOutcome& outcome) {
+  apiserver::ApiError status;
+  status.code = 409;
+  status.reason = std::string(kubeapi::reason::kConflict);
+  status.message = outcome.conflictMessage;
+  for (const schema::ApplyConflict& c : outcome.conflicts) {
+    status.details.causes.push_back(
+        {"FieldManagerConflict", fmt::format("conflict with {}", c.manager), c.field});
+  }
+  return status;
+}
+
+// What the apiserver checks of an apply configuration before merging it.
+ApiResult<Json> applyConfiguration(const BodyKind& kind, std::string_view body) {
+  auto config = schema::parseApplyConfiguration(body);
+  if (!config) {
+    return std::unexpected(
+        kubeapi::badRequestStatus("error decoding YAML: " + config.error().message()));
+  }
+  std::string version = config->value("apiVersion", "");
+  if (version != versionOf(kind)) {
+    return std::unexpected(kubeapi::badRequestStatus(
+        fmt::format("Incorrect version specified in apply patch. Specified patch version: {}, "
+                    "expected: {}",
+                    version, versionOf(kind))));
+  }
+  std::string configKind = config->value("kind", "");
+  if (configKind != kind.kind) {
+    return std::unexpected(kubeapi::badRequestStatus(
+        fmt::format("the object provided is unrecognized (must be of type {}): {} ({})", kind.kind,
+                    configKind, version)));
+  }
+  auto meta = config->find("metadata");
+  if (meta != config->end() && meta->is_object() && meta->contains("managedFields") &&
+      !(*meta)["managedFields"].is_null()) {
+    return std::unexpected(kubeapi::badRequestStatus("metadata.managedFields must be nil"));
+  }
+  return std::move(*config);
 }
 
 http::Response document(std::string body, std::optional<std::string> etag = std::nullopt) {
@@ -169,6 +212,40 @@ Result<ServerSchema> ServerSchema::load(const apiserver::Registry& served,
     }
     if (!patched) return std::unexpected(patchError(patched.error(), kind));
     return std::move(*patched);
+  };
+
+  out.hooks.recordUpdate = [findType](const BodyKind& kind, const Json* live, Json object,
+                                      const schema::FieldManagerRequest& request) -> Json {
+    const schema::TypeDef* type = findType(kind);
+    if (!type) return object;
+    auto recorded = schema::recordUpdate(live ? *live : Json(), object, *type, request);
+    if (recorded) return std::move(*recorded);
+    if (object.contains("metadata") && object["metadata"].is_object())
+      object["metadata"].erase("managedFields");
+    return object;
+  };
+
+  out.hooks.apply = [findType](const BodyKind& kind, const Json* live, std::string_view body,
+                               const schema::FieldManagerRequest& request,
+                               bool force) -> ApiResult<Json> {
+    Json config = BERTH_TRY(applyConfiguration(kind, body));
+    const schema::TypeDef* type = findType(kind);
+    if (!type) {
+      return std::unexpected(kubeapi::unsupportedMediaTypeStatus(
+          {"application/json-patch+json", "application/merge-patch+json"}));
+    }
+    auto outcome = schema::applyConfiguration(live ? *live : Json(), config, *type, request, force);
+    if (!outcome) {
+      // upstream's "failed to create typed patch object (<ns>/<name>; <gvk>): <why>".
+      const Json& meta = config["metadata"];
+      std::string ns = meta.is_object() ? meta.value("namespace", "") : "";
+      std::string name = meta.is_object() ? meta.value("name", "") : "";
+      return std::unexpected(kubeapi::internalErrorStatus(
+          fmt::format("failed to create typed patch object ({}/{}; {}, Kind={}): {}", ns, name,
+                      versionOf(kind), kind.kind, outcome.error().message())));
+    }
+    if (!outcome->conflicts.empty()) return std::unexpected(applyConflict(*outcome));
+    return std::move(outcome->object);
   };
 
   out.table.convert = [findType](const schema::ServedResource& served, const Json& objectOrList,

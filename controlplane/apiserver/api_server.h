@@ -81,7 +81,15 @@ class ApiServer {
   ApiResult<http::Response> patch(Call& call);
   ApiResult<http::Response> remove(Call& call);
   ApiResult<http::Response> removeCollection(Call& call);
-  ApiResult<http::Response> writeUpdate(Call& call, const UpdateFn& updated);
+  // 201 when `updated` created the object (a PUT of an absent Lease, an apply), else 200.
+  ApiResult<http::Response> writeUpdate(Call& call, const UpdateFn& updated,
+                                        bool createIfMissing = false);
+  // Server-side apply: PATCH with application/apply-patch+yaml (field_manager.cpp).
+  ApiResult<http::Response> serverSideApply(Call& call);
+  // Who writes, for metadata.managedFields: the fieldManager parameter or the User-Agent.
+  schema::FieldManagerRequest fieldManager(const Call& call) const;
+  // `object` with managedFields updated for an Update operation from `live` (null: a create).
+  Json recordUpdate(const Call& call, const Json* live, Json object) const;
   [[nodiscard]] ApiResult<void> checkFieldSelector(const Call& call,
                                                    const ListOptions& options) const;
   [[nodiscard]] ApiResult<DeleteOptions> deleteOptions(Call& call) const;

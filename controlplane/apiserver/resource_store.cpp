@@ -315,7 +315,7 @@ ApiResult<Json> ResourceStore::update(const std::string& ns, const std::string& 
     std::int64_t modRevision = 0;
     Json current = BERTH_TRY(readCurrent(key, &modRevision));
     if (current.is_null()) {
-      if (!strategy_.allowCreateOnUpdate() || !subresource.empty()) {
+      if ((!strategy_.allowCreateOnUpdate() && !options.createIfMissing) || !subresource.empty()) {
         return apiFail(kubeapi::notFoundStatus(groupResource(), name));
       }
       Json object = BERTH_TRY(updated(nullptr));

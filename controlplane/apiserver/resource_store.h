@@ -39,6 +39,8 @@ struct WriteHooks {
 
 struct WriteOptions {
   bool dryRun = false;
+  // An update of an absent object creates it, whatever the strategy says (server-side apply).
+  bool createIfMissing = false;
   WriteHooks hooks;
 };
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "controlplane/apiserver/api_call.h"
+#include "controlplane/schema/patch.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
@@ -193,6 +194,7 @@ Json ApiServer::withDefaults(Call& call, Json object, const schema::ServedResour
 
 ApiResult<http::Response> ApiServer::create(Call& call) {
   Json object = withDefaults(call, BERTH_TRY(decodeBody(call, *call.served)), *call.served);
+  object = recordUpdate(call, nullptr, std::move(object));
   WriteOptions options;
   options.dryRun = call.dryRun;
   options.hooks = admission_.hooksFor(call.admissionAttributes("CREATE"));
@@ -203,19 +205,28 @@ ApiResult<http::Response> ApiServer::create(Call& call) {
 
 ApiResult<http::Response> ApiServer::update(Call& call) {
   Json body = withDefaults(call, BERTH_TRY(decodeBody(call, *call.served)), *call.served);
-  return writeUpdate(call, [body](const Json*) -> ApiResult<Json> { return body; });
+  return writeUpdate(call, [&](const Json* current) -> ApiResult<Json> {
+    return recordUpdate(call, current, body);
+  });
 }
 
-ApiResult<http::Response> ApiServer::writeUpdate(Call& call, const UpdateFn& updated) {
+ApiResult<http::Response> ApiServer::writeUpdate(Call& call, const UpdateFn& updated,
+                                                 bool createIfMissing) {
   WriteOptions options;
   options.dryRun = call.dryRun;
+  options.createIfMissing = createIfMissing;
   options.hooks = admission_.hooksFor(call.admissionAttributes("UPDATE"));
   const std::string& sub = call.info.subresource;
   // status-like subresources write through the status path of the store.
   std::string storeSub = sub == "approval" ? "status" : sub;
+  bool created = false;
+  auto tracked = [&](const Json* current) {
+    created = current == nullptr;
+    return updated(current);
+  };
   Json written = BERTH_TRY(
-      call.store().update(call.info.namespace_, call.info.name, storeSub, updated, options));
-  return jsonResponse(200, encoder_.object(call.output, *call.served, written),
+      call.store().update(call.info.namespace_, call.info.name, storeSub, tracked, options));
+  return jsonResponse(created ? 201 : 200, encoder_.object(call.output, *call.served, written),
                       Encoder::contentType(call.output));
 }
 
@@ -232,6 +243,15 @@ ApiResult<http::Response> ApiServer::patch(Call& call) {
   const schema::ServedResource& served = *call.served;
   BodyKind kind = bodyKindOf(served);
   std::string_view mode = call.request.queryParam("fieldValidation").value_or("");
+  bool apply =
+      schema::patchTypeFromContentType(mediaType(call.request)) == schema::PatchType::kApply;
+  if (!apply && call.request.queryParam("force")) {
+    return apiFail(kubeapi::invalidStatus(
+        {"meta.k8s.io", "PatchOptions"}, "",
+        {FieldError::forbidden(kubeapi::FieldPath("force"),
+                               "may not be specified for non-apply patch")}));
+  }
+  if (apply) return serverSideApply(call);
   return writeUpdate(call, [&](const Json* current) -> ApiResult<Json> {
     if (!current) {
       return apiFail(
@@ -244,7 +264,7 @@ ApiResult<http::Response> ApiServer::patch(Call& call) {
       return apiFail(kubeapi::badRequestStatus("the patch did not produce an object"));
     }
     if (schema_.check) patched = BERTH_TRY(schema_.check(kind, patched, mode, call.warnings));
-    return withDefaults(call, std::move(patched), served);
+    return recordUpdate(call, current, withDefaults(call, std::move(patched), served));
   });
 }
 

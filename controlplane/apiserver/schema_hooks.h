@@ -11,6 +11,7 @@
 #include "common/http/server.h"
 #include "controlplane/apiserver/api_error.h"
 #include "controlplane/apiserver/strategy.h"
+#include "controlplane/schema/managed_fields.h"
 #include "controlplane/schema/served.h"
 
 namespace berth::controlplane::apiserver {
@@ -47,6 +48,18 @@ struct SchemaHooks {
                                 const Json& current, std::string_view patch, std::string_view mode,
                                 std::vector<std::string>& warnings)>
       applyPatch;
+  // metadata.managedFields after an Update operation (create, PUT, a non-apply patch, scale)
+  // from `live` (null: a create) to `object`. Never fails the write: a field set that cannot be
+  // computed clears managedFields, as upstream's UpdateNoErrors.
+  std::function<Json(const BodyKind& kind, const Json* live, Json object,
+                     const schema::FieldManagerRequest& request)>
+      recordUpdate;
+  // Server-side apply (application/apply-patch+yaml) of a PATCH body to `live` (null: the object
+  // does not exist yet): the merged object with its managedFields, or the apiserver's errors
+  // (409 with FieldManagerConflict causes unless `force`).
+  std::function<ApiResult<Json>(const BodyKind& kind, const Json* live, std::string_view body,
+                                const schema::FieldManagerRequest& request, bool force)>
+      apply;
   // /openapi/v2, /openapi/v3 and its documents; nullopt for other paths.
   std::function<std::optional<http::Response>(const http::Request&)> openapi;
 };

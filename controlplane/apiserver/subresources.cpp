@@ -165,7 +165,8 @@ ApiResult<http::Response> ApiServer::serveSubresource(Call& call) {
           updated["spec"]["replicas"] = replicas;
           std::string version = jsonString(jsonField(scale, "metadata"), "resourceVersion");
           if (!version.empty()) updated["metadata"]["resourceVersion"] = version;
-          return updated;
+          // Recorded on the parent under subresource "scale", as upstream's ScaleHandler does.
+          return recordUpdate(call, current, std::move(updated));
         },
         options));
     return jsonResponse(200, scaleOf(written).dump(), "application/json");

@@ -7,7 +7,7 @@
 //     $retainKeys, $deleteFromPrimitiveList/<list>, $setElementOrder/<list>, and lists of
 //     primitives with the merge strategy. So `kubectl apply` of an edited Deployment changes
 //     one container, not the list.
-// (application/apply-patch+yaml is server-side apply, which is not implemented here yet.)
+// application/apply-patch+yaml is server-side apply: managed_fields.h (applyConfiguration).
 //
 // Error codes map to the apiserver's statuses: kInvalidArgument 400 (the patch cannot be read),
 // kFailedPrecondition 422 (it does not apply), kResourceExhausted 413 (too many operations),
