@@ -13,9 +13,9 @@ Result<nlohmann::json> getObject(const kubeapi::ResourceClient& resource, std::s
 }
 
 std::string cacheKey(const volume::TokenRequest& r) {
-  nlohmann::json key = {{"ns", r.namespace_},       {"sa", r.serviceAccountName},
-                        {"aud", r.audiences},       {"exp", r.expirationSeconds},
-                        {"pod", r.podName},         {"uid", r.podUid}};
+  nlohmann::json key = {{"ns", r.namespace_}, {"sa", r.serviceAccountName},
+                        {"aud", r.audiences}, {"exp", r.expirationSeconds},
+                        {"pod", r.podName},   {"uid", r.podUid}};
   return key.dump();
 }
 
@@ -37,7 +37,8 @@ Result<std::vector<nlohmann::json>> ApiObjectSource::services(const std::string&
   auto list = api_->resource({"", "v1", "services"}).inNamespace(ns).list();
   if (!list) return std::unexpected(list.error().toError());
   std::vector<nlohmann::json> items;
-  for (const auto& item : kubeapi::jsonArray(*list, "items")) items.push_back(item);
+  for (const auto& item : kubeapi::jsonArray(*list, "items"))
+    items.push_back(item);
   return items;
 }
 

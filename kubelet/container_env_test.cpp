@@ -71,7 +71,8 @@ TEST(ContainerEnv, ExpandsVariablesAsKubernetesDoes) {
 
 TEST(ContainerEnv, ValuesDownwardApiConfigMapsAndSecrets) {
   MemoryObjects objects;
-  objects.maps.putConfigMap("ns", "cfg", {{"data", {{"mode", "fast"}, {"LEVEL", "3"}, {"bad key", "x"}}}});
+  objects.maps.putConfigMap("ns", "cfg",
+                            {{"data", {{"mode", "fast"}, {"LEVEL", "3"}, {"bad key", "x"}}}});
   objects.maps.putSecret("ns", "s", {{"data", {{"password", base64Encode("hunter2")}}}});
   Json c = {
       {"name", "app"},

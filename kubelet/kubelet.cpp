@@ -1,6 +1,9 @@
 #include "kubelet/kubelet.h"
 
 #include <condition_variable>
+#include <filesystem>
+
+#include <fmt/format.h>
 
 #include "common/log.h"
 #include "kubeapi/json_fields.h"
@@ -8,6 +11,7 @@
 #include "kubeapi/object_meta.h"
 #include "kubeapi/resource_client.h"
 #include "kubelet/api_pod_status.h"
+#include "kubelet/pod_files.h"
 
 namespace berth::kubelet {
 namespace {
@@ -40,6 +44,11 @@ bool anyRunning(const RuntimePodStatus& runtime) {
   return false;
 }
 
+PodSyncOptions withCgroupParent(PodSyncOptions options, const PodCgroups& cgroups) {
+  options.cgroupParent = [&cgroups](const Json& pod) { return cgroups.cgroupParent(pod); };
+  return options;
+}
+
 bool terminalPhase(const Json& pod) {
   const std::string phase = jsonString(jsonField(pod, "status"), "phase");
   return phase == "Succeeded" || phase == "Failed";
@@ -67,7 +76,9 @@ Kubelet::Kubelet(std::shared_ptr<kubeapi::RestClient> api, KubeletOptions option
       cri_(options_.criEndpoint, options_.runtimeRequestTimeout),
       objects_(api_),
       images_(cri_, options_.maxParallelImagePulls, options_.serializeImagePulls),
-      sync_(cri_, images_, objects_, options_.sync) {}
+      cgroups_(options_.cgroups),
+      sync_(cri_, images_, objects_, withCgroupParent(options_.sync, cgroups_)),
+      volumes_({.rootDir = options_.rootDir}, objects_) {}
 
 Kubelet::~Kubelet() {
   stop();
@@ -107,6 +118,7 @@ Status Kubelet::start() {
   nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
                                            options_.nodeAgent);
   BERTH_TRY(nodeAgent_->start());
+  volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
 
   auto lw = std::make_unique<kubeapi::ResourceListerWatcher>(api_->resource(kPods), "",
                                                              "spec.nodeName=" + options_.nodeName);
@@ -244,6 +256,15 @@ bool Kubelet::syncPod(PodWorker& worker) {
       worker.retryAfter = std::chrono::seconds(1);
       return false;
     }
+    auto slash = worker.key.find('/');
+    const std::string logDir =
+        fmt::format("{}/{}_{}_{}", options_.sync.sandbox.podLogsDir, worker.key.substr(0, slash),
+                    worker.key.substr(slash + 1), worker.uid);
+    if (auto st = cleanUpPod(worker.uid, logDir); !st) {
+      log()->warn("cleaning up pod [pod={}]: {}", worker.key, st.error().message());
+      worker.retryAfter = std::chrono::seconds(1);
+      return false;
+    }
     log()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
     return true;
   }
@@ -256,7 +277,24 @@ bool Kubelet::syncPod(PodWorker& worker) {
     if (anyRunning(*runtime)) (void)sync_.killPod(pod, *runtime);
     return false;
   }
-  SyncResult result = sync_.syncPod(*pod, *runtime, ProbeVerdicts{});
+  auto volumes = volumes_.setUp(*pod);
+  if (!volumes) {
+    // The containers wait (ContainerCreating) until the volumes can be set up.
+    log()->warn("setting up volumes [pod={}]: {}", worker.key, volumes.error().message());
+    writeStatus(worker, *pod, *runtime, {}, false);
+    worker.retryAfter = std::chrono::seconds(2);
+    return false;
+  }
+  if (auto st = cgroups_.ensure(*pod); !st) {
+    log()->warn("pod cgroup [pod={}]: {}", worker.key, st.error().message());
+    worker.retryAfter = std::chrono::seconds(2);
+    return false;
+  }
+  MountsFn mounts = [&](const Json& container, const EnvList& env,
+                        const std::vector<std::string>& podIps) {
+    return containerMounts(*pod, *volumes, container, env, podIps);
+  };
+  SyncResult result = sync_.syncPod(*pod, *runtime, ProbeVerdicts{}, mounts);
   if (result.error) {
     log()->warn("syncing pod [pod={}]: {}", worker.key, result.error->message());
   }
@@ -282,6 +320,12 @@ void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodS
     return;
   }
   writeStatus(worker, pod, *after, {}, true);
+  // Upstream deletes the API object only once the volumes are gone too.
+  if (auto st = volumes_.tearDown(worker.uid); !st) {
+    log()->warn("tearing down volumes [pod={}]: {}", worker.key, st.error().message());
+    worker.retryAfter = std::chrono::seconds(1);
+    return;
+  }
   // Everything stopped: the API object goes now (the status manager's final delete).
   kubeapi::DeleteOptions del;
   del.gracePeriodSeconds = 0;
@@ -291,6 +335,67 @@ void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodS
     log()->warn("deleting pod [pod={}]: {}", worker.key, st.error().toError().message());
     worker.retryAfter = std::chrono::seconds(1);
   }
+}
+
+Result<std::vector<cri::Mount>> Kubelet::containerMounts(const Json& pod,
+                                                         const volume::PodVolumes& volumes,
+                                                         const Json& container, const EnvList& env,
+                                                         const std::vector<std::string>& podIps) {
+  std::vector<cri::Mount> mounts;
+  const std::string name = jsonString(container, "name");
+  bool mountsEtcHosts = false;
+  const Json& volumeMounts = kubeapi::jsonArray(container, "volumeMounts");
+  for (std::size_t i = 0; i < volumeMounts.size(); ++i) {
+    const Json& vm = volumeMounts[i];
+    std::optional<std::string> subPathExpr;
+    if (std::string expr = jsonString(vm, "subPathExpr"); !expr.empty()) {
+      subPathExpr = expandVariables(expr, [&](std::string_view var) -> std::optional<std::string> {
+        for (const auto& [k, v] : env)
+          if (k == var) return v;
+        return std::nullopt;
+      });
+    }
+    auto m = BERTH_TRY(volumes_.containerMount(pod, volumes, name, i, vm, subPathExpr));
+    cri::Mount out;
+    out.set_container_path(m.containerPath);
+    out.set_host_path(m.hostPath);
+    out.set_readonly(m.readOnly);
+    const std::string propagation = jsonString(vm, "mountPropagation");
+    if (propagation == "HostToContainer") out.set_propagation(cri::PROPAGATION_HOST_TO_CONTAINER);
+    if (propagation == "Bidirectional") out.set_propagation(cri::PROPAGATION_BIDIRECTIONAL);
+    if (m.containerPath == "/etc/hosts") mountsEtcHosts = true;
+    mounts.push_back(std::move(out));
+  }
+  const Json& spec = jsonField(pod, "spec");
+  if (!mountsEtcHosts && !kubeapi::jsonBool(spec, "hostNetwork")) {
+    auto hosts = BERTH_TRY(writeEtcHosts(volumes_.paths(), pod, podIps,
+                                         podHostname(pod, options_.sync.sandbox.nodeHostname),
+                                         options_.sync.sandbox.clusterDomain));
+    cri::Mount m;
+    m.set_container_path("/etc/hosts");
+    m.set_host_path(hosts);
+    mounts.push_back(std::move(m));
+  }
+  const std::string terminationPath =
+      jsonString(container, "terminationMessagePath", "/dev/termination-log");
+  if (!terminationPath.empty()) {
+    auto file =
+        BERTH_TRY(makeTerminationLogFile(volumes_.paths(), std::string(kubeapi::uidOf(pod)), name));
+    cri::Mount m;
+    m.set_container_path(terminationPath);
+    m.set_host_path(file);
+    mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+Status Kubelet::cleanUpPod(const std::string& uid, const std::string& logDir) {
+  BERTH_TRY(volumes_.tearDown(uid));
+  BERTH_TRY(cgroups_.remove(uid));
+  std::error_code ec;
+  std::filesystem::remove_all(logDir, ec);
+  if (ec) return fail(Code::kInternal, "removing {}: {}", logDir, ec.message());
+  return {};
 }
 
 void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime,

@@ -21,8 +21,10 @@
 #include "kubelet/cri_client.h"
 #include "kubelet/image_pull.h"
 #include "kubelet/node_agent.h"
+#include "kubelet/pod_cgroups.h"
 #include "kubelet/pod_sync.h"
 #include "kubelet/runtime_state.h"
+#include "kubelet/volume/volume_manager.h"
 
 namespace berth::kubelet {
 
@@ -33,6 +35,7 @@ struct KubeletOptions {
   std::chrono::milliseconds runtimeRequestTimeout{120'000};
   NodeAgentOptions nodeAgent;
   PodSyncOptions sync;
+  PodCgroupOptions cgroups;
   std::chrono::milliseconds relistPeriod{1000};
   std::chrono::milliseconds syncFrequency{60'000};
   std::string healthzBindAddress = "127.0.0.1";
@@ -63,6 +66,15 @@ class Kubelet {
   bool syncPod(PodWorker& worker);
   // The pod is being deleted: stop it, then delete it from the API once nothing runs.
   void terminatePod(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime);
+  // The container's CRI mounts: its volumeMounts, /etc/hosts and the termination-message file.
+  Result<std::vector<cri::Mount>> containerMounts(const nlohmann::json& pod,
+                                                  const volume::PodVolumes& volumes,
+                                                  const nlohmann::json& container,
+                                                  const EnvList& env,
+                                                  const std::vector<std::string>& podIps);
+  // What is left on the node of a pod once its containers are gone: volumes, pod directory,
+  // logs, cgroup.
+  [[nodiscard]] Status cleanUpPod(const std::string& uid, const std::string& logDir);
   void writeStatus(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime,
                    const std::map<std::string, WaitingReason>& waiting, bool terminal);
   void relistLoop();
@@ -74,7 +86,9 @@ class Kubelet {
   CriClient cri_;
   ApiObjectSource objects_;
   ImagePuller images_;
+  PodCgroups cgroups_;
   PodSync sync_;
+  volume::VolumeManager volumes_;
   std::unique_ptr<NodeAgent> nodeAgent_;
   std::unique_ptr<kubeapi::SharedInformer> pods_;
   std::unique_ptr<http::Server> healthz_;

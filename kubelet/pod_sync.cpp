@@ -79,7 +79,8 @@ std::vector<Json> PodSync::pullSecrets(const Json& pod) {
 
 void PodSync::startContainer(const Json& pod, const Json& container, const RuntimePodStatus& status,
                              const std::string& sandboxId, const cri::PodSandboxConfig& sandbox,
-                             const std::vector<std::string>& podIps, SyncResult& result) {
+                             const std::vector<std::string>& podIps, const MountsFn& mountsFn,
+                             SyncResult& result) {
   const std::string name = jsonString(container, "name");
   auto waitWith = [&](std::string reason, std::string message) {
     result.waiting[name] = {std::move(reason), std::move(message)};
@@ -115,8 +116,8 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
     return;
   }
   std::vector<cri::Mount> mounts;
-  if (options_.mounts) {
-    auto m = options_.mounts(pod, container);
+  if (mountsFn) {
+    auto m = mountsFn(container, *vars, podIps);
     if (!m) {
       waitWith("CreateContainerConfigError", m.error().message());
       retryNoLaterThan(result, std::chrono::seconds(10));
@@ -153,7 +154,7 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
 }
 
 SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
-                            const ProbeVerdicts& probes) {
+                            const ProbeVerdicts& probes, const MountsFn& mounts) {
   SyncResult result;
   const PodActions actions = computePodActions(pod, status, probes);
   if (actions.killPod) {
@@ -205,12 +206,12 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   const Json& spec = jsonField(pod, "spec");
   for (std::size_t i : actions.initContainersToStart) {
     const Json& c = jsonArray(spec, "initContainers")[i];
-    startContainer(pod, c, status, sandboxId, *sandbox, podIps, result);
+    startContainer(pod, c, status, sandboxId, *sandbox, podIps, mounts, result);
     if (result.waiting.contains(jsonString(c, "name"))) return result;  // the next ones wait
   }
   for (std::size_t i : actions.containersToStart) {
     startContainer(pod, jsonArray(spec, "containers")[i], status, sandboxId, *sandbox, podIps,
-                   result);
+                   mounts, result);
   }
   return result;
 }

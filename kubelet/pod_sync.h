@@ -32,12 +32,12 @@ struct PodSyncOptions {
   std::int64_t cpuCfsQuotaPeriodUs = 100000;
   // The cgroup parent of a pod ("" : the runtime's default).
   std::function<std::string(const nlohmann::json& pod)> cgroupParent;
-  // The mounts of a container (its volumes, /etc/hosts, the termination log), set up by the
-  // volume layer before the containers start.
-  std::function<Result<std::vector<cri::Mount>>(const nlohmann::json& pod,
-                                                const nlohmann::json& container)>
-      mounts;
 };
+
+// The mounts of a container (its volumes, /etc/hosts, the termination log), from what the
+// volume layer set up for the pod; `env` expands subPathExpr.
+using MountsFn = std::function<Result<std::vector<cri::Mount>>(
+    const nlohmann::json& container, const EnvList& env, const std::vector<std::string>& podIps)>;
 
 struct SyncResult {
   std::map<std::string, WaitingReason> waiting;  // by container name
@@ -51,7 +51,7 @@ class PodSync {
   PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects, PodSyncOptions options);
 
   SyncResult syncPod(const nlohmann::json& pod, const RuntimePodStatus& status,
-                     const ProbeVerdicts& probes);
+                     const ProbeVerdicts& probes, const MountsFn& mounts = {});
   // Stops the pod's containers (app containers in parallel, then sidecars in reverse order) and
   // its sandboxes. `pod` may be null (a pod the API no longer has: the grace comes from the
   // containers' annotations).
@@ -69,7 +69,7 @@ class PodSync {
   void startContainer(const nlohmann::json& pod, const nlohmann::json& container,
                       const RuntimePodStatus& status, const std::string& sandboxId,
                       const cri::PodSandboxConfig& sandbox, const std::vector<std::string>& podIps,
-                      SyncResult& result);
+                      const MountsFn& mounts, SyncResult& result);
   [[nodiscard]] Result<std::string> runtimeHandler(const nlohmann::json& pod);
   std::vector<nlohmann::json> pullSecrets(const nlohmann::json& pod);
 

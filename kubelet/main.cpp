@@ -1,0 +1,190 @@
+// berth-kubelet: the node agent. Flags and the config file are the upstream kubelet's
+// (kubelet/config); main only maps them onto the kubelet's parts and waits for a signal.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
+#include "kubeapi/kubeconfig.h"
+#include "kubeapi/quantity.h"
+#include "kubelet/config/kubelet_options.h"
+#include "kubelet/kubelet.h"
+
+namespace {
+
+using namespace berth;
+using namespace berth::kubelet;
+
+std::string hostname(const KubeletFlags& flags) {
+  std::string name = flags.hostnameOverride;
+  if (name.empty()) {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    name = buf;
+  }
+  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+  return name;
+}
+
+// --node-ip, else the first global address of an interface that is up (IPv4 first), as the
+// kubelet falls back to when the hostname does not resolve.
+std::vector<std::string> nodeIps(const KubeletFlags& flags) {
+  std::vector<std::string> ips;
+  for (const auto& ip : flags.nodeIPs)
+    ips.push_back(ip.str());
+  if (!ips.empty()) return ips;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {"127.0.0.1"};
+  std::string v4, v6;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || !(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK)) continue;
+    char text[64] = {};
+    if (a->ifa_addr->sa_family == AF_INET && v4.empty()) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text,
+                  sizeof text);
+      v4 = text;
+    } else if (a->ifa_addr->sa_family == AF_INET6 && v6.empty()) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(a->ifa_addr);
+      if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr)) continue;
+      ::inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+      v6 = text;
+    }
+  }
+  ::freeifaddrs(list);
+  if (!v4.empty()) return {v4};
+  if (!v6.empty()) return {v6};
+  return {"127.0.0.1"};
+}
+
+// systemReserved + kubeReserved, plus the hard eviction threshold of memory.available when it
+// is a quantity (a percentage is of capacity, which allocatable subtracts later).
+std::map<std::string, std::string> reserved(const KubeletConfiguration& c) {
+  std::map<std::string, kubeapi::Quantity> sum;
+  auto add = [&](const std::map<std::string, std::string>& m) {
+    for (const auto& [name, value] : m)
+      if (auto q = kubeapi::Quantity::parse(value)) sum[name].add(*q);
+  };
+  add(c.systemReserved);
+  add(c.kubeReserved);
+  if (auto it = c.evictionHard.find("memory.available");
+      it != c.evictionHard.end() && !it->second.ends_with("%")) {
+    add({{"memory", it->second}});
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [name, q] : sum)
+    out[name] = q.str();
+  return out;
+}
+
+KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  KubeletOptions o;
+  const std::string host = hostname(flags);
+  o.nodeName = host;
+  o.nodeIps = nodeIps(flags);
+  o.criEndpoint = c.containerRuntimeEndpoint;
+  o.runtimeRequestTimeout = duration_cast<milliseconds>(c.runtimeRequestTimeout);
+  o.rootDir = flags.rootDirectory;
+  NodeConfig& node = o.nodeAgent.node;
+  node.nodeName = host;
+  node.hostname = host;
+  node.nodeIps = o.nodeIps;
+  node.labels = flags.nodeLabels;
+  node.taints = nlohmann::json::array();
+  for (const auto& t : c.registerWithTaints) {
+    nlohmann::json taint = {{"key", t.key}, {"effect", t.effect}};
+    if (!t.value.empty()) taint["value"] = t.value;
+    node.taints.push_back(std::move(taint));
+  }
+  node.maxPods = c.maxPods;
+  node.kubeletPort = c.port;
+  node.reserved = reserved(c);
+  node.providerId = c.providerID;
+  o.nodeAgent.registerNode = c.registerNode;
+  o.nodeAgent.leaseDurationSeconds = c.nodeLeaseDurationSeconds;
+  o.nodeAgent.statusUpdateFrequency = duration_cast<milliseconds>(c.nodeStatusUpdateFrequency);
+  o.nodeAgent.statusReportFrequency = duration_cast<milliseconds>(c.nodeStatusReportFrequency);
+  SandboxOptions& sandbox = o.sync.sandbox;
+  sandbox.nodeHostname = host;
+  sandbox.podLogsDir = c.podLogsDir;
+  sandbox.clusterDns = c.clusterDNS;
+  sandbox.clusterDomain = c.clusterDomain;
+  sandbox.resolvConf = c.resolvConf;
+  o.sync.env.nodeName = host;
+  o.sync.env.hostIps = o.nodeIps;
+  o.sync.env.clusterDomain = c.clusterDomain;
+  o.sync.nodeMemoryCapacity = readMachineInfo(flags.rootDirectory).memoryBytes;
+  o.sync.cpuCfsQuota = c.cpuCFSQuota;
+  o.sync.cpuCfsQuotaPeriodUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(c.cpuCFSQuotaPeriod).count();
+  o.cgroups = {
+      .cgroupsPerQos = c.cgroupsPerQOS, .cgroupRoot = c.cgroupRoot, .cgroupDriver = c.cgroupDriver};
+  o.syncFrequency = duration_cast<milliseconds>(c.syncFrequency);
+  o.healthzBindAddress = c.healthzBindAddress;
+  o.healthzPort = c.healthzPort;
+  o.maxParallelImagePulls = c.maxParallelImagePulls.value_or(0);
+  o.serializeImagePulls = c.serializeImagePulls;
+  return o;
+}
+
+int fatal(const std::string& message) {
+  std::fprintf(stderr, "berth-kubelet: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto loaded = loadKubeletConfig(argc, argv);
+  if (!loaded) return fatal(loaded.error().message());
+  if (!*loaded) return 0;  // --help
+  const auto& [flags, config] = **loaded;
+  setupLogging(
+      {.name = "kubelet",
+       .level = config.logging.verbosity >= 4 ? spdlog::level::debug : spdlog::level::info});
+
+  if (flags.kubeConfig.empty()) {
+    return fatal(flags.bootstrapKubeconfig.empty()
+                     ? "--kubeconfig is required (standalone mode without an API server is not "
+                       "supported)"
+                     : "--bootstrap-kubeconfig: TLS bootstrap is not supported yet; give "
+                       "--kubeconfig");
+  }
+  if (!config.staticPodPath.empty()) {
+    return fatal("staticPodPath (--pod-manifest-path): static pods are not supported yet");
+  }
+  auto kubeconfig = kubeapi::Kubeconfig::load(flags.kubeConfig);
+  if (!kubeconfig) return fatal(kubeconfig.error().message());
+  auto rest = kubeconfig->restConfig();
+  if (!rest) return fatal(rest.error().context(flags.kubeConfig).message());
+  rest->qps = config.kubeAPIQPS;
+  rest->burst = config.kubeAPIBurst;
+  rest->userAgent = "berth-kubelet/" BERTH_VERSION;
+  auto api = kubeapi::RestClient::create(*rest);
+  if (!api) return fatal(api.error().message());
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Kubelet kubelet(*api, options(flags, config));
+  if (auto st = kubelet.start(); !st) return fatal(st.error().message());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("berth-kubelet: signal {}, shutting down", sig);
+  kubelet.stop();
+  return 0;
+}

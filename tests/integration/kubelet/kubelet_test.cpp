@@ -1,0 +1,325 @@
+// berth-kubelet on a whole node (berth-server, berth-cri, CNI, a registry), driven by kubectl:
+// each test creates pods bound to the node and checks what runs and what the API shows.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/http_client.h"
+#include "kubeapi/json_fields.h"
+#include "kubelet/cri_client.h"
+#include "tests/integration/kubelet/node_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class KubeletTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!NodeFixture::missingPrerequisite().empty()) return;
+    auto node = NodeFixture::start();
+    if (!node) {
+      startError_ = node.error().message();
+      return;
+    }
+    node_ = std::move(*node);
+  }
+  static void TearDownTestSuite() { node_.reset(); }
+
+  void SetUp() override {
+    if (auto missing = NodeFixture::missingPrerequisite(); !missing.empty())
+      GTEST_SKIP() << missing;
+    ASSERT_TRUE(node_) << "the node did not start: " << startError_;
+    ns_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : ns_)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    node_->server().kubectlOk({"create", "namespace", ns_});
+  }
+  void TearDown() override {
+    if (node_ && HasFailure()) {
+      std::fprintf(stderr, "pods:\n%s\n",
+                   node_->server().kubectl({"get", "pods", "-n", ns_, "-o", "yaml"}).out.c_str());
+    }
+  }
+
+  // A pod bound to the node (no scheduler here), from a JSON spec.
+  void createPod(const std::string& name, Json spec) {
+    spec["nodeName"] = node_->nodeName();
+    Json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", name}, {"namespace", ns_}}},
+                {"spec", std::move(spec)}};
+    node_->apply(pod.dump());
+  }
+  Json container(const std::string& name, const std::string& script) const {
+    return {{"name", name},
+            {"image", node_->image()},
+            {"imagePullPolicy", "IfNotPresent"},
+            {"command", {"sh", "-c", script}}};
+  }
+  Json pod(const std::string& name) const { return node_->getJson({"pod", name, "-n", ns_}); }
+  std::string phase(const std::string& name) const {
+    Json p = pod(name);
+    return p.is_object() ? p["status"].value("phase", "") : "";
+  }
+  // Waits for `pred` on the pod's JSON.
+  bool waitPod(const std::string& name, const std::function<bool(const Json&)>& pred,
+               std::chrono::seconds timeout = 60s) const {
+    return eventually(
+        [&] {
+          Json p = pod(name);
+          return p.is_object() && pred(p);
+        },
+        timeout);
+  }
+  // The container's log file (CRI format lines) for restart `n`.
+  std::string log(const std::string& podName, const std::string& containerName, int n = 0) const {
+    Json p = pod(podName);
+    std::string uid = p["metadata"]["uid"];
+    return readFile(node_->podLogs() / fmt::format("{}_{}_{}", ns_, podName, uid) / containerName /
+                    fmt::format("{}.log", n))
+        .value_or("");
+  }
+  static const Json* containerStatus(const Json& pod, const std::string& name,
+                                     const char* list = "containerStatuses") {
+    for (const Json& c : kubeapi::jsonArray(kubeapi::jsonField(pod, "status"), list))
+      if (c["name"] == name) return &c;
+    return nullptr;
+  }
+
+  static std::unique_ptr<NodeFixture> node_;
+  static std::string startError_;
+  std::string ns_;
+};
+
+std::unique_ptr<NodeFixture> KubeletTest::node_;
+std::string KubeletTest::startError_;
+
+TEST_F(KubeletTest, NodeRegistersReadyWithALeaseAndHealthz) {
+  ASSERT_TRUE(eventually(
+      [&] {
+        Json n = node_->getJson({"node", node_->nodeName()});
+        for (const Json& c : n["status"]["conditions"])
+          if (c["type"] == "Ready") return c["status"] == "True";
+        return false;
+      },
+      30s));
+  Json n = node_->getJson({"node", node_->nodeName()});
+  EXPECT_EQ(n["metadata"]["labels"]["kubernetes.io/hostname"], node_->nodeName());
+  EXPECT_EQ(n["status"]["addresses"][0]["address"], "127.0.0.1");
+  EXPECT_EQ(n["status"]["nodeInfo"]["containerRuntimeVersion"], "berth://" BERTH_VERSION);
+  EXPECT_EQ(n["status"]["nodeInfo"]["kubeletVersion"], "v1.32.0");
+  EXPECT_FALSE(n["status"]["capacity"]["memory"].get<std::string>().empty());
+  Json lease = node_->getJson({"lease", node_->nodeName(), "-n", "kube-node-lease"});
+  ASSERT_TRUE(lease.is_object());
+  EXPECT_EQ(lease["spec"]["holderIdentity"], node_->nodeName());
+  EXPECT_EQ(lease["metadata"]["ownerReferences"][0]["uid"], n["metadata"]["uid"]);
+  // The lease is renewed (every 10 s for a 40 s lease).
+  std::string renewed = lease["spec"]["renewTime"];
+  EXPECT_TRUE(eventually(
+      [&] {
+        Json l = node_->getJson({"lease", node_->nodeName(), "-n", "kube-node-lease"});
+        return l.is_object() && l["spec"]["renewTime"] != renewed;
+      },
+      20s));
+  HttpClient client;
+  HttpRequest request;
+  request.url = fmt::format("http://127.0.0.1:{}/healthz", node_->healthzPort());
+  auto r = client.send(request);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok");
+}
+
+TEST_F(KubeletTest, PodRunsWithEnvVolumesAndStatus) {
+  node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {{"name": "cfg", "namespace": "{}"}}, "data": {{"mode": "fast", "greeting": "hello"}}}})",
+                           ns_));
+  Json c = container("app",
+                     "echo MODE=$MODE POD=$POD_NAME IP=$POD_IP; cat /etc/config/greeting; echo; "
+                     "cat /etc/hosts; echo data > /scratch/f; cat /scratch/f; sleep 3600");
+  c["env"] = {
+      {{"name", "MODE"}, {"valueFrom", {{"configMapKeyRef", {{"name", "cfg"}, {"key", "mode"}}}}}},
+      {{"name", "POD_NAME"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "metadata.name"}}}}}},
+      {{"name", "POD_IP"}, {"valueFrom", {{"fieldRef", {{"fieldPath", "status.podIP"}}}}}}};
+  c["volumeMounts"] = {{{"name", "config"}, {"mountPath", "/etc/config"}},
+                       {{"name", "scratch"}, {"mountPath", "/scratch"}}};
+  createPod("web", {{"containers", {c}},
+                    {"volumes",
+                     {{{"name", "config"}, {"configMap", {{"name", "cfg"}}}},
+                      {{"name", "scratch"}, {"emptyDir", Json::object()}}}}});
+  ASSERT_TRUE(
+      waitPod("web", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  Json p = pod("web");
+  const std::string ip = p["status"]["podIP"];
+  EXPECT_TRUE(ip.starts_with("172.")) << ip;
+  EXPECT_EQ(p["status"]["hostIP"], "127.0.0.1");
+  EXPECT_EQ(p["status"]["qosClass"], "BestEffort");
+  const Json* cs = containerStatus(p, "app");
+  ASSERT_NE(cs, nullptr);
+  EXPECT_TRUE(cs->value("ready", false));
+  EXPECT_TRUE(cs->value("started", false));
+  EXPECT_TRUE((*cs)["containerID"].get<std::string>().starts_with("berth://"));
+  EXPECT_TRUE((*cs)["state"].contains("running"));
+  EXPECT_EQ(cs->value("restartCount", -1), 0);
+  for (const char* type :
+       {"PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"}) {
+    bool found = false;
+    for (const Json& cond : p["status"]["conditions"])
+      if (cond["type"] == type) found = cond["status"] == "True";
+    EXPECT_TRUE(found) << type;
+  }
+  ASSERT_TRUE(eventually([&] { return log("web", "app").find("data") != std::string::npos; }, 30s));
+  const std::string out = log("web", "app");
+  EXPECT_NE(out.find("MODE=fast POD=web IP=" + ip), std::string::npos) << out;
+  EXPECT_NE(out.find("hello"), std::string::npos) << out;
+  // The managed /etc/hosts names the pod on its IP.
+  EXPECT_NE(out.find(ip + "\tweb"), std::string::npos) << out;
+}
+
+TEST_F(KubeletTest, ConfigMapUpdateReachesARunningPod) {
+  node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {{"name": "live", "namespace": "{}"}}, "data": {{"v": "one"}}}})",
+                           ns_));
+  Json c = container("app", "while true; do cat /cfg/v; echo; sleep 0.5; done");
+  c["volumeMounts"] = {{{"name", "cfg"}, {"mountPath", "/cfg"}}};
+  createPod("reader", {{"containers", {c}},
+                       {"volumes", {{{"name", "cfg"}, {"configMap", {{"name", "live"}}}}}}});
+  ASSERT_TRUE(
+      eventually([&] { return log("reader", "app").find("one") != std::string::npos; }, 60s));
+  node_->server().kubectlOk(
+      {"patch", "configmap", "live", "-n", ns_, "--type=merge", "-p", R"({"data":{"v":"two"}})"});
+  // The next sync (syncFrequency 3 s here) projects the new data through the ..data swap.
+  EXPECT_TRUE(
+      eventually([&] { return log("reader", "app").find("two") != std::string::npos; }, 30s))
+      << log("reader", "app");
+}
+
+TEST_F(KubeletTest, CrashingContainerRestartsWithBackoff) {
+  createPod("crash", {{"containers", {container("app", "echo started; exit 3")}}});
+  ASSERT_TRUE(waitPod("crash", [](const Json& p) {
+    const Json* cs = containerStatus(p, "app");
+    return cs && cs->value("restartCount", 0) >= 1 && (*cs)["state"].contains("waiting") &&
+           (*cs)["state"]["waiting"].value("reason", "") == "CrashLoopBackOff";
+  }));
+  Json p = pod("crash");
+  const Json* cs = containerStatus(p, "app");
+  EXPECT_EQ((*cs)["lastState"]["terminated"]["exitCode"], 3);
+  EXPECT_EQ((*cs)["lastState"]["terminated"]["reason"], "Error");
+  EXPECT_NE((*cs)["state"]["waiting"]["message"].get<std::string>().find("back-off 10s"),
+            std::string::npos);
+  // Restarting under Always: still Running, never Ready.
+  EXPECT_EQ(p["status"]["phase"], "Running");
+  // The second restart waits out the 10 s backoff and then happens.
+  EXPECT_TRUE(waitPod(
+      "crash",
+      [](const Json& p) {
+        const Json* cs = containerStatus(p, "app");
+        return cs && cs->value("restartCount", 0) >= 2;
+      },
+      40s));
+}
+
+TEST_F(KubeletTest, RestartPolicyNeverEndsInSucceededOrFailed) {
+  Json ok = container("app", "exit 0");
+  Json bad = container("app", "exit 7");
+  createPod("ok", {{"restartPolicy", "Never"}, {"containers", {ok}}});
+  createPod("bad", {{"restartPolicy", "Never"}, {"containers", {bad}}});
+  EXPECT_TRUE(
+      waitPod("ok", [](const Json& p) { return p["status"].value("phase", "") == "Succeeded"; }));
+  EXPECT_TRUE(
+      waitPod("bad", [](const Json& p) { return p["status"].value("phase", "") == "Failed"; }));
+  Json p = pod("bad");
+  EXPECT_EQ((*containerStatus(p, "app"))["state"]["terminated"]["exitCode"], 7);
+  EXPECT_EQ((*containerStatus(p, "app")).value("restartCount", -1), 0);
+  // The sandbox of a finished pod is stopped.
+  kubelet::CriClient cri("unix://" + node_->criSocket().string(), 10s);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto sandboxes = cri.listPodSandbox();
+        if (!sandboxes) return false;
+        for (const auto& s : *sandboxes)
+          if (s.metadata().uid() == p["metadata"]["uid"] &&
+              s.state() == kubelet::cri::SANDBOX_READY)
+            return false;
+        return true;
+      },
+      30s));
+}
+
+TEST_F(KubeletTest, InitContainersThenASidecarThenTheApp) {
+  Json init = container("init", "echo ready > /work/marker");
+  init["volumeMounts"] = {{{"name", "work"}, {"mountPath", "/work"}}};
+  Json sidecar = container("side", "echo sidecar up; sleep 3600");
+  sidecar["restartPolicy"] = "Always";
+  Json app = container("app", "cat /work/marker; sleep 3600");
+  app["volumeMounts"] = {{{"name", "work"}, {"mountPath", "/work"}}};
+  createPod("staged", {{"initContainers", {init, sidecar}},
+                       {"containers", {app}},
+                       {"volumes", {{{"name", "work"}, {"emptyDir", Json::object()}}}}});
+  ASSERT_TRUE(
+      waitPod("staged", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  Json p = pod("staged");
+  const Json* i = containerStatus(p, "init", "initContainerStatuses");
+  const Json* s = containerStatus(p, "side", "initContainerStatuses");
+  ASSERT_TRUE(i && s);
+  EXPECT_EQ((*i)["state"]["terminated"]["reason"], "Completed");
+  EXPECT_TRUE((*s)["state"].contains("running"));
+  EXPECT_TRUE(
+      eventually([&] { return log("staged", "app").find("ready") != std::string::npos; }, 30s));
+  // The sidecar started before the app.
+  EXPECT_LE((*s)["state"]["running"]["startedAt"].get<std::string>(),
+            (*containerStatus(p, "app"))["state"]["running"]["startedAt"].get<std::string>());
+}
+
+TEST_F(KubeletTest, DeletionStopsContainersThenRemovesEverything) {
+  Json c = container("app", "trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.2; done");
+  c["volumeMounts"] = {{{"name", "mem"}, {"mountPath", "/mem"}}};
+  Json memory = {{"name", "mem"}, {"emptyDir", {{"medium", "Memory"}}}};
+  createPod("doomed", {{"containers", {c}},
+                       {"terminationGracePeriodSeconds", 20},
+                       {"volumes", Json::array({memory})}});
+  ASSERT_TRUE(
+      waitPod("doomed", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  Json p = pod("doomed");
+  const std::string uid = p["metadata"]["uid"];
+  const auto podDir = node_->kubeletRoot() / "pods" / uid;
+  EXPECT_TRUE(std::filesystem::exists(podDir));
+  node_->server().kubectlOk({"delete", "pod", "doomed", "-n", ns_, "--wait=true", "--timeout=60s"});
+  // Gone from the API only after the container stopped (it exits on TERM) and the volumes went.
+  EXPECT_FALSE(pod("doomed").is_object());
+  kubelet::CriClient cri("unix://" + node_->criSocket().string(), 10s);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto sandboxes = cri.listPodSandbox();
+        if (!sandboxes) return false;
+        for (const auto& s : *sandboxes)
+          if (s.metadata().uid() == uid) return false;
+        return !std::filesystem::exists(podDir);
+      },
+      30s));
+  std::string mountinfo = readFile("/proc/self/mountinfo").value_or("");
+  EXPECT_EQ(mountinfo.find(uid), std::string::npos) << "a mount of the pod is left";
+}
+
+TEST_F(KubeletTest, RestartedKubeletAdoptsRunningPods) {
+  createPod("steady", {{"containers", {container("app", "sleep 3600")}}});
+  ASSERT_TRUE(
+      waitPod("steady", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  std::string id = (*containerStatus(pod("steady"), "app"))["containerID"];
+  ASSERT_TRUE(node_->restartKubelet(true));
+  // After the restart the same container runs, not restarted, and the pod stays Running.
+  createPod("after", {{"containers", {container("app", "sleep 3600")}}});
+  ASSERT_TRUE(
+      waitPod("after", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  Json p = pod("steady");
+  EXPECT_EQ((*containerStatus(p, "app"))["containerID"], id);
+  EXPECT_EQ((*containerStatus(p, "app")).value("restartCount", -1), 0);
+  EXPECT_EQ(p["status"]["phase"], "Running");
+}
+
+}  // namespace
+}  // namespace berth::testing

@@ -1,0 +1,68 @@
+#pragma once
+// A whole node for the kubelet's integration tests: docker-registry with a busybox image,
+// berth-cri with our CNI plugins on a bridge of the test's own, berth-server, and berth-kubelet
+// registered to it with its own root, log and cgroup directories (the cgroups nest under the
+// test's own). kubectl drives it. Everything is stopped and removed when it goes.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/child_process.h"
+#include "common/result.h"
+#include "tests/integration/registry_fixture.h"
+#include "tests/integration/server/server_fixture.h"
+
+namespace berth::testing {
+
+class NodeFixture {
+ public:
+  // Skips (returns the reason) when the machine lacks what a node needs.
+  static std::string missingPrerequisite();
+  [[nodiscard]] static Result<std::unique_ptr<NodeFixture>> start();
+  ~NodeFixture();
+
+  ServerFixture& server() { return *server_; }
+  const std::string& nodeName() const { return nodeName_; }
+  const std::string& image() const { return image_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path kubeletRoot() const { return dir_ / "kubelet"; }
+  std::filesystem::path podLogs() const { return dir_ / "logs"; }
+  std::filesystem::path criSocket() const { return dir_ / "cri.sock"; }
+  int healthzPort() const { return healthzPort_; }
+
+  // kubectl ... -o json, parsed (null and a test failure when it fails).
+  nlohmann::json getJson(const std::vector<std::string>& args) const;
+  // Applies a manifest (YAML or JSON) with kubectl.
+  void apply(const std::string& manifest) const;
+
+  // SIGKILL the kubelet and start it again on the same state.
+  [[nodiscard]] Status restartKubelet(bool kill = true);
+  pid_t kubeletPid() const { return kubelet_.pid(); }
+  std::string kubeletLog() const;
+
+ private:
+  NodeFixture() = default;
+  [[nodiscard]] Status startCri();
+  [[nodiscard]] Status startKubelet();
+
+  std::filesystem::path dir_;
+  std::string bridge_;
+  std::string nodeName_;
+  std::string image_;
+  int healthzPort_ = 0;
+  std::unique_ptr<images::testing::RegistryServer> registry_;
+  std::unique_ptr<ServerFixture> server_;
+  ChildProcess cri_;
+  ChildProcess kubelet_;
+};
+
+// Polls `check` (every 100 ms) until it returns true or `timeout` passes; the last `describe()`
+// is the failure message.
+[[nodiscard]] bool eventually(const std::function<bool()>& check, std::chrono::seconds timeout);
+
+}  // namespace berth::testing
