@@ -99,13 +99,11 @@ Result<UserInfo> Authenticator::authenticate(const http::Request& request) {
     addAuthenticatedGroup(user);
     return user;
   }
+  // Without a token authenticator a bearer token is ignored, as is any other scheme.
   if (auto token = bearerToken(request); token && options_.webhook && api_) {
     auto user = BERTH_TRY(reviewToken(*token));
     addAuthenticatedGroup(user);
     return user;
-  } else if (token || request.headers.has("Authorization")) {
-    // Credentials we cannot check are not anonymous (the apiserver's FailOnError union).
-    return fail(Code::kUnauthenticated, "unsupported credentials");
   }
   if (options_.anonymous)
     return UserInfo{.name = kAnonymousUser, .groups = {kUnauthenticatedGroup}};

@@ -74,6 +74,21 @@ TEST(RequestAttributes, SubjectAccessReviewCarriesUserAndResource) {
   EXPECT_EQ(ra["version"], "v1");
 }
 
+TEST(Authenticator, OtherSchemesFallToAnonymous) {
+  kubeapi::FakeClock clock;
+  Authenticator a({.anonymous = true}, nullptr, clock);
+  http::Request r;
+  r.headers.add("Authorization", "Basic YTpi");
+  auto u = a.authenticate(r);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->name, kAnonymousUser);
+  EXPECT_EQ(u->groups, std::vector<std::string>{kUnauthenticatedGroup});
+  Authenticator closed({.anonymous = false}, nullptr, clock);
+  auto none = closed.authenticate(r);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code(), Code::kUnauthenticated);
+}
+
 TEST(TtlCache, ExpiresEntries) {
   kubeapi::FakeClock clock;
   TtlCache<int> c(clock, 2);
