@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::kubelet {
-namespace {
+namespace api_pod_status_test {
 
 using Json = nlohmann::json;
 constexpr std::int64_t kSec = 1'000'000'000;
@@ -178,5 +178,5 @@ TEST(PodStatus, HostNetworkPodHasTheNodeIps) {
   EXPECT_EQ(s["podIP"], "10.1.0.5");
 }
 
-}  // namespace
+}  // namespace api_pod_status_test
 }  // namespace berth::kubelet

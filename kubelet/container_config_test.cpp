@@ -5,7 +5,7 @@
 #include "kubelet/runtime_pod.h"
 
 namespace berth::kubelet {
-namespace {
+namespace container_config_test {
 
 using Json = nlohmann::json;
 
@@ -210,5 +210,5 @@ TEST(ContainerConfig, CommandEnvLabelsAndSecurity) {
             "container app: container's runAsUser breaks non-root policy");
 }
 
-}  // namespace
+}  // namespace container_config_test
 }  // namespace berth::kubelet

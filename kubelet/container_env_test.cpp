@@ -8,7 +8,7 @@
 #include "kubelet/volume/object_source_for_test.h"
 
 namespace berth::kubelet {
-namespace {
+namespace container_env_test {
 
 using Json = nlohmann::json;
 
@@ -165,5 +165,5 @@ TEST(ContainerEnv, ServiceLinksAsDockerLinks) {
   EXPECT_EQ(valueOf(*vars, "MY_DB_SERVICE_HOST"), "mine");  // the container's own wins
 }
 
-}  // namespace
+}  // namespace container_env_test
 }  // namespace berth::kubelet

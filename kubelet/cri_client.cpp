@@ -183,4 +183,40 @@ Result<std::optional<cri::Image>> CriClient::imageStatus(const std::string& imag
   return resp.image();
 }
 
+Result<std::string> CriClient::exec(const cri::ExecRequest& request) {
+  auto r = BERTH_TRY(call("Exec", request.container_id(), *runtime_,
+                          &cri::RuntimeService::Stub::Exec, request, timeout_));
+  return r.url();
+}
+
+Result<std::string> CriClient::attach(const cri::AttachRequest& request) {
+  auto r = BERTH_TRY(call("Attach", request.container_id(), *runtime_,
+                          &cri::RuntimeService::Stub::Attach, request, timeout_));
+  return r.url();
+}
+
+Result<std::string> CriClient::portForward(const cri::PortForwardRequest& request) {
+  auto r = BERTH_TRY(call("PortForward", request.pod_sandbox_id(), *runtime_,
+                          &cri::RuntimeService::Stub::PortForward, request, timeout_));
+  return r.url();
+}
+
+Result<std::vector<cri::ContainerStats>> CriClient::listContainerStats(
+    const cri::ContainerStatsFilter& filter) {
+  cri::ListContainerStatsRequest req;
+  *req.mutable_filter() = filter;
+  auto r = BERTH_TRY(call("ListContainerStats", "", *runtime_,
+                          &cri::RuntimeService::Stub::ListContainerStats, req, timeout_));
+  return std::vector<cri::ContainerStats>(r.stats().begin(), r.stats().end());
+}
+
+Result<std::vector<cri::PodSandboxStats>> CriClient::listPodSandboxStats(
+    const cri::PodSandboxStatsFilter& filter) {
+  cri::ListPodSandboxStatsRequest req;
+  *req.mutable_filter() = filter;
+  auto r = BERTH_TRY(call("ListPodSandboxStats", "", *runtime_,
+                          &cri::RuntimeService::Stub::ListPodSandboxStats, req, timeout_));
+  return std::vector<cri::PodSandboxStats>(r.stats().begin(), r.stats().end());
+}
+
 }  // namespace berth::kubelet

@@ -49,6 +49,17 @@ class CriClient {
                                                        const std::vector<std::string>& cmd,
                                                        std::chrono::seconds timeout);
 
+  // Streaming (the kubelet's :10250 API): the URL on the runtime's streaming server.
+  [[nodiscard]] Result<std::string> exec(const cri::ExecRequest& request);
+  [[nodiscard]] Result<std::string> attach(const cri::AttachRequest& request);
+  [[nodiscard]] Result<std::string> portForward(const cri::PortForwardRequest& request);
+
+  // Stats for the Summary API and /metrics/resource.
+  [[nodiscard]] Result<std::vector<cri::ContainerStats>> listContainerStats(
+      const cri::ContainerStatsFilter& filter = {});
+  [[nodiscard]] Result<std::vector<cri::PodSandboxStats>> listPodSandboxStats(
+      const cri::PodSandboxStatsFilter& filter = {});
+
   // The image's reference as the runtime resolved it (its imageRef).
   [[nodiscard]] Result<std::string> pullImage(const std::string& image, const cri::AuthConfig* auth,
                                               const cri::PodSandboxConfig& sandboxConfig);

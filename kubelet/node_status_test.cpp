@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::kubelet {
-namespace {
+namespace node_status_test {
 
 using Json = nlohmann::json;
 
@@ -94,5 +94,5 @@ TEST(NodeStatus, LeaseIsOwnedByTheNode) {
   EXPECT_NE(lease["spec"]["renewTime"].get<std::string>().find('.'), std::string::npos);
 }
 
-}  // namespace
+}  // namespace node_status_test
 }  // namespace berth::kubelet

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::kubelet {
-namespace {
+namespace pod_actions_test {
 
 using Json = nlohmann::json;
 
@@ -241,5 +241,5 @@ TEST(ContainerHash, IgnoresResourcesButNotTheImage) {
   EXPECT_NE(containerHash(a), containerHash(b));
 }
 
-}  // namespace
+}  // namespace pod_actions_test
 }  // namespace berth::kubelet

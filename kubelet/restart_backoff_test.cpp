@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::kubelet {
-namespace {
+namespace restart_backoff_test {
 
 using namespace std::chrono_literals;
 
@@ -54,5 +54,5 @@ TEST(RestartBackoff, KeysAreIndependentAndGcForgetsOldOnes) {
   EXPECT_EQ(b.current("a"), 0s);
 }
 
-}  // namespace
+}  // namespace restart_backoff_test
 }  // namespace berth::kubelet
