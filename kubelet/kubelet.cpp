@@ -12,6 +12,7 @@
 #include "kubeapi/resource_client.h"
 #include "kubelet/api_pod_status.h"
 #include "kubelet/pod_files.h"
+#include "kubelet/prober/lifecycle.h"
 
 namespace berth::kubelet {
 namespace {
@@ -42,6 +43,15 @@ bool anyRunning(const RuntimePodStatus& runtime) {
   for (const auto& s : runtime.sandboxes)
     if (s.ready) return true;
   return false;
+}
+
+// ExecSync for probes and exec hooks.
+prober::ExecFunction execFunction(CriClient& cri) {
+  return [&cri](const std::string& id, const std::vector<std::string>& cmd,
+                std::chrono::seconds timeout) -> Result<prober::ExecResult> {
+    auto r = BERTH_TRY(cri.execSync(id, cmd, timeout));
+    return prober::ExecResult{r.exit_code(), r.stdout(), r.stderr()};
+  };
 }
 
 PodSyncOptions withCgroupParent(PodSyncOptions options, const PodCgroups& cgroups) {
@@ -77,8 +87,25 @@ Kubelet::Kubelet(std::shared_ptr<kubeapi::RestClient> api, KubeletOptions option
       objects_(api_),
       images_(cri_, options_.maxParallelImagePulls, options_.serializeImagePulls),
       cgroups_(options_.cgroups),
-      sync_(cri_, images_, objects_, withCgroupParent(options_.sync, cgroups_)),
-      volumes_({.rootDir = options_.rootDir}, objects_) {}
+      sync_(cri_, images_, objects_, withHooks(withCgroupParent(options_.sync, cgroups_))),
+      volumes_({.rootDir = options_.rootDir}, objects_),
+      probes_(prober::Prober(execFunction(cri_)),
+              {.onChange = [this](const std::string& uid) { markDirty(uid); }}) {}
+
+PodSyncOptions Kubelet::withHooks(PodSyncOptions options) {
+  prober::HookRunner runner{.exec = execFunction(cri_)};
+  options.postStart = [runner](const Json& pod, const Json& container, const std::string& id,
+                               const std::string& podIp) {
+    return prober::runPostStart({pod, container, id, podIp}, runner);
+  };
+  options.preStop = [runner](const Json& pod, const Json& container, const std::string& id,
+                             std::int64_t grace) -> std::int64_t {
+    std::string podIp = jsonString(jsonField(pod, "status"), "podIP");
+    return prober::runPreStop({pod, container, id, podIp}, runner, std::chrono::seconds(grace))
+        .count();
+  };
+  return options;
+}
 
 Kubelet::~Kubelet() {
   stop();
@@ -136,7 +163,14 @@ Status Kubelet::start() {
           [this](const kubeapi::ObjectPtr& p) { markDirty(std::string(kubeapi::uidOf(*p))); },
   });
   pods_->start();
+  probes_.start();
   relistThread_ = std::thread([this] { relistLoop(); });
+  if (options_.server) {
+    serverHost_ = std::make_unique<NodeServerHost>(
+        *pods_, cri_, options_.sync.sandbox.podLogsDir, options_.configz,
+        [this] { return healthy(); }, probes_);
+    server_ = BERTH_TRY(server::KubeletServer::start(*options_.server, *serverHost_, api_));
+  }
   return {};
 }
 
@@ -147,6 +181,8 @@ void Kubelet::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (server_) server_->shutdown(std::chrono::seconds(1));
+  probes_.stop();
   if (relistThread_.joinable()) relistThread_.join();
   if (pods_) pods_->stop();
   std::map<std::string, std::shared_ptr<PodWorker>> workers;
@@ -265,10 +301,13 @@ bool Kubelet::syncPod(PodWorker& worker) {
       worker.retryAfter = std::chrono::seconds(1);
       return false;
     }
+    probes_.removePod(worker.uid);
     log()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
     return true;
   }
+  probes_.addPod(*pod);
   if (kubeapi::deletionTimestampOf(*pod)) {
+    probes_.stopLivenessAndStartup(worker.uid);
     terminatePod(worker, *pod, *runtime);
     return false;
   }
@@ -281,7 +320,7 @@ bool Kubelet::syncPod(PodWorker& worker) {
   if (!volumes) {
     // The containers wait (ContainerCreating) until the volumes can be set up.
     log()->warn("setting up volumes [pod={}]: {}", worker.key, volumes.error().message());
-    writeStatus(worker, *pod, *runtime, {}, false);
+    writeStatus(worker, *pod, *runtime, probes_.verdicts(worker.uid), {}, false);
     worker.retryAfter = std::chrono::seconds(2);
     return false;
   }
@@ -294,12 +333,16 @@ bool Kubelet::syncPod(PodWorker& worker) {
                         const std::vector<std::string>& podIps) {
     return containerMounts(*pod, *volumes, container, env, podIps);
   };
-  SyncResult result = sync_.syncPod(*pod, *runtime, ProbeVerdicts{}, mounts);
+  probes_.updateContainers(*runtime);
+  SyncResult result = sync_.syncPod(*pod, *runtime, probes_.verdicts(worker.uid), mounts);
   if (result.error) {
     log()->warn("syncing pod [pod={}]: {}", worker.key, result.error->message());
   }
   auto after = runtimePodStatus(cri_, worker.uid);
-  if (after) writeStatus(worker, *pod, *after, result.waiting, false);
+  if (after) {
+    probes_.updateContainers(*after);
+    writeStatus(worker, *pod, *after, probes_.verdicts(worker.uid), result.waiting, false);
+  }
   if (result.retryAfter || result.error) {
     worker.retryAfter = result.retryAfter.value_or(std::chrono::seconds(10));
   }
@@ -319,7 +362,7 @@ void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodS
     worker.retryAfter = std::chrono::seconds(1);
     return;
   }
-  writeStatus(worker, pod, *after, {}, true);
+  writeStatus(worker, pod, *after, probes_.verdicts(worker.uid), {}, true);
   // Upstream deletes the API object only once the volumes are gone too.
   if (auto st = volumes_.tearDown(worker.uid); !st) {
     log()->warn("tearing down volumes [pod={}]: {}", worker.key, st.error().message());
@@ -399,8 +442,8 @@ Status Kubelet::cleanUpPod(const std::string& uid, const std::string& logDir) {
 }
 
 void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime,
+                          const ProbeVerdicts& probes,
                           const std::map<std::string, WaitingReason>& waiting, bool terminal) {
-  ProbeVerdicts probes;
   Json status = generatePodStatus({.pod = pod,
                                    .runtime = runtime,
                                    .probes = probes,

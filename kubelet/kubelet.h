@@ -23,7 +23,10 @@
 #include "kubelet/node_agent.h"
 #include "kubelet/pod_cgroups.h"
 #include "kubelet/pod_sync.h"
+#include "kubelet/prober/probe_manager.h"
 #include "kubelet/runtime_state.h"
+#include "kubelet/server/kubelet_server.h"
+#include "kubelet/server_host.h"
 #include "kubelet/volume/volume_manager.h"
 
 namespace berth::kubelet {
@@ -43,6 +46,9 @@ struct KubeletOptions {
   int maxParallelImagePulls = 0;
   bool serializeImagePulls = false;
   std::filesystem::path rootDir = "/var/lib/berth/kubelet";
+  // The :10250 API (nullopt: not served) and what its /configz shows.
+  std::optional<server::KubeletServerOptions> server;
+  nlohmann::json configz = nlohmann::json::object();
 };
 
 class Kubelet {
@@ -55,6 +61,7 @@ class Kubelet {
   // Stops the loops and the workers; containers keep running (a restart adopts them).
   void stop();
   std::uint16_t healthzPort() const { return healthz_ ? healthz_->port() : 0; }
+  std::uint16_t serverPort() const { return server_ ? server_->port() : 0; }
 
  private:
   struct PodWorker;
@@ -76,7 +83,9 @@ class Kubelet {
   // logs, cgroup.
   [[nodiscard]] Status cleanUpPod(const std::string& uid, const std::string& logDir);
   void writeStatus(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime,
-                   const std::map<std::string, WaitingReason>& waiting, bool terminal);
+                   const ProbeVerdicts& probes, const std::map<std::string, WaitingReason>& waiting,
+                   bool terminal);
+  PodSyncOptions withHooks(PodSyncOptions options);
   void relistLoop();
   void reapWorkers();
   bool healthy() const;
@@ -89,6 +98,9 @@ class Kubelet {
   PodCgroups cgroups_;
   PodSync sync_;
   volume::VolumeManager volumes_;
+  prober::ProbeManager probes_;
+  std::unique_ptr<NodeServerHost> serverHost_;
+  std::unique_ptr<server::KubeletServer> server_;
   std::unique_ptr<NodeAgent> nodeAgent_;
   std::unique_ptr<kubeapi::SharedInformer> pods_;
   std::unique_ptr<http::Server> healthz_;

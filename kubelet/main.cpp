@@ -134,6 +134,29 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   o.healthzPort = c.healthzPort;
   o.maxParallelImagePulls = c.maxParallelImagePulls.value_or(0);
   o.serializeImagePulls = c.serializeImagePulls;
+  o.configz = configzJson(c);
+  if (c.enableServer) {
+    server::KubeletServerOptions s;
+    s.nodeName = host;
+    s.bindAddress = c.address;
+    s.port = static_cast<std::uint16_t>(c.port);
+    s.tlsCertFile = c.tlsCertFile;
+    s.tlsPrivateKeyFile = c.tlsPrivateKeyFile;
+    s.certDirectory = flags.certDirectory;
+    s.nodeIps = o.nodeIps;
+    s.clientCaFile = c.authentication.x509.clientCAFile;
+    s.authentication = {.anonymous = c.authentication.anonymous.enabled,
+                        .webhook = c.authentication.webhook.enabled,
+                        .cacheTtl = c.authentication.webhook.cacheTTL};
+    s.authorization = {.mode = c.authorization.mode == "AlwaysAllow"
+                                   ? server::AuthorizationMode::kAlwaysAllow
+                                   : server::AuthorizationMode::kWebhook,
+                       .authorizedTtl = c.authorization.webhook.cacheAuthorizedTTL,
+                       .unauthorizedTtl = c.authorization.webhook.cacheUnauthorizedTTL};
+    s.enableDebuggingHandlers = c.enableDebuggingHandlers;
+    s.streamIdleTimeout = duration_cast<milliseconds>(c.streamingConnectionIdleTimeout);
+    o.server = std::move(s);
+  }
   return o;
 }
 

@@ -150,6 +150,17 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
     retryNoLaterThan(result, std::chrono::seconds(10));
     return;
   }
+  if (options_.postStart) {
+    if (auto hook = options_.postStart(pod, container, *id, podIps.empty() ? "" : podIps.front());
+        !hook) {
+      log()->warn("postStart hook failed, killing the container [pod={} ctr={}]: {}",
+                  podDescription(pod), name, hook.error().message());
+      (void)stopContainer(&pod, name, *id, gracePeriod(pod, std::nullopt));
+      waitWith("PostStartHookError", hook.error().message());
+      retryNoLaterThan(result, std::chrono::seconds(10));
+      return;
+    }
+  }
   log()->info("started container [pod={} ctr={} id={}]", podDescription(pod), name, *id);
 }
 
@@ -166,7 +177,8 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   }
   for (const auto& k : actions.containersToKill) {
     log()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name, k.message);
-    if (auto stopped = cri_.stopContainer(k.id, gracePeriod(pod, std::nullopt)); !stopped) {
+    if (auto stopped = stopContainer(&pod, k.name, k.id, gracePeriod(pod, std::nullopt));
+        !stopped) {
       result.error = stopped.error();
       return result;
     }
@@ -216,6 +228,18 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   return result;
 }
 
+Status PodSync::stopContainer(const Json* pod, const std::string& name, const std::string& id,
+                              std::int64_t grace) {
+  if (pod && options_.preStop) {
+    for (const char* list : {"containers", "initContainers"}) {
+      for (const Json& c : jsonArray(jsonField(*pod, "spec"), list)) {
+        if (jsonString(c, "name") == name) grace = options_.preStop(*pod, c, id, grace);
+      }
+    }
+  }
+  return cri_.stopContainer(id, grace);
+}
+
 Status PodSync::killPod(const Json* pod, const RuntimePodStatus& status,
                         std::optional<std::int64_t> gracePeriodOverride) {
   // Sidecars stop after the app containers, in reverse order of their start.
@@ -244,7 +268,7 @@ Status PodSync::killPod(const Json* pod, const RuntimePodStatus& status,
   std::vector<Error> errors;
   std::mutex errorsMu;
   auto stop = [&](const ContainerStatus* c) {
-    if (auto st = cri_.stopContainer(c->id, graceFor(*c)); !st) {
+    if (auto st = stopContainer(pod, c->name, c->id, graceFor(*c)); !st) {
       std::lock_guard lock(errorsMu);
       errors.push_back(st.error());
     }

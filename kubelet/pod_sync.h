@@ -32,6 +32,14 @@ struct PodSyncOptions {
   std::int64_t cpuCfsQuotaPeriodUs = 100000;
   // The cgroup parent of a pod ("" : the runtime's default).
   std::function<std::string(const nlohmann::json& pod)> cgroupParent;
+  // Lifecycle hooks (the daemon binds the prober's): postStart right after StartContainer (an
+  // error kills the container), preStop before StopContainer (returns the grace left for it).
+  std::function<Status(const nlohmann::json& pod, const nlohmann::json& container,
+                       const std::string& containerId, const std::string& podIp)>
+      postStart;
+  std::function<std::int64_t(const nlohmann::json& pod, const nlohmann::json& container,
+                             const std::string& containerId, std::int64_t grace)>
+      preStop;
 };
 
 // The mounts of a container (its volumes, /etc/hosts, the termination log), from what the
@@ -71,6 +79,9 @@ class PodSync {
                       const cri::PodSandboxConfig& sandbox, const std::vector<std::string>& podIps,
                       const MountsFn& mounts, SyncResult& result);
   [[nodiscard]] Result<std::string> runtimeHandler(const nlohmann::json& pod);
+  // preStop (when the pod has a spec for the container), then StopContainer with what is left.
+  [[nodiscard]] Status stopContainer(const nlohmann::json* pod, const std::string& name,
+                                     const std::string& id, std::int64_t grace);
   std::vector<nlohmann::json> pullSecrets(const nlohmann::json& pod);
 
   CriClient& cri_;

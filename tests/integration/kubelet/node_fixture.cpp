@@ -75,6 +75,7 @@ Result<std::unique_ptr<NodeFixture>> NodeFixture::start() {
   if (!server) return std::unexpected(server.error().context("berth-server"));
   node->server_ = std::move(*server);
   node->healthzPort_ = BERTH_TRY(freeLoopbackPort());
+  node->kubeletPort_ = BERTH_TRY(freeLoopbackPort());
   BERTH_TRY(node->startKubelet());
   return node;
 }
@@ -132,8 +133,18 @@ Status NodeFixture::startKubelet() {
                                   "nodeStatusUpdateFrequency: 2s\n"
                                   "cgroupRoot: {}\n"
                                   "clusterDomain: cluster.local\n"
-                                  "failSwapOn: false\n",
-                                  podLogs().string(), healthzPort_, cgroupRoot())));
+                                  "failSwapOn: false\n"
+                                  "address: 127.0.0.1\n"
+                                  "port: {}\n"
+                                  "authentication:\n"
+                                  "  x509:\n"
+                                  "    clientCAFile: {}\n"
+                                  "  webhook:\n"
+                                  "    enabled: true\n"
+                                  "authorization:\n"
+                                  "  mode: Webhook\n",
+                                  podLogs().string(), healthzPort_, cgroupRoot(), kubeletPort_,
+                                  (server_->dataDir() / "tls" / "ca.crt").string())));
   SpawnOptions o;
   o.path = BERTH_KUBELET_PATH;
   o.args = {"berth-kubelet",

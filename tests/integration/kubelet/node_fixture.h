@@ -34,6 +34,7 @@ class NodeFixture {
   std::filesystem::path podLogs() const { return dir_ / "logs"; }
   std::filesystem::path criSocket() const { return dir_ / "cri.sock"; }
   int healthzPort() const { return healthzPort_; }
+  int kubeletPort() const { return kubeletPort_; }
 
   // kubectl ... -o json, parsed (null and a test failure when it fails).
   nlohmann::json getJson(const std::vector<std::string>& args) const;
@@ -55,6 +56,7 @@ class NodeFixture {
   std::string nodeName_;
   std::string image_;
   int healthzPort_ = 0;
+  int kubeletPort_ = 0;
   std::unique_ptr<images::testing::RegistryServer> registry_;
   std::unique_ptr<ServerFixture> server_;
   ChildProcess cri_;
