@@ -134,7 +134,7 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   o.healthzPort = c.healthzPort;
   o.maxParallelImagePulls = c.maxParallelImagePulls.value_or(0);
   o.serializeImagePulls = c.serializeImagePulls;
-  o.configz = configzJson(c);
+  o.configz = toJson(c);
   if (c.enableServer) {
     server::KubeletServerOptions s;
     s.nodeName = host;

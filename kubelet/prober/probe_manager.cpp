@@ -1,5 +1,7 @@
 #include "kubelet/prober/probe_manager.h"
 
+#include "common/log.h"
+
 #include <random>
 
 #include "kubeapi/json_fields.h"
@@ -283,6 +285,12 @@ void ProbeManager::runWorker(const Job& job) {
   }
   if (probe) {
     Result<ProbeOutcome> outcome = prober_.probe(spec, container, containerId, podIp);
+    if (!outcome) {
+      // As upstream's "Probe errored": the probe could not run (it counts as a failure).
+      namedLogger("kubelet")->warn("probe errored [uid={} ctr={} probe={}]: {}", job.uid,
+                                   w.containerName(), probeTypeName(w.type()),
+                                   outcome.error().message());
+    }
     std::lock_guard lock(mu_);
     auto pod = pods_.find(job.uid);
     if (!w.stopped() && pod != pods_.end()) {

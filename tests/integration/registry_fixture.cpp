@@ -291,8 +291,9 @@ TestImage makeBusyboxImage(ManifestFlavour flavour, const std::string& architect
   std::string busybox = readFile("/bin/busybox").value_or("");
   TarBuilder base;
   base.dir("bin/").file("bin/busybox", busybox, 0755);
-  for (const char* applet : {"sh", "ls", "cat", "echo", "true", "sleep", "ip", "id", "env", "nc",
-                             "grep", "hostname", "wc", "ps", "httpd", "mkdir", "dd"})
+  for (const char* applet :
+       {"sh",   "ls",       "cat", "echo", "true",  "sleep", "ip", "id",    "env", "nc",
+        "grep", "hostname", "wc",  "ps",   "httpd", "mkdir", "dd", "touch", "rm",  "test"})
     base.hardlink(fmt::format("bin/{}", applet), "bin/busybox");
   base.dir("etc/").file("etc/arch", architecture + "\n").file("etc/hostname", "base\n");
   base.dir("var/").dir("var/cache/").file("var/cache/old", "old");

@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "kubeapi/json_fields.h"
+#include "kubeapi/kubeconfig.h"
 #include "kubelet/cri_client.h"
 #include "tests/integration/kubelet/node_fixture.h"
 
@@ -42,6 +43,9 @@ class KubeletTest : public ::testing::Test {
     if (node_ && HasFailure()) {
       std::fprintf(stderr, "pods:\n%s\n",
                    node_->server().kubectl({"get", "pods", "-n", ns_, "-o", "yaml"}).out.c_str());
+      std::string log = node_->kubeletLog();
+      if (log.size() > 6000) log = log.substr(log.size() - 6000);
+      std::fprintf(stderr, "berth-kubelet log (end):\n%s\n", log.c_str());
     }
   }
 
@@ -319,6 +323,107 @@ TEST_F(KubeletTest, RestartedKubeletAdoptsRunningPods) {
   EXPECT_EQ((*containerStatus(p, "app"))["containerID"], id);
   EXPECT_EQ((*containerStatus(p, "app")).value("restartCount", -1), 0);
   EXPECT_EQ(p["status"]["phase"], "Running");
+}
+
+TEST_F(KubeletTest, FailingLivenessProbeRestartsTheContainer) {
+  Json c = container("app", "touch /healthy; sleep 2; rm /healthy; echo removed; sleep 3600");
+  c["livenessProbe"] = {
+      {"exec", {{"command", {"cat", "/healthy"}}}}, {"periodSeconds", 1}, {"failureThreshold", 1}};
+  createPod("live", {{"containers", {c}}, {"terminationGracePeriodSeconds", 1}});
+  ASSERT_TRUE(waitPod("live", [](const Json& p) {
+    const Json* cs = containerStatus(p, "app");
+    return cs && cs->value("restartCount", 0) >= 1;
+  }));
+  Json p = pod("live");
+  const Json* cs = containerStatus(p, "app");
+  // Killed by the kubelet (SIGTERM, then SIGKILL after the grace): not a clean exit.
+  EXPECT_NE((*cs)["lastState"]["terminated"].value("exitCode", 0), 0);
+  // It was healthy until the file went: the first instance got that far.
+  EXPECT_NE(log("live", "app", 0).find("removed"), std::string::npos) << log("live", "app", 0);
+}
+
+TEST_F(KubeletTest, ReadinessProbesGateReady) {
+  Json exec = container("app", "sleep 3; touch /ready; sleep 3600");
+  exec["readinessProbe"] = {{"exec", {{"command", {"cat", "/ready"}}}}, {"periodSeconds", 1}};
+  Json http = container("web", "mkdir /www; echo ok > /www/index.html; httpd -f -p 8080 -h /www");
+  http["readinessProbe"] = {{"httpGet", {{"path", "/"}, {"port", 8080}}}, {"periodSeconds", 1}};
+  createPod("gated", {{"containers", {exec, http}}});
+  auto ready = [](const Json& p) {
+    for (const Json& c : p["status"].value("conditions", Json::array()))
+      if (c["type"] == "Ready") return c["status"] == "True";
+    return false;
+  };
+  ASSERT_TRUE(
+      waitPod("gated", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  // Running but not Ready until the file exists.
+  Json early = pod("gated");
+  EXPECT_FALSE(ready(early) && !(*containerStatus(early, "app")).value("ready", false));
+  EXPECT_TRUE(waitPod("gated", ready, 30s));
+  Json p = pod("gated");
+  EXPECT_TRUE((*containerStatus(p, "app")).value("ready", false));
+  EXPECT_TRUE((*containerStatus(p, "web")).value("ready", false));
+}
+
+TEST_F(KubeletTest, LifecycleHooksRunAroundTheContainer) {
+  const auto marks = node_->dir() / ("marks-" + ns_);
+  ASSERT_TRUE(makeDirs(marks));
+  Json c = container(
+      "app", "while [ ! -f /marks/poststart ]; do sleep 0.1; done; echo saw poststart; sleep 3600");
+  c["lifecycle"] = {
+      {"postStart", {{"exec", {{"command", {"sh", "-c", "echo ok > /marks/poststart"}}}}}},
+      {"preStop", {{"exec", {{"command", {"sh", "-c", "echo bye > /marks/prestop"}}}}}}};
+  c["volumeMounts"] = {{{"name", "marks"}, {"mountPath", "/marks"}}};
+  Json marksVolume = {{"name", "marks"},
+                      {"hostPath", {{"path", marks.string()}, {"type", "Directory"}}}};
+  createPod("hooked", {{"containers", {c}},
+                       {"terminationGracePeriodSeconds", 5},
+                       {"volumes", Json::array({marksVolume})}});
+  ASSERT_TRUE(eventually(
+      [&] { return log("hooked", "app").find("saw poststart") != std::string::npos; }, 60s));
+  EXPECT_FALSE(std::filesystem::exists(marks / "prestop"));
+  node_->server().kubectlOk({"delete", "pod", "hooked", "-n", ns_, "--wait=true", "--timeout=60s"});
+  EXPECT_EQ(readFile(marks / "prestop").value_or(""), "bye\n");
+}
+
+TEST_F(KubeletTest, KubeletApiAuthenticatesAndServesPods) {
+  createPod("listed", {{"containers", {container("app", "sleep 3600")}}});
+  ASSERT_TRUE(
+      waitPod("listed", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  // The admin's client certificate (system:masters) from berth-server's admin.kubeconfig.
+  auto kubeconfig = kubeapi::Kubeconfig::load(node_->server().adminKubeconfig());
+  ASSERT_TRUE(kubeconfig);
+  auto rest = kubeconfig->restConfig();
+  ASSERT_TRUE(rest);
+  const auto certFile = node_->dir() / "admin.crt";
+  const auto keyFile = node_->dir() / "admin.key";
+  ASSERT_TRUE(writeFileAtomic(certFile, rest->certData, 0600));
+  ASSERT_TRUE(writeFileAtomic(keyFile, rest->keyData, 0600));
+  const std::string base = fmt::format("https://127.0.0.1:{}", node_->kubeletPort());
+  HttpClient anonymous(TlsOptions{.insecureSkipVerify = true});
+  HttpRequest request;
+  request.url = base + "/pods";
+  auto r = anonymous.send(request);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 401);  // anonymous auth is off with a config file
+  HttpClient admin(TlsOptions{
+      .certFile = certFile.string(), .keyFile = keyFile.string(), .insecureSkipVerify = true});
+  r = admin.send(request);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json list = Json::parse(r->body);
+  EXPECT_EQ(list["kind"], "PodList");
+  bool found = false;
+  for (const Json& p : list["items"])
+    found = found || p["metadata"]["name"] == "listed";
+  EXPECT_TRUE(found);
+  request.url = base + "/configz";
+  r = admin.send(request);
+  ASSERT_TRUE(r && r->status == 200);
+  EXPECT_EQ(Json::parse(r->body)["kubeletconfig"]["syncFrequency"], "3s");
+  request.url = base + fmt::format("/containerLogs/{}/listed/app", ns_);
+  r = admin.send(request);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 }  // namespace
