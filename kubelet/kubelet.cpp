@@ -5,12 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "common/log.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/lister_watcher.h"
 #include "kubeapi/object_meta.h"
 #include "kubeapi/resource_client.h"
 #include "kubelet/api_pod_status.h"
+#include "kubelet/kubelet_log.h"
 #include "kubelet/pod_files.h"
 #include "kubelet/prober/lifecycle.h"
 
@@ -21,10 +21,6 @@ using Json = nlohmann::json;
 using kubeapi::jsonField;
 using kubeapi::jsonString;
 using SteadyClock = std::chrono::steady_clock;
-
-std::shared_ptr<spdlog::logger> log() {
-  return namedLogger("kubelet");
-}
 
 const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
 
@@ -114,11 +110,12 @@ Kubelet::~Kubelet() {
 Status Kubelet::start() {
   if (auto v = cri_.version()) {
     runtimeName_ = v->runtime_name();
-    log()->info("container runtime {} {} [endpoint={}]", v->runtime_name(), v->runtime_version(),
-                options_.criEndpoint);
+    kubeletLog()->info("container runtime {} {} [endpoint={}]", v->runtime_name(),
+                       v->runtime_version(), options_.criEndpoint);
   } else {
     // The node registers anyway and reports NotReady until the runtime answers.
-    log()->warn("container runtime [endpoint={}]: {}", options_.criEndpoint, v.error().message());
+    kubeletLog()->warn("container runtime [endpoint={}]: {}", options_.criEndpoint,
+                       v.error().message());
   }
   if (options_.healthzPort > 0) {
     http::ServerOptions ho;
@@ -275,15 +272,15 @@ bool Kubelet::syncPod(PodWorker& worker) {
   const Json* pod = cached && kubeapi::uidOf(*cached) == worker.uid ? cached.get() : nullptr;
   auto runtime = runtimePodStatus(cri_, worker.uid);
   if (!runtime) {
-    log()->warn("reading pod from the runtime [pod={} uid={}]: {}", worker.key, worker.uid,
-                runtime.error().message());
+    kubeletLog()->warn("reading pod from the runtime [pod={} uid={}]: {}", worker.key, worker.uid,
+                       runtime.error().message());
     worker.retryAfter = std::chrono::seconds(1);
     return false;
   }
   if (!pod) {
     // Gone from the API (deleted for good, or never ours): stop and remove what is left.
     if (auto st = sync_.killPod(nullptr, *runtime); !st) {
-      log()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
+      kubeletLog()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
       worker.retryAfter = std::chrono::seconds(1);
       return false;
     }
@@ -297,12 +294,12 @@ bool Kubelet::syncPod(PodWorker& worker) {
         fmt::format("{}/{}_{}_{}", options_.sync.sandbox.podLogsDir, worker.key.substr(0, slash),
                     worker.key.substr(slash + 1), worker.uid);
     if (auto st = cleanUpPod(worker.uid, logDir); !st) {
-      log()->warn("cleaning up pod [pod={}]: {}", worker.key, st.error().message());
+      kubeletLog()->warn("cleaning up pod [pod={}]: {}", worker.key, st.error().message());
       worker.retryAfter = std::chrono::seconds(1);
       return false;
     }
     probes_.removePod(worker.uid);
-    log()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
+    kubeletLog()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
     return true;
   }
   probes_.addPod(*pod);
@@ -319,13 +316,13 @@ bool Kubelet::syncPod(PodWorker& worker) {
   auto volumes = volumes_.setUp(*pod);
   if (!volumes) {
     // The containers wait (ContainerCreating) until the volumes can be set up.
-    log()->warn("setting up volumes [pod={}]: {}", worker.key, volumes.error().message());
+    kubeletLog()->warn("setting up volumes [pod={}]: {}", worker.key, volumes.error().message());
     writeStatus(worker, *pod, *runtime, probes_.verdicts(worker.uid), {}, false);
     worker.retryAfter = std::chrono::seconds(2);
     return false;
   }
   if (auto st = cgroups_.ensure(*pod); !st) {
-    log()->warn("pod cgroup [pod={}]: {}", worker.key, st.error().message());
+    kubeletLog()->warn("pod cgroup [pod={}]: {}", worker.key, st.error().message());
     worker.retryAfter = std::chrono::seconds(2);
     return false;
   }
@@ -336,7 +333,7 @@ bool Kubelet::syncPod(PodWorker& worker) {
   probes_.updateContainers(*runtime);
   SyncResult result = sync_.syncPod(*pod, *runtime, probes_.verdicts(worker.uid), mounts);
   if (result.error) {
-    log()->warn("syncing pod [pod={}]: {}", worker.key, result.error->message());
+    kubeletLog()->warn("syncing pod [pod={}]: {}", worker.key, result.error->message());
   }
   auto after = runtimePodStatus(cri_, worker.uid);
   if (after) {
@@ -352,7 +349,7 @@ bool Kubelet::syncPod(PodWorker& worker) {
 void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime) {
   if (anyRunning(runtime)) {
     if (auto st = sync_.killPod(&pod, runtime); !st) {
-      log()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
+      kubeletLog()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
       worker.retryAfter = std::chrono::seconds(1);
       return;
     }
@@ -365,7 +362,7 @@ void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodS
   writeStatus(worker, pod, *after, probes_.verdicts(worker.uid), {}, true);
   // Upstream deletes the API object only once the volumes are gone too.
   if (auto st = volumes_.tearDown(worker.uid); !st) {
-    log()->warn("tearing down volumes [pod={}]: {}", worker.key, st.error().message());
+    kubeletLog()->warn("tearing down volumes [pod={}]: {}", worker.key, st.error().message());
     worker.retryAfter = std::chrono::seconds(1);
     return;
   }
@@ -375,7 +372,7 @@ void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodS
   del.preconditionUid = worker.uid;
   auto pods = api_->resource(kPods).inNamespace(kubeapi::namespaceOf(pod));
   if (auto st = pods.remove(kubeapi::nameOf(pod), del); !st && !st.error().isNotFound()) {
-    log()->warn("deleting pod [pod={}]: {}", worker.key, st.error().toError().message());
+    kubeletLog()->warn("deleting pod [pod={}]: {}", worker.key, st.error().toError().message());
     worker.retryAfter = std::chrono::seconds(1);
   }
 }
@@ -459,7 +456,8 @@ void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodSt
   auto st =
       pods.patch(kubeapi::nameOf(pod), kubeapi::PatchType::kMerge, patch.dump(), {}, "status");
   if (!st) {
-    log()->warn("writing pod status [pod={}]: {}", worker.key, st.error().toError().message());
+    kubeletLog()->warn("writing pod status [pod={}]: {}", worker.key,
+                       st.error().toError().message());
     return;
   }
   worker.lastStatus = std::move(status);
@@ -473,7 +471,7 @@ void Kubelet::relistLoop() {
     }
     auto pods = listRuntimePods(cri_);
     if (!pods) {
-      log()->warn("relist: {}", pods.error().message());
+      kubeletLog()->warn("relist: {}", pods.error().message());
       continue;
     }
     lastRelistOk_ = steadyNanos();

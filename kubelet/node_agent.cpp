@@ -1,10 +1,10 @@
 #include "kubelet/node_agent.h"
 
-#include "common/log.h"
 #include "kubeapi/backoff.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/object_meta.h"
 #include "kubeapi/resource_client.h"
+#include "kubelet/kubelet_log.h"
 
 namespace berth::kubelet {
 namespace {
@@ -12,10 +12,6 @@ namespace {
 using Json = nlohmann::json;
 using kubeapi::jsonField;
 using kubeapi::jsonString;
-
-std::shared_ptr<spdlog::logger> log() {
-  return namedLogger("kubelet");
-}
 
 const kubeapi::GroupVersionResource kNodes{"", "v1", "nodes"};
 const kubeapi::GroupVersionResource kLeases{"coordination.k8s.io", "v1", "leases"};
@@ -57,7 +53,7 @@ void NodeAgent::pushPodCidr(const Json& node) {
   const std::string cidr = jsonString(jsonField(node, "spec"), "podCIDR");
   if (cidr.empty() || cidr == podCidrPushed_) return;
   if (auto st = cri_.updateRuntimeConfig(cidr); !st) {
-    log()->warn("UpdateRuntimeConfig [podCIDR={}]: {}", cidr, st.error().message());
+    kubeletLog()->warn("UpdateRuntimeConfig [podCIDR={}]: {}", cidr, st.error().message());
     return;
   }
   podCidrPushed_ = cidr;
@@ -68,7 +64,7 @@ Status NodeAgent::registerNode() {
   const Json wanted = makeNode(options_.node, machine_, runtimeHealth(), kubeapi::now());
   auto created = nodes.create(wanted);
   if (created) {
-    log()->info("registered node [node={}]", options_.node.nodeName);
+    kubeletLog()->info("registered node [node={}]", options_.node.nodeName);
     std::lock_guard lock(mu_);
     node_ = std::move(*created);
     return {};
@@ -81,7 +77,7 @@ Status NodeAgent::registerNode() {
       BERTH_TRY(nodes.patch(options_.node.nodeName, kubeapi::PatchType::kMerge, patch.dump()));
   std::lock_guard lock(mu_);
   node_ = std::move(patched);
-  log()->info("node already registered, taking it over [node={}]", options_.node.nodeName);
+  kubeletLog()->info("node already registered, taking it over [node={}]", options_.node.nodeName);
   return {};
 }
 
@@ -92,7 +88,8 @@ Status NodeAgent::start() {
     while (true) {
       auto st = registerNode();
       if (st) break;
-      log()->warn("registering node [node={}]: {}", options_.node.nodeName, st.error().message());
+      kubeletLog()->warn("registering node [node={}]: {}", options_.node.nodeName,
+                         st.error().message());
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, backoff.next(), [&] { return stopping_; })) {
         return fail(Code::kCancelled, "stopped before the node was registered");
@@ -125,8 +122,8 @@ void NodeAgent::updateStatus(bool force) {
   auto patched =
       nodes.patch(options_.node.nodeName, kubeapi::PatchType::kMerge, patch.dump(), {}, "status");
   if (!patched) {
-    log()->warn("posting node status [node={}]: {}", options_.node.nodeName,
-                patched.error().toError().message());
+    kubeletLog()->warn("posting node status [node={}]: {}", options_.node.nodeName,
+                       patched.error().toError().message());
     return;
   }
   lastPosted_ = std::chrono::steady_clock::now();
@@ -143,12 +140,12 @@ void NodeAgent::renewLease() {
   auto existing = leases.get(name);
   if (!existing && existing.error().isNotFound()) {
     if (auto created = leases.create(lease); !created && !created.error().isAlreadyExists()) {
-      log()->warn("creating lease [node={}]: {}", name, created.error().toError().message());
+      kubeletLog()->warn("creating lease [node={}]: {}", name, created.error().toError().message());
     }
     return;
   }
   if (!existing) {
-    log()->warn("reading lease [node={}]: {}", name, existing.error().toError().message());
+    kubeletLog()->warn("reading lease [node={}]: {}", name, existing.error().toError().message());
     return;
   }
   Json updated = *existing;
@@ -157,7 +154,7 @@ void NodeAgent::renewLease() {
     updated["metadata"]["ownerReferences"] = lease["metadata"]["ownerReferences"];
   }
   if (auto st = leases.update(updated); !st) {
-    log()->warn("renewing lease [node={}]: {}", name, st.error().toError().message());
+    kubeletLog()->warn("renewing lease [node={}]: {}", name, st.error().toError().message());
   }
 }
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "common/log.h"
 #include "kubeapi/json_fields.h"
+#include "kubelet/kubelet_log.h"
 
 namespace berth::kubelet {
 namespace {
@@ -18,10 +18,6 @@ using kubeapi::jsonField;
 using kubeapi::jsonString;
 
 constexpr std::int64_t kMinimumGracePeriodSeconds = 2;
-
-std::shared_ptr<spdlog::logger> log() {
-  return namedLogger("kubelet");
-}
 
 std::string podDescription(const Json& pod) {
   const Json& meta = jsonField(pod, "metadata");
@@ -153,15 +149,15 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
   if (options_.postStart) {
     if (auto hook = options_.postStart(pod, container, *id, podIps.empty() ? "" : podIps.front());
         !hook) {
-      log()->warn("postStart hook failed, killing the container [pod={} ctr={}]: {}",
-                  podDescription(pod), name, hook.error().message());
+      kubeletLog()->warn("postStart hook failed, killing the container [pod={} ctr={}]: {}",
+                         podDescription(pod), name, hook.error().message());
       (void)stopContainer(&pod, name, *id, gracePeriod(pod, std::nullopt));
       waitWith("PostStartHookError", hook.error().message());
       retryNoLaterThan(result, std::chrono::seconds(10));
       return;
     }
   }
-  log()->info("started container [pod={} ctr={} id={}]", podDescription(pod), name, *id);
+  kubeletLog()->info("started container [pod={} ctr={} id={}]", podDescription(pod), name, *id);
 }
 
 SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
@@ -176,7 +172,8 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
     if (!actions.createSandbox) return result;
   }
   for (const auto& k : actions.containersToKill) {
-    log()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name, k.message);
+    kubeletLog()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name,
+                       k.message);
     if (auto stopped = stopContainer(&pod, k.name, k.id, gracePeriod(pod, std::nullopt));
         !stopped) {
       result.error = stopped.error();
@@ -206,8 +203,8 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
       return result;
     }
     sandboxId = *id;
-    log()->info("created sandbox [pod={} id={} attempt={}]", podDescription(pod), sandboxId,
-                attempt);
+    kubeletLog()->info("created sandbox [pod={} id={} attempt={}]", podDescription(pod), sandboxId,
+                       attempt);
     if (auto st = cri_.podSandboxStatus(sandboxId)) {
       const auto& net = st->status().network();
       if (!net.ip().empty()) podIps.push_back(net.ip());

@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "common/log.h"
 #include "kubeapi/go_format.h"
 #include "kubeapi/json_fields.h"
+#include "kubelet/kubelet_log.h"
 #include "kubelet/prober/http_probe.h"
 #include "kubelet/prober/probe_worker.h"
 
@@ -70,8 +70,8 @@ Status runHttp(const Json& action, const HookTarget& target, std::chrono::second
     }
     // An HTTPS hook answered in plain HTTP: once more as HTTP, without credentials
     // (LifecycleHTTPFallback upstream).
-    namedLogger("kubelet")->warn(
-        "HTTPS lifecycle hook got an HTTP response, retrying with HTTP [url={}]", req.url);
+    kubeletLog()->warn("HTTPS lifecycle hook got an HTTP response, retrying with HTTP [url={}]",
+                       req.url);
     req.url.replace(0, req.url.find(':'), "http");
     std::erase_if(req.headers, [](const auto& h) { return h.first == "Authorization"; });
     auto again = httpGet(req, timeout);
@@ -120,8 +120,8 @@ std::chrono::seconds runPreStop(const HookTarget& target, const HookRunner& runn
     kubeapi::Clock& clock = clockOf(runner);
     const auto start = clock.now();
     if (auto st = runLifecycleHandler(hook, target, runner, grace); !st) {
-      namedLogger("kubelet")->warn("PreStop hook failed [ctr={}]: {}", target.containerId,
-                                   st.error().message());
+      kubeletLog()->warn("PreStop hook failed [ctr={}]: {}", target.containerId,
+                         st.error().message());
       if (failure) *failure = st.error();
     }
     // Whole seconds spent, as int64(time.Since(start).Seconds()).

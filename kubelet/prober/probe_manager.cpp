@@ -1,6 +1,6 @@
 #include "kubelet/prober/probe_manager.h"
 
-#include "common/log.h"
+#include "kubelet/kubelet_log.h"
 
 #include <random>
 
@@ -287,9 +287,8 @@ void ProbeManager::runWorker(const Job& job) {
     Result<ProbeOutcome> outcome = prober_.probe(spec, container, containerId, podIp);
     if (!outcome) {
       // As upstream's "Probe errored": the probe could not run (it counts as a failure).
-      namedLogger("kubelet")->warn("probe errored [uid={} ctr={} probe={}]: {}", job.uid,
-                                   w.containerName(), probeTypeName(w.type()),
-                                   outcome.error().message());
+      kubeletLog()->warn("probe errored [uid={} ctr={} probe={}]: {}", job.uid, w.containerName(),
+                         probeTypeName(w.type()), outcome.error().message());
     }
     std::lock_guard lock(mu_);
     auto pod = pods_.find(job.uid);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/log.h"
 #include "kubeapi/rest_client.h"
+#include "kubelet/kubelet_log.h"
 
 namespace berth::kubelet::server {
 namespace {
@@ -126,7 +126,7 @@ Result<UserInfo> Authenticator::reviewToken(const std::string& token) {
   if (!resp) {
     // Not cached: the next request asks again.
     auto e = resp.error().toError();
-    namedLogger("kubelet")->warn("TokenReview failed: {}", e.message());
+    kubeletLog()->warn("TokenReview failed: {}", e.message());
     return fail(Code::kUnauthenticated, "token review: {}", e.message());
   }
   const auto& status = (*resp)["status"];

@@ -3,9 +3,9 @@
 #include <charconv>
 #include <map>
 
-#include "common/log.h"
 #include "kubeapi/meta_time.h"
 #include "kubelet/cri_client.h"
+#include "kubelet/kubelet_log.h"
 #include "kubelet/server/cri_log.h"
 #include "kubelet/server/serving_cert.h"
 #include "kubelet/server/stats_summary.h"
@@ -18,10 +18,6 @@ using Json = nlohmann::json;
 using http::Request;
 using http::ResponseWriter;
 using Writer = std::shared_ptr<ResponseWriter>;
-
-std::shared_ptr<spdlog::logger> log() {
-  return namedLogger("kubelet");
-}
 
 void text(const Writer& w, int status, std::string body) {
   w->respond({status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::move(body)});
@@ -233,8 +229,8 @@ class KubeletServer::Routes {
     auto attrs = requestAttributes(*user, req.method, req.path, options_.nodeName);
     auto decision = authz_.authorize(attrs);
     if (!decision) {
-      log()->warn("authorizing [user={} path={}]: {}", user->name, req.path,
-                  decision.error().message());
+      kubeletLog()->warn("authorizing [user={} path={}]: {}", user->name, req.path,
+                         decision.error().message());
       return text(w, 500,
                   fmt::format("Authorization error (user={}, verb={}, resource={}, "
                               "subresource(s)=[{}])",
@@ -316,8 +312,8 @@ class KubeletServer::Routes {
     auto st = readContainerLog(where->path, parsed->options, sink, hooks);
     if (!st && !started) return text(w, 400, st.error().message());
     if (!st)
-      log()->warn("container log [pod={}/{} ctr={}]: {}", r.podNamespace, r.podName, r.container,
-                  st.error().message());
+      kubeletLog()->warn("container log [pod={}/{} ctr={}]: {}", r.podNamespace, r.podName,
+                         r.container, st.error().message());
     if (!started && !w->start(200, {{"Content-Type", "text/plain; charset=utf-8"}})) return;
     w->finish();
   }
@@ -332,7 +328,8 @@ class KubeletServer::Routes {
     }
     auto st = proxyUpgrade(req, *w, *url);
     if (!st) {
-      log()->warn("streaming [pod={}/{}]: {}", r.podNamespace, r.podName, st.error().message());
+      kubeletLog()->warn("streaming [pod={}/{}]: {}", r.podNamespace, r.podName,
+                         st.error().message());
       if (!w->closed()) text(w, 502, st.error().message());
     }
   }

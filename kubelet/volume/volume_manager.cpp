@@ -5,11 +5,11 @@
 #include <system_error>
 
 #include "common/file_util.h"
-#include "common/log.h"
 #include "common/mount.h"
 #include "common/scope_guard.h"
 #include "kubeapi/go_format.h"
 #include "kubeapi/object_meta.h"
+#include "kubelet/kubelet_log.h"
 #include "kubelet/volume/atomic_writer.h"
 #include "kubelet/volume/empty_dir.h"
 #include "kubelet/volume/host_path.h"
@@ -27,7 +27,7 @@ using nlohmann::json;
 namespace {
 
 spdlog::logger& logger() {
-  static const auto log = namedLogger("kubelet");
+  static const auto log = kubeletLog();
   return *log;
 }
 
