@@ -1,0 +1,229 @@
+// berth-server proxying pods/log, exec, attach, portforward and nodes/proxy to the node's kubelet,
+// driven by the real kubectl against a whole node (NodeFixture).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/spawn.h"
+#include "common/unique_fd.h"
+#include "tests/integration/kubelet/node_fixture.h"
+
+namespace berth::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class KubeletProxyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!NodeFixture::missingPrerequisite().empty()) return;
+    auto node = NodeFixture::start();
+    if (!node) {
+      startError_ = node.error().message();
+      return;
+    }
+    node_ = std::move(*node);
+  }
+  static void TearDownTestSuite() { node_.reset(); }
+
+  void SetUp() override {
+    if (auto missing = NodeFixture::missingPrerequisite(); !missing.empty())
+      GTEST_SKIP() << missing;
+    ASSERT_TRUE(node_) << "the node did not start: " << startError_;
+    ns_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : ns_)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    node_->server().kubectlOk({"create", "namespace", ns_});
+  }
+  void TearDown() override {
+    if (node_ && HasFailure())
+      std::fprintf(stderr, "kubelet log:\n%s\n", node_->kubeletLog().c_str());
+  }
+
+  Json container(const std::string& name, const std::string& script) const {
+    return {{"name", name},
+            {"image", node_->image()},
+            {"imagePullPolicy", "IfNotPresent"},
+            {"command", {"sh", "-c", script}}};
+  }
+  // A pod bound to the node (no scheduler here), waited for until `phase`.
+  void runPod(const std::string& name, Json spec, const std::string& phase = "Running") {
+    spec["nodeName"] = node_->nodeName();
+    Json pod = {{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata", {{"name", name}, {"namespace", ns_}}},
+                {"spec", std::move(spec)}};
+    node_->apply(pod.dump());
+    ASSERT_TRUE(eventually(
+        [&] {
+          Json p = node_->getJson({"pod", name, "-n", ns_});
+          return p.is_object() && p["status"].value("phase", "") == phase;
+        },
+        90s))
+        << name << " never reached " << phase;
+  }
+  KubectlResult kubectl(std::vector<std::string> args, const std::string& stdinData = {}) {
+    args.insert(args.begin(), {"-n", ns_});
+    return node_->server().kubectl(args, stdinData);
+  }
+  // kubectl in the background, its output to `output`.
+  Result<ChildProcess> startKubectl(std::vector<std::string> args,
+                                    const std::filesystem::path& output) {
+    SpawnOptions spawn;
+    spawn.path = "kubectl";
+    spawn.args = {"kubectl", "--kubeconfig=" + node_->server().adminKubeconfig().string(), "-n",
+                  ns_};
+    spawn.args.insert(spawn.args.end(), args.begin(), args.end());
+    spawn.env = std::vector<std::string>{"HOME=" + node_->dir().string(), "PATH=/usr/bin:/bin"};
+    spawn.outputFile = output.string();
+    return startProgram(spawn);
+  }
+  bool outputHas(const std::filesystem::path& file, std::string_view what, std::chrono::seconds t) {
+    return eventually([&] { return readFile(file).value_or("").find(what) != std::string::npos; },
+                      t);
+  }
+
+  static std::unique_ptr<NodeFixture> node_;
+  static std::string startError_;
+  std::string ns_;
+};
+
+std::unique_ptr<NodeFixture> KubeletProxyTest::node_;
+std::string KubeletProxyTest::startError_;
+
+TEST_F(KubeletProxyTest, LogsPlainTailAndContainerChoice) {
+  runPod("lines", {{"containers",
+                    {container("app", "for i in 1 2 3 4 5; do echo line$i; done; sleep 3600"),
+                     container("side", "echo side-says-hi; sleep 3600")}}});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return kubectl({"logs", "lines", "-c", "app"}).out.find("line5") != std::string::npos;
+      },
+      30s));
+  EXPECT_EQ(kubectl({"logs", "lines", "-c", "app"}).out, "line1\nline2\nline3\nline4\nline5\n");
+  EXPECT_EQ(kubectl({"logs", "lines", "-c", "app", "--tail=2"}).out, "line4\nline5\n");
+  EXPECT_EQ(kubectl({"logs", "lines", "-c", "app", "--limit-bytes=6"}).out, "line1\n");
+  KubectlResult stamped = kubectl({"logs", "lines", "-c", "side", "--timestamps"});
+  EXPECT_NE(stamped.out.find("Z side-says-hi\n"), std::string::npos) << stamped.out;
+  EXPECT_TRUE(stamped.out.starts_with("20")) << stamped.out;
+  // Without a container the server answers with upstream's choice message.
+  KubectlResult raw =
+      kubectl({"get", "--raw", fmt::format("/api/v1/namespaces/{}/pods/lines/log", ns_)});
+  EXPECT_NE(raw.exitCode, 0);
+  EXPECT_NE(
+      raw.err.find("a container name must be specified for pod lines, choose one of: [app side]"),
+      std::string::npos)
+      << raw.err;
+}
+
+TEST_F(KubeletProxyTest, PreviousLogsAfterARestart) {
+  Json c = container("app",
+                     "if [ -e /data/once ]; then echo second-run; sleep 3600; "
+                     "else touch /data/once; echo first-run; exit 1; fi");
+  c["volumeMounts"] = {{{"name", "data"}, {"mountPath", "/data"}}};
+  runPod("again",
+         {{"containers", {c}}, {"volumes", {{{"name", "data"}, {"emptyDir", Json::object()}}}}});
+  ASSERT_TRUE(eventually(
+      [&] {
+        return kubectl({"logs", "again"}).out == "second-run\n";
+      },
+      90s))
+      << kubectl({"logs", "again"}).out;
+  KubectlResult previous = kubectl({"logs", "again", "--previous"});
+  EXPECT_EQ(previous.exitCode, 0) << previous.err;
+  EXPECT_EQ(previous.out, "first-run\n");
+}
+
+TEST_F(KubeletProxyTest, FollowSeesNewLinesAndEndsWithTheContainer) {
+  Json c = container(
+      "app", "echo before; while [ ! -e /data/go ]; do sleep 0.2; done; echo after; sleep 1");
+  c["volumeMounts"] = {{{"name", "data"}, {"mountPath", "/data"}}};
+  runPod("follow", {{"restartPolicy", "Never"},
+                    {"containers", {c}},
+                    {"volumes", {{{"name", "data"}, {"emptyDir", Json::object()}}}}});
+  auto out = node_->dir() / (ns_ + "-follow.out");
+  auto follower = startKubectl({"logs", "-f", "follow"}, out);
+  ASSERT_TRUE(follower) << follower.error().message();
+  ASSERT_TRUE(outputHas(out, "before\n", 30s)) << readFile(out).value_or("");
+  // The follower is streaming: the next line is written only now.
+  KubectlResult touched = kubectl({"exec", "follow", "--", "sh", "-c", ": > /data/go"});
+  ASSERT_EQ(touched.exitCode, 0) << touched.err;
+  auto ended = follower->waitFor(60s);
+  ASSERT_TRUE(ended && *ended) << "kubectl logs -f did not end with the container";
+  EXPECT_EQ(ended->value().code, 0);
+  EXPECT_EQ(readFile(out).value_or(""), "before\nafter\n");
+}
+
+TEST_F(KubeletProxyTest, ExecPropagatesOutputErrorsExitCodeAndStdin) {
+  runPod("shell", {{"containers", {container("app", "sleep 3600")}}});
+  KubectlResult r = kubectl({"exec", "shell", "--", "sh", "-c", "echo hi; echo err >&2; exit 3"});
+  EXPECT_EQ(r.exitCode, 3) << r.err;
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_NE(r.err.find("err\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("command terminated with exit code 3"), std::string::npos) << r.err;
+
+  KubectlResult in =
+      kubectl({"exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z"}, "from stdin\n");
+  EXPECT_EQ(in.exitCode, 0) << in.err;
+  EXPECT_EQ(in.out, "FROM STDIN\n");
+}
+
+TEST_F(KubeletProxyTest, PortForwardReachesAServerInThePod) {
+  runPod("web", {{"containers",
+                  {container("app",
+                             "mkdir -p /www && echo forwarded-page > /www/index.html && "
+                             "exec httpd -f -p 8080 -h /www")}}});
+  auto out = node_->dir() / (ns_ + "-pf.out");
+  auto forwarder = startKubectl({"port-forward", "--address=127.0.0.1", "pod/web", ":8080"}, out);
+  ASSERT_TRUE(forwarder) << forwarder.error().message();
+  ASSERT_TRUE(outputHas(out, " -> 8080", 30s)) << readFile(out).value_or("");
+  std::string text = readFile(out).value_or("");
+  auto at = text.find("127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << text;
+  int port = std::atoi(text.c_str() + at + 10);
+  ASSERT_GT(port, 0) << text;
+
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_TRUE(writeAll(fd.get(), "GET /index.html HTTP/1.0\r\n\r\n"));
+  std::string response;
+  char buf[4096];
+  while (true) {
+    auto n = ::read(fd.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    response.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_TRUE(response.starts_with("HTTP/1.")) << response;
+  EXPECT_NE(response.find("forwarded-page"), std::string::npos) << response << "\n" << text;
+}
+
+TEST_F(KubeletProxyTest, NodeProxyReachesTheKubeletApi) {
+  std::string base = "/api/v1/nodes/" + node_->nodeName() + "/proxy";
+  KubectlResult configz = kubectl({"get", "--raw", base + "/configz"});
+  ASSERT_EQ(configz.exitCode, 0) << configz.err;
+  Json config = Json::parse(configz.out, nullptr, false);
+  ASSERT_TRUE(config.is_object()) << configz.out;
+  EXPECT_TRUE(config.contains("kubeletconfig")) << configz.out;
+
+  KubectlResult pods = kubectl({"get", "--raw", base + "/pods"});
+  ASSERT_EQ(pods.exitCode, 0) << pods.err;
+  EXPECT_EQ(Json::parse(pods.out, nullptr, false).value("kind", ""), "PodList") << pods.out;
+
+  KubectlResult missing = kubectl({"get", "--raw", "/api/v1/nodes/no-such-node/proxy/configz"});
+  EXPECT_NE(missing.exitCode, 0);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace berth::testing
