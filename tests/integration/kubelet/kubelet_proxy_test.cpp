@@ -73,15 +73,37 @@ class KubeletProxyTest : public ::testing::Test {
     args.insert(args.begin(), {"-n", ns_});
     return node_->server().kubectl(args, stdinData);
   }
-  // kubectl in the background, its output to `output`.
-  Result<ChildProcess> startKubectl(std::vector<std::string> args,
-                                    const std::filesystem::path& output) {
+  SpawnOptions kubectlSpawn(const std::vector<std::string>& args, bool spdy) const {
     SpawnOptions spawn;
     spawn.path = "kubectl";
     spawn.args = {"kubectl", "--kubeconfig=" + node_->server().adminKubeconfig().string(), "-n",
                   ns_};
     spawn.args.insert(spawn.args.end(), args.begin(), args.end());
     spawn.env = std::vector<std::string>{"HOME=" + node_->dir().string(), "PATH=/usr/bin:/bin"};
+    // kubectl's switches back to its pre-1.30 SPDY streams (the fallback path).
+    if (spdy) {
+      spawn.env->push_back("KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false");
+      spawn.env->push_back("KUBECTL_PORT_FORWARD_WEBSOCKETS=false");
+    }
+    return spawn;
+  }
+  // kubectl exec ... over SPDY.
+  KubectlResult kubectlSpdy(const std::vector<std::string>& args, const std::string& stdinData) {
+    SpawnOptions spawn = kubectlSpawn(args, true);
+    spawn.stdinData = stdinData;
+    spawn.captureStdout = spawn.captureStderr = true;
+    spawn.timeout = 60s;
+    KubectlResult result;
+    auto run = runProgram(spawn);
+    if (!run) return {.err = run.error().message()};
+    return {.exitCode = run->status.code,
+            .out = std::move(run->stdoutData),
+            .err = std::move(run->stderrData)};
+  }
+  // kubectl in the background, its output to `output`.
+  Result<ChildProcess> startKubectl(const std::vector<std::string>& args,
+                                    const std::filesystem::path& output, bool spdy = false) {
+    SpawnOptions spawn = kubectlSpawn(args, spdy);
     spawn.outputFile = output.string();
     return startProgram(spawn);
   }
@@ -89,6 +111,9 @@ class KubeletProxyTest : public ::testing::Test {
     return eventually([&] { return readFile(file).value_or("").find(what) != std::string::npos; },
                       t);
   }
+
+  // kubectl port-forward to the pod's httpd and a request through the forwarded port.
+  void expectForwarded(bool spdy);
 
   static std::unique_ptr<NodeFixture> node_;
   static std::string startError_;
@@ -163,16 +188,22 @@ TEST_F(KubeletProxyTest, FollowSeesNewLinesAndEndsWithTheContainer) {
 
 TEST_F(KubeletProxyTest, ExecPropagatesOutputErrorsExitCodeAndStdin) {
   runPod("shell", {{"containers", {container("app", "sleep 3600")}}});
-  KubectlResult r = kubectl({"exec", "shell", "--", "sh", "-c", "echo hi; echo err >&2; exit 3"});
-  EXPECT_EQ(r.exitCode, 3) << r.err;
-  EXPECT_EQ(r.out, "hi\n");
-  EXPECT_NE(r.err.find("err\n"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("command terminated with exit code 3"), std::string::npos) << r.err;
+  for (bool spdy : {false, true}) {
+    SCOPED_TRACE(spdy ? "SPDY" : "WebSocket");
+    auto exec = [&](std::vector<std::string> args, const std::string& in = {}) {
+      return spdy ? kubectlSpdy(args, in) : kubectl(args, in);
+    };
+    KubectlResult r = exec({"exec", "shell", "--", "sh", "-c", "echo hi; echo err >&2; exit 3"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_EQ(r.out, "hi\n");
+    EXPECT_NE(r.err.find("err\n"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("command terminated with exit code 3"), std::string::npos) << r.err;
 
-  KubectlResult in =
-      kubectl({"exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z"}, "from stdin\n");
-  EXPECT_EQ(in.exitCode, 0) << in.err;
-  EXPECT_EQ(in.out, "FROM STDIN\n");
+    KubectlResult in =
+        exec({"exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z"}, "from stdin\n");
+    EXPECT_EQ(in.exitCode, 0) << in.err;
+    EXPECT_EQ(in.out, "FROM STDIN\n");
+  }
 }
 
 TEST_F(KubeletProxyTest, PortForwardReachesAServerInThePod) {
@@ -180,14 +211,23 @@ TEST_F(KubeletProxyTest, PortForwardReachesAServerInThePod) {
                   {container("app",
                              "mkdir -p /www && echo forwarded-page > /www/index.html && "
                              "exec httpd -f -p 8080 -h /www")}}});
-  auto out = node_->dir() / (ns_ + "-pf.out");
-  auto forwarder = startKubectl({"port-forward", "--address=127.0.0.1", "pod/web", ":8080"}, out);
+  for (bool spdy : {false, true}) {
+    SCOPED_TRACE(spdy ? "SPDY" : "WebSocket tunnel");
+    expectForwarded(spdy);
+  }
+}
+
+void KubeletProxyTest::expectForwarded(bool spdy) {
+  auto out = node_->dir() / fmt::format("{}-pf-{}.out", ns_, spdy);
+  auto forwarder =
+      startKubectl({"port-forward", "--address=127.0.0.1", "pod/web", ":8080"}, out, spdy);
   ASSERT_TRUE(forwarder) << forwarder.error().message();
   ASSERT_TRUE(outputHas(out, " -> 8080", 30s)) << readFile(out).value_or("");
   std::string text = readFile(out).value_or("");
-  auto at = text.find("127.0.0.1:");
+  constexpr std::string_view kForwarding = "Forwarding from 127.0.0.1:";
+  auto at = text.find(kForwarding);
   ASSERT_NE(at, std::string::npos) << text;
-  int port = std::atoi(text.c_str() + at + 10);
+  int port = std::atoi(text.c_str() + at + kForwarding.size());
   ASSERT_GT(port, 0) << text;
 
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
