@@ -36,6 +36,13 @@ bool isIpAddress(const std::string& host) {
          ::inet_pton(AF_INET6, host.c_str(), &a) == 1;
 }
 
+// errno as Go's syscall.Errno spells it ("connection refused"), so messages read as upstream's.
+std::string goErrnoText(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
 std::string dialAddress(const BackendUrl& u) {
   return u.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", u.host, u.port)
                                                : fmt::format("{}:{}", u.host, u.port);
@@ -56,8 +63,7 @@ Result<UniqueFd> connectTcp(const BackendUrl& u) {
     if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) return fd;
     lastErr = errno;
   }
-  return fail(Code::kUnavailable, "dial tcp {}: connect: {}", dialAddress(u),
-              std::strerror(lastErr));
+  return fail(Code::kUnavailable, "dial tcp {}: connect: {}", dialAddress(u), goErrnoText(lastErr));
 }
 
 void setSocketTimeouts(int fd, int seconds) {

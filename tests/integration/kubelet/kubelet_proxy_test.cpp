@@ -265,5 +265,41 @@ TEST_F(KubeletProxyTest, NodeProxyReachesTheKubeletApi) {
   EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
 }
 
+TEST_F(KubeletProxyTest, UnreachableKubeletsAreReportedAsUpstreamDoes) {
+  // A port nothing listens on: bound, never listened to, so nobody else takes it meanwhile.
+  UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+
+  for (const char* name : {"gone", "nameless"}) {
+    node_->apply(
+        Json({{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}}).dump());
+  }
+  Json status = {{"status",
+                  {{"addresses", {{{"type", "InternalIP"}, {"address", "127.0.0.1"}}}},
+                   {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", port}}}}}}}};
+  node_->server().kubectlOk(
+      {"patch", "node", "gone", "--subresource=status", "--type=merge", "-p", status.dump()});
+  KubectlResult refused = kubectl({"get", "--raw", "/api/v1/nodes/gone/proxy/configz"});
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_NE(refused.err.find(fmt::format(
+                "error dialing backend: dial tcp 127.0.0.1:{}: connect: connection refused", port)),
+            std::string::npos)
+      << refused.err;
+
+  KubectlResult noAddress = kubectl({"get", "--raw", "/api/v1/nodes/nameless/proxy/configz"});
+  EXPECT_NE(noAddress.exitCode, 0);
+  EXPECT_NE(noAddress.err.find("no preferred addresses found; known addresses: []"),
+            std::string::npos)
+      << noAddress.err;
+  for (const char* name : {"gone", "nameless"})
+    node_->server().kubectl({"delete", "node", name});
+}
+
 }  // namespace
 }  // namespace berth::testing
