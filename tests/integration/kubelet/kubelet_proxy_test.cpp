@@ -206,6 +206,15 @@ TEST_F(KubeletProxyTest, ExecPropagatesOutputErrorsExitCodeAndStdin) {
   }
 }
 
+TEST_F(KubeletProxyTest, AttachFeedsStdinAndShowsOutput) {
+  Json c = container("app", "read line; echo got:$line; sleep 3600");
+  c["stdin"] = true;
+  runPod("talk", {{"containers", {c}}});
+  KubectlResult r = kubectl({"attach", "-i", "talk", "-c", "app"}, "hello\n");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("got:hello"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(KubeletProxyTest, PortForwardReachesAServerInThePod) {
   runPod("web", {{"containers",
                   {container("app",
@@ -299,6 +308,45 @@ TEST_F(KubeletProxyTest, UnreachableKubeletsAreReportedAsUpstreamDoes) {
       << noAddress.err;
   for (const char* name : {"gone", "nameless"})
     node_->server().kubectl({"delete", "node", name});
+}
+
+// --kubelet-certificate-authority makes the kubelet's serving certificate checked; the client
+// certificate flags replace the generated one. A second berth-server reaches the node's kubelet
+// with the first server's kubelet-client pair, which the kubelet trusts.
+TEST_F(KubeletProxyTest, KubeletServingCertificateIsVerifiedWhenACaIsGiven) {
+  const auto tls = node_->server().dataDir() / "tls";
+  const auto kubeletCert = node_->kubeletRoot() / "pki" / "kubelet.crt";
+  // Written when the kubelet starts serving, which may be after it registered.
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(kubeletCert); }, 30s)) << kubeletCert;
+  for (bool trusted : {true, false}) {
+    SCOPED_TRACE(trusted ? "the kubelet's own certificate as CA" : "an unrelated CA");
+    ServerFixture::Options options;
+    options.extraArgs = {
+        "--kubelet-client-certificate=" + (tls / "kubelet-client.crt").string(),
+        "--kubelet-client-key=" + (tls / "kubelet-client.key").string(),
+        "--kubelet-certificate-authority=" +
+            (trusted ? kubeletCert : node_->server().dataDir() / "tls" / "ca.crt").string()};
+    auto other = ServerFixture::start(options);
+    ASSERT_TRUE(other) << other.error().message();
+    Json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", "remote"}}}};
+    (*other)->kubectlOk({"apply", "-f", "-"}, node.dump());
+    Json status = {
+        {"status",
+         {{"addresses", {{{"type", "InternalIP"}, {"address", "127.0.0.1"}}}},
+          {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", node_->kubeletPort()}}}}}}}};
+    (*other)->kubectlOk(
+        {"patch", "node", "remote", "--subresource=status", "--type=merge", "-p", status.dump()});
+    KubectlResult r = (*other)->kubectl({"get", "--raw", "/api/v1/nodes/remote/proxy/configz"});
+    if (trusted) {
+      EXPECT_EQ(r.exitCode, 0) << r.err;
+      EXPECT_NE(r.out.find("kubeletconfig"), std::string::npos) << r.out;
+    } else {
+      EXPECT_NE(r.exitCode, 0) << r.out;
+      EXPECT_NE(r.err.find("error dialing backend: tls: failed to verify certificate"),
+                std::string::npos)
+          << r.err;
+    }
+  }
 }
 
 }  // namespace
