@@ -28,7 +28,8 @@ std::vector<std::string> splitList(const std::string& s) {
 int main(int argc, char** argv) {
   using berth::controlplane::ServerOptions;
   ServerOptions options;
-  std::string etcdServers, tlsSans, saKeyFiles, apiAudiences, logLevel = "info";
+  std::string etcdServers, tlsSans, saKeyFiles, apiAudiences, kubeletAddressTypes,
+      logLevel = "info";
   int minRequestTimeout = 1800, compactionSeconds = 300, bookmarkMs = 60'000;
 
   CLI::App app{"berth-server: a Kubernetes API server with an embedded store"};
@@ -64,6 +65,14 @@ int main(int argc, char** argv) {
                  "Ordered authorizers: Node, RBAC, AlwaysAllow, AlwaysDeny");
   app.add_option("--anonymous-auth", options.anonymousAuth,
                  "Let requests without credentials reach the health and version paths");
+  app.add_option("--kubelet-client-certificate", options.kubeletClientCertificate,
+                 "Client certificate for kubelets (default: the generated kubelet-client.crt)");
+  app.add_option("--kubelet-client-key", options.kubeletClientKey, "Client key for kubelets");
+  app.add_option("--kubelet-certificate-authority", options.kubeletCertificateAuthority,
+                 "CA of the kubelets' serving certificates; unset: not verified");
+  app.add_option("--kubelet-preferred-address-types", kubeletAddressTypes,
+                 "Node address types to reach kubelets by, in order "
+                 "(default InternalIP,ExternalIP,Hostname)");
   app.add_option("--min-request-timeout", minRequestTimeout,
                  "A watch's server-side timeout when the client names none (s, times 1-2)");
   app.add_option("--etcd-compaction-interval", compactionSeconds,
@@ -80,6 +89,7 @@ int main(int argc, char** argv) {
   options.tlsSans = splitList(tlsSans);
   options.serviceAccountKeyFiles = splitList(saKeyFiles);
   options.apiAudiences = splitList(apiAudiences);
+  options.kubeletPreferredAddressTypes = splitList(kubeletAddressTypes);
   options.minRequestTimeout = std::chrono::seconds(minRequestTimeout);
   options.etcdCompactionInterval = std::chrono::seconds(compactionSeconds);
   options.watchBookmarkInterval = std::chrono::milliseconds(bookmarkMs);

@@ -211,6 +211,16 @@ Status RunningServer::start(const ServerOptions& options) {
   ServerSchema schema = BERTH_TRY(ServerSchema::load(*registry_, apiOptions.gitVersion));
   encoder_ = std::make_unique<apiserver::Encoder>(schema.table);
   apiOptions.minRequestTimeout = options.minRequestTimeout;
+  apiOptions.kubeletTls = {.caFile = options.kubeletCertificateAuthority,
+                           .certFile = options.kubeletClientCertificate.empty()
+                                           ? pki.clientCertificateFile("kubelet-client").string()
+                                           : options.kubeletClientCertificate,
+                           .keyFile = options.kubeletClientKey.empty()
+                                          ? pki.clientKeyFile("kubelet-client").string()
+                                          : options.kubeletClientKey};
+  if (!options.kubeletPreferredAddressTypes.empty()) {
+    apiOptions.kubeletAddressTypes = options.kubeletPreferredAddressTypes;
+  }
   api_ = std::make_unique<apiserver::ApiServer>(
       apiOptions, *registry_, auth_->authenticator(), auth_->authorizer(), *admission_, *encoder_,
       schema.hooks, auth_->hooks(), metrics_, [this] { return backend_->sizeBytes().value_or(0); });

@@ -39,6 +39,13 @@ struct ServerOptions {
   std::chrono::seconds etcdCompactionInterval{300};
   std::chrono::milliseconds watchBookmarkInterval{60'000};
   std::string clusterDomain = "cluster.local";
+  // Reaching kubelets: the client certificate (default: the generated kubelet-client pair),
+  // the CA their serving certificates must chain to (empty: not verified, as kube-apiserver), and
+  // the Node address types tried in order (empty: InternalIP, ExternalIP, Hostname).
+  std::string kubeletClientCertificate;
+  std::string kubeletClientKey;
+  std::string kubeletCertificateAuthority;
+  std::vector<std::string> kubeletPreferredAddressTypes;
 };
 
 class Server {

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "common/http/backend_connection.h"
 #include "common/http/server.h"
 #include "controlplane/apiserver/admission.h"
 #include "controlplane/apiserver/api_error.h"
 #include "controlplane/apiserver/discovery.h"
 #include "controlplane/apiserver/encoding.h"
+#include "controlplane/apiserver/kubelet_location.h"
 #include "controlplane/apiserver/list_options.h"
 #include "controlplane/apiserver/metrics.h"
 #include "controlplane/apiserver/registry.h"
@@ -47,6 +49,9 @@ struct ApiServerOptions {
   // The watch's server-side timeout when the client names none: min-request-timeout (1800 s),
   // times a random factor in [1, 2) as upstream spreads reconnects.
   std::chrono::seconds minRequestTimeout{1800};
+  // How pods/log, exec, attach, portforward and nodes/proxy reach the node's kubelet.
+  std::vector<std::string> kubeletAddressTypes = kDefaultKubeletAddressTypes;
+  http::ClientTlsConfig kubeletTls;
 };
 
 class ApiServer {
@@ -97,6 +102,10 @@ class ApiServer {
   // writes of the object (binding, eviction, token, scale, ephemeralcontainers, connect).
   ApiResult<http::Response> createSubresource(Call& call);
   ApiResult<http::Response> serveSubresource(Call& call);
+  // pods/{log,exec,attach,portforward} and nodes/proxy, served by the kubelet.
+  static bool isKubeletSubresource(const RequestInfo& info);
+  void proxyToKubelet(Call& call);
+  ApiResult<std::string> kubeletUrl(const Call& call);
   ApiResult<http::Response> review(Call& call);
 
   ApiResult<Json> decodeBody(Call& call, const schema::ServedResource& takes) const;

@@ -81,6 +81,8 @@ void ApiServer::serveResource(Call& call) {
     GroupResource gr{info.apiGroup, info.resource};
     return respond(apiFail(kubeapi::methodNotSupportedStatus(gr, verb)));
   }
+  // The kubelet answers these in its own formats (text logs, stream upgrades).
+  if (isKubeletSubresource(info)) return proxyToKubelet(call);
   auto negotiated = encoder_.negotiate(call.request);
   if (!negotiated) return respond(apiFail(negotiated.error()));
   call.output = *negotiated;

@@ -187,11 +187,7 @@ ApiResult<http::Response> ApiServer::serveSubresource(Call& call) {
     });
   }
 
-  // log, exec, attach, portforward and proxy reach the node's kubelet, which berth-server does not
-  // dial yet.
-  return apiFail(kubeapi::serviceUnavailableStatus(
-      fmt::format("{}/{} is not served: berth-server does not proxy to kubelets yet",
-                  call.info.resource, sub)));
+  return apiFail(kubeapi::methodNotSupportedStatus({call.info.apiGroup, call.info.resource}, verb));
 }
 
 }  // namespace berth::controlplane::apiserver

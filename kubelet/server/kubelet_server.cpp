@@ -3,13 +3,13 @@
 #include <charconv>
 #include <map>
 
+#include "common/http/stream_proxy.h"
 #include "kubeapi/meta_time.h"
 #include "kubelet/cri_client.h"
 #include "kubelet/kubelet_log.h"
 #include "kubelet/server/cri_log.h"
 #include "kubelet/server/serving_cert.h"
 #include "kubelet/server/stats_summary.h"
-#include "kubelet/server/stream_proxy.h"
 
 namespace berth::kubelet::server {
 namespace {
@@ -319,14 +319,14 @@ class KubeletServer::Routes {
   }
 
   void stream(const Route& r, const Request& req, const Writer& w) {
-    if (!isUpgradeRequest(req)) return text(w, 400, "Upgrade request required\n");
+    if (!http::isUpgradeRequest(req)) return text(w, 400, "Upgrade request required\n");
     auto url = streamUrl(r, req);
     if (!url) {
       int status =
           url.error().code() == Code::kInvalidArgument ? 400 : httpStatusFor(url.error().code());
       return text(w, status, url.error().message());
     }
-    auto st = proxyUpgrade(req, *w, *url);
+    auto st = http::proxyUpgrade(req, *w, *url);
     if (!st) {
       kubeletLog()->warn("streaming [pod={}/{}]: {}", r.podNamespace, r.podName,
                          st.error().message());
