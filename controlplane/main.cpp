@@ -6,6 +6,7 @@
 
 #include "common/command_line.h"
 #include "common/log.h"
+#include "common/termination_signals.h"
 #include "controlplane/server.h"
 
 namespace {
@@ -96,21 +97,14 @@ int main(int argc, char** argv) {
 
   berth::setupLogging({.name = "server", .level = spdlog::level::from_str(logLevel)});
 
-  // Signals are taken by sigwait on this thread; every other thread inherits them blocked.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const berth::TerminationSignals signals;
 
   auto server = berth::controlplane::Server::start(options);
   if (!server) {
     spdlog::error("berth-server: {}", server.error().message());
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = signals.wait();
   spdlog::info("berth-server: signal {}, shutting down", sig);
   (*server)->shutdown(std::chrono::seconds(5));
   return 0;

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
+#include "common/termination_signals.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubeapi/quantity.h"
 #include "kubelet/config/kubelet_options.h"
@@ -196,17 +197,11 @@ int main(int argc, char** argv) {
   auto api = kubeapi::RestClient::create(*rest);
   if (!api) return fatal(api.error().message());
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const TerminationSignals signals;
 
   Kubelet kubelet(*api, options(flags, config));
   if (auto st = kubelet.start(); !st) return fatal(st.error().message());
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = signals.wait();
   spdlog::info("berth-kubelet: signal {}, shutting down", sig);
   kubelet.stop();
   return 0;

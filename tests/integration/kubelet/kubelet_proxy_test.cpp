@@ -20,53 +20,13 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-class KubeletProxyTest : public ::testing::Test {
+class KubeletProxyTest : public NodeTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!NodeFixture::missingPrerequisite().empty()) return;
-    auto node = NodeFixture::start();
-    if (!node) {
-      startError_ = node.error().message();
-      return;
-    }
-    node_ = std::move(*node);
-  }
-  static void TearDownTestSuite() { node_.reset(); }
-
-  void SetUp() override {
-    if (auto missing = NodeFixture::missingPrerequisite(); !missing.empty())
-      GTEST_SKIP() << missing;
-    ASSERT_TRUE(node_) << "the node did not start: " << startError_;
-    ns_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto& c : ns_)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    node_->server().kubectlOk({"create", "namespace", ns_});
-  }
-  void TearDown() override {
-    if (node_ && HasFailure())
-      std::fprintf(stderr, "kubelet log:\n%s\n", node_->kubeletLog().c_str());
-  }
-
-  Json container(const std::string& name, const std::string& script) const {
-    return {{"name", name},
-            {"image", node_->image()},
-            {"imagePullPolicy", "IfNotPresent"},
-            {"command", {"sh", "-c", script}}};
-  }
   // A pod bound to the node (no scheduler here), waited for until `phase`.
   void runPod(const std::string& name, Json spec, const std::string& phase = "Running") {
-    spec["nodeName"] = node_->nodeName();
-    Json pod = {{"apiVersion", "v1"},
-                {"kind", "Pod"},
-                {"metadata", {{"name", name}, {"namespace", ns_}}},
-                {"spec", std::move(spec)}};
-    node_->apply(pod.dump());
-    ASSERT_TRUE(eventually(
-        [&] {
-          Json p = node_->getJson({"pod", name, "-n", ns_});
-          return p.is_object() && p["status"].value("phase", "") == phase;
-        },
-        90s))
+    createPod(name, std::move(spec));
+    ASSERT_TRUE(waitPod(
+        name, [&](const Json& p) { return p["status"].value("phase", "") == phase; }, 90s))
         << name << " never reached " << phase;
   }
   KubectlResult kubectl(std::vector<std::string> args, const std::string& stdinData = {}) {
@@ -114,14 +74,7 @@ class KubeletProxyTest : public ::testing::Test {
 
   // kubectl port-forward to the pod's httpd and a request through the forwarded port.
   void expectForwarded(bool spdy);
-
-  static std::unique_ptr<NodeFixture> node_;
-  static std::string startError_;
-  std::string ns_;
 };
-
-std::unique_ptr<NodeFixture> KubeletProxyTest::node_;
-std::string KubeletProxyTest::startError_;
 
 TEST_F(KubeletProxyTest, LogsPlainTailAndContainerChoice) {
   runPod("lines", {{"containers",

@@ -17,67 +17,11 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-class KubeletTest : public ::testing::Test {
+class KubeletTest : public NodeTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!NodeFixture::missingPrerequisite().empty()) return;
-    auto node = NodeFixture::start();
-    if (!node) {
-      startError_ = node.error().message();
-      return;
-    }
-    node_ = std::move(*node);
-  }
-  static void TearDownTestSuite() { node_.reset(); }
-
-  void SetUp() override {
-    if (auto missing = NodeFixture::missingPrerequisite(); !missing.empty())
-      GTEST_SKIP() << missing;
-    ASSERT_TRUE(node_) << "the node did not start: " << startError_;
-    ns_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto& c : ns_)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    node_->server().kubectlOk({"create", "namespace", ns_});
-  }
-  void TearDown() override {
-    if (node_ && HasFailure()) {
-      std::fprintf(stderr, "pods:\n%s\n",
-                   node_->server().kubectl({"get", "pods", "-n", ns_, "-o", "yaml"}).out.c_str());
-      std::string log = node_->kubeletLog();
-      if (log.size() > 6000) log = log.substr(log.size() - 6000);
-      std::fprintf(stderr, "berth-kubelet log (end):\n%s\n", log.c_str());
-    }
-  }
-
-  // A pod bound to the node (no scheduler here), from a JSON spec.
-  void createPod(const std::string& name, Json spec) {
-    spec["nodeName"] = node_->nodeName();
-    Json pod = {{"apiVersion", "v1"},
-                {"kind", "Pod"},
-                {"metadata", {{"name", name}, {"namespace", ns_}}},
-                {"spec", std::move(spec)}};
-    node_->apply(pod.dump());
-  }
-  Json container(const std::string& name, const std::string& script) const {
-    return {{"name", name},
-            {"image", node_->image()},
-            {"imagePullPolicy", "IfNotPresent"},
-            {"command", {"sh", "-c", script}}};
-  }
-  Json pod(const std::string& name) const { return node_->getJson({"pod", name, "-n", ns_}); }
   std::string phase(const std::string& name) const {
     Json p = pod(name);
     return p.is_object() ? p["status"].value("phase", "") : "";
-  }
-  // Waits for `pred` on the pod's JSON.
-  bool waitPod(const std::string& name, const std::function<bool(const Json&)>& pred,
-               std::chrono::seconds timeout = 60s) const {
-    return eventually(
-        [&] {
-          Json p = pod(name);
-          return p.is_object() && pred(p);
-        },
-        timeout);
   }
   // The container's log file (CRI format lines) for restart `n`.
   std::string log(const std::string& podName, const std::string& containerName, int n = 0) const {
@@ -93,14 +37,7 @@ class KubeletTest : public ::testing::Test {
       if (c["name"] == name) return &c;
     return nullptr;
   }
-
-  static std::unique_ptr<NodeFixture> node_;
-  static std::string startError_;
-  std::string ns_;
 };
-
-std::unique_ptr<NodeFixture> KubeletTest::node_;
-std::string KubeletTest::startError_;
 
 TEST_F(KubeletTest, NodeRegistersReadyWithALeaseAndHealthz) {
   ASSERT_TRUE(eventually(

@@ -229,4 +229,66 @@ NodeFixture::~NodeFixture() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::unique_ptr<NodeFixture> NodeTest::node_;
+std::string NodeTest::startError_;
+
+void NodeTest::SetUpTestSuite() {
+  if (!NodeFixture::missingPrerequisite().empty()) return;
+  auto node = NodeFixture::start();
+  if (!node) {
+    startError_ = node.error().message();
+    return;
+  }
+  node_ = std::move(*node);
+}
+
+void NodeTest::SetUp() {
+  if (auto missing = NodeFixture::missingPrerequisite(); !missing.empty()) GTEST_SKIP() << missing;
+  ASSERT_TRUE(node_) << "the node did not start: " << startError_;
+  ns_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (auto& c : ns_)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  node_->server().kubectlOk({"create", "namespace", ns_});
+}
+
+void NodeTest::TearDown() {
+  if (!node_ || !HasFailure()) return;
+  std::fprintf(stderr, "pods:\n%s\n",
+               node_->server().kubectl({"get", "pods", "-n", ns_, "-o", "yaml"}).out.c_str());
+  std::string log = node_->kubeletLog();
+  if (log.size() > 6000) log = log.substr(log.size() - 6000);
+  std::fprintf(stderr, "berth-kubelet log (end):\n%s\n", log.c_str());
+}
+
+nlohmann::json NodeTest::container(const std::string& name, const std::string& script) const {
+  return {{"name", name},
+          {"image", node_->image()},
+          {"imagePullPolicy", "IfNotPresent"},
+          {"command", {"sh", "-c", script}}};
+}
+
+void NodeTest::createPod(const std::string& name, nlohmann::json spec) const {
+  spec["nodeName"] = node_->nodeName();
+  nlohmann::json pod = {{"apiVersion", "v1"},
+                        {"kind", "Pod"},
+                        {"metadata", {{"name", name}, {"namespace", ns_}}},
+                        {"spec", std::move(spec)}};
+  node_->apply(pod.dump());
+}
+
+nlohmann::json NodeTest::pod(const std::string& name) const {
+  return node_->getJson({"pod", name, "-n", ns_});
+}
+
+bool NodeTest::waitPod(const std::string& name,
+                       const std::function<bool(const nlohmann::json&)>& pred,
+                       std::chrono::seconds timeout) const {
+  return eventually(
+      [&] {
+        nlohmann::json p = pod(name);
+        return p.is_object() && pred(p);
+      },
+      timeout);
+}
+
 }  // namespace berth::testing

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/child_process.h"
@@ -61,6 +62,31 @@ class NodeFixture {
   std::unique_ptr<ServerFixture> server_;
   ChildProcess cri_;
   ChildProcess kubelet_;
+};
+
+// The base of the node's test suites: one node per test process (ctest runs each test in one),
+// a namespace per test named after it, and the pods and the kubelet's log printed when a test
+// failed.
+class NodeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite() { node_.reset(); }
+  void SetUp() override;
+  void TearDown() override;
+
+  // A container of the test image running `script` with sh.
+  nlohmann::json container(const std::string& name, const std::string& script) const;
+  // Applies a pod bound to the node (there is no scheduler here) with `spec`.
+  void createPod(const std::string& name, nlohmann::json spec) const;
+  // The pod's JSON, null when it does not exist.
+  nlohmann::json pod(const std::string& name) const;
+  // Waits (up to `timeout`) until `pred` holds for the pod.
+  bool waitPod(const std::string& name, const std::function<bool(const nlohmann::json&)>& pred,
+               std::chrono::seconds timeout = std::chrono::seconds(60)) const;
+
+  static std::unique_ptr<NodeFixture> node_;
+  static std::string startError_;
+  std::string ns_;
 };
 
 // Polls `check` (every 100 ms) until it returns true or `timeout` passes; the last `describe()`
