@@ -139,11 +139,6 @@ Status Kubelet::start() {
         }));
   }
   lastRelistOk_ = steadyNanos();
-  nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
-                                           options_.nodeAgent);
-  BERTH_TRY(nodeAgent_->start());
-  volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
-
   auto lw = std::make_unique<kubeapi::ResourceListerWatcher>(api_->resource(kPods), "",
                                                              "spec.nodeName=" + options_.nodeName);
   pods_ = std::make_unique<kubeapi::SharedInformer>(std::move(lw));
@@ -159,15 +154,21 @@ Status Kubelet::start() {
       .onDelete =
           [this](const kubeapi::ObjectPtr& p) { markDirty(std::string(kubeapi::uidOf(*p))); },
   });
-  pods_->start();
-  probes_.start();
-  relistThread_ = std::thread([this] { relistLoop(); });
+  // The API on :10250 listens before the Node says where it is, so whoever reads the Node
+  // (berth-server's logs/exec proxy) finds it answering.
   if (options_.server) {
     serverHost_ = std::make_unique<NodeServerHost>(
         *pods_, cri_, options_.sync.sandbox.podLogsDir, options_.configz,
         [this] { return healthy(); }, probes_);
     server_ = BERTH_TRY(server::KubeletServer::start(*options_.server, *serverHost_, api_));
   }
+  nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
+                                           options_.nodeAgent);
+  BERTH_TRY(nodeAgent_->start());
+  volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
+  pods_->start();
+  probes_.start();
+  relistThread_ = std::thread([this] { relistLoop(); });
   return {};
 }
 
@@ -268,6 +269,12 @@ void Kubelet::workerLoop(const std::shared_ptr<PodWorker>& worker) {
 }
 
 bool Kubelet::syncPod(PodWorker& worker) {
+  // Until the first list is in, "not in the cache" does not mean "deleted": a restarted kubelet
+  // must not remove the pods it is about to adopt.
+  if (!pods_->hasSynced()) {
+    worker.retryAfter = std::chrono::milliseconds(200);
+    return false;
+  }
   kubeapi::ObjectPtr cached = pods_->cache().get(worker.key);
   const Json* pod = cached && kubeapi::uidOf(*cached) == worker.uid ? cached.get() : nullptr;
   auto runtime = runtimePodStatus(cri_, worker.uid);

@@ -41,6 +41,11 @@ struct Case {
   PodActions want;
 };
 
+// gtest names the case (instead of dumping its bytes into the test's name).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class PodActionsTable : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PodActionsTable, Plans) {
