@@ -14,21 +14,14 @@
 
 #include <fmt/format.h>
 
+#include "common/http/ssl_error.h"
+
 namespace berth::http {
 namespace {
 
 constexpr int kHandshakeTimeoutSeconds = 30;
 // A waiting reader looks at the TLS state again this often: the writer may have buffered bytes.
 constexpr auto kPollSlice = std::chrono::milliseconds(500);
-
-std::string sslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown TLS error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
 
 bool isIpAddress(const std::string& host) {
   in6_addr a;
@@ -74,21 +67,22 @@ void setSocketTimeouts(int fd, int seconds) {
 
 Result<SSL_CTX*> clientContext(const ClientTlsConfig& tls) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (!ctx) return fail(Code::kInternal, "TLS context: {}", sslError());
+  if (!ctx) return fail(Code::kInternal, "TLS context: {}", sslErrorText());
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> guard(ctx, SSL_CTX_free);
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // Retries after WANT_* come back with what is left, not the same buffer.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (!tls.caFile.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, tls.caFile.c_str(), nullptr) != 1)
-      return fail(Code::kInvalidArgument, "CA file {}: {}", tls.caFile, sslError());
+      return fail(Code::kInvalidArgument, "CA file {}: {}", tls.caFile, sslErrorText());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   }
   if (!tls.certFile.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx, tls.certFile.c_str()) != 1)
-      return fail(Code::kInvalidArgument, "client certificate {}: {}", tls.certFile, sslError());
+      return fail(Code::kInvalidArgument, "client certificate {}: {}", tls.certFile,
+                  sslErrorText());
     if (SSL_CTX_use_PrivateKey_file(ctx, tls.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
-      return fail(Code::kInvalidArgument, "client key {}: {}", tls.keyFile, sslError());
+      return fail(Code::kInvalidArgument, "client key {}: {}", tls.keyFile, sslErrorText());
   }
   static const unsigned char kAlpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn - 1);
@@ -139,7 +133,7 @@ Result<std::unique_ptr<BackendConnection>> BackendConnection::dial(const Backend
   SSL_CTX* ctx = BERTH_TRY(clientContext(tls ? *tls : kNoVerify));
   SSL* ssl = SSL_new(ctx);
   std::unique_ptr<BackendConnection> conn(new BackendConnection(std::move(fd), ctx, ssl));
-  if (!ssl) return fail(Code::kInternal, "TLS session: {}", sslError());
+  if (!ssl) return fail(Code::kInternal, "TLS session: {}", sslErrorText());
   if (isIpAddress(url.host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
   } else {
@@ -155,7 +149,7 @@ Result<std::unique_ptr<BackendConnection>> BackendConnection::dial(const Backend
       return fail(Code::kUnavailable, "tls: failed to verify certificate: {}",
                   X509_verify_cert_error_string(verify));
     }
-    return fail(Code::kUnavailable, "TLS handshake with {}: {}", dialAddress(url), sslError());
+    return fail(Code::kUnavailable, "TLS handshake with {}: {}", dialAddress(url), sslErrorText());
   }
   setSocketTimeouts(raw, 0);
   ::fcntl(raw, F_SETFL, ::fcntl(raw, F_GETFL) | O_NONBLOCK);
@@ -203,7 +197,7 @@ Result<std::size_t> BackendConnection::read(std::span<char> buffer,
       if (err == SSL_ERROR_WANT_WRITE)
         events = POLLOUT;
       else if (err != SSL_ERROR_WANT_READ)
-        return fail(Code::kUnavailable, "read from backend: {}", sslError());
+        return fail(Code::kUnavailable, "read from backend: {}", sslErrorText());
     }
     if (!wait(events, deadline)) {
       if (shut_) return 0;
@@ -234,7 +228,7 @@ Status BackendConnection::writeAll(std::string_view data) {
       if (err == SSL_ERROR_WANT_READ)
         events = POLLIN;
       else if (err != SSL_ERROR_WANT_WRITE)
-        return fail(Code::kUnavailable, "write to backend: {}", sslError());
+        return fail(Code::kUnavailable, "write to backend: {}", sslErrorText());
     }
     wait(events, std::nullopt);
   }

@@ -7,6 +7,8 @@
 #include <array>
 #include <string_view>
 
+#include "common/http/ssl_error.h"
+
 namespace berth::http {
 namespace {
 
@@ -45,6 +47,8 @@ std::string entryText(X509_NAME_ENTRY* entry) {
   return out;
 }
 
+}  // namespace
+
 std::string sslErrorText() {
   unsigned long e = ERR_get_error();
   if (e == 0) return "unknown TLS error";
@@ -53,8 +57,6 @@ std::string sslErrorText() {
   ERR_clear_error();
   return buf;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<net::ssl::context>> makeTlsContext(const TlsServerConfig& config,
                                                           bool offerHttp2) {
