@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -471,6 +472,7 @@ void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodSt
 }
 
 void Kubelet::relistLoop() {
+  std::uint64_t relists = 0;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -494,6 +496,33 @@ void Kubelet::relistLoop() {
     }
     lastRelist_ = std::move(*pods);
     reapWorkers();
+    if (++relists % 10 == 0) sweepOrphanedPodDirs();
+  }
+}
+
+void Kubelet::sweepOrphanedPodDirs() {
+  if (!pods_->hasSynced()) return;
+  auto onDisk = volumes_.podsOnDisk();
+  if (!onDisk) return;
+  std::set<std::string> known;
+  for (const auto& p : pods_->cache().list())
+    known.insert(std::string(kubeapi::uidOf(*p)));
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, w] : workers_)
+      known.insert(uid);
+  }
+  for (const auto& [uid, summary] : lastRelist_)
+    known.insert(uid);
+  for (const auto& uid : *onDisk) {
+    if (known.contains(uid)) continue;
+    // A pod whose directory outlived it (a teardown cut short by a restart): finish it.
+    if (auto st = volumes_.tearDown(uid); !st) {
+      kubeletLog()->warn("removing orphaned pod directory [uid={}]: {}", uid, st.error().message());
+      continue;
+    }
+    (void)cgroups_.remove(uid);
+    kubeletLog()->info("removed orphaned pod directory [uid={}]", uid);
   }
 }
 

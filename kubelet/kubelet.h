@@ -88,6 +88,9 @@ class Kubelet {
   PodSyncOptions withHooks(PodSyncOptions options);
   void relistLoop();
   void reapWorkers();
+  // Pod directories (volumes, cgroups) of pods neither the API, a worker nor the runtime knows:
+  // teardown cut short by a restart (the upstream kubelet's cleanupOrphanedPodDirs).
+  void sweepOrphanedPodDirs();
   bool healthy() const;
 
   std::shared_ptr<kubeapi::RestClient> api_;

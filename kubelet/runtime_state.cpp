@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "kubelet/pod_files.h"
+
 namespace berth::kubelet {
 namespace {
 
@@ -54,6 +56,16 @@ ContainerStatus toContainerStatus(const cri::ContainerStatus& s) {
   out.logPath = s.log_path();
   if (auto grace = label(s.annotations(), kTerminationGraceAnnotation); !grace.empty()) {
     out.graceSeconds = parseNumber<std::int64_t>(grace);
+  }
+  // The termination message: the file the kubelet mounted at terminationMessagePath, read when
+  // the runtime has no message of its own (upstream reads it the same way, 4 KiB at most).
+  if (out.state == ContainerState::kExited && out.message.empty()) {
+    const std::string inContainer = label(s.annotations(), kTerminationMessagePathAnnotation);
+    for (const auto& m : s.mounts()) {
+      if (!inContainer.empty() && m.container_path() == inContainer) {
+        out.message = readTerminationMessage(m.host_path());
+      }
+    }
   }
   return out;
 }

@@ -166,7 +166,7 @@ TEST_F(KubeletTest, CrashingContainerRestartsWithBackoff) {
 
 TEST_F(KubeletTest, RestartPolicyNeverEndsInSucceededOrFailed) {
   Json ok = container("app", "exit 0");
-  Json bad = container("app", "exit 7");
+  Json bad = container("app", "echo it broke > /dev/termination-log; exit 7");
   createPod("ok", {{"restartPolicy", "Never"}, {"containers", {ok}}});
   createPod("bad", {{"restartPolicy", "Never"}, {"containers", {bad}}});
   EXPECT_TRUE(
@@ -175,6 +175,8 @@ TEST_F(KubeletTest, RestartPolicyNeverEndsInSucceededOrFailed) {
       waitPod("bad", [](const Json& p) { return p["status"].value("phase", "") == "Failed"; }));
   Json p = pod("bad");
   EXPECT_EQ((*containerStatus(p, "app"))["state"]["terminated"]["exitCode"], 7);
+  // The termination message comes from the file the kubelet mounted at terminationMessagePath.
+  EXPECT_EQ((*containerStatus(p, "app"))["state"]["terminated"]["message"], "it broke\n");
   EXPECT_EQ((*containerStatus(p, "app")).value("restartCount", -1), 0);
   // The sandbox of a finished pod is stopped.
   kubelet::CriClient cri("unix://" + node_->criSocket().string(), 10s);
@@ -244,6 +246,20 @@ TEST_F(KubeletTest, DeletionStopsContainersThenRemovesEverything) {
       30s));
   std::string mountinfo = readFile("/proc/self/mountinfo").value_or("");
   EXPECT_EQ(mountinfo.find(uid), std::string::npos) << "a mount of the pod is left";
+}
+
+TEST_F(KubeletTest, OrphanedPodDirectoriesAreRemoved) {
+  // What a teardown cut short by a kubelet restart leaves: a pod directory nobody knows.
+  const auto orphan = node_->kubeletRoot() / "pods" / "0rphan-uid";
+  ASSERT_TRUE(makeDirs(orphan / "volumes" / "kubernetes.io~empty-dir" / "data"));
+  ASSERT_TRUE(writeFile(orphan / "volumes" / "kubernetes.io~empty-dir" / "data" / "f", "x"));
+  createPod("kept", {{"containers", {container("app", "sleep 3600")}}});
+  ASSERT_TRUE(
+      waitPod("kept", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(orphan); }, 30s));
+  // The live pod's directory stays.
+  EXPECT_TRUE(std::filesystem::exists(node_->kubeletRoot() / "pods" /
+                                      pod("kept")["metadata"]["uid"].get<std::string>()));
 }
 
 TEST_F(KubeletTest, RestartedKubeletAdoptsRunningPods) {
