@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -187,6 +188,10 @@ int main(int argc, char** argv) {
   if (!config.staticPodPath.empty()) {
     return fatal("staticPodPath (--pod-manifest-path): static pods are not supported yet");
   }
+  // The root (pods/, pki/) exists before anything measures or writes into it.
+  std::error_code ec;
+  std::filesystem::create_directories(flags.rootDirectory, ec);
+  if (ec) return fatal(fmt::format("--root-dir {}: {}", flags.rootDirectory, ec.message()));
   auto kubeconfig = kubeapi::Kubeconfig::load(flags.kubeConfig);
   if (!kubeconfig) return fatal(kubeconfig.error().message());
   auto rest = kubeconfig->restConfig();
