@@ -12,6 +12,9 @@ Result<std::optional<WebSocket::Message>> WebSocketHandle::read(
   auto got = pending_->await(
       [this](PendingOp<ReadResult>::Complete complete) {
         auto channel = channel_.lock();
+        // After our close() the session may be gone already (the peer answered our close frame
+        // before this read started): that is the end of the stream, not a failure.
+        if (!channel && closed_) return complete(std::optional<WebSocket::Message>());
         if (!channel) return complete(fail(Code::kUnavailable, "websocket: connection closed"));
         channel->readMessage(std::move(complete));
       },
