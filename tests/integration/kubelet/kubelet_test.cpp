@@ -296,7 +296,7 @@ TEST_F(KubeletTest, FailingLivenessProbeRestartsTheContainer) {
 }
 
 TEST_F(KubeletTest, ReadinessProbesGateReady) {
-  Json exec = container("app", "sleep 3; touch /ready; sleep 3600");
+  Json exec = container("app", "sleep 6; touch /ready; sleep 3600");
   exec["readinessProbe"] = {{"exec", {{"command", {"cat", "/ready"}}}}, {"periodSeconds", 1}};
   Json http = container("web", "mkdir /www; echo ok > /www/index.html; httpd -f -p 8080 -h /www");
   http["readinessProbe"] = {{"httpGet", {{"path", "/"}, {"port", 8080}}}, {"periodSeconds", 1}};
@@ -310,7 +310,8 @@ TEST_F(KubeletTest, ReadinessProbesGateReady) {
       waitPod("gated", [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
   // Running but not Ready until the file exists.
   Json early = pod("gated");
-  EXPECT_FALSE(ready(early) && !(*containerStatus(early, "app")).value("ready", false));
+  EXPECT_FALSE((*containerStatus(early, "app")).value("ready", true));
+  EXPECT_FALSE(ready(early));
   EXPECT_TRUE(waitPod("gated", ready, 30s));
   Json p = pod("gated");
   EXPECT_TRUE((*containerStatus(p, "app")).value("ready", false));
