@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "controlplane/apiserver/json_fields.h"
+#include "controlplane/apiserver/pod_spec_rules.h"
 #include "controlplane/apiserver/strategies.h"
 #include "kubeapi/pod_qos.h"
 #include "kubeapi/validation.h"
@@ -84,16 +85,6 @@ void validateContainers(const Json& containers, const FieldPath& path, bool requ
   }
 }
 
-void validateEnum(const Json& spec, const char* field, std::vector<std::string> allowed,
-                  FieldErrors& errors) {
-  std::string value = jsonString(spec, field);
-  if (value.empty()) return;
-  for (const auto& a : allowed) {
-    if (a == value) return;
-  }
-  errors.push_back(FieldError::notSupported(FieldPath("spec").child(field), value, allowed));
-}
-
 // The spec with what an update may change set to the new values, for comparison.
 Json mutableFieldsFrom(Json oldSpec, const Json& newSpec) {
   for (const char* list : {"containers", "initContainers"}) {
@@ -155,18 +146,9 @@ class PodStrategy final : public Strategy {
   void applyDefaults(Json& pod) const override {
     Json& spec = pod["spec"];
     if (!spec.is_object()) return;
-    if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
-    if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
-    if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
-    if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
-    if (!spec.contains("securityContext")) spec["securityContext"] = Json::object();
+    defaultPodSpec(spec);
     if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
     if (!spec.contains("preemptionPolicy")) spec["preemptionPolicy"] = "PreemptLowerPriority";
-    if (spec.contains("serviceAccountName") && !spec.contains("serviceAccount")) {
-      spec["serviceAccount"] = spec["serviceAccountName"];
-    }
-    defaultContainers(spec["containers"]);
-    if (spec.contains("initContainers")) defaultContainers(spec["initContainers"]);
   }
 
   void prepareForCreate(Json& pod) const override {
@@ -175,23 +157,7 @@ class PodStrategy final : public Strategy {
   }
 
   FieldErrors validate(const Json& pod) const override {
-    FieldErrors errors;
-    const Json& spec = jsonField(pod, "spec");
-    FieldPath specPath("spec");
-    std::set<std::string> names;
-    validateContainers(jsonField(spec, "containers"), specPath.child("containers"), true, names,
-                       errors);
-    validateContainers(jsonField(spec, "initContainers"), specPath.child("initContainers"), false,
-                       names, errors);
-    validateEnum(spec, "restartPolicy", {"Always", "OnFailure", "Never"}, errors);
-    validateEnum(spec, "dnsPolicy", {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"},
-                 errors);
-    const Json& grace = jsonField(spec, "terminationGracePeriodSeconds");
-    if (!grace.is_null() && !grace.is_number_integer()) {
-      errors.push_back(FieldError::invalid(specPath.child("terminationGracePeriodSeconds"), grace,
-                                           "must be an integer"));
-    }
-    return errors;
+    return validatePodSpec(jsonField(pod, "spec"), FieldPath("spec"));
   }
 
   FieldErrors validateUpdate(const Json& pod, const Json& old) const override {
@@ -227,6 +193,37 @@ class PodStrategy final : public Strategy {
 };
 
 }  // namespace
+
+void defaultPodSpec(Json& spec) {
+  if (!spec.is_object()) return;
+  if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+  if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
+  if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+  if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
+  if (!spec.contains("securityContext")) spec["securityContext"] = Json::object();
+  if (spec.contains("serviceAccountName") && !spec.contains("serviceAccount")) {
+    spec["serviceAccount"] = spec["serviceAccountName"];
+  }
+  defaultContainers(spec["containers"]);
+  if (spec.contains("initContainers")) defaultContainers(spec["initContainers"]);
+}
+
+FieldErrors validatePodSpec(const Json& spec, const FieldPath& path) {
+  FieldErrors errors;
+  std::set<std::string> names;
+  validateContainers(jsonField(spec, "containers"), path.child("containers"), true, names, errors);
+  validateContainers(jsonField(spec, "initContainers"), path.child("initContainers"), false, names,
+                     errors);
+  requireEnum(spec, path, "restartPolicy", {"Always", "OnFailure", "Never"}, false, errors);
+  requireEnum(spec, path, "dnsPolicy",
+              {"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"}, false, errors);
+  const Json& grace = jsonField(spec, "terminationGracePeriodSeconds");
+  if (!grace.is_null() && !grace.is_number_integer()) {
+    errors.push_back(FieldError::invalid(path.child("terminationGracePeriodSeconds"), grace,
+                                         "must be an integer"));
+  }
+  return errors;
+}
 
 const Strategy& podStrategy() {
   static const PodStrategy strategy;

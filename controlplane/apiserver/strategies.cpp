@@ -3,6 +3,7 @@
 // allocation in service_allocator.cpp.
 #include "controlplane/apiserver/strategies.h"
 #include "controlplane/apiserver/json_fields.h"
+#include "controlplane/apiserver/pod_spec_rules.h"
 
 #include <set>
 
@@ -13,20 +14,6 @@ namespace berth::controlplane::apiserver {
 namespace {
 
 using kubeapi::FieldPath;
-
-void requireEnum(const Json& object, const FieldPath& path, const char* field,
-                 std::vector<std::string> allowed, bool required, FieldErrors& errors) {
-  const Json& v = jsonField(object, field);
-  if (v.is_null()) {
-    if (required) errors.push_back(FieldError::required(path.child(field)));
-    return;
-  }
-  std::string value = v.is_string() ? v.get<std::string>() : v.dump();
-  for (const auto& a : allowed) {
-    if (a == value) return;
-  }
-  errors.push_back(FieldError::notSupported(path.child(field), v, allowed));
-}
 
 void immutable(const Json& object, const Json& old, const char* parent, const char* field,
                FieldErrors& errors) {
@@ -280,20 +267,6 @@ class SecretStrategy final : public Strategy {
   }
 };
 
-class WorkloadStrategy final : public StatusStrategy {
- public:
-  bool tracksGeneration() const override { return true; }
-  void prepareForCreate(Json& object) const override { object.erase("status"); }
-  FieldErrors validateUpdate(const Json& object, const Json& old) const override {
-    FieldErrors errors;
-    // apps/v1 selectors are immutable; a Job's too.
-    if (jsonField(old, "spec").contains("selector")) {
-      immutable(object, old, "spec", "selector", errors);
-    }
-    return errors;
-  }
-};
-
 class CsrStrategy final : public StatusStrategy {
  public:
   void prepareForCreate(Json& csr) const override { csr.erase("status"); }
@@ -334,6 +307,20 @@ class RbacStrategy final : public Strategy {
 
 }  // namespace
 
+void requireEnum(const Json& object, const FieldPath& path, const char* field,
+                 const std::vector<std::string>& allowed, bool required, FieldErrors& errors) {
+  const Json& v = jsonField(object, field);
+  if (v.is_null()) {
+    if (required) errors.push_back(FieldError::required(path.child(field)));
+    return;
+  }
+  std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+  for (const auto& a : allowed) {
+    if (a == value) return;
+  }
+  errors.push_back(FieldError::notSupported(path.child(field), v, allowed));
+}
+
 const Strategy& defaultStrategy() {
   static const DefaultStrategy s;
   return s;
@@ -351,7 +338,6 @@ BERTH_STRATEGY(endpointSliceStrategy, EndpointSliceStrategy)
 BERTH_STRATEGY(eventStrategy, EventStrategy)
 BERTH_STRATEGY(secretStrategy, SecretStrategy)
 BERTH_STRATEGY(statusStrategy, StatusStrategy)
-BERTH_STRATEGY(workloadStrategy, WorkloadStrategy)
 BERTH_STRATEGY(csrStrategy, CsrStrategy)
 BERTH_STRATEGY(rbacStrategy, RbacStrategy)
 #undef BERTH_STRATEGY

@@ -15,8 +15,14 @@ const Strategy& eventStrategy();
 const Strategy& secretStrategy();
 // A type with a status subresource and nothing else of its own (PV, PVC).
 const Strategy& statusStrategy();
-// apps and batch workloads: generation, status subresource, immutable selector.
-const Strategy& workloadStrategy();
+// apps and batch workloads (workload_strategies.cpp): generation, status subresource, an
+// immutable selector that matches the template, the defaults of each kind.
+const Strategy& deploymentStrategy();
+const Strategy& replicaSetStrategy();
+const Strategy& daemonSetStrategy();
+const Strategy& statefulSetStrategy();
+const Strategy& jobStrategy();
+const Strategy& cronJobStrategy();
 const Strategy& csrStrategy();
 const Strategy& rbacStrategy();
 

@@ -197,6 +197,118 @@ TEST_P(KubectlTest, PodsGetDefaultsAndAWideTable) {
   EXPECT_EQ(server_->kubectlOk({"delete", "pod", "box"}), "pod \"box\" deleted\n");
 }
 
+// What kube-apiserver 1.32 writes into workloads a user creates with the fewest fields: the
+// controllers of `berth up` read these instead of assuming them.
+TEST_P(KubectlTest, WorkloadsGetTheirKindsDefaults) {
+  json deploy = json::parse(server_->kubectlOk(
+      {"create", "deployment", "d", "--image=registry.local/app", "-o", "json"}));
+  EXPECT_EQ(deploy["spec"]["strategy"], json::parse(R"({"type":"RollingUpdate",
+                            "rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}})"));
+  json container = deploy["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["imagePullPolicy"], "Always");  // no tag
+  EXPECT_EQ(container["resources"], json::object());
+  EXPECT_EQ(deploy["spec"]["template"]["spec"]["restartPolicy"], "Always");
+  EXPECT_FALSE(deploy["spec"]["template"]["spec"].contains("enableServiceLinks"));  // pods only
+
+  json ds = json::parse(server_->kubectlOk({"create", "-f", "-", "-o", "json"}, R"(
+    {"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"ds"},
+     "spec":{"selector":{"matchLabels":{"a":"b"}},
+             "template":{"metadata":{"labels":{"a":"b"}},
+                         "spec":{"containers":[{"name":"c","image":"registry.local/x:1"}]}}}})"));
+  EXPECT_EQ(ds["spec"]["updateStrategy"], json::parse(R"({"type":"RollingUpdate",
+                            "rollingUpdate":{"maxUnavailable":1,"maxSurge":0}})"));
+  EXPECT_EQ(ds["spec"]["revisionHistoryLimit"], 10);
+
+  json sts = json::parse(server_->kubectlOk({"create", "-f", "-", "-o", "json"}, R"(
+    {"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"db"},
+     "spec":{"selector":{"matchLabels":{"a":"db"}},
+             "template":{"metadata":{"labels":{"a":"db"}},
+                         "spec":{"containers":[{"name":"c","image":"registry.local/db:1"}]}}}})"));
+  EXPECT_EQ(sts["spec"]["podManagementPolicy"], "OrderedReady");
+  EXPECT_EQ(sts["spec"]["updateStrategy"],
+            json::parse(R"({"type":"RollingUpdate","rollingUpdate":{"partition":0}})"));
+  EXPECT_EQ(sts["spec"]["persistentVolumeClaimRetentionPolicy"],
+            json::parse(R"({"whenDeleted":"Retain","whenScaled":"Retain"})"));
+  EXPECT_EQ(sts["spec"]["replicas"], 1);
+
+  // A Job selects its pods by its own UID, and its pods carry its name and UID.
+  json job = json::parse(
+      server_->kubectlOk({"create", "job", "j", "--image=registry.local/x:1", "-o", "json"}));
+  std::string uid = job["metadata"]["uid"];
+  EXPECT_EQ(job["spec"]["selector"],
+            json({{"matchLabels", {{"batch.kubernetes.io/controller-uid", uid}}}}));
+  json labels = {{"batch.kubernetes.io/controller-uid", uid},
+                 {"batch.kubernetes.io/job-name", "j"},
+                 {"controller-uid", uid},
+                 {"job-name", "j"}};
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"], labels);
+  EXPECT_EQ(job["metadata"]["labels"], labels);
+  json jobDefaults = json::parse(R"({"completions":1,"parallelism":1,"backoffLimit":6,
+      "completionMode":"NonIndexed","suspend":false,"podReplacementPolicy":"TerminatingOrFailed"})");
+  for (const auto& [field, value] : jobDefaults.items()) {
+    EXPECT_EQ(job["spec"][field], value) << field;
+  }
+
+  // A CronJob's job template gets the pod defaults only (SetDefaults_Job is for Jobs).
+  json cron = json::parse(server_->kubectlOk({"create", "cronjob", "cj", "--image=registry.local/x",
+                                              "--schedule=*/5 * * * *", "-o", "json"}));
+  EXPECT_EQ(cron["spec"]["concurrencyPolicy"], "Allow");
+  EXPECT_FALSE(cron["spec"]["jobTemplate"]["spec"].contains("parallelism"));
+  EXPECT_EQ(
+      cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+      "Always");
+}
+
+TEST_P(KubectlTest, WorkloadsAreValidatedAsUpstream) {
+  KubectlResult mismatch = server_->kubectl({"create", "-f", "-"}, R"(
+    {"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"},
+     "spec":{"selector":{"matchLabels":{"app":"s"}},
+             "template":{"metadata":{"labels":{"app":"x"}},
+                         "spec":{"containers":[{"name":"c","image":"registry.local/x:1"}]}}}})");
+  EXPECT_EQ(mismatch.exitCode, 1);
+  EXPECT_NE(mismatch.err.find("The StatefulSet \"s\" is invalid: spec.template.metadata.labels: "
+                              "Invalid value: "),
+            std::string::npos)
+      << mismatch.err;
+  EXPECT_NE(mismatch.err.find("`selector` does not match template `labels`"), std::string::npos)
+      << mismatch.err;
+
+  KubectlResult recreate = server_->kubectl({"create", "-f", "-"}, R"(
+    {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"r"},
+     "spec":{"selector":{"matchLabels":{"app":"r"}},
+             "strategy":{"type":"Recreate","rollingUpdate":{}},
+             "template":{"metadata":{"labels":{"app":"r"}},
+                         "spec":{"restartPolicy":"Never",
+                                 "containers":[{"name":"c","image":"registry.local/x:1"}]}}}})");
+  EXPECT_EQ(recreate.exitCode, 1);
+  EXPECT_NE(recreate.err.find("spec.template.spec.restartPolicy: Unsupported value: \"Never\": "
+                              "supported values: \"Always\""),
+            std::string::npos)
+      << recreate.err;
+  EXPECT_NE(recreate.err.find("spec.strategy.rollingUpdate: Forbidden: may not be specified when "
+                              "strategy `type` is 'Recreate'"),
+            std::string::npos)
+      << recreate.err;
+
+  // A Job's pods may not restart in place forever: Always (the pod default) is refused.
+  KubectlResult job = server_->kubectl({"create", "-f", "-"}, R"(
+    {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},
+     "spec":{"template":{"spec":{"containers":[{"name":"c","image":"registry.local/x:1"}]}}}})");
+  EXPECT_EQ(job.exitCode, 1);
+  EXPECT_NE(job.err.find("spec.template.spec.restartPolicy: Unsupported value: \"Always\": "
+                         "supported values: \"OnFailure\", \"Never\""),
+            std::string::npos)
+      << job.err;
+
+  server_->kubectlOk({"create", "deployment", "d", "--image=registry.local/app:1"});
+  KubectlResult selector = server_->kubectl(
+      {"patch", "deployment", "d", "-p", R"({"spec":{"selector":{"matchLabels":{"x":"y"}},
+          "template":{"metadata":{"labels":{"x":"y"}}}}})"});
+  EXPECT_EQ(selector.exitCode, 1);
+  EXPECT_NE(selector.err.find("spec.selector: Invalid value"), std::string::npos) << selector.err;
+  EXPECT_NE(selector.err.find("field is immutable"), std::string::npos) << selector.err;
+}
+
 TEST_P(KubectlTest, ServicesGetAddressesFromTheirRanges) {
   server_->kubectlOk({"create", "service", "clusterip", "web", "--tcp=80:8080"});
   server_->kubectlOk({"create", "service", "nodeport", "edge", "--tcp=80:8080"});
