@@ -10,6 +10,7 @@
 #include "kubeapi/pod_qos.h"
 #include "kubeapi/quantity.h"
 #include "kubelet/pod_actions.h"
+#include "kubelet/pod_resources.h"
 #include "kubelet/runtime_pod.h"
 
 namespace berth::kubelet {
@@ -165,12 +166,6 @@ Result<void> containerSecurity(const Json& pod, const Json& container,
 
 Json resourceValue(const Json& container, const char* kind, const char* name) {
   return jsonField(jsonField(jsonField(container, "resources"), kind), name);
-}
-
-std::int64_t milliCpuToShares(std::int64_t milli) {
-  constexpr std::int64_t kMinShares = 2, kMaxShares = 262144;
-  if (milli == 0) return kMinShares;
-  return std::clamp<std::int64_t>(milli * 1024 / 1000, kMinShares, kMaxShares);
 }
 
 // resolv.conf's nameserver, search and options lines.
@@ -372,10 +367,8 @@ Result<cri::LinuxContainerResources> containerResources(const Json& pod, const J
                                         : 0;
   r.set_cpu_shares(milliCpuToShares(sharesMilli));
   if (cpuLimit && cpuCfsQuota) {
-    constexpr std::int64_t kMinQuotaUs = 1000;
-    std::int64_t quota = cpuLimit->milliValue() * cpuCfsQuotaPeriodUs / 1000;
     r.set_cpu_period(cpuCfsQuotaPeriodUs);
-    r.set_cpu_quota(std::max(quota, kMinQuotaUs));
+    r.set_cpu_quota(milliCpuToQuota(cpuLimit->milliValue(), cpuCfsQuotaPeriodUs));
   }
   if (memoryLimit) r.set_memory_limit_in_bytes(memoryLimit->value());
   r.set_oom_score_adj(oomScoreAdjust(pod, container, nodeMemoryCapacity));
@@ -384,11 +377,7 @@ Result<cri::LinuxContainerResources> containerResources(const Json& pod, const J
     auto q = kubeapi::Quantity::fromJson(value);
     if (!q) continue;
     auto* h = r.add_hugepage_limits();
-    // "hugepages-2Mi" → the page size as the runtime names it, "2MB".
-    std::string size = key.substr(10);
-    if (size.ends_with("Mi")) size = size.substr(0, size.size() - 2) + "MB";
-    if (size.ends_with("Gi")) size = size.substr(0, size.size() - 2) + "GB";
-    h->set_page_size(size);
+    h->set_page_size(hugepagePageSize(key));
     h->set_limit(static_cast<std::uint64_t>(q->value()));
   }
   return r;

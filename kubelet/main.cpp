@@ -129,8 +129,12 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   o.sync.cpuCfsQuota = c.cpuCFSQuota;
   o.sync.cpuCfsQuotaPeriodUs =
       std::chrono::duration_cast<std::chrono::microseconds>(c.cpuCFSQuotaPeriod).count();
-  o.cgroups = {
-      .cgroupsPerQos = c.cgroupsPerQOS, .cgroupRoot = c.cgroupRoot, .cgroupDriver = c.cgroupDriver};
+  o.cgroups = {.cgroupsPerQos = c.cgroupsPerQOS,
+               .cgroupRoot = c.cgroupRoot,
+               .cgroupDriver = c.cgroupDriver,
+               .cpuCfsQuota = c.cpuCFSQuota,
+               .cpuCfsQuotaPeriodUs = o.sync.cpuCfsQuotaPeriodUs,
+               .podPidsLimit = c.podPidsLimit};
   o.syncFrequency = duration_cast<milliseconds>(c.syncFrequency);
   o.healthzBindAddress = c.healthzBindAddress;
   o.healthzPort = c.healthzPort;

@@ -147,6 +147,21 @@ class PodStrategy final : public Strategy {
     Json& spec = pod["spec"];
     if (!spec.is_object()) return;
     defaultPodSpec(spec);
+    // Only a Pod's containers request what they limit (a template's stay as written).
+    for (const char* list : {"containers", "initContainers"}) {
+      if (!spec[list].is_array()) {
+        if (spec[list].is_null()) spec.erase(list);
+        continue;
+      }
+      for (Json& c : spec[list]) {
+        const Json& limits = jsonField(jsonField(c, "resources"), "limits");
+        if (!limits.is_object()) continue;
+        Json& requests = c["resources"]["requests"];
+        if (!requests.is_object()) requests = Json::object();
+        for (const auto& [name, value] : limits.items())
+          if (!requests.contains(name)) requests[name] = value;
+      }
+    }
     if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
     if (!spec.contains("preemptionPolicy")) spec["preemptionPolicy"] = "PreemptLowerPriority";
   }

@@ -9,6 +9,7 @@
 #include "kubeapi/json_fields.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubelet/cri_client.h"
+#include "runtime/cgroup_manager.h"
 #include "tests/integration/kubelet/node_fixture.h"
 
 namespace berth::testing {
@@ -216,6 +217,60 @@ TEST_F(KubeletTest, InitContainersThenASidecarThenTheApp) {
   // The sidecar started before the app.
   EXPECT_LE((*s)["state"]["running"]["startedAt"].get<std::string>(),
             (*containerStatus(p, "app"))["state"]["running"]["startedAt"].get<std::string>());
+}
+
+// A v1 cgroup file of `path` (relative to the kubelet's cgroupRoot) in the hierarchy holding
+// `controller`; "" when the host has no such hierarchy.
+std::string cgroupFile(const NodeFixture& node, const std::string& path,
+                       const std::string& controller, const std::string& file) {
+  auto cg = runtime::CgroupManager::forContainer(node.cgroupRoot() + path, "");
+  if (!cg || cg->unified()) return "";
+  for (const auto& [hierarchy, dir] : cg->paths()) {
+    if (("," + hierarchy + ",").find("," + controller + ",") == std::string::npos) continue;
+    std::string value = readFile(dir + "/" + file).value_or("");
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+      value.pop_back();
+    return value;
+  }
+  return "";
+}
+
+TEST_F(KubeletTest, PodCgroupsCarryTheirQosClassLimits) {
+  if (cgroupFile(*node_, "/kubepods", "cpu", "cpu.shares").empty()) {
+    GTEST_SKIP() << "needs the v1 cpu and memory hierarchies (this host's layout)";
+  }
+  Json guaranteed = container("app", "sleep 3600");
+  guaranteed["resources"] = {{"limits", {{"cpu", "250m"}, {"memory", "64Mi"}}}};
+  createPod("guaranteed", {{"containers", {guaranteed}}});
+  Json burstable = container("app", "sleep 3600");
+  burstable["resources"] = {{"requests", {{"cpu", "100m"}}}};
+  createPod("burstable", {{"containers", {burstable}}});
+  for (const char* name : {"guaranteed", "burstable"}) {
+    ASSERT_TRUE(
+        waitPod(name, [](const Json& p) { return p["status"].value("phase", "") == "Running"; }));
+  }
+  // The API defaults the requests of a container that only sets limits.
+  EXPECT_EQ(pod("guaranteed")["spec"]["containers"][0]["resources"]["requests"],
+            Json({{"cpu", "250m"}, {"memory", "64Mi"}}));
+  EXPECT_EQ(pod("guaranteed")["status"]["qosClass"], "Guaranteed");
+  const std::string g = "/kubepods/pod" + pod("guaranteed")["metadata"]["uid"].get<std::string>();
+  EXPECT_EQ(cgroupFile(*node_, g, "memory", "memory.limit_in_bytes"),
+            std::to_string(64 * 1024 * 1024));
+  EXPECT_EQ(cgroupFile(*node_, g, "cpu", "cpu.cfs_quota_us"), "25000");
+  EXPECT_EQ(cgroupFile(*node_, g, "cpu", "cpu.shares"), "256");
+
+  const std::string b =
+      "/kubepods/burstable/pod" + pod("burstable")["metadata"]["uid"].get<std::string>();
+  EXPECT_EQ(cgroupFile(*node_, b, "cpu", "cpu.shares"), "102");
+  EXPECT_EQ(cgroupFile(*node_, b, "cpu", "cpu.cfs_quota_us"), "-1");  // no container limits cpu
+  // The burstable class gets its pods' requests, the best-effort class the minimum.
+  EXPECT_EQ(cgroupFile(*node_, "/kubepods/burstable", "cpu", "cpu.shares"), "102");
+  EXPECT_EQ(cgroupFile(*node_, "/kubepods/besteffort", "cpu", "cpu.shares"), "2");
+
+  node_->server().kubectlOk(
+      {"delete", "pod", "burstable", "-n", ns_, "--grace-period=1", "--wait=true"});
+  EXPECT_TRUE(eventually(
+      [&] { return cgroupFile(*node_, "/kubepods/burstable", "cpu", "cpu.shares") == "2"; }, 30s));
 }
 
 TEST_F(KubeletTest, DeletionStopsContainersThenRemovesEverything) {

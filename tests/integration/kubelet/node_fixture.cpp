@@ -31,11 +31,6 @@ void sh(const std::string& cmd) {
   (void)runProgram(o);
 }
 
-// The cgroup root of this test process's kubelet: relative, so it nests under our own cgroup.
-std::string cgroupRoot() {
-  return fmt::format("berth-kl-{}", ::getpid());
-}
-
 }  // namespace
 
 bool eventually(const std::function<bool()>& check, std::chrono::seconds timeout) {
@@ -45,6 +40,10 @@ bool eventually(const std::function<bool()>& check, std::chrono::seconds timeout
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(100ms);
   }
+}
+
+std::string NodeFixture::cgroupRoot() const {
+  return fmt::format("berth-kl-{}", ::getpid());
 }
 
 std::string NodeFixture::missingPrerequisite() {

@@ -34,6 +34,8 @@ class NodeFixture {
   std::filesystem::path kubeletRoot() const { return dir_ / "kubelet"; }
   std::filesystem::path podLogs() const { return dir_ / "logs"; }
   std::filesystem::path criSocket() const { return dir_ / "cri.sock"; }
+  // The kubelet's cgroupRoot: relative, so the pods' cgroups nest under this test's own.
+  std::string cgroupRoot() const;
   int healthzPort() const { return healthzPort_; }
   int kubeletPort() const { return kubeletPort_; }
 
