@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/base64.h"
+#include "kubeapi/go_duration.h"
 #include "kubeapi/json_fields.h"
 
 namespace berth::kubelet {
@@ -53,8 +54,8 @@ class ImagePuller::Slot {
   ImagePuller& p_;
 };
 
-ImagePuller::ImagePuller(CriClient& cri, int maxParallel, bool serialize)
-    : cri_(cri), maxParallel_(serialize ? 1 : maxParallel) {}
+ImagePuller::ImagePuller(CriClient& cri, const PodEvents& events, int maxParallel, bool serialize)
+    : cri_(cri), events_(events), maxParallel_(serialize ? 1 : maxParallel) {}
 
 std::string registryHost(const std::string& image) {
   auto slash = image.find('/');
@@ -98,40 +99,63 @@ std::expected<std::string, WaitingReason> ImagePuller::ensureImage(
     const Json& pod, const Json& container, const cri::PodSandboxConfig& sandbox,
     const std::vector<Json>& pullSecrets) {
   const std::string image = jsonString(container, "image");
-  if (image.empty()) {
-    return std::unexpected(WaitingReason{"InvalidImageName", "the container's image is empty"});
-  }
+  const std::string name = jsonString(container, "name");
+  auto fail = [&](std::string_view reason, std::string message) {
+    events_.container(pod, name, PodEvents::kWarning, "Failed", fmt::format("Error: {}", reason));
+    return std::unexpected(WaitingReason{std::string(reason), std::move(message)});
+  };
+  if (image.empty()) return fail("InvalidImageName", "the container's image is empty");
   const std::string policy = jsonString(container, "imagePullPolicy", defaultPullPolicy(image));
   if (policy != "Always") {
     auto present = cri_.imageStatus(image);
     if (present && *present) {
+      events_.container(pod, name, PodEvents::kNormal, "Pulled",
+                        fmt::format("Container image \"{}\" already present on machine", image));
       return (*present)->id();
     }
     if (policy == "Never") {
-      return std::unexpected(WaitingReason{
-          "ErrImageNeverPull",
-          fmt::format("Container image \"{}\" is not present with pull policy of Never", image)});
+      std::string message =
+          fmt::format("Container image \"{}\" is not present with pull policy of Never", image);
+      events_.container(pod, name, PodEvents::kWarning, "ErrImageNeverPull", message);
+      return fail("ErrImageNeverPull", std::move(message));
     }
   }
   const std::string key =
       fmt::format("{}/{}", jsonString(jsonField(pod, "metadata"), "uid"), image);
   if (backoff_.inBackoffSinceUpdate(key)) {
-    return std::unexpected(
-        WaitingReason{"ImagePullBackOff", fmt::format("Back-off pulling image \"{}\"", image)});
+    std::string message = fmt::format("Back-off pulling image \"{}\"", image);
+    events_.container(pod, name, PodEvents::kNormal, "BackOff", message);
+    return fail("ImagePullBackOff", std::move(message));
   }
   std::optional<cri::AuthConfig> auth;
   for (const Json& secret : pullSecrets) {
     if ((auth = authFromSecret(secret, image))) break;
   }
+  events_.container(pod, name, PodEvents::kNormal, "Pulling",
+                    fmt::format("Pulling image \"{}\"", image));
+  const auto queued = std::chrono::steady_clock::now();
   Result<std::string> ref;
+  std::chrono::steady_clock::time_point started;
   {
     Slot slot(*this);
+    started = std::chrono::steady_clock::now();
     ref = cri_.pullImage(image, auth ? &*auth : nullptr, sandbox);
   }
   if (!ref) {
     backoff_.next(key, std::chrono::system_clock::now());
-    return std::unexpected(WaitingReason{"ErrImagePull", ref.error().message()});
+    events_.container(pod, name, PodEvents::kWarning, "Failed",
+                      fmt::format("Failed to pull image \"{}\": {}", image, ref.error().message()));
+    return fail("ErrImagePull", ref.error().message());
   }
+  const auto done = std::chrono::steady_clock::now();
+  std::uint64_t size = 0;
+  if (auto status = cri_.imageStatus(*ref); status && *status) size = (*status)->size();
+  events_.container(
+      pod, name, PodEvents::kNormal, "Pulled",
+      fmt::format("Successfully pulled image \"{}\" in {} ({} including waiting). Image size: {} "
+                  "bytes.",
+                  image, kubeapi::formatGoDuration(done - started),
+                  kubeapi::formatGoDuration(done - queued), size));
   return *ref;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kubelet/cri_client.h"
+#include "kubelet/pod_events.h"
 #include "kubelet/restart_backoff.h"
 #include "kubelet/runtime_pod.h"
 
@@ -20,8 +21,9 @@ namespace berth::kubelet {
 
 class ImagePuller {
  public:
-  // maxParallel 0: no limit.
-  ImagePuller(CriClient& cri, int maxParallel, bool serialize);
+  // maxParallel 0: no limit. Pulls are reported as the pod's events (Pulling, Pulled, Failed,
+  // BackOff).
+  ImagePuller(CriClient& cri, const PodEvents& events, int maxParallel, bool serialize);
 
   // The image reference the container is created from, or why it can't be (ErrImagePull,
   // ImagePullBackOff, ErrImageNeverPull, InvalidImageName).
@@ -32,6 +34,7 @@ class ImagePuller {
  private:
   class Slot;
   CriClient& cri_;
+  const PodEvents& events_;
   int maxParallel_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -82,12 +82,16 @@ Kubelet::Kubelet(std::shared_ptr<kubeapi::RestClient> api, KubeletOptions option
       options_(std::move(options)),
       cri_(options_.criEndpoint, options_.runtimeRequestTimeout),
       objects_(api_),
-      images_(cri_, options_.maxParallelImagePulls, options_.serializeImagePulls),
+      recorder_(std::make_unique<kubeapi::EventRecorder>(
+          api_, kubeapi::EventSource{.component = "kubelet", .host = options_.nodeName})),
+      events_(recorder_.get()),
+      images_(cri_, events_, options_.maxParallelImagePulls, options_.serializeImagePulls),
       cgroups_(options_.cgroups),
-      sync_(cri_, images_, objects_, withHooks(withCgroupParent(options_.sync, cgroups_))),
+      sync_(cri_, images_, objects_, events_, withHooks(withCgroupParent(options_.sync, cgroups_))),
       volumes_({.rootDir = options_.rootDir}, objects_),
-      probes_(prober::Prober(execFunction(cri_)),
-              {.onChange = [this](const std::string& uid) { markDirty(uid); }}) {}
+      probes_(
+          prober::Prober(execFunction(cri_)),
+          {.onChange = [this](const std::string& uid) { markDirty(uid); }, .events = &events_}) {}
 
 PodSyncOptions Kubelet::withHooks(PodSyncOptions options) {
   prober::HookRunner runner{.exec = execFunction(cri_)};
@@ -109,6 +113,9 @@ Kubelet::~Kubelet() {
 }
 
 Status Kubelet::start() {
+  // The node's events name it by name, with its name as UID (upstream's nodeRef).
+  recorder_->event({{"kind", "Node"}, {"name", options_.nodeName}, {"uid", options_.nodeName}},
+                   PodEvents::kNormal, "Starting", "Starting kubelet.");
   if (auto v = cri_.version()) {
     runtimeName_ = v->runtime_name();
     kubeletLog()->info("container runtime {} {} [endpoint={}]", v->runtime_name(),

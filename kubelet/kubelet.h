@@ -15,6 +15,7 @@
 
 #include "common/http/server.h"
 #include "common/result.h"
+#include "kubeapi/event_recorder.h"
 #include "kubeapi/rest_client.h"
 #include "kubeapi/shared_informer.h"
 #include "kubelet/api_object_source.h"
@@ -22,6 +23,7 @@
 #include "kubelet/image_pull.h"
 #include "kubelet/node_agent.h"
 #include "kubelet/pod_cgroups.h"
+#include "kubelet/pod_events.h"
 #include "kubelet/pod_sync.h"
 #include "kubelet/prober/probe_manager.h"
 #include "kubelet/runtime_state.h"
@@ -97,6 +99,8 @@ class Kubelet {
   KubeletOptions options_;
   CriClient cri_;
   ApiObjectSource objects_;
+  std::unique_ptr<kubeapi::EventRecorder> recorder_;
+  PodEvents events_;
   ImagePuller images_;
   PodCgroups cgroups_;
   PodSync sync_;

@@ -74,7 +74,7 @@ bool planInitContainers(const Json& spec, const RuntimePodStatus& status,
         return false;
       }
       if (std::string why = killReason(c, *st, probes); !why.empty()) {
-        actions.containersToKill.push_back({st->id, st->name, why});
+        actions.containersToKill.push_back({st->id, st->name, why + ", will be restarted"});
         actions.initContainersToStart.push_back(i);
         return false;
       }
@@ -186,10 +186,12 @@ PodActions computePodActions(const Json& pod, const RuntimePodStatus& status,
       ++keep;
       continue;
     }
-    actions.containersToKill.push_back({st->id, st->name, why});
     // A changed spec restarts whatever the policy; a failed probe only where restarts are allowed.
     bool specChanged = st->hash != 0 && st->hash != containerHash(c);
-    if (specChanged || policy != "Never") actions.containersToStart.push_back(i);
+    bool restart = specChanged || policy != "Never";
+    actions.containersToKill.push_back(
+        {st->id, st->name, restart ? why + ", will be restarted" : why});
+    if (restart) actions.containersToStart.push_back(i);
   }
   // Nothing runs and nothing will: the pod is done (its sidecars, if any, go with it).
   if (keep == 0 && actions.containersToStart.empty()) {

@@ -24,8 +24,8 @@ std::string qosDir(const std::string& qos) {
 Status configureCgroup(const std::string& path, const ocispec::Resources& resources) {
   auto cg = runtime::CgroupManager::forContainer(path, "");
   if (!cg) return std::unexpected(cg.error().context("cgroup " + path));
-  auto writes = cg->unified() ? runtime::planResourcesV2(resources)
-                              : runtime::planResourcesV1(resources);
+  auto writes =
+      cg->unified() ? runtime::planResourcesV2(resources) : runtime::planResourcesV1(resources);
   if (!writes) return std::unexpected(writes.error().context("cgroup " + path));
   Status st = cg->create();
   if (st) st = cg->apply(*writes);

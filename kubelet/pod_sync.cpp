@@ -19,12 +19,6 @@ using kubeapi::jsonString;
 
 constexpr std::int64_t kMinimumGracePeriodSeconds = 2;
 
-std::string podDescription(const Json& pod) {
-  const Json& meta = jsonField(pod, "metadata");
-  return fmt::format("{}_{}({})", jsonString(meta, "name"), jsonString(meta, "namespace"),
-                     jsonString(meta, "uid"));
-}
-
 std::chrono::system_clock::time_point wallTime(std::int64_t nanos) {
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -38,8 +32,13 @@ void retryNoLaterThan(SyncResult& result, std::chrono::seconds after) {
 
 }  // namespace
 
-PodSync::PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects, PodSyncOptions options)
-    : cri_(cri), images_(images), objects_(objects), options_(std::move(options)) {}
+PodSync::PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects,
+                 const PodEvents& events, PodSyncOptions options)
+    : cri_(cri),
+      images_(images),
+      objects_(objects),
+      events_(events),
+      options_(std::move(options)) {}
 
 std::int64_t PodSync::gracePeriod(const Json& pod, std::optional<std::int64_t> override) {
   std::int64_t grace = 30;
@@ -81,6 +80,12 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
   auto waitWith = [&](std::string reason, std::string message) {
     result.waiting[name] = {std::move(reason), std::move(message)};
   };
+  // A step that failed: the container waits with `reason`, and the pod's events say why.
+  auto failWith = [&](std::string reason, std::string message) {
+    events_.container(pod, name, PodEvents::kWarning, "Failed", "Error: " + message);
+    waitWith(std::move(reason), std::move(message));
+    retryNoLaterThan(result, std::chrono::seconds(10));
+  };
   const ContainerStatus* prev = status.find(name);
   const int restartCount = prev ? prev->restartCount + 1 : 0;
   if (prev && prev->state == ContainerState::kExited) {
@@ -91,6 +96,9 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
       const auto current = backoff_.current(key);
       waitWith("CrashLoopBackOff", fmt::format("back-off {}s restarting failed container={} pod={}",
                                                current.count(), name, podDescription(pod)));
+      events_.container(pod, name, PodEvents::kWarning, "BackOff",
+                        fmt::format("Back-off restarting failed container {} in pod {}", name,
+                                    podDescription(pod)));
       retryNoLaterThan(result, std::chrono::duration_cast<std::chrono::seconds>(
                                    current - (std::chrono::system_clock::now() - finished)));
       return;
@@ -106,19 +114,11 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
   EnvContext env = options_.env;
   env.podIps = podIps;
   auto vars = makeEnvironment(pod, container, objects_, env);
-  if (!vars) {
-    waitWith("CreateContainerConfigError", vars.error().message());
-    retryNoLaterThan(result, std::chrono::seconds(10));
-    return;
-  }
+  if (!vars) return failWith("CreateContainerConfigError", vars.error().message());
   std::vector<cri::Mount> mounts;
   if (mountsFn) {
     auto m = mountsFn(container, *vars, podIps);
-    if (!m) {
-      waitWith("CreateContainerConfigError", m.error().message());
-      retryNoLaterThan(result, std::chrono::seconds(10));
-      return;
-    }
+    if (!m) return failWith("CreateContainerConfigError", m.error().message());
     mounts = std::move(*m);
   }
   auto config = makeContainerConfig({.pod = pod,
@@ -130,28 +130,23 @@ void PodSync::startContainer(const Json& pod, const Json& container, const Runti
                                      .nodeMemoryCapacity = options_.nodeMemoryCapacity,
                                      .cpuCfsQuota = options_.cpuCfsQuota,
                                      .cpuCfsQuotaPeriodUs = options_.cpuCfsQuotaPeriodUs});
-  if (!config) {
-    waitWith("CreateContainerConfigError", config.error().message());
-    retryNoLaterThan(result, std::chrono::seconds(10));
-    return;
-  }
+  if (!config) return failWith("CreateContainerConfigError", config.error().message());
   auto id = cri_.createContainer(sandboxId, *config, sandbox);
-  if (!id) {
-    waitWith("CreateContainerError", id.error().message());
-    retryNoLaterThan(result, std::chrono::seconds(10));
-    return;
-  }
+  if (!id) return failWith("CreateContainerError", id.error().message());
+  events_.container(pod, name, PodEvents::kNormal, "Created", "Created container: " + name);
   if (auto started = cri_.startContainer(*id); !started) {
-    waitWith("RunContainerError", started.error().message());
-    retryNoLaterThan(result, std::chrono::seconds(10));
-    return;
+    return failWith("RunContainerError", started.error().message());
   }
+  events_.container(pod, name, PodEvents::kNormal, "Started", "Started container " + name);
   if (options_.postStart) {
     if (auto hook = options_.postStart(pod, container, *id, podIps.empty() ? "" : podIps.front());
         !hook) {
       kubeletLog()->warn("postStart hook failed, killing the container [pod={} ctr={}]: {}",
                          podDescription(pod), name, hook.error().message());
-      (void)stopContainer(&pod, name, *id, gracePeriod(pod, std::nullopt));
+      // The hook's output stays out of the event: it may hold secrets.
+      events_.container(pod, name, PodEvents::kWarning, "FailedPostStartHook",
+                        "PostStartHook failed");
+      (void)stopContainer(&pod, name, *id, gracePeriod(pod, std::nullopt), "FailedPostStartHook");
       waitWith("PostStartHookError", hook.error().message());
       retryNoLaterThan(result, std::chrono::seconds(10));
       return;
@@ -174,7 +169,7 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   for (const auto& k : actions.containersToKill) {
     kubeletLog()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name,
                        k.message);
-    if (auto stopped = stopContainer(&pod, k.name, k.id, gracePeriod(pod, std::nullopt));
+    if (auto stopped = stopContainer(&pod, k.name, k.id, gracePeriod(pod, std::nullopt), k.message);
         !stopped) {
       result.error = stopped.error();
       return result;
@@ -194,10 +189,16 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   std::vector<std::string> podIps;
   if (!status.sandboxes.empty() && !actions.createSandbox) podIps = status.sandboxes.front().ips;
   if (actions.createSandbox) {
+    if (!status.sandboxes.empty()) {  // a sandbox died or changed: this one replaces it
+      events_.pod(pod, PodEvents::kNormal, "SandboxChanged",
+                  "Pod sandbox changed, it will be killed and re-created.");
+    }
     auto handler = runtimeHandler(pod);
     auto id = handler ? cri_.runPodSandbox(*sandbox, *handler)
                       : Result<std::string>(std::unexpected(handler.error()));
     if (!id) {
+      events_.pod(pod, PodEvents::kWarning, "FailedCreatePodSandBox",
+                  "Failed to create pod sandbox: " + id.error().message());
       result.error = id.error().context("CreatePodSandbox");
       retryNoLaterThan(result, std::chrono::seconds(10));
       return result;
@@ -226,7 +227,11 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
 }
 
 Status PodSync::stopContainer(const Json* pod, const std::string& name, const std::string& id,
-                              std::int64_t grace) {
+                              std::int64_t grace, std::string why) {
+  if (pod) {
+    events_.container(*pod, name, PodEvents::kNormal, "Killing",
+                      why.empty() ? "Stopping container " + name : std::move(why));
+  }
   if (pod && options_.preStop) {
     for (const char* list : {"containers", "initContainers"}) {
       for (const Json& c : jsonArray(jsonField(*pod, "spec"), list)) {

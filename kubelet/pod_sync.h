@@ -19,6 +19,7 @@
 #include "kubelet/image_pull.h"
 #include "kubelet/object_source.h"
 #include "kubelet/pod_actions.h"
+#include "kubelet/pod_events.h"
 #include "kubelet/restart_backoff.h"
 #include "kubelet/runtime_pod.h"
 
@@ -56,7 +57,10 @@ struct SyncResult {
 
 class PodSync {
  public:
-  PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects, PodSyncOptions options);
+  // What it does to containers is reported as the pod's events (Created, Started, Killing,
+  // BackOff, Failed).
+  PodSync(CriClient& cri, ImagePuller& images, ObjectSource& objects, const PodEvents& events,
+          PodSyncOptions options);
 
   SyncResult syncPod(const nlohmann::json& pod, const RuntimePodStatus& status,
                      const ProbeVerdicts& probes, const MountsFn& mounts = {});
@@ -79,14 +83,17 @@ class PodSync {
                       const cri::PodSandboxConfig& sandbox, const std::vector<std::string>& podIps,
                       const MountsFn& mounts, SyncResult& result);
   [[nodiscard]] Result<std::string> runtimeHandler(const nlohmann::json& pod);
-  // preStop (when the pod has a spec for the container), then StopContainer with what is left.
+  // preStop (when the pod has a spec for the container), then StopContainer with what is left;
+  // `why` is the Killing event's message ("Stopping container <name>" when empty).
   [[nodiscard]] Status stopContainer(const nlohmann::json* pod, const std::string& name,
-                                     const std::string& id, std::int64_t grace);
+                                     const std::string& id, std::int64_t grace,
+                                     std::string why = {});
   std::vector<nlohmann::json> pullSecrets(const nlohmann::json& pod);
 
   CriClient& cri_;
   ImagePuller& images_;
   ObjectSource& objects_;
+  const PodEvents& events_;
   PodSyncOptions options_;
   RestartBackoff backoff_;
 };

@@ -8,6 +8,7 @@
 #include "kubeapi/go_format.h"
 #include "kubeapi/json_fields.h"
 #include "kubelet/kubelet_log.h"
+#include "kubelet/pod_events.h"
 #include "kubelet/prober/http_probe.h"
 #include "kubelet/prober/probe_worker.h"
 
@@ -20,13 +21,6 @@ using kubeapi::jsonString;
 using Json = nlohmann::json;
 
 namespace {
-
-// format.Pod: "name_namespace(uid)".
-std::string podDescription(const Json& pod) {
-  const Json& meta = jsonField(pod, "metadata");
-  return fmt::format("{}_{}({})", jsonString(meta, "name"), jsonString(meta, "namespace"),
-                     jsonString(meta, "uid"));
-}
 
 kubeapi::Clock& clockOf(const HookRunner& runner) {
   return runner.clock ? *runner.clock : kubeapi::RealClock::instance();

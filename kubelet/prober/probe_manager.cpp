@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include <fmt/format.h>
+
 #include "kubeapi/json_fields.h"
 #include "kubelet/pod_actions.h"
 
@@ -104,6 +106,10 @@ void ProbeManager::addPod(const Json& pod) {
     entry.restartPolicy = jsonString(spec, "restartPolicy", "Always");
     entry.deleting = deleting;
     entry.added = clock_.now();
+    entry.eventSubject = {{"metadata", meta}, {"spec", {{"initContainers", Json::array()}}}};
+    for (const Json& c : jsonArray(spec, "initContainers")) {
+      entry.eventSubject["spec"]["initContainers"].push_back({{"name", jsonString(c, "name")}});
+    }
 
     auto addWorkers = [&](const Json& container, bool restartableInit) {
       for (ProbeType type : kTypes) {
@@ -255,6 +261,26 @@ void ProbeManager::stopWorkerLocked(PodEntry& pod, const std::string& uid,
   });
 }
 
+void ProbeManager::reportLocked(const PodEntry& pod, const ProbeWorker& w,
+                                const Result<ProbeOutcome>& outcome) const {
+  if (options_.events == nullptr) return;
+  const std::string type(probeTypeName(w.type()));
+  if (!outcome) {
+    options_.events->container(pod.eventSubject, w.containerName(), PodEvents::kWarning,
+                               "Unhealthy",
+                               fmt::format("{} probe errored and resulted in unknown state: {}",
+                                           type, outcome.error().message()));
+  } else if (outcome->result == HandlerResult::kWarning) {
+    options_.events->container(pod.eventSubject, w.containerName(), PodEvents::kWarning,
+                               "ProbeWarning",
+                               fmt::format("{} probe warning: {}", type, outcome->output));
+  } else if (outcome->result != HandlerResult::kSuccess) {
+    options_.events->container(pod.eventSubject, w.containerName(), PodEvents::kWarning,
+                               "Unhealthy",
+                               fmt::format("{} probe failed: {}", type, outcome->output));
+  }
+}
+
 void ProbeManager::runWorker(const Job& job) {
   ProbeWorker& w = *job.worker;
   bool changed = false;
@@ -293,6 +319,7 @@ void ProbeManager::runWorker(const Job& job) {
     std::lock_guard lock(mu_);
     auto pod = pods_.find(job.uid);
     if (!w.stopped() && pod != pods_.end()) {
+      reportLocked(pod->second, w, outcome);
       if (auto r = w.record(outcome)) {
         ++counters_[{job.uid, w.containerName(), std::string(probeTypeName(w.type())),
                      resultLabel(*r)}];

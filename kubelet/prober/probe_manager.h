@@ -24,6 +24,7 @@
 
 #include "kubeapi/clock.h"
 #include "kubelet/pod_actions.h"
+#include "kubelet/pod_events.h"
 #include "kubelet/prober/probe_worker.h"
 #include "kubelet/prober/prober.h"
 #include "kubelet/runtime_pod.h"
@@ -51,6 +52,8 @@ struct ProbeManagerOptions {
   std::size_t proberThreads = 4;
   // A result changed (called without the manager's lock held).
   std::function<void(const std::string& podUid)> onChange;
+  // Failed probes are reported as the pod's Unhealthy events (null: not reported).
+  const PodEvents* events = nullptr;
 };
 
 class ProbeManager {
@@ -98,6 +101,7 @@ class ProbeManager {
     TimePoint added{};
     std::optional<RuntimePodStatus> status;
     std::string podIp;
+    nlohmann::json eventSubject;  // metadata and init container names, for PodEvents
     std::vector<std::shared_ptr<ProbeWorker>> workers;
   };
   struct Job {
@@ -108,6 +112,9 @@ class ProbeManager {
   using CounterKey = std::tuple<std::string, std::string, std::string, std::string>;
 
   void runWorker(const Job& job);
+  // A run that failed (or warned) as the pod's event, as upstream's prober records it.
+  void reportLocked(const PodEntry& pod, const ProbeWorker& w,
+                    const Result<ProbeOutcome>& outcome) const;
   WorkerView viewFor(const PodEntry& pod, const ProbeWorker& worker) const;
   bool startedLocked(const PodEntry& pod, const ContainerStatus* c) const;
   void triggerReadinessLocked(PodEntry& pod, const std::string& containerName);

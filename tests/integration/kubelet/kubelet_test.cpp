@@ -1,5 +1,7 @@
 // berth-kubelet on a whole node (berth-server, berth-cri, CNI, a registry), driven by kubectl:
 // each test creates pods bound to the node and checks what runs and what the API shows.
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -348,6 +350,55 @@ TEST_F(KubeletTest, FailingLivenessProbeRestartsTheContainer) {
   EXPECT_NE((*cs)["lastState"]["terminated"].value("exitCode", 0), 0);
   // It was healthy until the file went: the first instance got that far.
   EXPECT_NE(log("live", "app", 0).find("removed"), std::string::npos) << log("live", "app", 0);
+
+  // The story as `kubectl describe pod` tells it: the events of the container, by reason.
+  const std::string uid = p["metadata"]["uid"];
+  std::map<std::string, Json> byReason;
+  ASSERT_TRUE(eventually(
+      [&] {
+        byReason.clear();
+        Json events = node_->getJson({"events", "-n", ns_});
+        for (const Json& e : kubeapi::jsonArray(events, "items")) {
+          if (e["involvedObject"].value("uid", "") == uid) byReason[e.value("reason", "")] = e;
+        }
+        return byReason.size() >= 5;
+      },
+      30s));
+  for (const char* reason : {"Created", "Started", "Unhealthy", "Killing"}) {
+    ASSERT_TRUE(byReason.contains(reason)) << reason;
+    const Json& e = byReason[reason];
+    EXPECT_EQ(e["involvedObject"]["fieldPath"], "spec.containers{app}") << reason;
+    EXPECT_EQ(e["involvedObject"]["kind"], "Pod");
+    EXPECT_EQ(e["source"]["component"], "kubelet");
+    EXPECT_EQ(e["source"]["host"], node_->nodeName());
+  }
+  EXPECT_TRUE(byReason.contains("Pulled") || byReason.contains("Pulling"));
+  EXPECT_EQ(byReason["Started"]["message"], "Started container app");
+  EXPECT_EQ(byReason["Started"]["type"], "Normal");
+  EXPECT_EQ(byReason["Unhealthy"]["type"], "Warning");
+  EXPECT_TRUE(
+      byReason["Unhealthy"]["message"].get<std::string>().starts_with("Liveness probe failed: "))
+      << byReason["Unhealthy"];
+  EXPECT_EQ(byReason["Killing"]["message"],
+            "Container app failed liveness probe, will be restarted");
+  // A repeat is counted on the first event instead of written again.
+  ASSERT_TRUE(eventually(
+      [&] {
+        Json events = node_->getJson({"events", "-n", ns_, "--field-selector", "reason=Started"});
+        for (const Json& e : kubeapi::jsonArray(events, "items")) {
+          if (e["involvedObject"].value("uid", "") == uid && e.value("count", 0) >= 2) return true;
+        }
+        return false;
+      },
+      60s));
+  // The node's own events: the kubelet starting.
+  Json nodeEvents = node_->getJson(
+      {"events", "-n", "default", "--field-selector", "involvedObject.kind=Node,reason=Starting"});
+  bool started = false;
+  for (const Json& e : kubeapi::jsonArray(nodeEvents, "items"))
+    started |=
+        e["involvedObject"]["name"] == node_->nodeName() && e["message"] == "Starting kubelet.";
+  EXPECT_TRUE(started) << nodeEvents;
 }
 
 TEST_F(KubeletTest, ReadinessProbesGateReady) {
