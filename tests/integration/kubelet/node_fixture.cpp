@@ -54,8 +54,9 @@ std::string NodeFixture::missingPrerequisite() {
   return {};
 }
 
-Result<std::unique_ptr<NodeFixture>> NodeFixture::start() {
+Result<std::unique_ptr<NodeFixture>> NodeFixture::start(NodeOptions options) {
   std::unique_ptr<NodeFixture> node(new NodeFixture());
+  node->options_ = options;
   char tmpl[] = "/tmp/berth-kl-XXXXXX";  // short: unix socket paths hold 108 bytes
   if (!::mkdtemp(tmpl)) return failErrno(errno, "mkdtemp");
   node->dir_ = tmpl;
@@ -124,6 +125,11 @@ Status NodeFixture::startCri() {
 }
 
 Status NodeFixture::startKubelet() {
+  std::string staticPods;
+  if (options_.staticPods) {
+    BERTH_TRY(makeDirs(manifestDir()));
+    staticPods = fmt::format("staticPodPath: {}\n", manifestDir().string());
+  }
   BERTH_TRY(writeFile(dir_ / "kubelet.yaml",
                       fmt::format("apiVersion: kubelet.config.k8s.io/v1beta1\n"
                                   "kind: KubeletConfiguration\n"
@@ -142,9 +148,9 @@ Status NodeFixture::startKubelet() {
                                   "  webhook:\n"
                                   "    enabled: true\n"
                                   "authorization:\n"
-                                  "  mode: Webhook\n",
+                                  "  mode: Webhook\n{}",
                                   podLogs().string(), healthzPort_, cgroupRoot(), kubeletPort_,
-                                  (server_->dataDir() / "tls" / "ca.crt").string())));
+                                  (server_->dataDir() / "tls" / "ca.crt").string(), staticPods)));
   SpawnOptions o;
   o.path = BERTH_KUBELET_PATH;
   o.args = {"berth-kubelet",
@@ -232,9 +238,9 @@ NodeFixture::~NodeFixture() {
 std::unique_ptr<NodeFixture> NodeTest::node_;
 std::string NodeTest::startError_;
 
-void NodeTest::SetUpTestSuite() {
+void NodeTest::startNode(NodeOptions options) {
   if (!NodeFixture::missingPrerequisite().empty()) return;
-  auto node = NodeFixture::start();
+  auto node = NodeFixture::start(options);
   if (!node) {
     startError_ = node.error().message();
     return;

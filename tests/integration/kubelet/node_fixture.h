@@ -20,11 +20,16 @@
 
 namespace berth::testing {
 
+struct NodeOptions {
+  // The kubelet reads static pods from manifestDir() (staticPodPath).
+  bool staticPods = false;
+};
+
 class NodeFixture {
  public:
   // Skips (returns the reason) when the machine lacks what a node needs.
   static std::string missingPrerequisite();
-  [[nodiscard]] static Result<std::unique_ptr<NodeFixture>> start();
+  [[nodiscard]] static Result<std::unique_ptr<NodeFixture>> start(NodeOptions options = {});
   ~NodeFixture();
 
   ServerFixture& server() { return *server_; }
@@ -34,6 +39,7 @@ class NodeFixture {
   std::filesystem::path kubeletRoot() const { return dir_ / "kubelet"; }
   std::filesystem::path podLogs() const { return dir_ / "logs"; }
   std::filesystem::path criSocket() const { return dir_ / "cri.sock"; }
+  std::filesystem::path manifestDir() const { return dir_ / "manifests"; }
   int healthzPort() const { return healthzPort_; }
   int kubeletPort() const { return kubeletPort_; }
 
@@ -52,6 +58,7 @@ class NodeFixture {
   [[nodiscard]] Status startCri();
   [[nodiscard]] Status startKubelet();
 
+  NodeOptions options_;
   std::filesystem::path dir_;
   std::string bridge_;
   std::string nodeName_;
@@ -69,7 +76,9 @@ class NodeFixture {
 // failed.
 class NodeTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite();
+  static void SetUpTestSuite() { startNode({}); }
+  // What a suite's SetUpTestSuite calls for a node of its own kind.
+  static void startNode(NodeOptions options);
   static void TearDownTestSuite() { node_.reset(); }
   void SetUp() override;
   void TearDown() override;
