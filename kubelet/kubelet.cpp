@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/scope_guard.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/lister_watcher.h"
 #include "kubeapi/object_meta.h"
@@ -356,6 +357,10 @@ bool Kubelet::syncPod(PodWorker& worker) {
     staticPod = withMirrorStatus(*desired.pod, sources_->mirrorPod(worker.key));
     pod = &staticPod;
   }
+  // Last, whatever the sync did: a slow or absent API server does not hold up the containers.
+  auto mirror = defer([&] {
+    if (worker.isStatic) syncMirrorPod(worker, *desired.pod);
+  });
   probes_.addPod(*pod);
   if (kubeapi::deletionTimestampOf(*pod)) {
     probes_.stopLivenessAndStartup(worker.uid);
@@ -397,8 +402,6 @@ bool Kubelet::syncPod(PodWorker& worker) {
   if (result.retryAfter || result.error) {
     worker.retryAfter = result.retryAfter.value_or(std::chrono::seconds(10));
   }
-  // Last: a slow or absent API server does not hold up the containers.
-  if (worker.isStatic) syncMirrorPod(worker, *desired.pod);
   return false;
 }
 

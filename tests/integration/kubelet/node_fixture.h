@@ -23,6 +23,9 @@ namespace berth::testing {
 struct NodeOptions {
   // The kubelet reads static pods from manifestDir() (staticPodPath).
   bool staticPods = false;
+  // The kubelet authenticates as system:node:<name> (a client certificate from the server's CA)
+  // rather than as admin, so the node authorizer and NodeRestriction judge what it does.
+  bool nodeIdentity = false;
 };
 
 class NodeFixture {
@@ -57,6 +60,8 @@ class NodeFixture {
   NodeFixture() = default;
   [[nodiscard]] Status startCri();
   [[nodiscard]] Status startKubelet();
+  // A kubeconfig with a client certificate for the node; its path.
+  [[nodiscard]] Result<std::filesystem::path> writeNodeKubeconfig();
 
   NodeOptions options_;
   std::filesystem::path dir_;

@@ -18,7 +18,8 @@ using Json = nlohmann::json;
 
 class StaticPodTest : public NodeTest {
  protected:
-  static void SetUpTestSuite() { startNode({.staticPods = true}); }
+  // As a node, so the mirror pods pass NodeRestriction as an upstream kubelet's do.
+  static void SetUpTestSuite() { startNode({.staticPods = true, .nodeIdentity = true}); }
 
   // Writes the manifest as editors and config tools do: a dotfile (ignored) renamed into place.
   void writeManifest(const std::string& file, const std::string& name, const std::string& script,
