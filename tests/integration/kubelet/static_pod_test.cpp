@@ -1,11 +1,14 @@
 // Static pods on a whole node: manifests dropped into the kubelet's staticPodPath run, show up
 // in the API as mirror pods with the file source's annotations, survive the deletion of their
 // mirror, are replaced when their file changes and stop when it goes.
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/scope_guard.h"
 #include "kubeapi/json_fields.h"
 #include "kubelet/cri_client.h"
 #include "tests/integration/kubelet/node_fixture.h"
@@ -45,6 +48,19 @@ class StaticPodTest : public NodeTest {
   }
   static bool running(const Json& pod) {
     return pod["status"].value("phase", "") == "Running" && !containerId(pod).empty();
+  }
+  // The UID of the ready sandbox the runtime holds for namespace/name ("" when none).
+  std::string runtimeUid(const std::string& name) const {
+    kubelet::CriClient client("unix://" + node_->criSocket().string(), 10s);
+    if (auto list = client.listPodSandbox()) {
+      for (const auto& s : *list) {
+        if (s.metadata().name() == name && s.metadata().namespace_() == ns_ &&
+            s.state() == kubelet::cri::SANDBOX_READY) {
+          return s.metadata().uid();
+        }
+      }
+    }
+    return "";
   }
   // The sandboxes of pod `uid` in the runtime, and their running containers.
   std::pair<int, int> runtimeOf(const std::string& uid) const {
@@ -133,6 +149,27 @@ TEST_F(StaticPodTest, RemovingTheFileStopsThePodAndDeletesItsMirror) {
   EXPECT_TRUE(eventually([&] { return !pod(name).is_object(); }, 60s));
   EXPECT_TRUE(eventually([&] { return runtimeOf(hash) == std::make_pair(0, 0); }, 60s));
   EXPECT_FALSE(std::filesystem::exists(node_->kubeletRoot() / "pods" / hash));
+}
+
+TEST_F(StaticPodTest, AStaticPodStartsWhileTheApiServerIsUnreachable) {
+  // A stopped server: connections open but nothing answers, the worst case for a client.
+  const pid_t server = node_->server().pid();
+  ASSERT_EQ(::kill(server, SIGSTOP), 0);
+  auto resume = defer([&] { ::kill(server, SIGCONT); });  // also when an assertion fails
+  writeManifest("alone.yaml", "alone", "sleep 3600");
+  const std::string name = mirrorName("alone");
+  std::string uid;
+  EXPECT_TRUE(eventually(
+      [&] {
+        uid = runtimeUid(name);
+        return !uid.empty() && runtimeOf(uid) == std::make_pair(1, 1);
+      },
+      60s));
+  resume.cancel();
+  ASSERT_EQ(::kill(server, SIGCONT), 0);
+  // Once the server answers again, the mirror pod shows it.
+  ASSERT_TRUE(waitPod(name, running));
+  EXPECT_EQ(annotation(pod(name), "kubernetes.io/config.hash"), uid);
 }
 
 }  // namespace
