@@ -151,6 +151,22 @@ TEST_F(StaticPodTest, RemovingTheFileStopsThePodAndDeletesItsMirror) {
   EXPECT_FALSE(std::filesystem::exists(node_->kubeletRoot() / "pods" / hash));
 }
 
+TEST_F(StaticPodTest, ARestartedKubeletAdoptsItsStaticPods) {
+  writeManifest("steady.yaml", "steady", "sleep 3600");
+  const std::string name = mirrorName("steady");
+  ASSERT_TRUE(waitPod(name, running));
+  const Json before = pod(name);
+  ASSERT_TRUE(node_->restartKubelet(true));
+  // Same UID from the same file: the container is adopted, not restarted; the mirror stays.
+  createPod("after", {{"containers", {container("app", "sleep 3600")}}});
+  ASSERT_TRUE(waitPod("after", running));
+  const Json after = pod(name);
+  EXPECT_EQ(after["metadata"]["uid"], before["metadata"]["uid"]);
+  EXPECT_EQ(containerId(after), containerId(before));
+  EXPECT_EQ(after["status"]["containerStatuses"][0].value("restartCount", -1), 0);
+  EXPECT_EQ(runtimeOf(annotation(after, "kubernetes.io/config.hash")), std::make_pair(1, 1));
+}
+
 TEST_F(StaticPodTest, AStaticPodStartsWhileTheApiServerIsUnreachable) {
   // A stopped server: connections open but nothing answers, the worst case for a client.
   const pid_t server = node_->server().pid();
