@@ -337,7 +337,7 @@ bool Kubelet::syncPod(PodWorker& worker) {
   }
   if (desired.pod) {
     worker.lastPod = desired.pod;
-    worker.isStatic = isStaticPod(*desired.pod);
+    worker.isStatic = desired.isStatic;
   }
   auto runtime = runtimePodStatus(cri_, worker.uid);
   if (!runtime) {

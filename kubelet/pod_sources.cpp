@@ -8,14 +8,16 @@ namespace berth::kubelet {
 PodSources::Desired PodSources::desired(const std::string& uid, const std::string& key,
                                         bool wasStatic) const {
   if (files_) {
-    if (auto pod = files_->get(uid)) return {true, pod};
+    if (auto pod = files_->get(uid)) return {.known = true, .pod = pod, .isStatic = true};
     // The files are read before any worker runs: a static pod missing there is gone.
-    if (wasStatic) return {true, nullptr};
+    if (wasStatic) return {.known = true, .pod = nullptr};
   }
-  if (!api_.hasSynced()) return {false, nullptr};
+  if (!api_.hasSynced()) return {.known = false, .pod = nullptr};
   kubeapi::ObjectPtr cached = api_.cache().get(key);
-  if (cached && kubeapi::uidOf(*cached) == uid && !isMirrorPod(*cached)) return {true, cached};
-  return {true, nullptr};
+  if (cached && kubeapi::uidOf(*cached) == uid && !isMirrorPod(*cached)) {
+    return {.known = true, .pod = cached};
+  }
+  return {.known = true, .pod = nullptr};
 }
 
 kubeapi::ObjectPtr PodSources::mirrorPod(const std::string& key) const {

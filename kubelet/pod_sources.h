@@ -22,6 +22,7 @@ class PodSources {
     // mean "deleted" then (a restarted kubelet must not remove the pods it is about to adopt).
     bool known = false;
     kubeapi::ObjectPtr pod;  // null: gone
+    bool isStatic = false;   // it came from a manifest file (not from its annotations)
   };
   // The pod with this UID and namespace/name. `wasStatic`: the worker last saw it as a static
   // pod, so its absence from the files is enough (the API need not answer).
