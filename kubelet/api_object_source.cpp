@@ -6,6 +6,8 @@
 namespace berth::kubelet {
 namespace {
 
+constexpr std::chrono::seconds kServicesTimeout{5};
+
 Result<nlohmann::json> getObject(const kubeapi::ResourceClient& resource, std::string_view name) {
   auto obj = resource.get(name);
   if (!obj) return std::unexpected(obj.error().toError());
@@ -33,8 +35,14 @@ Result<nlohmann::json> ApiObjectSource::runtimeClass(const std::string& name) {
   return getObject(api_->resource({"node.k8s.io", "v1", "runtimeclasses"}, false), name);
 }
 
+ApiObjectSource::ApiObjectSource(std::shared_ptr<kubeapi::RestClient> api) : api_(std::move(api)) {
+  kubeapi::RestConfig config = api_->config();
+  config.timeout = kServicesTimeout;
+  services_ = kubeapi::RestClient::create(config, {.maxRetries = 0}).value_or(api_);
+}
+
 Result<std::vector<nlohmann::json>> ApiObjectSource::services(const std::string& ns) {
-  auto list = api_->resource({"", "v1", "services"}).inNamespace(ns).list();
+  auto list = services_->resource({"", "v1", "services"}).inNamespace(ns).list();
   if (!list) return std::unexpected(list.error().toError());
   std::vector<nlohmann::json> items;
   for (const auto& item : kubeapi::jsonArray(*list, "items"))

@@ -15,7 +15,7 @@ namespace berth::kubelet {
 
 class ApiObjectSource final : public ObjectSource {
  public:
-  explicit ApiObjectSource(std::shared_ptr<kubeapi::RestClient> api) : api_(std::move(api)) {}
+  explicit ApiObjectSource(std::shared_ptr<kubeapi::RestClient> api);
 
   Result<nlohmann::json> configMap(std::string_view ns, std::string_view name) override;
   Result<nlohmann::json> secret(std::string_view ns, std::string_view name) override;
@@ -29,6 +29,9 @@ class ApiObjectSource final : public ObjectSource {
     std::chrono::steady_clock::time_point refreshAt;
   };
   std::shared_ptr<kubeapi::RestClient> api_;
+  // The Services LIST for service links: one try with a short deadline, so a pod's start (a
+  // static pod's above all) never hangs on an API server that does not answer.
+  std::shared_ptr<kubeapi::RestClient> services_;
   std::mutex mu_;
   std::map<std::string, CachedToken> tokens_;  // by the request, serialized
 };

@@ -8,6 +8,7 @@
 
 #include "common/base64.h"
 #include "kubeapi/json_fields.h"
+#include "kubelet/static_pod.h"
 #include "kubelet/volume/downward_api.h"
 
 namespace berth::kubelet {
@@ -203,10 +204,13 @@ Result<EnvList> makeEnvironment(const Json& pod, const Json& container, ObjectSo
   const Json& spec = jsonField(pod, "spec");
   if (jsonBool(spec, "enableServiceLinks", true)) {
     auto services = objects.services(ns);
+    // Upstream waits for the Services of API pods only: a static pod starts without them.
+    const bool answered = services.has_value();
+    if (!answered && isStaticPod(pod)) services = std::vector<Json>();
     if (!services)
       return std::unexpected(services.error().context("container " + cname + ": services"));
     std::vector<Json> kubernetes;
-    if (ns != "default") {
+    if (ns != "default" && answered) {
       if (auto all = objects.services("default")) {
         for (const Json& s : *all)
           if (jsonString(jsonField(s, "metadata"), "name") == "kubernetes") kubernetes.push_back(s);

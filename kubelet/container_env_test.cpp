@@ -17,6 +17,7 @@ class MemoryObjects final : public ObjectSource {
  public:
   volume::MapObjectSource maps;
   std::map<std::string, std::vector<Json>> serviceLists;
+  bool servicesUnreachable = false;
 
   Result<Json> configMap(std::string_view ns, std::string_view name) override {
     return maps.configMap(ns, name);
@@ -30,7 +31,10 @@ class MemoryObjects final : public ObjectSource {
   Result<Json> runtimeClass(const std::string& name) override {
     return fail(Code::kNotFound, "runtimeclass {} not found", name);
   }
-  Result<std::vector<Json>> services(const std::string& ns) override { return serviceLists[ns]; }
+  Result<std::vector<Json>> services(const std::string& ns) override {
+    if (servicesUnreachable) return fail(Code::kUnavailable, "list services: connection refused");
+    return serviceLists[ns];
+  }
 };
 
 Json pod(Json container) {
@@ -163,6 +167,21 @@ TEST(ContainerEnv, ServiceLinksAsDockerLinks) {
   ASSERT_TRUE(vars);
   EXPECT_EQ(valueOf(*vars, "MY_DB_PORT"), "tcp://10.96.0.10:5432");
   EXPECT_EQ(valueOf(*vars, "MY_DB_SERVICE_HOST"), "mine");  // the container's own wins
+}
+
+TEST(ContainerEnv, OnlyAStaticPodStartsWithoutServices) {
+  MemoryObjects objects;
+  objects.servicesUnreachable = true;
+  Json c = {{"name", "app"}, {"env", {{{"name", "A"}, {"value", "1"}}}}};
+  Json p = pod(c);
+  p["spec"].erase("enableServiceLinks");
+  auto vars = makeEnvironment(p, c, objects, context());
+  ASSERT_FALSE(vars);
+  EXPECT_NE(vars.error().message().find("container app: services"), std::string::npos);
+  p["metadata"]["annotations"] = {{"kubernetes.io/config.source", "file"}};
+  vars = makeEnvironment(p, c, objects, context());
+  ASSERT_TRUE(vars) << vars.error().message();
+  EXPECT_EQ(valueOf(*vars, "A"), "1");
 }
 
 }  // namespace container_env_test

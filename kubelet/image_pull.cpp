@@ -5,6 +5,7 @@
 #include "common/base64.h"
 #include "kubeapi/go_duration.h"
 #include "kubeapi/json_fields.h"
+#include "kubeapi/pod_defaults.h"
 
 namespace berth::kubelet {
 namespace {
@@ -24,14 +25,6 @@ bool hostMatches(const std::string& keyHost, const std::string& imageHost) {
   if (keyHost == imageHost) return true;
   const bool dockerHub = imageHost == "docker.io";
   return dockerHub && (keyHost == "index.docker.io" || keyHost == "registry-1.docker.io");
-}
-
-std::string defaultPullPolicy(const std::string& image) {
-  const auto slash = image.rfind('/');
-  const auto tagColon = image.find(':', slash == std::string::npos ? 0 : slash);
-  if (image.find('@') != std::string::npos) return "IfNotPresent";
-  if (tagColon == std::string::npos || image.substr(tagColon + 1) == "latest") return "Always";
-  return "IfNotPresent";
 }
 
 }  // namespace
@@ -105,7 +98,8 @@ std::expected<std::string, WaitingReason> ImagePuller::ensureImage(
     return std::unexpected(WaitingReason{std::string(reason), std::move(message)});
   };
   if (image.empty()) return fail("InvalidImageName", "the container's image is empty");
-  const std::string policy = jsonString(container, "imagePullPolicy", defaultPullPolicy(image));
+  const std::string policy =
+      jsonString(container, "imagePullPolicy", kubeapi::defaultPullPolicy(image));
   if (policy != "Always") {
     auto present = cri_.imageStatus(image);
     if (present && *present) {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/scope_guard.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/lister_watcher.h"
 #include "kubeapi/object_meta.h"
@@ -14,6 +15,7 @@
 #include "kubelet/kubelet_log.h"
 #include "kubelet/pod_files.h"
 #include "kubelet/prober/lifecycle.h"
+#include "kubelet/static_pod.h"
 
 namespace berth::kubelet {
 namespace {
@@ -56,6 +58,16 @@ PodSyncOptions withCgroupParent(PodSyncOptions options, const PodCgroups& cgroup
   return options;
 }
 
+// A static pod's status lives in its mirror pod: the pod the worker syncs is the static pod with
+// the mirror's status (none yet: the file's Pending).
+Json withMirrorStatus(const Json& staticPod, const kubeapi::ObjectPtr& mirror) {
+  Json pod = staticPod;
+  if (mirror && planMirrorPod(staticPod, mirror.get()) == MirrorAction::kNone) {
+    pod["status"] = jsonField(*mirror, "status");
+  }
+  return pod;
+}
+
 bool terminalPhase(const Json& pod) {
   const std::string phase = jsonString(jsonField(pod, "status"), "phase");
   return phase == "Succeeded" || phase == "Failed";
@@ -72,6 +84,10 @@ struct Kubelet::PodWorker {
   bool stop = false;
   bool done = false;
   Json lastStatus;  // what we last wrote to the API
+  // The pod as its source last gave it (worker thread only), and whether it is a static pod
+  // (read by the workers of the same name too).
+  kubeapi::ObjectPtr lastPod;
+  std::atomic<bool> isStatic = false;
   // Sync again this soon (a backoff to wait out, a step to retry); worker thread only.
   std::optional<std::chrono::milliseconds> retryAfter;
   std::thread thread;
@@ -150,33 +166,65 @@ Status Kubelet::start() {
   auto lw = std::make_unique<kubeapi::ResourceListerWatcher>(api_->resource(kPods), "",
                                                              "spec.nodeName=" + options_.nodeName);
   pods_ = std::make_unique<kubeapi::SharedInformer>(std::move(lw));
+  if (!options_.staticPodPath.empty()) {
+    files_ = std::make_unique<FilePodSource>(FilePodSource::Options{
+        .path = options_.staticPodPath,
+        .nodeName = options_.nodeName,
+        .checkFrequency = options_.fileCheckFrequency,
+        .onChange =
+            [this](const std::vector<kubeapi::ObjectPtr>& added,
+                   const std::vector<kubeapi::ObjectPtr>& removed) {
+              for (const auto& p : added)
+                ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
+              for (const auto& p : removed)
+                markDirty(std::string(kubeapi::uidOf(*p)));
+            },
+    });
+  }
+  sources_ = std::make_unique<PodSources>(*pods_, files_.get());
+  // A mirror pod is not run: its static pod's worker keeps it current.
+  auto podChanged = [this](const kubeapi::ObjectPtr& p) {
+    if (isMirrorPod(*p)) {
+      markDirtyByKey(kubeapi::objectKey(*p));
+    } else {
+      ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
+    }
+  };
   pods_->addEventHandler({
-      .onAdd =
-          [this](const kubeapi::ObjectPtr& p) {
-            ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
-          },
-      .onUpdate =
-          [this](const kubeapi::ObjectPtr&, const kubeapi::ObjectPtr& p) {
-            ensureWorker(std::string(kubeapi::uidOf(*p)), kubeapi::objectKey(*p));
-          },
+      .onAdd = podChanged,
+      .onUpdate = [podChanged](const kubeapi::ObjectPtr&,
+                               const kubeapi::ObjectPtr& p) { podChanged(p); },
       .onDelete =
-          [this](const kubeapi::ObjectPtr& p) { markDirty(std::string(kubeapi::uidOf(*p))); },
+          [this](const kubeapi::ObjectPtr& p) {
+            if (isMirrorPod(*p)) {
+              markDirtyByKey(kubeapi::objectKey(*p));
+            } else {
+              markDirty(std::string(kubeapi::uidOf(*p)));
+            }
+          },
   });
   // The API on :10250 listens before the Node says where it is, so whoever reads the Node
   // (berth-server's logs/exec proxy) finds it answering.
   if (options_.server) {
     serverHost_ = std::make_unique<NodeServerHost>(
-        *pods_, cri_, options_.sync.sandbox.podLogsDir, options_.configz,
+        *sources_, cri_, options_.sync.sandbox.podLogsDir, options_.configz,
         [this] { return healthy(); }, probes_);
     server_ = BERTH_TRY(server::KubeletServer::start(*options_.server, *serverHost_, api_));
   }
   nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
                                            options_.nodeAgent);
-  BERTH_TRY(nodeAgent_->start());
-  volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
+  mirrors_ = std::make_unique<MirrorPodClient>(api_, options_.nodeName, [this] {
+    const Json node = nodeAgent_->node();
+    return std::string(kubeapi::uidOf(node));
+  });
+  // The pods start before the node registers: static pods need no API server (a control
+  // plane's own kube-apiserver may be one of them).
+  if (files_) files_->start();
   pods_->start();
   probes_.start();
   relistThread_ = std::thread([this] { relistLoop(); });
+  BERTH_TRY(nodeAgent_->start());
+  volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
   return {};
 }
 
@@ -190,6 +238,7 @@ void Kubelet::stop() {
   if (server_) server_->shutdown(std::chrono::seconds(1));
   probes_.stop();
   if (relistThread_.joinable()) relistThread_.join();
+  if (files_) files_->stop();
   if (pods_) pods_->stop();
   std::map<std::string, std::shared_ptr<PodWorker>> workers;
   {
@@ -254,6 +303,17 @@ void Kubelet::markDirty(const std::string& uid) {
   worker->cv.notify_one();
 }
 
+void Kubelet::markDirtyByKey(const std::string& key) {
+  std::vector<std::string> uids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, w] : workers_)
+      if (w->key == key) uids.push_back(uid);
+  }
+  for (const auto& uid : uids)
+    markDirty(uid);
+}
+
 void Kubelet::workerLoop(const std::shared_ptr<PodWorker>& worker) {
   auto nextSync = SteadyClock::now();
   while (true) {
@@ -277,14 +337,15 @@ void Kubelet::workerLoop(const std::shared_ptr<PodWorker>& worker) {
 }
 
 bool Kubelet::syncPod(PodWorker& worker) {
-  // Until the first list is in, "not in the cache" does not mean "deleted": a restarted kubelet
-  // must not remove the pods it is about to adopt.
-  if (!pods_->hasSynced()) {
+  const PodSources::Desired desired = sources_->desired(worker.uid, worker.key, worker.isStatic);
+  if (!desired.known) {
     worker.retryAfter = std::chrono::milliseconds(200);
     return false;
   }
-  kubeapi::ObjectPtr cached = pods_->cache().get(worker.key);
-  const Json* pod = cached && kubeapi::uidOf(*cached) == worker.uid ? cached.get() : nullptr;
+  if (desired.pod) {
+    worker.lastPod = desired.pod;
+    worker.isStatic = desired.isStatic;
+  }
   auto runtime = runtimePodStatus(cri_, worker.uid);
   if (!runtime) {
     kubeletLog()->warn("reading pod from the runtime [pod={} uid={}]: {}", worker.key, worker.uid,
@@ -292,31 +353,21 @@ bool Kubelet::syncPod(PodWorker& worker) {
     worker.retryAfter = std::chrono::seconds(1);
     return false;
   }
-  if (!pod) {
-    // Gone from the API (deleted for good, or never ours): stop and remove what is left.
-    if (auto st = sync_.killPod(nullptr, *runtime); !st) {
-      kubeletLog()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
-      worker.retryAfter = std::chrono::seconds(1);
+  if (!desired.pod) return removePod(worker, *runtime);
+  Json staticPod;
+  const Json* pod = desired.pod.get();
+  if (worker.isStatic) {
+    if (olderStaticPodRunning(worker)) {
+      worker.retryAfter = std::chrono::milliseconds(500);
       return false;
     }
-    auto after = runtimePodStatus(cri_, worker.uid);
-    if (!after || !sync_.removePod(*after)) {
-      worker.retryAfter = std::chrono::seconds(1);
-      return false;
-    }
-    auto slash = worker.key.find('/');
-    const std::string logDir =
-        fmt::format("{}/{}_{}_{}", options_.sync.sandbox.podLogsDir, worker.key.substr(0, slash),
-                    worker.key.substr(slash + 1), worker.uid);
-    if (auto st = cleanUpPod(worker.uid, logDir); !st) {
-      kubeletLog()->warn("cleaning up pod [pod={}]: {}", worker.key, st.error().message());
-      worker.retryAfter = std::chrono::seconds(1);
-      return false;
-    }
-    probes_.removePod(worker.uid);
-    kubeletLog()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
-    return true;
+    staticPod = withMirrorStatus(*desired.pod, sources_->mirrorPod(worker.key));
+    pod = &staticPod;
   }
+  // Last, whatever the sync did: a slow or absent API server does not hold up the containers.
+  auto mirror = defer([&] {
+    if (worker.isStatic) syncMirrorPod(worker, *desired.pod);
+  });
   probes_.addPod(*pod);
   if (kubeapi::deletionTimestampOf(*pod)) {
     probes_.stopLivenessAndStartup(worker.uid);
@@ -359,6 +410,76 @@ bool Kubelet::syncPod(PodWorker& worker) {
     worker.retryAfter = result.retryAfter.value_or(std::chrono::seconds(10));
   }
   return false;
+}
+
+bool Kubelet::removePod(PodWorker& worker, const RuntimePodStatus& runtime) {
+  // A static pod stops as its spec says (grace period, preStop); an API pod deleted for good (or
+  // never ours) with what its containers recorded.
+  const Json* last = worker.isStatic && worker.lastPod ? worker.lastPod.get() : nullptr;
+  if (auto st = sync_.killPod(last, runtime); !st) {
+    kubeletLog()->warn("killing pod [pod={}]: {}", worker.key, st.error().message());
+    worker.retryAfter = std::chrono::seconds(1);
+    return false;
+  }
+  auto after = runtimePodStatus(cri_, worker.uid);
+  if (!after || !sync_.removePod(*after)) {
+    worker.retryAfter = std::chrono::seconds(1);
+    return false;
+  }
+  auto slash = worker.key.find('/');
+  const std::string logDir =
+      fmt::format("{}/{}_{}_{}", options_.sync.sandbox.podLogsDir, worker.key.substr(0, slash),
+                  worker.key.substr(slash + 1), worker.uid);
+  if (auto st = cleanUpPod(worker.uid, logDir); !st) {
+    kubeletLog()->warn("cleaning up pod [pod={}]: {}", worker.key, st.error().message());
+    worker.retryAfter = std::chrono::seconds(1);
+    return false;
+  }
+  probes_.removePod(worker.uid);
+  kubeletLog()->info("removed pod [pod={} uid={}]", worker.key, worker.uid);
+  return true;
+}
+
+bool Kubelet::olderStaticPodRunning(const PodWorker& worker) {
+  std::lock_guard lock(mu_);
+  for (const auto& [uid, w] : workers_) {
+    if (w.get() == &worker || w->key != worker.key || !w->isStatic) continue;
+    std::lock_guard wl(w->mu);
+    if (!w->done) return true;
+  }
+  return false;
+}
+
+void Kubelet::syncMirrorPod(PodWorker& worker, const Json& staticPod) {
+  if (!sources_->apiSynced()) return;
+  kubeapi::ObjectPtr mirror = sources_->mirrorPod(worker.key);
+  auto created = mirrors_->sync(staticPod, mirror.get());
+  if (!created) {
+    kubeletLog()->warn("mirror pod [pod={}]: {}", worker.key, created.error().message());
+    if (!worker.retryAfter || *worker.retryAfter > std::chrono::seconds(2)) {
+      worker.retryAfter = std::chrono::seconds(2);
+    }
+    return;
+  }
+  // A new mirror starts with the server's status: write ours again.
+  if (*created) worker.lastStatus = Json();
+}
+
+void Kubelet::deleteOrphanedMirrorPods() {
+  for (const auto& mirror : sources_->orphanedMirrorPods()) {
+    // Its static pod is still stopping (its worker is alive): the mirror goes once it is done.
+    const std::string key = kubeapi::objectKey(*mirror);
+    bool stopping = false;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [uid, w] : workers_)
+        stopping = stopping || w->key == key;
+    }
+    if (stopping) continue;
+    if (auto st = mirrors_->remove(*mirror); !st) {
+      kubeletLog()->warn("deleting orphaned mirror pod [pod={}]: {}", key, st.error().message());
+    }
+  }
 }
 
 void Kubelet::terminatePod(PodWorker& worker, const Json& pod, const RuntimePodStatus& runtime) {
@@ -464,6 +585,11 @@ void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodSt
                                    .runtimeName = runtimeName_,
                                    .now = kubeapi::now(),
                                    .terminal = terminal});
+  // A static pod's status goes to its mirror pod, once the API holds the current one.
+  if (worker.isStatic) {
+    kubeapi::ObjectPtr mirror = sources_->mirrorPod(worker.key);
+    if (!mirror || planMirrorPod(pod, mirror.get()) != MirrorAction::kNone) return;
+  }
   // The API's copy may be newer than ours (another writer): compare against what it holds.
   if (status == jsonField(pod, "status") || status == worker.lastStatus) return;
   Json patch = {{"status", status}};
@@ -503,17 +629,16 @@ void Kubelet::relistLoop() {
     }
     lastRelist_ = std::move(*pods);
     reapWorkers();
+    deleteOrphanedMirrorPods();
     if (++relists % 10 == 0) sweepOrphanedPodDirs();
   }
 }
 
 void Kubelet::sweepOrphanedPodDirs() {
-  if (!pods_->hasSynced()) return;
+  if (!sources_->apiSynced()) return;
   auto onDisk = volumes_.podsOnDisk();
   if (!onDisk) return;
-  std::set<std::string> known;
-  for (const auto& p : pods_->cache().list())
-    known.insert(std::string(kubeapi::uidOf(*p)));
+  std::set<std::string> known = sources_->uids();
   {
     std::lock_guard lock(mu_);
     for (const auto& [uid, w] : workers_)

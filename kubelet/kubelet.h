@@ -1,10 +1,12 @@
 #pragma once
 // The kubelet's pod side (syncLoop, podWorkers, PLEG and the status manager upstream): the pods
-// bound to this node come from a shared informer; each pod has a worker of its own that plans
+// bound to this node come from a shared informer and the static pods from the manifest path
+// (pod_sources.h); each pod has a worker of its own that plans
 // and applies over CRI (pod_sync.h) and writes the pod's status back; a relist of the runtime
 // every second marks the pods whose containers changed, and finds what the runtime holds of pods
 // the API no longer has. Deletions are graceful: containers stop within the pod's grace
-// period, then the kubelet deletes the API object for good.
+// period, then the kubelet deletes the API object for good. A static pod runs without the API;
+// its mirror pod shows it there and carries its status.
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -20,10 +22,13 @@
 #include "kubeapi/shared_informer.h"
 #include "kubelet/api_object_source.h"
 #include "kubelet/cri_client.h"
+#include "kubelet/file_pod_source.h"
 #include "kubelet/image_pull.h"
+#include "kubelet/mirror_pods.h"
 #include "kubelet/node_agent.h"
 #include "kubelet/pod_cgroups.h"
 #include "kubelet/pod_events.h"
+#include "kubelet/pod_sources.h"
 #include "kubelet/pod_sync.h"
 #include "kubelet/prober/probe_manager.h"
 #include "kubelet/runtime_state.h"
@@ -48,6 +53,9 @@ struct KubeletOptions {
   int maxParallelImagePulls = 0;
   bool serializeImagePulls = false;
   std::filesystem::path rootDir = "/var/lib/berth/kubelet";
+  // staticPodPath ("": no static pods) and how often it is read besides inotify.
+  std::filesystem::path staticPodPath;
+  std::chrono::milliseconds fileCheckFrequency{20'000};
   // The :10250 API (nullopt: not served) and what its /configz shows.
   std::optional<server::KubeletServerOptions> server;
   nlohmann::json configz = nlohmann::json::object();
@@ -70,11 +78,19 @@ class Kubelet {
 
   void ensureWorker(const std::string& uid, const std::string& key);
   void markDirty(const std::string& uid);
+  // The workers of namespace/name (a mirror pod changed: its static pod's worker looks at it).
+  void markDirtyByKey(const std::string& key);
   void workerLoop(const std::shared_ptr<PodWorker>& worker);
   // One sync of one pod; returns whether the worker is done (the pod is gone from everywhere).
   bool syncPod(PodWorker& worker);
   // The pod is being deleted: stop it, then delete it from the API once nothing runs.
   void terminatePod(PodWorker& worker, const nlohmann::json& pod, const RuntimePodStatus& runtime);
+  // The pod is gone from its source: stop it and remove what is left. Returns whether it is done.
+  bool removePod(PodWorker& worker, const RuntimePodStatus& runtime);
+  // A static pod waits until the pod its file held before an edit (same name) has stopped.
+  bool olderStaticPodRunning(const PodWorker& worker);
+  void syncMirrorPod(PodWorker& worker, const nlohmann::json& staticPod);
+  void deleteOrphanedMirrorPods();
   // The container's CRI mounts: its volumeMounts, /etc/hosts and the termination-message file.
   Result<std::vector<cri::Mount>> containerMounts(const nlohmann::json& pod,
                                                   const volume::PodVolumes& volumes,
@@ -110,6 +126,9 @@ class Kubelet {
   std::unique_ptr<server::KubeletServer> server_;
   std::unique_ptr<NodeAgent> nodeAgent_;
   std::unique_ptr<kubeapi::SharedInformer> pods_;
+  std::unique_ptr<FilePodSource> files_;
+  std::unique_ptr<PodSources> sources_;
+  std::unique_ptr<MirrorPodClient> mirrors_;
   std::unique_ptr<http::Server> healthz_;
   std::string runtimeName_ = "berth";
 

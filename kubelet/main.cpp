@@ -97,6 +97,8 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   o.criEndpoint = c.containerRuntimeEndpoint;
   o.runtimeRequestTimeout = duration_cast<milliseconds>(c.runtimeRequestTimeout);
   o.rootDir = flags.rootDirectory;
+  o.staticPodPath = c.staticPodPath;
+  o.fileCheckFrequency = duration_cast<milliseconds>(c.fileCheckFrequency);
   NodeConfig& node = o.nodeAgent.node;
   node.nodeName = host;
   node.hostname = host;
@@ -188,9 +190,6 @@ int main(int argc, char** argv) {
                        "supported)"
                      : "--bootstrap-kubeconfig: TLS bootstrap is not supported yet; give "
                        "--kubeconfig");
-  }
-  if (!config.staticPodPath.empty()) {
-    return fatal("staticPodPath (--pod-manifest-path): static pods are not supported yet");
   }
   // The root (pods/, pki/) exists before anything measures or writes into it.
   std::error_code ec;

@@ -43,7 +43,7 @@ std::string renderProbeMetrics(const std::vector<prober::ProbeCounter>& counters
 
 std::vector<nlohmann::json> NodeServerHost::pods() {
   std::vector<nlohmann::json> out;
-  for (const auto& p : pods_.cache().list())
+  for (const auto& p : pods_.pods())
     out.push_back(*p);
   return out;
 }
@@ -78,7 +78,7 @@ std::vector<nlohmann::json> NodeServerHost::runningPods() {
 
 Result<std::string> NodeServerHost::podUid(const std::string& ns, const std::string& pod,
                                            const std::string& wantUid) const {
-  auto p = pods_.cache().get(ns, pod);
+  auto p = pods_.podByKey(kubeapi::objectKey(ns, pod));
   if (!p) return fail(Code::kNotFound, "pod \"{}\" not found in namespace \"{}\"", pod, ns);
   std::string uid(kubeapi::uidOf(*p));
   if (!wantUid.empty() && wantUid != uid) {

@@ -1,15 +1,15 @@
 #pragma once
-// What the kubelet's :10250 API shows, from the daemon's own state: the pods of the informer,
-// the runtime's pods and containers over CRI, container log files, /configz and the probe
-// counters.
+// What the kubelet's :10250 API shows, from the daemon's own state: the pods it runs (static pods
+// rather than their mirrors), the runtime's pods and containers over CRI, container log files,
+// /configz and the probe counters.
 #include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "kubeapi/shared_informer.h"
 #include "kubelet/cri_client.h"
+#include "kubelet/pod_sources.h"
 #include "kubelet/prober/probe_manager.h"
 #include "kubelet/server/kubelet_server.h"
 
@@ -17,7 +17,7 @@ namespace berth::kubelet {
 
 class NodeServerHost final : public server::KubeletServerHost {
  public:
-  NodeServerHost(const kubeapi::SharedInformer& pods, CriClient& cri, std::string podLogsDir,
+  NodeServerHost(const PodSources& pods, CriClient& cri, std::string podLogsDir,
                  nlohmann::json configz, std::function<bool()> healthy,
                  const prober::ProbeManager& probes)
       : pods_(pods),
@@ -43,11 +43,11 @@ class NodeServerHost final : public server::KubeletServerHost {
   std::string probeMetrics() override;
 
  private:
-  // The UID of the API pod ns/name (checked against `wantUid` when given).
+  // The UID of the pod ns/name (checked against `wantUid` when given).
   Result<std::string> podUid(const std::string& ns, const std::string& pod,
                              const std::string& wantUid) const;
 
-  const kubeapi::SharedInformer& pods_;
+  const PodSources& pods_;
   CriClient& cri_;
   std::string podLogsDir_;
   nlohmann::json configz_;

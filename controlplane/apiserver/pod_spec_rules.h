@@ -1,13 +1,11 @@
 #pragma once
-// The rules every pod spec follows, in a Pod or in a workload's pod template: upstream's
-// SetDefaults_PodSpec and SetDefaults_Container, and the part of ValidatePodSpec berth checks.
-// What only a Pod gets (enableServiceLinks, preemptionPolicy, a status) stays in its strategy.
+// The checks every pod spec passes, in a Pod or in a workload's pod template: the part of
+// ValidatePodSpec berth checks. (The defaults every pod spec gets are kubeapi/pod_defaults.h's.)
 #include "controlplane/apiserver/strategy.h"
 #include "kubeapi/field_path.h"
 
 namespace berth::controlplane::apiserver {
 
-void defaultPodSpec(Json& spec);
 FieldErrors validatePodSpec(const Json& spec, const kubeapi::FieldPath& path);
 
 // `field` of `object` is unset or one of `allowed` (required: unset is an error too).

@@ -8,6 +8,7 @@
 #include "controlplane/apiserver/json_fields.h"
 #include "controlplane/apiserver/pod_spec_rules.h"
 #include "controlplane/apiserver/strategies.h"
+#include "kubeapi/pod_defaults.h"
 #include "kubeapi/pod_qos.h"
 #include "kubeapi/validation.h"
 
@@ -15,33 +16,6 @@ namespace berth::controlplane::apiserver {
 namespace {
 
 using kubeapi::FieldPath;
-
-// The image's tag decides the pull policy: latest (or none) always pulls.
-std::string defaultPullPolicy(const std::string& image) {
-  if (image.find('@') != std::string::npos) return "IfNotPresent";
-  std::size_t slash = image.rfind('/');
-  std::size_t colon = image.rfind(':');
-  bool hasTag = colon != std::string::npos && (slash == std::string::npos || colon > slash);
-  if (!hasTag || image.substr(colon + 1) == "latest") return "Always";
-  return "IfNotPresent";
-}
-
-void defaultContainers(Json& containers) {
-  if (!containers.is_array()) return;
-  for (Json& c : containers) {
-    if (!c.is_object()) continue;
-    if (!c.contains("imagePullPolicy"))
-      c["imagePullPolicy"] = defaultPullPolicy(jsonString(c, "image"));
-    if (!c.contains("terminationMessagePath")) c["terminationMessagePath"] = "/dev/termination-log";
-    if (!c.contains("terminationMessagePolicy")) c["terminationMessagePolicy"] = "File";
-    if (!c.contains("resources")) c["resources"] = Json::object();
-    if (c.contains("ports") && c["ports"].is_array()) {
-      for (Json& p : c["ports"]) {
-        if (p.is_object() && !p.contains("protocol")) p["protocol"] = "TCP";
-      }
-    }
-  }
-}
 
 void validateContainers(const Json& containers, const FieldPath& path, bool required,
                         std::set<std::string>& names, FieldErrors& errors) {
@@ -143,28 +117,7 @@ class PodStrategy final : public Strategy {
         ips.is_array() && !ips.empty() ? jsonString(ips[0], "ip") : std::string();
   }
 
-  void applyDefaults(Json& pod) const override {
-    Json& spec = pod["spec"];
-    if (!spec.is_object()) return;
-    defaultPodSpec(spec);
-    // Only a Pod's containers request what they limit (a template's stay as written).
-    for (const char* list : {"containers", "initContainers"}) {
-      if (!spec[list].is_array()) {
-        if (spec[list].is_null()) spec.erase(list);
-        continue;
-      }
-      for (Json& c : spec[list]) {
-        const Json& limits = jsonField(jsonField(c, "resources"), "limits");
-        if (!limits.is_object()) continue;
-        Json& requests = c["resources"]["requests"];
-        if (!requests.is_object()) requests = Json::object();
-        for (const auto& [name, value] : limits.items())
-          if (!requests.contains(name)) requests[name] = value;
-      }
-    }
-    if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
-    if (!spec.contains("preemptionPolicy")) spec["preemptionPolicy"] = "PreemptLowerPriority";
-  }
+  void applyDefaults(Json& pod) const override { kubeapi::applyPodDefaults(pod); }
 
   void prepareForCreate(Json& pod) const override {
     pod["status"] = {{"phase", "Pending"},
@@ -208,20 +161,6 @@ class PodStrategy final : public Strategy {
 };
 
 }  // namespace
-
-void defaultPodSpec(Json& spec) {
-  if (!spec.is_object()) return;
-  if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
-  if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
-  if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
-  if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
-  if (!spec.contains("securityContext")) spec["securityContext"] = Json::object();
-  if (spec.contains("serviceAccountName") && !spec.contains("serviceAccount")) {
-    spec["serviceAccount"] = spec["serviceAccountName"];
-  }
-  defaultContainers(spec["containers"]);
-  if (spec.contains("initContainers")) defaultContainers(spec["initContainers"]);
-}
 
 FieldErrors validatePodSpec(const Json& spec, const FieldPath& path) {
   FieldErrors errors;

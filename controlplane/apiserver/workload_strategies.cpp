@@ -10,6 +10,7 @@
 #include "controlplane/apiserver/pod_spec_rules.h"
 #include "controlplane/apiserver/strategies.h"
 #include "kubeapi/label_selector.h"
+#include "kubeapi/pod_defaults.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
@@ -24,7 +25,7 @@ void defaultTo(Json& object, const char* field, Json value) {
 void defaultTemplate(Json& spec) {
   if (!spec.is_object() || !jsonField(spec, "template").is_object()) return;
   Json& tmpl = spec["template"];
-  if (jsonField(tmpl, "spec").is_object()) defaultPodSpec(tmpl["spec"]);
+  if (jsonField(tmpl, "spec").is_object()) kubeapi::applyPodSpecDefaults(tmpl["spec"]);
 }
 
 // The fields of a rollout's rollingUpdate defaulted when its type is RollingUpdate.

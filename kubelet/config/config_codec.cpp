@@ -4,14 +4,12 @@
 #include <cmath>
 #include <limits>
 #include <optional>
-#include <regex>
 #include <set>
 #include <type_traits>
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/file_util.h"
 #include "kubeapi/go_duration.h"
+#include "kubeapi/yaml_json.h"
 #include "kubelet/config/config_fields.h"
 #include "kubelet/config/taints.h"
 
@@ -21,72 +19,6 @@ using fields::HasFields;
 using nlohmann::json;
 
 namespace {
-
-// ---- YAML to JSON, as sigs.k8s.io/yaml's YAMLToJSONStrict (go-yaml v2 resolves plain scalars
-// with YAML 1.1's rules; a duplicate key is an error).
-
-std::optional<bool> yaml11Bool(const std::string& s) {
-  static const std::set<std::string> kTrue = {"y",    "Y",    "yes", "Yes", "YES", "true",
-                                              "True", "TRUE", "on",  "On",  "ON"};
-  static const std::set<std::string> kFalse = {"n",     "N",     "no",  "No",  "NO", "false",
-                                               "False", "FALSE", "off", "Off", "OFF"};
-  if (kTrue.contains(s)) return true;
-  if (kFalse.contains(s)) return false;
-  return std::nullopt;
-}
-
-json plainScalar(const std::string& s) {
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (auto b = yaml11Bool(s)) return *b;
-  static const std::regex kInt("[-+]?[0-9]+");
-  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (std::regex_match(s, kInt)) {
-    int64_t v = 0;
-    const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
-    if (std::from_chars(begin, s.data() + s.size(), v).ec == std::errc()) return v;
-    return std::strtod(s.c_str(), nullptr);  // beyond int64: a float, as go-yaml
-  }
-  if (std::regex_match(s, kFloat)) return std::strtod(s.c_str(), nullptr);
-  return s;
-}
-
-Result<json> yamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return json(nullptr);
-    case YAML::NodeType::Scalar:
-      // Quoted scalars have the tag "!"; plain ones "?" (resolved by their text).
-      if (node.Tag() == "?") return plainScalar(node.Scalar());
-      return json(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      json out = json::array();
-      for (const auto& item : node)
-        out.push_back(BERTH_TRY(yamlToJson(item)));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      json out = json::object();
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) return fail(Code::kInvalidArgument, "keys must be strings");
-        const std::string& key = kv.first.Scalar();
-        if (out.contains(key)) return fail(Code::kInvalidArgument, "duplicate field \"{}\"", key);
-        out[key] = BERTH_TRY_CTX(yamlToJson(kv.second), key);
-      }
-      return out;
-    }
-  }
-  return json(nullptr);
-}
-
-Result<json> parseDocument(std::string_view text) {
-  try {
-    return yamlToJson(YAML::Load(std::string(text)));
-  } catch (const YAML::Exception& e) {
-    return fail(Code::kInvalidArgument, "invalid YAML at line {} column {}: {}", e.mark.line + 1,
-                e.mark.column + 1, e.msg);
-  }
-}
 
 // ---- JSON to fields. Each decode() checks the JSON type as Go's encoding/json does; `path`
 // is the field's dotted path, which every error starts with.
@@ -488,7 +420,7 @@ void applyDefaults(KubeletConfiguration& c, const json& decoded) {
 }
 
 Result<KubeletConfiguration> decodeKubeletConfiguration(std::string_view text) {
-  json doc = BERTH_TRY(parseDocument(text));
+  json doc = BERTH_TRY(kubeapi::yamlToJson(text));
   if (!doc.is_object())
     return fail(Code::kInvalidArgument, "must be a mapping, not {}", typeOf(doc));
   BERTH_TRY(checkTypeMeta(doc));

@@ -221,14 +221,21 @@ TEST_F(KubeletTest, InitContainersThenASidecarThenTheApp) {
             (*containerStatus(p, "app"))["state"]["running"]["startedAt"].get<std::string>());
 }
 
-// A v1 cgroup file of `path` (relative to the kubelet's cgroupRoot) in the hierarchy holding
+// The directory of `path` (relative to the kubelet's cgroupRoot) in the v1 hierarchy holding
 // `controller`; "" when the host has no such hierarchy.
-std::string cgroupFile(const NodeFixture& node, const std::string& path,
-                       const std::string& controller, const std::string& file) {
+std::string cgroupDir(const NodeFixture& node, const std::string& path,
+                      const std::string& controller) {
   auto cg = runtime::CgroupManager::forContainer(node.cgroupRoot() + path, "");
   if (!cg || cg->unified()) return "";
   for (const auto& [hierarchy, dir] : cg->paths()) {
-    if (("," + hierarchy + ",").find("," + controller + ",") == std::string::npos) continue;
+    if (("," + hierarchy + ",").find("," + controller + ",") != std::string::npos) return dir;
+  }
+  return "";
+}
+
+std::string cgroupFile(const NodeFixture& node, const std::string& path,
+                       const std::string& controller, const std::string& file) {
+  if (std::string dir = cgroupDir(node, path, controller); !dir.empty()) {
     std::string value = readFile(dir + "/" + file).value_or("");
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
       value.pop_back();
@@ -238,7 +245,7 @@ std::string cgroupFile(const NodeFixture& node, const std::string& path,
 }
 
 TEST_F(KubeletTest, PodCgroupsCarryTheirQosClassLimits) {
-  if (cgroupFile(*node_, "/kubepods", "cpu", "cpu.shares").empty()) {
+  if (cgroupDir(*node_, "", "cpu").empty() || cgroupDir(*node_, "", "memory").empty()) {
     GTEST_SKIP() << "needs the v1 cpu and memory hierarchies (this host's layout)";
   }
   Json guaranteed = container("app", "sleep 3600");

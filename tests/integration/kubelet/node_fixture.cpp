@@ -53,8 +53,9 @@ std::string NodeFixture::missingPrerequisite() {
   return {};
 }
 
-Result<std::unique_ptr<NodeFixture>> NodeFixture::start() {
+Result<std::unique_ptr<NodeFixture>> NodeFixture::start(NodeOptions options) {
   std::unique_ptr<NodeFixture> node(new NodeFixture());
+  node->options_ = options;
   char tmpl[] = "/tmp/berth-kl-XXXXXX";  // short: unix socket paths hold 108 bytes
   if (!::mkdtemp(tmpl)) return failErrno(errno, "mkdtemp");
   node->dir_ = tmpl;
@@ -122,7 +123,51 @@ Status NodeFixture::startCri() {
   return {};
 }
 
+Result<std::filesystem::path> NodeFixture::writeNodeKubeconfig() {
+  const auto key = dir_ / "node.key";
+  const auto cert = dir_ / "node.crt";
+  const auto config = dir_ / "node.kubeconfig";
+  if (std::filesystem::exists(config)) return config;
+  const auto tls = server_->dataDir() / "tls";
+  auto run = [](std::vector<std::string> args) -> Status {
+    SpawnOptions o;
+    o.path = args[0];
+    o.args = std::move(args);
+    o.captureStdout = true;
+    o.captureStderr = true;
+    auto r = BERTH_TRY(runProgram(o));
+    if (!r.status.success()) return fail(Code::kInternal, "{}: {}", o.args[0], r.stderrData);
+    return {};
+  };
+  const std::string csr = (dir_ / "node.csr").string();
+  BERTH_TRY(run(
+      {"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key.string()}));
+  BERTH_TRY(run({"openssl", "req", "-new", "-key", key.string(), "-subj",
+                 "/O=system:nodes/CN=system:node:" + nodeName_, "-out", csr}));
+  BERTH_TRY(
+      run({"openssl", "x509", "-req", "-in", csr, "-CA", (tls / "ca.crt").string(), "-CAkey",
+           (tls / "ca.key").string(), "-CAcreateserial", "-days", "2", "-out", cert.string()}));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"config", "set-cluster", "berth", "--server=" + server_->url(),
+            "--certificate-authority=" + (tls / "ca.crt").string()},
+           {"config", "set-credentials", "node", "--client-certificate=" + cert.string(),
+            "--client-key=" + key.string()},
+           {"config", "set-context", "default", "--cluster=berth", "--user=node"},
+           {"config", "use-context", "default"}}) {
+    auto withConfig = args;
+    withConfig.push_back("--kubeconfig=" + config.string());
+    auto r = server_->kubectl(withConfig);
+    if (r.exitCode != 0) return fail(Code::kInternal, "kubectl config: {}", r.err);
+  }
+  return config;
+}
+
 Status NodeFixture::startKubelet() {
+  std::string staticPods;
+  if (options_.staticPods) {
+    BERTH_TRY(makeDirs(manifestDir()));
+    staticPods = fmt::format("staticPodPath: {}\n", manifestDir().string());
+  }
   BERTH_TRY(writeFile(dir_ / "kubelet.yaml",
                       fmt::format("apiVersion: kubelet.config.k8s.io/v1beta1\n"
                                   "kind: KubeletConfiguration\n"
@@ -141,14 +186,16 @@ Status NodeFixture::startKubelet() {
                                   "  webhook:\n"
                                   "    enabled: true\n"
                                   "authorization:\n"
-                                  "  mode: Webhook\n",
+                                  "  mode: Webhook\n{}",
                                   podLogs().string(), healthzPort_, cgroupRoot(), kubeletPort_,
-                                  (server_->dataDir() / "tls" / "ca.crt").string())));
+                                  (server_->dataDir() / "tls" / "ca.crt").string(), staticPods)));
+  std::filesystem::path kubeconfig = server_->adminKubeconfig();
+  if (options_.nodeIdentity) kubeconfig = BERTH_TRY(writeNodeKubeconfig());
   SpawnOptions o;
   o.path = BERTH_KUBELET_PATH;
   o.args = {"berth-kubelet",
             "--config=" + (dir_ / "kubelet.yaml").string(),
-            "--kubeconfig=" + server_->adminKubeconfig().string(),
+            "--kubeconfig=" + kubeconfig.string(),
             "--hostname-override=" + nodeName_,
             "--node-ip=127.0.0.1",
             "--root-dir=" + kubeletRoot().string(),
@@ -231,9 +278,9 @@ NodeFixture::~NodeFixture() {
 std::unique_ptr<NodeFixture> NodeTest::node_;
 std::string NodeTest::startError_;
 
-void NodeTest::SetUpTestSuite() {
+void NodeTest::startNode(NodeOptions options) {
   if (!NodeFixture::missingPrerequisite().empty()) return;
-  auto node = NodeFixture::start();
+  auto node = NodeFixture::start(options);
   if (!node) {
     startError_ = node.error().message();
     return;

@@ -20,11 +20,19 @@
 
 namespace berth::testing {
 
+struct NodeOptions {
+  // The kubelet reads static pods from manifestDir() (staticPodPath).
+  bool staticPods = false;
+  // The kubelet authenticates as system:node:<name> (a client certificate from the server's CA)
+  // rather than as admin, so the node authorizer and NodeRestriction judge what it does.
+  bool nodeIdentity = false;
+};
+
 class NodeFixture {
  public:
   // Skips (returns the reason) when the machine lacks what a node needs.
   static std::string missingPrerequisite();
-  [[nodiscard]] static Result<std::unique_ptr<NodeFixture>> start();
+  [[nodiscard]] static Result<std::unique_ptr<NodeFixture>> start(NodeOptions options = {});
   ~NodeFixture();
 
   ServerFixture& server() { return *server_; }
@@ -36,6 +44,7 @@ class NodeFixture {
   std::filesystem::path criSocket() const { return dir_ / "cri.sock"; }
   // The kubelet's cgroupRoot: relative, so the pods' cgroups nest under this test's own.
   std::string cgroupRoot() const;
+  std::filesystem::path manifestDir() const { return dir_ / "manifests"; }
   int healthzPort() const { return healthzPort_; }
   int kubeletPort() const { return kubeletPort_; }
 
@@ -53,7 +62,10 @@ class NodeFixture {
   NodeFixture() = default;
   [[nodiscard]] Status startCri();
   [[nodiscard]] Status startKubelet();
+  // A kubeconfig with a client certificate for the node; its path.
+  [[nodiscard]] Result<std::filesystem::path> writeNodeKubeconfig();
 
+  NodeOptions options_;
   std::filesystem::path dir_;
   std::string bridge_;
   std::string nodeName_;
@@ -71,7 +83,9 @@ class NodeFixture {
 // failed.
 class NodeTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite();
+  static void SetUpTestSuite() { startNode({}); }
+  // What a suite's SetUpTestSuite calls for a node of its own kind.
+  static void startNode(NodeOptions options);
   static void TearDownTestSuite() { node_.reset(); }
   void SetUp() override;
   void TearDown() override;
