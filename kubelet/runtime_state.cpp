@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "kubelet/cri_log.h"
 #include "kubelet/pod_files.h"
 
 namespace berth::kubelet {
@@ -57,15 +58,25 @@ ContainerStatus toContainerStatus(const cri::ContainerStatus& s) {
   if (auto grace = label(s.annotations(), kTerminationGraceAnnotation); !grace.empty()) {
     out.graceSeconds = parseNumber<std::int64_t>(grace);
   }
-  // The termination message: the file the kubelet mounted at terminationMessagePath, read when
-  // the runtime has no message of its own (upstream reads it the same way, 4 KiB at most).
-  if (out.state == ContainerState::kExited && out.message.empty()) {
+  // The termination message (convertToKubeContainerStatus upstream): the file the kubelet
+  // mounted at terminationMessagePath (4 KiB at most); with FallbackToLogsOnError and a failed
+  // container that wrote none, the end of its log. It follows the runtime's own message.
+  if (out.state == ContainerState::kExited) {
+    const bool fallbackToLogs =
+        label(s.annotations(), kTerminationMessagePolicyAnnotation) == "FallbackToLogsOnError" &&
+        out.exitCode != 0 && out.reason != "ContainerCannotRun";
     const std::string inContainer = label(s.annotations(), kTerminationMessagePathAnnotation);
+    std::string message;
     for (const auto& m : s.mounts()) {
       if (!inContainer.empty() && m.container_path() == inContainer) {
-        out.message = readTerminationMessage(m.host_path());
+        message = readTerminationMessage(m.host_path());
       }
     }
+    if (message.empty() && fallbackToLogs && !out.logPath.empty()) {
+      message = lastLogOutput(out.logPath);
+    }
+    if (!message.empty())
+      out.message = out.message.empty() ? message : out.message + ": " + message;
   }
   return out;
 }

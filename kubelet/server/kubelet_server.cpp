@@ -7,7 +7,7 @@
 #include "kubeapi/meta_time.h"
 #include "kubelet/cri_client.h"
 #include "kubelet/kubelet_log.h"
-#include "kubelet/server/cri_log.h"
+#include "kubelet/cri_log.h"
 #include "kubelet/server/serving_cert.h"
 #include "kubelet/server/stats_summary.h"
 

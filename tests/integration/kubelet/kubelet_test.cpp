@@ -170,12 +170,20 @@ TEST_F(KubeletTest, CrashingContainerRestartsWithBackoff) {
 TEST_F(KubeletTest, RestartPolicyNeverEndsInSucceededOrFailed) {
   Json ok = container("app", "exit 0");
   Json bad = container("app", "echo it broke > /dev/termination-log; exit 7");
+  // FallbackToLogsOnError: a failed container that wrote no message gets its log's end.
+  Json logged = container("app", "echo first; echo second >&2; exit 3");
+  logged["terminationMessagePolicy"] = "FallbackToLogsOnError";
   createPod("ok", {{"restartPolicy", "Never"}, {"containers", {ok}}});
   createPod("bad", {{"restartPolicy", "Never"}, {"containers", {bad}}});
+  createPod("logged", {{"restartPolicy", "Never"}, {"containers", {logged}}});
   EXPECT_TRUE(
       waitPod("ok", [](const Json& p) { return p["status"].value("phase", "") == "Succeeded"; }));
-  EXPECT_TRUE(
-      waitPod("bad", [](const Json& p) { return p["status"].value("phase", "") == "Failed"; }));
+  for (const char* failed : {"bad", "logged"}) {
+    EXPECT_TRUE(
+        waitPod(failed, [](const Json& p) { return p["status"].value("phase", "") == "Failed"; }));
+  }
+  EXPECT_EQ((*containerStatus(pod("logged"), "app"))["state"]["terminated"]["message"],
+            "first\nsecond\n");
   Json p = pod("bad");
   EXPECT_EQ((*containerStatus(p, "app"))["state"]["terminated"]["exitCode"], 7);
   // The termination message comes from the file the kubelet mounted at terminationMessagePath.

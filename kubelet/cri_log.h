@@ -15,7 +15,7 @@
 
 #include "common/result.h"
 
-namespace berth::kubelet::server {
+namespace berth::kubelet {
 
 // A point in time as a log line wrote it: nanoseconds since the epoch and the zone offset used.
 struct LogTime {
@@ -84,4 +84,8 @@ struct FollowHooks {
                                       const std::function<bool(std::string)>& sink,
                                       const FollowHooks& hooks = {});
 
-}  // namespace berth::kubelet::server
+// The end of a container's output, for a termination message taken from the logs
+// (FallbackToLogsOnError): the last 80 lines, at most their last 2048 bytes, as upstream.
+std::string lastLogOutput(const std::filesystem::path& path);
+
+}  // namespace berth::kubelet

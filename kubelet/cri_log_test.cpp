@@ -1,4 +1,4 @@
-#include "kubelet/server/cri_log.h"
+#include "kubelet/cri_log.h"
 
 #include <fcntl.h>
 
@@ -10,8 +10,8 @@
 #include "common/file_util.h"
 #include "common/temp_dir_for_test.h"
 
-namespace berth::kubelet::server {
-namespace {
+namespace berth::kubelet {
+namespace cri_log_test {
 
 TEST(CriLog, ParsesLines) {
   auto l = parseCriLogLine("2016-10-06T00:17:09.669794202Z stdout F hello world");
@@ -187,5 +187,5 @@ TEST_F(LogFile, FollowStopsWhenCancelled) {
   EXPECT_EQ(out, "only\n");
 }
 
-}  // namespace
-}  // namespace berth::kubelet::server
+}  // namespace cri_log_test
+}  // namespace berth::kubelet

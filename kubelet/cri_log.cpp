@@ -1,4 +1,4 @@
-#include "kubelet/server/cri_log.h"
+#include "kubelet/cri_log.h"
 
 #include <fcntl.h>
 #include <sys/inotify.h>
@@ -12,7 +12,7 @@
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 
-namespace berth::kubelet::server {
+namespace berth::kubelet {
 namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
@@ -276,4 +276,17 @@ Status readContainerLog(const std::filesystem::path& path, const LogOptions& opt
   return {};
 }
 
-}  // namespace berth::kubelet::server
+std::string lastLogOutput(const std::filesystem::path& path) {
+  constexpr std::int64_t kLines = 80;
+  constexpr std::size_t kBytes = 2048;
+  std::string out;
+  Status st = readContainerLog(path, {.tailLines = kLines}, [&](std::string piece) {
+    out += piece;
+    return true;
+  });
+  if (!st) return "Error on reading termination message from logs: " + st.error().message();
+  if (out.size() > kBytes) out.erase(0, out.size() - kBytes);
+  return out;
+}
+
+}  // namespace berth::kubelet
