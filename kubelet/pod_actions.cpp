@@ -34,16 +34,25 @@ bool succeeded(const ContainerStatus* st) {
   return st && st->state == ContainerState::kExited && st->exitCode == 0;
 }
 
-// Why a running container must go, or "" to keep it.
-std::string killReason(const Json& container, const ContainerStatus& st,
-                       const ProbeVerdicts& probes) {
+// Why a running container must go (an empty message keeps it), with the failed probe's grace.
+ContainerToKill killReason(const Json& container, const ContainerStatus& st,
+                           const ProbeVerdicts& probes) {
+  ContainerToKill kill{.id = st.id, .name = st.name};
+  auto probeGrace = [&](const char* probe) -> std::optional<std::int64_t> {
+    const Json& g = jsonField(jsonField(container, probe), "terminationGracePeriodSeconds");
+    if (!g.is_number_integer()) return std::nullopt;
+    return g.get<std::int64_t>();
+  };
   if (st.hash != 0 && st.hash != containerHash(container)) {
-    return "Container " + st.name + " definition changed";
+    kill.message = "Container " + st.name + " definition changed";
+  } else if (probes.livenessFailed.contains(st.id)) {
+    kill.message = "Container " + st.name + " failed liveness probe";
+    kill.probeGracePeriod = probeGrace("livenessProbe");
+  } else if (probes.startupFailed.contains(st.id)) {
+    kill.message = "Container " + st.name + " failed startup probe";
+    kill.probeGracePeriod = probeGrace("startupProbe");
   }
-  if (probes.livenessFailed.contains(st.id))
-    return "Container " + st.name + " failed liveness probe";
-  if (probes.startupFailed.contains(st.id)) return "Container " + st.name + " failed startup probe";
-  return {};
+  return kill;
 }
 
 // Init containers in order, sidecars staying up (computeInitContainerActions upstream). Returns
@@ -73,8 +82,9 @@ bool planInitContainers(const Json& spec, const RuntimePodStatus& status,
         actions.initContainersToStart.push_back(i);
         return false;
       }
-      if (std::string why = killReason(c, *st, probes); !why.empty()) {
-        actions.containersToKill.push_back({st->id, st->name, why + ", will be restarted"});
+      if (ContainerToKill kill = killReason(c, *st, probes); !kill.message.empty()) {
+        kill.message += ", will be restarted";
+        actions.containersToKill.push_back(std::move(kill));
         actions.initContainersToStart.push_back(i);
         return false;
       }
@@ -181,17 +191,19 @@ PodActions computePodActions(const Json& pod, const RuntimePodStatus& status,
       }
       continue;
     }
-    std::string why = killReason(c, *st, probes);
-    if (why.empty()) {
+    ContainerToKill kill = killReason(c, *st, probes);
+    if (kill.message.empty()) {
       ++keep;
       continue;
     }
     // A changed spec restarts whatever the policy; a failed probe only where restarts are allowed.
     bool specChanged = st->hash != 0 && st->hash != containerHash(c);
     bool restart = specChanged || policy != "Never";
-    actions.containersToKill.push_back(
-        {st->id, st->name, restart ? why + ", will be restarted" : why});
-    if (restart) actions.containersToStart.push_back(i);
+    if (restart) {
+      kill.message += ", will be restarted";
+      actions.containersToStart.push_back(i);
+    }
+    actions.containersToKill.push_back(std::move(kill));
   }
   // Nothing runs and nothing will: the pod is done (its sidecars, if any, go with it).
   if (keep == 0 && actions.containersToStart.empty()) {

@@ -8,6 +8,7 @@
 // the sync, which reports it as waiting.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct ContainerToKill {
   std::string id;
   std::string name;
   std::string message;  // why, for the event and the log
+  // A failed liveness/startup probe's own terminationGracePeriodSeconds, which replaces the
+  // pod's (but not a deletion's) for this kill.
+  std::optional<std::int64_t> probeGracePeriod;
   bool operator==(const ContainerToKill&) const = default;
 };
 

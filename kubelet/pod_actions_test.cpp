@@ -60,6 +60,8 @@ TEST_P(PodActionsTable, Plans) {
   ASSERT_EQ(got.containersToKill.size(), c.want.containersToKill.size());
   for (std::size_t i = 0; i < got.containersToKill.size(); ++i) {
     EXPECT_EQ(got.containersToKill[i].id, c.want.containersToKill[i].id);
+    EXPECT_EQ(got.containersToKill[i].probeGracePeriod,
+              c.want.containersToKill[i].probeGracePeriod);
   }
 }
 
@@ -166,6 +168,19 @@ std::vector<Case> cases() {
         .containers = {ctr("app", ContainerState::kRunning, 0, &kApp)}},
        {.livenessFailed = {"app-id"}},
        {.sandboxId = "s1", .containersToStart = {0}, .containersToKill = {{"app-id", "app", ""}}}});
+  static const Json kProbeGrace = [] {
+    Json c = container("app");
+    c["livenessProbe"] = {{"exec", {{"command", {"true"}}}}, {"terminationGracePeriodSeconds", 3}};
+    return c;
+  }();
+  v.push_back({"FailedLivenessKillsWithTheProbesGrace",
+               pod("Always", Json::array({kProbeGrace})),
+               {.sandboxes = {sandbox("s1", true)},
+                .containers = {ctr("app", ContainerState::kRunning, 0, &kProbeGrace)}},
+               {.livenessFailed = {"app-id"}},
+               {.sandboxId = "s1",
+                .containersToStart = {0},
+                .containersToKill = {{.id = "app-id", .name = "app", .probeGracePeriod = 3}}}});
   v.push_back({"FailedLivenessUnderNeverKillsThePod",
                pod("Never", Json::array({kApp})),
                {.sandboxes = {sandbox("s1", true)},

@@ -169,8 +169,11 @@ SyncResult PodSync::syncPod(const Json& pod, const RuntimePodStatus& status,
   for (const auto& k : actions.containersToKill) {
     kubeletLog()->info("killing container [pod={} ctr={}]: {}", podDescription(pod), k.name,
                        k.message);
-    if (auto stopped = stopContainer(&pod, k.name, k.id, gracePeriod(pod, std::nullopt), k.message);
-        !stopped) {
+    // A deletion's grace still wins over the probe's (setTerminationGracePeriod upstream).
+    const bool deleting =
+        jsonField(jsonField(pod, "metadata"), "deletionGracePeriodSeconds").is_number_integer();
+    const std::int64_t grace = gracePeriod(pod, deleting ? std::nullopt : k.probeGracePeriod);
+    if (auto stopped = stopContainer(&pod, k.name, k.id, grace, k.message); !stopped) {
       result.error = stopped.error();
       return result;
     }

@@ -416,6 +416,24 @@ TEST_F(KubeletTest, FailingLivenessProbeRestartsTheContainer) {
   EXPECT_TRUE(started) << nodeEvents;
 }
 
+// A liveness probe's own terminationGracePeriodSeconds replaces the pod's for its kill: a
+// container that ignores SIGTERM (sh as PID 1) is killed after 2 s, not the pod's 10 minutes.
+TEST_F(KubeletTest, ALivenessKillTakesTheProbesGracePeriod) {
+  Json c = container("app", "sleep 3600");
+  c["livenessProbe"] = {{"exec", {{"command", {"test", "-e", "/nothing"}}}},
+                        {"periodSeconds", 1},
+                        {"failureThreshold", 1},
+                        {"terminationGracePeriodSeconds", 2}};
+  createPod("stubborn", {{"containers", {c}}, {"terminationGracePeriodSeconds", 600}});
+  EXPECT_TRUE(waitPod(
+      "stubborn",
+      [](const Json& p) {
+        const Json* cs = containerStatus(p, "app");
+        return cs && cs->value("restartCount", 0) >= 1;
+      },
+      90s));
+}
+
 TEST_F(KubeletTest, ReadinessProbesGateReady) {
   Json exec = container("app", "sleep 6; touch /ready; sleep 3600");
   exec["readinessProbe"] = {{"exec", {{"command", {"cat", "/ready"}}}}, {"periodSeconds", 1}};
