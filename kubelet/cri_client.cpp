@@ -37,6 +37,33 @@ Result<Resp> CriClient::call(const char* rpc, const std::string& what, Stub& stu
   return fail(static_cast<Code>(st.error_code()), "{}: {}", prefix, st.error_message());
 }
 
+ContainerEventStream::~ContainerEventStream() {
+  if (!reader_ || finished_) return;
+  cancel();
+  cri::ContainerEventResponse drain;
+  while (reader_->Read(&drain)) {
+  }
+  (void)reader_->Finish();
+}
+
+bool ContainerEventStream::next(cri::ContainerEventResponse& event) {
+  return !finished_ && reader_->Read(&event);
+}
+
+Status ContainerEventStream::finish() {
+  if (finished_) return {};
+  finished_ = true;
+  grpc::Status st = reader_->Finish();
+  if (st.ok() || st.error_code() == grpc::StatusCode::CANCELLED) return {};
+  return fail(static_cast<Code>(st.error_code()), "GetContainerEvents: {}", st.error_message());
+}
+
+std::unique_ptr<ContainerEventStream> CriClient::containerEvents() {
+  std::unique_ptr<ContainerEventStream> stream(new ContainerEventStream());
+  stream->reader_ = runtime_->GetContainerEvents(&stream->ctx_, cri::GetEventsRequest());
+  return stream;
+}
+
 Result<cri::VersionResponse> CriClient::version() {
   cri::VersionRequest req;
   req.set_version("v1");

@@ -19,6 +19,31 @@ namespace berth::kubelet {
 
 namespace cri = ::runtime::v1;
 
+// GetContainerEvents, the runtime's stream of container lifecycle events. No deadline: it lasts
+// as long as the kubelet listens; cancel() (from any thread) ends it.
+class ContainerEventStream {
+ public:
+  ContainerEventStream(const ContainerEventStream&) = delete;
+  ContainerEventStream& operator=(const ContainerEventStream&) = delete;
+  ~ContainerEventStream();
+
+  // Blocks until the runtime answered the call (its headers) or it failed.
+  void waitReady() { reader_->WaitForInitialMetadata(); }
+  // Blocks for the next event; false once the stream has ended (finish() says why).
+  bool next(cri::ContainerEventResponse& event);
+  // After next() returned false: OK for a cancelled stream, else the runtime's error
+  // (kUnimplemented for a runtime without events).
+  [[nodiscard]] Status finish();
+  void cancel() { ctx_.TryCancel(); }
+
+ private:
+  friend class CriClient;
+  ContainerEventStream() = default;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<cri::ContainerEventResponse>> reader_;
+  bool finished_ = false;
+};
+
 class CriClient {
  public:
   // `endpoint`: "unix:///run/berth/cri.sock" or a path.
@@ -48,6 +73,9 @@ class CriClient {
   [[nodiscard]] Result<cri::ExecSyncResponse> execSync(const std::string& id,
                                                        const std::vector<std::string>& cmd,
                                                        std::chrono::seconds timeout);
+
+  // The container event stream (the evented PLEG's source).
+  [[nodiscard]] std::unique_ptr<ContainerEventStream> containerEvents();
 
   // Streaming (the kubelet's :10250 API): the URL on the runtime's streaming server.
   [[nodiscard]] Result<std::string> exec(const cri::ExecRequest& request);

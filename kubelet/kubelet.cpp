@@ -208,7 +208,7 @@ Status Kubelet::start() {
   if (options_.server) {
     serverHost_ = std::make_unique<NodeServerHost>(
         *sources_, cri_, options_.sync.sandbox.podLogsDir, options_.configz,
-        [this] { return healthy(); }, probes_);
+        [this] { return healthy(); }, probes_, pleg_);
     server_ = BERTH_TRY(server::KubeletServer::start(*options_.server, *serverHost_, api_));
   }
   nodeAgent_ = std::make_unique<NodeAgent>(api_, cri_, readMachineInfo(options_.rootDir),
@@ -223,6 +223,7 @@ Status Kubelet::start() {
   pods_->start();
   probes_.start();
   relistThread_ = std::thread([this] { relistLoop(); });
+  if (options_.eventedPleg) eventsThread_ = std::thread([this] { eventLoop(); });
   BERTH_TRY(nodeAgent_->start());
   volumes_.setNodeAllocatable(jsonField(jsonField(nodeAgent_->node(), "status"), "allocatable"));
   return {};
@@ -233,11 +234,13 @@ void Kubelet::stop() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    if (eventStream_ != nullptr) eventStream_->cancel();
   }
   cv_.notify_all();
   if (server_) server_->shutdown(std::chrono::seconds(1));
   probes_.stop();
   if (relistThread_.joinable()) relistThread_.join();
+  if (eventsThread_.joinable()) eventsThread_.join();
   if (files_) files_->stop();
   if (pods_) pods_->stop();
   std::map<std::string, std::shared_ptr<PodWorker>> workers;
@@ -259,6 +262,7 @@ void Kubelet::stop() {
 }
 
 bool Kubelet::healthy() const {
+  if (eventsLive_) return true;  // the runtime is talking to us
   return steadyNanos() - lastRelistOk_.load() <
          std::chrono::duration_cast<std::chrono::nanoseconds>(kRelistThreshold).count();
 }
@@ -605,13 +609,29 @@ void Kubelet::writeStatus(PodWorker& worker, const Json& pod, const RuntimePodSt
 }
 
 void Kubelet::relistLoop() {
-  std::uint64_t relists = 0;
+  std::uint64_t ticks = 0;
+  auto lastList = std::chrono::steady_clock::time_point::min();
   while (true) {
     {
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, options_.relistPeriod, [&] { return stopping_; })) return;
     }
+    const bool housekeeping = ++ticks % 10 == 0;
+    // While container events flow they mark the pods; listing the runtime is the fallback.
+    const auto now = std::chrono::steady_clock::now();
+    if (eventsLive_ && !relistNow_.exchange(false) &&
+        now - lastList < options_.eventedRelistPeriod) {
+      reapWorkers();
+      deleteOrphanedMirrorPods();
+      if (housekeeping) sweepOrphanedPodDirs();
+      continue;
+    }
+    lastList = now;
     auto pods = listRuntimePods(cri_);
+    ++pleg_.relists;
+    pleg_.relistMicros += std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - now)
+                              .count();
     if (!pods) {
       kubeletLog()->warn("relist: {}", pods.error().message());
       continue;
@@ -630,7 +650,49 @@ void Kubelet::relistLoop() {
     lastRelist_ = std::move(*pods);
     reapWorkers();
     deleteOrphanedMirrorPods();
-    if (++relists % 10 == 0) sweepOrphanedPodDirs();
+    if (housekeeping) sweepOrphanedPodDirs();
+  }
+}
+
+void Kubelet::eventLoop() {
+  constexpr auto kMaxBackoff = std::chrono::seconds(30);
+  std::chrono::milliseconds backoff(500);
+  while (true) {
+    std::unique_ptr<ContainerEventStream> stream = cri_.containerEvents();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      eventStream_ = stream.get();
+    }
+    stream->waitReady();
+    ++pleg_.eventedConnections;
+    eventsLive_ = true;
+    relistNow_ = true;  // what changed before the subscription is found by one list
+    cri::ContainerEventResponse event;
+    while (stream->next(event)) {
+      backoff = std::chrono::milliseconds(500);
+      const auto& meta = event.pod_sandbox_status().metadata();
+      ensureWorker(meta.uid(), kubeapi::objectKey(meta.namespace_(), meta.name()));
+    }
+    eventsLive_ = false;
+    Status ended = stream->finish();
+    {
+      std::lock_guard lock(mu_);
+      eventStream_ = nullptr;
+      if (stopping_) return;
+    }
+    if (!ended && ended.error().code() == Code::kUnimplemented) {
+      kubeletLog()->info("the runtime sends no container events: relisting every {} ms",
+                         options_.relistPeriod.count());
+      return;
+    }
+    ++pleg_.eventedErrors;
+    kubeletLog()->warn("container events: {}; relisting every {} ms until they are back",
+                       ended ? "the stream ended" : ended.error().message(),
+                       options_.relistPeriod.count());
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, backoff, [&] { return stopping_; })) return;
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
   }
 }
 

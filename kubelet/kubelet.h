@@ -47,6 +47,10 @@ struct KubeletOptions {
   PodSyncOptions sync;
   PodCgroupOptions cgroups;
   std::chrono::milliseconds relistPeriod{1000};
+  // The evented PLEG: pods are marked from the runtime's container events, and the runtime is
+  // listed only this often while the stream is up (every relistPeriod when it is not).
+  bool eventedPleg = true;
+  std::chrono::milliseconds eventedRelistPeriod{60'000};
   std::chrono::milliseconds syncFrequency{60'000};
   std::string healthzBindAddress = "127.0.0.1";
   int healthzPort = 10248;  // 0: no healthz server
@@ -105,6 +109,9 @@ class Kubelet {
                    bool terminal);
   PodSyncOptions withHooks(PodSyncOptions options);
   void relistLoop();
+  // The evented PLEG: reads the runtime's container events, reconnecting with a backoff; a
+  // runtime without them leaves the relist in charge.
+  void eventLoop();
   void reapWorkers();
   // Pod directories (volumes, cgroups) of pods neither the API, a worker nor the runtime knows:
   // teardown cut short by a restart (the upstream kubelet's cleanupOrphanedPodDirs).
@@ -139,6 +146,11 @@ class Kubelet {
   std::map<std::string, RuntimePodSummary> lastRelist_;
   std::atomic<std::int64_t> lastRelistOk_{0};  // steady clock, ns
   std::thread relistThread_;
+  std::thread eventsThread_;
+  ContainerEventStream* eventStream_ = nullptr;  // under mu_, for stop() to cancel
+  std::atomic<bool> eventsLive_{false};
+  std::atomic<bool> relistNow_{false};
+  PlegCounters pleg_;  // the event stream just came up: list once to catch up
 };
 
 }  // namespace berth::kubelet

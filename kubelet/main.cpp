@@ -138,6 +138,11 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
                .cpuCfsQuotaPeriodUs = o.sync.cpuCfsQuotaPeriodUs,
                .podPidsLimit = c.podPidsLimit};
   o.syncFrequency = duration_cast<milliseconds>(c.syncFrequency);
+  // The evented PLEG is on unless the EventedPLEG gate turns it off (upstream's is off by
+  // default; ours falls back to relisting by itself when the runtime has no events).
+  if (auto gate = c.featureGates.find("EventedPLEG"); gate != c.featureGates.end()) {
+    o.eventedPleg = gate->second;
+  }
   o.healthzBindAddress = c.healthzBindAddress;
   o.healthzPort = c.healthzPort;
   o.maxParallelImagePulls = c.maxParallelImagePulls.value_or(0);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "kubeapi/go_format.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/object_meta.h"
 #include "kubelet/runtime_state.h"
@@ -143,6 +144,28 @@ Status NodeServerHost::syncLoopHealthy() {
 
 std::string NodeServerHost::probeMetrics() {
   return renderProbeMetrics(probes_.counters());
+}
+
+std::string NodeServerHost::kubeletMetrics() {
+  const double seconds = static_cast<double>(pleg_.relistMicros.load()) / 1e6;
+  const std::uint64_t relists = pleg_.relists.load();
+  return fmt::format(
+      "# HELP kubelet_pleg_relist_duration_seconds [ALPHA] Duration in seconds for relisting pods "
+      "in PLEG.\n"
+      "# TYPE kubelet_pleg_relist_duration_seconds histogram\n"
+      "kubelet_pleg_relist_duration_seconds_bucket{{le=\"+Inf\"}} {0}\n"
+      "kubelet_pleg_relist_duration_seconds_sum {1}\n"
+      "kubelet_pleg_relist_duration_seconds_count {0}\n"
+      "# HELP kubelet_evented_pleg_connection_success_count [ALPHA] The number of times a CRI "
+      "client has successfully connected to the runtime's container event stream.\n"
+      "# TYPE kubelet_evented_pleg_connection_success_count counter\n"
+      "kubelet_evented_pleg_connection_success_count {2}\n"
+      "# HELP kubelet_evented_pleg_connection_error_count [ALPHA] The number of errors "
+      "encountered during the establishment of streaming connection with the CRI runtime.\n"
+      "# TYPE kubelet_evented_pleg_connection_error_count counter\n"
+      "kubelet_evented_pleg_connection_error_count {3}\n",
+      relists, kubeapi::goFloat(seconds), pleg_.eventedConnections.load(),
+      pleg_.eventedErrors.load());
 }
 
 }  // namespace berth::kubelet

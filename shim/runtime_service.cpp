@@ -290,6 +290,8 @@ grpc::Status RuntimeService::GetContainerEvents(
     grpc::ServerContext* context, const v1::GetEventsRequest*,
     grpc::ServerWriter<v1::ContainerEventResponse>* writer) {
   auto queue = engine_.subscribe();
+  // The headers now: the kubelet knows it is subscribed before any event comes.
+  writer->SendInitialMetadata();
   while (!context->IsCancelled()) {
     auto event = queue->pop(std::chrono::milliseconds(500));
     if (event && !writer->Write(*event)) break;

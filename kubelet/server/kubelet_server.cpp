@@ -6,8 +6,8 @@
 #include "common/http/stream_proxy.h"
 #include "kubeapi/meta_time.h"
 #include "kubelet/cri_client.h"
-#include "kubelet/kubelet_log.h"
 #include "kubelet/cri_log.h"
+#include "kubelet/kubelet_log.h"
 #include "kubelet/server/serving_cert.h"
 #include "kubelet/server/stats_summary.h"
 
@@ -396,6 +396,7 @@ class KubeletServer::Routes {
         "# HELP kubelet_node_name [ALPHA] The node's name. The count is always 1.\n"
         "# TYPE kubelet_node_name gauge\nkubelet_node_name{{node=\"{}\"}} 1\n",
         options_.nodeName);
+    out += host_.kubeletMetrics();
     auto sandboxes = host_.cri().listPodSandbox();
     auto containers = host_.cri().listContainers();
     if (sandboxes) {

@@ -65,6 +65,8 @@ class KubeletServerHost {
   [[nodiscard]] virtual Status syncLoopHealthy() = 0;
   // Prometheus text for /metrics/probes (prober_probe_total ...).
   virtual std::string probeMetrics() { return {}; }
+  // More of the kubelet's own metrics for /metrics (the PLEG's ...), Prometheus text.
+  virtual std::string kubeletMetrics() { return {}; }
 };
 
 struct KubeletServerOptions {

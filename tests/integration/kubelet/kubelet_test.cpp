@@ -478,6 +478,31 @@ TEST_F(KubeletTest, LifecycleHooksRunAroundTheContainer) {
   EXPECT_EQ(readFile(marks / "prestop").value_or(""), "bye\n");
 }
 
+// A counter of the kubelet's /metrics (through berth-server's node proxy), -1 when absent.
+std::int64_t kubeletMetric(NodeFixture& node, const std::string& name) {
+  std::string text = node.server().kubectlOk(
+      {"get", "--raw", "/api/v1/nodes/" + node.nodeName() + "/proxy/metrics"});
+  std::size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + name.size() + 2));
+}
+
+// The evented PLEG: berth-cri's container events mark the pods, so a pod's whole life (start,
+// a few seconds of running, its exit) passes without the kubelet listing the runtime every
+// second; at most the periodic fallback list may fall inside it.
+TEST_F(KubeletTest, ContainerEventsDriveThePodsInsteadOfRelisting) {
+  ASSERT_TRUE(eventually(
+      [&] { return kubeletMetric(*node_, "kubelet_evented_pleg_connection_success_count") >= 1; },
+      30s));
+  const std::int64_t relists = kubeletMetric(*node_, "kubelet_pleg_relist_duration_seconds_count");
+  ASSERT_GE(relists, 0);
+  createPod("brief", {{"restartPolicy", "Never"}, {"containers", {container("app", "sleep 4")}}});
+  ASSERT_TRUE(waitPod("brief",
+                      [](const Json& p) { return p["status"].value("phase", "") == "Succeeded"; }));
+  EXPECT_LE(kubeletMetric(*node_, "kubelet_pleg_relist_duration_seconds_count"), relists + 1);
+  EXPECT_EQ(kubeletMetric(*node_, "kubelet_evented_pleg_connection_error_count"), 0);
+}
+
 TEST_F(KubeletTest, KubeletApiAuthenticatesAndServesPods) {
   createPod("listed", {{"containers", {container("app", "sleep 3600")}}});
   ASSERT_TRUE(
