@@ -1,6 +1,6 @@
 #include "controlplane/auth/x509_authenticator.h"
 
-#include "controlplane/auth/certificate.h"
+#include "controlplane/auth/crypto_names.h"
 
 namespace berth::controlplane::auth {
 
