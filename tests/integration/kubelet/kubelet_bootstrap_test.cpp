@@ -1,8 +1,8 @@
 // berth-kubelet's TLS bootstrap against berth-server: a kubelet given only a bootstrap token
 // (a bootstrap-token Secret created with kubectl) gets its client certificate through an
 // auto-approved CSR, asks for its serving certificate (approved by hand with kubectl, as
-// upstream never auto-approves those), stops on a denied CSR, and rotates a short-lived client
-// certificate without losing the API server. No runtime is needed: the node registers without
+// upstream never auto-approves those), stops on a denied CSR, and rotates short-lived client and
+// serving certificates without a restart. No runtime is needed: the node registers without
 // one, so these tests start only berth-server and berth-kubelet.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -212,9 +212,10 @@ TEST_F(KubeletBootstrapTest, JoinsWithABootstrapTokenAndAnAutoApprovedClientCert
   EXPECT_TRUE(exited && !*exited) << "the restarted kubelet exited";
 }
 
-TEST_F(KubeletBootstrapTest, ServingCertificateIsServedOnceApprovedWithKubectl) {
-  startServer();
-  startKubelet("serverTLSBootstrap: true\n");
+TEST_F(KubeletBootstrapTest, ServingCertificateIsServedOnceApprovedWithKubectlAndRotates) {
+  startServer("40s");
+  // The client certificate lives 40 s too: it must rotate for the kubelet to ask again.
+  startKubelet("serverTLSBootstrap: true\nrotateCertificates: true\n");
   ASSERT_TRUE(eventually([&] { return nodeRegistered(); }, 60s));
   std::string name;
   ASSERT_TRUE(eventually(
@@ -254,6 +255,31 @@ TEST_F(KubeletBootstrapTest, ServingCertificateIsServedOnceApprovedWithKubectl) 
   const auto current = pki() / "kubelet-server-current.pem";
   EXPECT_EQ(modeOf(pki() / std::filesystem::read_symlink(current)), 0600u);
   EXPECT_FALSE(std::filesystem::exists(pki() / "kubelet.crt"));  // no self-signed pair
+
+  // At 70-90% of its 40 s the kubelet asks again; once approved, new connections get the new
+  // certificate without a restart.
+  std::string renewal;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto serving = csrs("kubernetes.io/kubelet-serving");
+        if (serving.size() > 1) renewal = serving.back()["metadata"]["name"];
+        return !renewal.empty();
+      },
+      60s))
+      << "no renewal CSR";
+  server_->kubectlOk({"certificate", "approve", renewal});
+  std::string renewed;
+  ASSERT_TRUE(eventually(
+      [&] {
+        renewed = issuedPem(getJson({"csr", renewal}));
+        return !renewed.empty();
+      },
+      30s));
+  ASSERT_TRUE(eventually([&] { return der(servedCertificate()) == der(renewed); }, 30s))
+      << "the server does not present the renewed certificate";
+  EXPECT_NE(der(renewed), der(issued));
+  auto exited = kubelet_.waitFor(0ms);
+  EXPECT_TRUE(exited && !*exited) << "the kubelet exited";
 }
 
 TEST_F(KubeletBootstrapTest, ADeniedCsrEndsTheKubeletWithAnError) {
