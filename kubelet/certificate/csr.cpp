@@ -127,7 +127,17 @@ Result<std::optional<std::string>> issuedCertificate(const nlohmann::json& csr) 
 Result<std::string> requestCertificate(kubeapi::RestClient& api, const nlohmann::json& csr,
                                        std::chrono::milliseconds timeout, std::stop_token stop) {
   auto csrs = api.resource(kCsrs, /*namespaced=*/false);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto timedOut = [&] { return std::chrono::steady_clock::now() >= deadline; };
+  // The server may not answer yet (a node booting with its control plane): wait for it, as
+  // upstream's bootstrap waits for the server first.
   auto created = csrs.create(csr);
+  while (!created && created.error().code() == Code::kUnavailable && !stop.stop_requested() &&
+         !timedOut()) {
+    kubeletLog()->info("waiting for the API server: {}", created.error().message());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    created = csrs.create(csr);
+  }
   nlohmann::json current;
   if (created) {
     current = std::move(*created);
@@ -149,8 +159,6 @@ Result<std::string> requestCertificate(kubeapi::RestClient& api, const nlohmann:
   kubeletLog()->info("certificate signing request {} created [signer={}]", name,
                      csr["spec"].value("signerName", ""));
 
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto timedOut = [&] { return std::chrono::steady_clock::now() >= deadline; };
   const std::string selector = "metadata.name=" + name;
   while (true) {
     if (auto outcome = outcomeOf(current)) return std::move(*outcome);
