@@ -1,6 +1,8 @@
 // berth-server: the bundled API server. Flags take kube-apiserver's names where one exists.
 #include <signal.h>
 
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -8,6 +10,7 @@
 #include "common/log.h"
 #include "common/termination_signals.h"
 #include "controlplane/server.h"
+#include "kubeapi/go_duration.h"
 
 namespace {
 
@@ -30,7 +33,7 @@ int main(int argc, char** argv) {
   using berth::controlplane::ServerOptions;
   ServerOptions options;
   std::string etcdServers, tlsSans, saKeyFiles, apiAudiences, kubeletAddressTypes,
-      logLevel = "info";
+      logLevel = "info", clusterSigningDuration = "8760h";
   int minRequestTimeout = 1800, compactionSeconds = 300, bookmarkMs = 60'000;
 
   CLI::App app{"berth-server: a Kubernetes API server with an embedded store"};
@@ -74,6 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("--kubelet-preferred-address-types", kubeletAddressTypes,
                  "Node address types to reach kubelets by, in order "
                  "(default InternalIP,ExternalIP,Hostname)");
+  app.add_option("--cluster-signing-duration", clusterSigningDuration,
+                 "Longest validity of a certificate signed for a CSR (Go duration, default 8760h)");
   app.add_option("--min-request-timeout", minRequestTimeout,
                  "A watch's server-side timeout when the client names none (s, times 1-2)");
   app.add_option("--etcd-compaction-interval", compactionSeconds,
@@ -92,6 +97,14 @@ int main(int argc, char** argv) {
   options.apiAudiences = splitList(apiAudiences);
   options.kubeletPreferredAddressTypes = splitList(kubeletAddressTypes);
   options.minRequestTimeout = std::chrono::seconds(minRequestTimeout);
+  auto signing = berth::kubeapi::parseGoDuration(clusterSigningDuration);
+  if (!signing || signing->count() <= 0) {
+    std::fprintf(stderr, "berth-server: --cluster-signing-duration %s: %s\n",
+                 clusterSigningDuration.c_str(),
+                 signing ? "must be positive" : signing.error().message().c_str());
+    return 1;
+  }
+  options.clusterSigningDuration = std::chrono::duration_cast<std::chrono::seconds>(*signing);
   options.etcdCompactionInterval = std::chrono::seconds(compactionSeconds);
   options.watchBookmarkInterval = std::chrono::milliseconds(bookmarkMs);
 

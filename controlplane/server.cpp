@@ -254,8 +254,8 @@ Status RunningServer::start(const ServerOptions& options) {
   std::string caPem = BERTH_TRY(readFile(pki.caCertificateFile()));
   controllers_ = std::make_unique<apiserver::NamespaceControllers>(*registry_, *cache_, caPem);
   BERTH_TRY(controllers_->start());
-  csrControllers_ =
-      std::make_unique<apiserver::CsrControllers>(*registry_, *cache_, auth_->authorizer(), pki.ca);
+  csrControllers_ = std::make_unique<apiserver::CsrControllers>(
+      *registry_, *cache_, auth_->authorizer(), pki.ca, options.clusterSigningDuration);
   BERTH_TRY(csrControllers_->start());
 
   // Ready: the kubeconfig appears once the server answers, so a reader can use it at once.

@@ -46,6 +46,9 @@ struct ServerOptions {
   std::string kubeletClientKey;
   std::string kubeletCertificateAuthority;
   std::vector<std::string> kubeletPreferredAddressTypes;
+  // kube-controller-manager's --cluster-signing-duration: the longest certificate the CSR signer
+  // issues (kubelet client and serving certificates live this long).
+  std::chrono::seconds clusterSigningDuration = std::chrono::hours(8760);
 };
 
 class Server {

@@ -308,6 +308,16 @@ Result<EngineResponse> HttpEngine::perform(EngineRequest request) {
   return start(std::move(request))->wait();
 }
 
+void HttpEngine::setClientCertificate(std::string certPem, std::string keyPem) {
+  // On the I/O thread, ahead of every transfer started after this call.
+  impl_->post([impl = impl_.get(), cert = std::move(certPem), key = std::move(keyPem)] {
+    impl->tls.certData = cert;
+    impl->tls.keyData = key;
+    impl->tls.certFile.clear();
+    impl->tls.keyFile.clear();
+  });
+}
+
 Result<EngineResponse> HttpEngine::Transfer::wait() {
   std::unique_lock lock(state_->mu);
   state_->cv.wait(lock, [&] { return state_->done; });

@@ -72,6 +72,10 @@ class HttpEngine {
   std::shared_ptr<Transfer> start(EngineRequest request);
   // start() and wait().
   [[nodiscard]] Result<EngineResponse> perform(EngineRequest request);
+  // A new client certificate (PEM) for the transfers started from now on. libcurl reuses a
+  // connection only for a transfer with the same certificate, so they open new connections;
+  // transfers already running (watches) keep theirs until they end.
+  void setClientCertificate(std::string certPem, std::string keyPem);
 
   class Transfer {
    public:

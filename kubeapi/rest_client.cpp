@@ -175,6 +175,10 @@ ApiResult<std::unique_ptr<Watcher>> RestClient::watch(const ApiRequest& request)
   return std::unique_ptr<Watcher>(std::move(*watcher));
 }
 
+void RestClient::setClientCertificate(std::string certPem, std::string keyPem) {
+  engine_->setClientCertificate(std::move(certPem), std::move(keyPem));
+}
+
 ResourceClient RestClient::resource(const GroupVersionResource& gvr, bool namespaced) {
   return ResourceClient(shared_from_this(), gvr, namespaced);
 }

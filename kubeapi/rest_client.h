@@ -68,6 +68,11 @@ class RestClient : public std::enable_shared_from_this<RestClient> {
   // A typed view of one resource (all namespaces until inNamespace()).
   ResourceClient resource(const GroupVersionResource& gvr, bool namespaced = true);
 
+  // Presents this certificate and key (PEM) from the next request on, as client-go's transport
+  // does with the kubelet's rotated client certificate. Requests already running keep their
+  // connections.
+  void setClientCertificate(std::string certPem, std::string keyPem);
+
   const RestConfig& config() const { return config_; }
   // The server's URL for a path and query, as sent.
   std::string url(const ApiRequest& request) const;

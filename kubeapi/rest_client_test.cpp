@@ -61,8 +61,8 @@ class RestClientTest : public ::testing::Test {
     FAIL() << "the canned server did not start";
   }
 
-  // A CA, a serving certificate for 127.0.0.1 and api.test, and a client certificate (CN
-  // admin), made with openssl in dir_.
+  // A CA, a serving certificate for 127.0.0.1 and api.test, and client certificates (CN admin
+  // and CN system:node:n1), made with openssl in dir_.
   bool makeCertificates() {
     auto made = runProgram(
         {.path = "bash",
@@ -75,7 +75,10 @@ class RestClientTest : public ::testing::Test {
                   "-out srv.crt -days 1 -extfile san\n"
                   "openssl req $k -keyout cli.key -out cli.csr -subj /O=system:masters/CN=admin\n"
                   "openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-                  "-out cli.crt -days 1\n",
+                  "-out cli.crt -days 1\n"
+                  "openssl req $k -keyout node.key -out node.csr -subj /CN=system:node:n1\n"
+                  "openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+                  "-out node.crt -days 1\n",
                   dir_.path().string()},
          .captureStdout = true,
          .captureStderr = true,
@@ -396,6 +399,25 @@ TEST_F(RestClientTest, TlsWithTheKubeconfigsEmbeddedCertificates) {
   auto refused = (*untrusted)->resource({"", "v1", "pods"}).inNamespace("default").get("x");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), Code::kFailedPrecondition) << refused.error().message();
+}
+
+TEST_F(RestClientTest, ANewClientCertificateIsPresentedFromTheNextRequestOn) {
+  if (!makeCertificates()) GTEST_SKIP() << "openssl can't make certificates here";
+  auto file = [&](const char* name) { return readFile(dir_.path() / name).value(); };
+  startServer({(dir_.path() / "srv.crt").string(), (dir_.path() / "srv.key").string(),
+               (dir_.path() / "ca.crt").string()});
+  auto c = client({.caData = file("ca.crt"),
+                   .certFile = (dir_.path() / "cli.crt").string(),
+                   .keyFile = (dir_.path() / "cli.key").string()});
+  auto before = pods(c).get("x");
+  ASSERT_TRUE(before) << before.error().message();
+  EXPECT_EQ((*before)["headers"]["x-client-cn"], "admin");
+
+  // As the kubelet swaps in its rotated certificate: the open connection is not reused.
+  c->setClientCertificate(file("node.crt"), file("node.key"));
+  auto after = pods(c).get("x");
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ((*after)["headers"]["x-client-cn"], "system:node:n1");
 }
 
 // nghttpd (nghttp2's reference server) as an independent HTTP/2 peer: the client speaks h2 over

@@ -18,6 +18,8 @@
 #include "common/termination_signals.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubeapi/quantity.h"
+#include "kubelet/certificate/bootstrap.h"
+#include "kubelet/certificate/certificate_manager.h"
 #include "kubelet/config/kubelet_options.h"
 #include "kubelet/kubelet.h"
 
@@ -173,6 +175,44 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   return o;
 }
 
+using certificate::CertificateManager;
+using certificate::CertificateStore;
+
+// rotateCertificates: the client certificate renews itself and the API client presents each new
+// one (upstream's kubelet client certificate manager).
+std::unique_ptr<CertificateManager> clientCertificateManager(
+    const KubeletFlags& flags, const KubeletOptions& o,
+    const std::shared_ptr<kubeapi::RestClient>& api) {
+  CertificateStore store(flags.certDirectory, certificate::kClientPairPrefix,
+                         api->config().certFile, api->config().keyFile);
+  auto manager = std::make_unique<CertificateManager>(
+      std::move(store), certificate::CertificateManagerOptions{
+                            .name = "kubelet-client",
+                            .csrTemplate = certificate::kubeletClientTemplate(o.nodeName),
+                            .api = api,
+                            .onRotated = [api](const certificate::CertificatePair& pair) {
+                              api->setClientCertificate(pair.certPem, pair.keyPem);
+                            }});
+  if (auto pair = manager->current()) api->setClientCertificate(pair->certPem, pair->keyPem);
+  return manager;
+}
+
+// serverTLSBootstrap: the :10250 server serves kubelet-server-current.pem, requested from the
+// kubernetes.io/kubelet-serving signer for the node's names and addresses and renewed the same
+// way; the server re-reads it for new connections.
+std::unique_ptr<CertificateManager> servingCertificateManager(
+    const KubeletFlags& flags, KubeletOptions& o, const std::shared_ptr<kubeapi::RestClient>& api) {
+  CertificateStore store(flags.certDirectory, certificate::kServerPairPrefix);
+  o.server->tlsCertFile = o.server->tlsPrivateKeyFile = store.currentPath().string();
+  o.server->rotatedCertificate = true;
+  return std::make_unique<CertificateManager>(
+      std::move(store), certificate::CertificateManagerOptions{
+                            .name = "kubelet-server",
+                            .csrTemplate = certificate::kubeletServingTemplate(
+                                o.nodeName, {o.nodeAgent.node.hostname}, o.nodeIps),
+                            .api = api});
+}
+
 int fatal(const std::string& message) {
   std::fprintf(stderr, "berth-kubelet: %s\n", message.c_str());
   return 1;
@@ -190,16 +230,22 @@ int main(int argc, char** argv) {
        .level = config.logging.verbosity >= 4 ? spdlog::level::debug : spdlog::level::info});
 
   if (flags.kubeConfig.empty()) {
-    return fatal(flags.bootstrapKubeconfig.empty()
-                     ? "--kubeconfig is required (standalone mode without an API server is not "
-                       "supported)"
-                     : "--bootstrap-kubeconfig: TLS bootstrap is not supported yet; give "
-                       "--kubeconfig");
+    return fatal(
+        "--kubeconfig is required (standalone mode without an API server is not supported)");
   }
   // The root (pods/, pki/) exists before anything measures or writes into it.
   std::error_code ec;
   std::filesystem::create_directories(flags.rootDirectory, ec);
   if (ec) return fatal(fmt::format("--root-dir {}: {}", flags.rootDirectory, ec.message()));
+  KubeletOptions o = options(flags, config);
+  if (!flags.bootstrapKubeconfig.empty()) {
+    auto st = certificate::loadClientCert({.kubeconfig = flags.kubeConfig,
+                                           .bootstrapKubeconfig = flags.bootstrapKubeconfig,
+                                           .certDir = flags.certDirectory,
+                                           .nodeName = o.nodeName,
+                                           .userAgent = "berth-kubelet/" BERTH_VERSION});
+    if (!st) return fatal(st.error().message());
+  }
   auto kubeconfig = kubeapi::Kubeconfig::load(flags.kubeConfig);
   if (!kubeconfig) return fatal(kubeconfig.error().message());
   auto rest = kubeconfig->restConfig();
@@ -212,7 +258,15 @@ int main(int argc, char** argv) {
 
   const TerminationSignals signals;
 
-  Kubelet kubelet(*api, options(flags, config));
+  std::unique_ptr<CertificateManager> clientCertificates, servingCertificates;
+  if (config.rotateCertificates) clientCertificates = clientCertificateManager(flags, o, *api);
+  if (o.server && config.serverTLSBootstrap && config.tlsCertFile.empty())
+    servingCertificates = servingCertificateManager(flags, o, *api);
+  for (auto* manager : {clientCertificates.get(), servingCertificates.get()}) {
+    if (manager) manager->start();
+  }
+
+  Kubelet kubelet(*api, std::move(o));
   if (auto st = kubelet.start(); !st) return fatal(st.error().message());
   const int sig = signals.wait();
   spdlog::info("berth-kubelet: signal {}, shutting down", sig);

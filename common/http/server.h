@@ -145,6 +145,10 @@ struct TlsServerConfig {
   // PEM bundle that client certificates must chain to; empty: client certificates not asked for.
   std::string clientCaFile;
   bool enableHttp2 = true;  // offer "h2" before "http/1.1" in ALPN
+  // Re-read certFile and keyFile at a handshake when they changed on disk (a rotated certificate,
+  // as Go's tls.Config.GetCertificate serves the kubelet's): new connections get the new pair.
+  // Until the files exist and hold a matching pair, handshakes fail.
+  bool reloadCertificate = false;
 };
 
 struct ServerOptions {

@@ -126,6 +126,42 @@ TEST_F(HttpServerTls, AlpnAndStreamsOverTls) {
   EXPECT_EQ(g.connects, 0);  // kept alive over TLS too
 }
 
+TEST_F(HttpServerTls, AReloadingCertificateFollowsItsFiles) {
+  // One file with certificate and key behind a symlink, swapped as the kubelet rotates.
+  auto pair = [&](const std::string& name) {
+    std::string file = certs_.p(name + "-pair.pem");
+    EXPECT_TRUE(writeFile(file, readFile(certs_.p(name + ".pem")).value() +
+                                    readFile(certs_.p(name + ".key")).value()));
+    return file;
+  };
+  const std::string current = certs_.p("current.pem");
+  auto point = [&](const std::string& target) {
+    std::filesystem::remove(current + ".new");
+    std::filesystem::create_symlink(target, current + ".new");
+    std::filesystem::rename(current + ".new", current);
+  };
+  ServerOptions o;
+  o.tls = TlsServerConfig{.certFile = current, .keyFile = current, .reloadCertificate = true};
+  auto server = Server::start(o, [](Request&, std::shared_ptr<ResponseWriter> w) {
+    w->respond({200, {}, "ok"});
+  });
+  ASSERT_TRUE(server) << server.error().message();  // the files may come later
+  Curl curl;
+  EXPECT_NE(curl.fetch(url(**server, "/"), as()).code, CURLE_OK);
+
+  point(pair("server"));
+  auto first = curl.fetch(url(**server, "/"), as());
+  EXPECT_EQ(first.code, CURLE_OK) << first.error;
+
+  point(pair("rogue-server"));
+  Curl fresh;
+  EXPECT_NE(fresh.fetch(url(**server, "/"), as()).code, CURLE_OK);
+  FetchOptions rogue = as();
+  rogue.caFile = certs_.p("rogue-ca.pem");
+  auto second = fresh.fetch(url(**server, "/"), rogue);
+  EXPECT_EQ(second.code, CURLE_OK) << second.error;
+}
+
 TEST_F(HttpServerTls, BadCertificateFilesAreNamed) {
   ServerOptions o;
   o.tls = TlsServerConfig{certs_.p("missing.pem"), certs_.p("server.key"), ""};

@@ -52,6 +52,7 @@ class Certificates {
     BERTH_TRY(leaf("server", "/CN=127.0.0.1", "ca", "server.cnf"));
     BERTH_TRY(leaf("client", "/O=dev/O=ops/CN=alice", "ca", "client.cnf"));
     BERTH_TRY(leaf("rogue", "/O=system:masters/CN=mallory", "rogue-ca", "client.cnf"));
+    BERTH_TRY(leaf("rogue-server", "/CN=127.0.0.1", "rogue-ca", "server.cnf"));
     return {};
   }
   std::string p(const std::string& name) const { return (dir_.path() / name).string(); }

@@ -4,7 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <sys/stat.h>
+
 #include <array>
+#include <memory>
+#include <mutex>
 #include <string_view>
 
 #include "common/http/ssl_error.h"
@@ -47,6 +51,102 @@ std::string entryText(X509_NAME_ENTRY* entry) {
   return out;
 }
 
+// A certificate chain and key read from files again whenever either file changes (its
+// resolved inode, size or mtime: a rotation swaps a symlink to a new file), handed to each new
+// connection from the context's certificate callback.
+class ReloadingCertificate {
+ public:
+  ReloadingCertificate(std::string certFile, std::string keyFile)
+      : certFile_(std::move(certFile)), keyFile_(std::move(keyFile)) {}
+
+  // SSL_CTX_set_cert_cb: 1 with the pair set on `ssl`, 0 (the handshake fails) without one.
+  static int select(SSL* ssl, void* arg) {
+    return static_cast<ReloadingCertificate*>(arg)->apply(ssl) ? 1 : 0;
+  }
+
+ private:
+  struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{};
+    bool operator==(const FileId& o) const {
+      return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+             mtime.tv_nsec == o.mtime.tv_nsec;
+    }
+  };
+  using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+  using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+  struct ChainFree {
+    void operator()(STACK_OF(X509) * chain) const { sk_X509_pop_free(chain, X509_free); }
+  };
+  using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
+
+  static std::optional<FileId> fileId(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return FileId{st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+  }
+
+  bool apply(SSL* ssl) {
+    std::lock_guard lock(mu_);
+    auto certId = fileId(certFile_);
+    auto keyId = fileId(keyFile_);
+    if (!certId || !keyId) return false;
+    if (!loaded_ || !(*certId == certId_) || !(*keyId == keyId_)) {
+      if (!load()) return false;
+      certId_ = *certId;
+      keyId_ = *keyId;
+    }
+    return SSL_use_cert_and_key(ssl, cert_.get(), key_.get(), chain_.get(), 1) == 1;
+  }
+
+  // The leaf, the certificates after it and the first private key; nothing changes on failure
+  // (a file caught half-written keeps the previous pair until it is whole).
+  bool load() {
+    BIO* certBio = BIO_new_file(certFile_.c_str(), "r");
+    if (certBio == nullptr) return false;
+    X509Ptr cert(PEM_read_bio_X509(certBio, nullptr, nullptr, nullptr), X509_free);
+    ChainPtr chain(sk_X509_new_null());
+    while (X509* extra = PEM_read_bio_X509(certBio, nullptr, nullptr, nullptr))
+      sk_X509_push(chain.get(), extra);
+    BIO_free(certBio);
+    BIO* keyBio = BIO_new_file(keyFile_.c_str(), "r");
+    if (keyBio == nullptr) return false;
+    PkeyPtr key(PEM_read_bio_PrivateKey(keyBio, nullptr, nullptr, nullptr), EVP_PKEY_free);
+    BIO_free(keyBio);
+    ERR_clear_error();  // the end of the PEM data is an "error" too
+    if (!cert || !key || X509_check_private_key(cert.get(), key.get()) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+    cert_ = std::move(cert);
+    key_ = std::move(key);
+    chain_ = std::move(chain);
+    loaded_ = true;
+    return true;
+  }
+
+  const std::string certFile_;
+  const std::string keyFile_;
+  std::mutex mu_;
+  bool loaded_ = false;
+  FileId certId_;
+  FileId keyId_;
+  X509Ptr cert_{nullptr, X509_free};
+  PkeyPtr key_{nullptr, EVP_PKEY_free};
+  ChainPtr chain_;
+};
+
+// The context owns its ReloadingCertificate through ex_data, freed with the context.
+int reloaderIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* p, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<ReloadingCertificate*>(p);
+      });
+  return index;
+}
+
 }  // namespace
 
 std::string sslErrorText() {
@@ -70,13 +170,20 @@ Result<std::unique_ptr<net::ssl::context>> makeTlsContext(const TlsServerConfig&
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(
       native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_use_certificate_chain_file(native, config.certFile.c_str()) != 1)
-    return fail(Code::kInvalidArgument, "tls certificate {}: {}", config.certFile, sslErrorText());
-  if (SSL_CTX_use_PrivateKey_file(native, config.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
-    return fail(Code::kInvalidArgument, "tls key {}: {}", config.keyFile, sslErrorText());
-  if (SSL_CTX_check_private_key(native) != 1)
-    return fail(Code::kInvalidArgument, "tls key {} does not match certificate {}", config.keyFile,
-                config.certFile);
+  if (config.reloadCertificate) {
+    auto* reloader = new ReloadingCertificate(config.certFile, config.keyFile);
+    SSL_CTX_set_ex_data(native, reloaderIndex(), reloader);
+    SSL_CTX_set_cert_cb(native, &ReloadingCertificate::select, reloader);
+  } else {
+    if (SSL_CTX_use_certificate_chain_file(native, config.certFile.c_str()) != 1)
+      return fail(Code::kInvalidArgument, "tls certificate {}: {}", config.certFile,
+                  sslErrorText());
+    if (SSL_CTX_use_PrivateKey_file(native, config.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
+      return fail(Code::kInvalidArgument, "tls key {}: {}", config.keyFile, sslErrorText());
+    if (SSL_CTX_check_private_key(native) != 1)
+      return fail(Code::kInvalidArgument, "tls key {} does not match certificate {}",
+                  config.keyFile, config.certFile);
+  }
   if (!config.clientCaFile.empty()) {
     if (SSL_CTX_load_verify_locations(native, config.clientCaFile.c_str(), nullptr) != 1)
       return fail(Code::kInvalidArgument, "tls client CA {}: {}", config.clientCaFile,

@@ -269,6 +269,9 @@ class SecretStrategy final : public Strategy {
 
 class CsrStrategy final : public StatusStrategy {
  public:
+  // ValidateCertificateRequestName accepts any name; the store's key still needs a path
+  // segment. The kubelet's bootstrap names its CSR node-csr-<base64url>, upper case and all.
+  NameRule nameRule() const override { return NameRule::kPathSegment; }
   void prepareForCreate(Json& csr) const override { csr.erase("status"); }
   FieldErrors validate(const Json& csr) const override {
     FieldErrors errors;

@@ -63,7 +63,8 @@ Result<Authentication> buildAuthentication(const AuthenticationOptions& options)
   authentication.tokens = std::make_shared<AuthenticatedGroupAdder>(tokenUnion);
 
   std::vector<std::shared_ptr<const Authenticator>> authenticators;
-  if (options.clientCertificates) authenticators.push_back(std::make_shared<X509Authenticator>());
+  if (options.clientCertificates)
+    authenticators.push_back(std::make_shared<X509Authenticator>(options.clock));
   authenticators.push_back(std::make_shared<BearerTokenAuthenticator>(tokenUnion, audiences));
   std::shared_ptr<const Authenticator> anonymous;
   if (options.anonymous) {

@@ -19,7 +19,7 @@
 
 #include "controlplane/auth/authenticator.h"
 #include "controlplane/auth/clock.h"
-#include "controlplane/auth/key_pair.h"
+#include "controlplane/auth/crypto_names.h"
 #include "controlplane/auth/token_authenticator.h"
 #include "controlplane/storage/object_lookup.h"
 

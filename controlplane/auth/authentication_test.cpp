@@ -6,6 +6,7 @@
 #include "common/file_util.h"
 #include "common/temp_dir_for_test.h"
 #include "controlplane/auth/certificate_authority.h"
+#include "controlplane/auth/rfc3339.h"
 #include "controlplane/auth/service_account_token.h"
 #include "controlplane/auth/testing/auth_fixtures.h"
 #include "controlplane/auth/testing/memory_object_lookup.h"
@@ -137,6 +138,20 @@ TEST_F(AuthenticationTest, ClientCertificates) {
   EXPECT_EQ((*user)->groups, (std::vector<std::string>{"system:nodes", "system:authenticated"}));
   EXPECT_EQ((*user)->extra.at("authentication.kubernetes.io/credential-id").front(),
             "X509SHA256=" + *cert.sha256Hex());
+
+  // Checked on each request: a kept-alive connection outlives its certificate.
+  tmpl.notBefore = kNow - hours(2);
+  tmpl.notAfter = kNow - hours(1);
+  r.peerCertificate->pem = *ca.issue(tmpl, key.publicKey())->pem();
+  auto expired = authentication_.request->authenticate(r);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code(), Code::kUnauthenticated);
+  EXPECT_EQ(expired.error().message(),
+            fmt::format("verifying certificate CN=system:node:n1 failed: x509: certificate has "
+                        "expired or is not yet valid: current time {} is after {}",
+                        formatRfc3339(kNow), formatRfc3339(kNow - hours(1))));
+  tmpl.notBefore = kNow;
+  tmpl.notAfter = kNow + hours(1);
 
   // A serving certificate is no client certificate.
   tmpl.usages = {"digital signature", "server auth"};

@@ -10,9 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "controlplane/auth/certificate.h"
-#include "controlplane/auth/certificate_request.h"
-#include "controlplane/auth/key_pair.h"
+#include "controlplane/auth/crypto_names.h"
 
 namespace berth::controlplane::auth {
 

@@ -1,6 +1,6 @@
 #include "controlplane/auth/jwt.h"
 
-#include "controlplane/auth/base64url.h"
+#include "controlplane/auth/crypto_names.h"
 
 namespace berth::controlplane::auth {
 

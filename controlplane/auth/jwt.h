@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
-#include "controlplane/auth/key_pair.h"
+#include "controlplane/auth/crypto_names.h"
 
 namespace berth::controlplane::auth {
 

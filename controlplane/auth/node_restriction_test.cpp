@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
-#include "controlplane/auth/certificate_request.h"
+#include "controlplane/auth/crypto_names.h"
 #include "controlplane/auth/testing/memory_object_lookup.h"
 
 namespace berth::controlplane::auth {

@@ -22,7 +22,7 @@
 
 #include "common/result.h"
 #include "controlplane/auth/certificate_authority.h"
-#include "controlplane/auth/key_pair.h"
+#include "controlplane/auth/crypto_names.h"
 
 namespace berth::controlplane::auth {
 

@@ -1,6 +1,7 @@
 #include "controlplane/auth/x509_authenticator.h"
 
-#include "controlplane/auth/certificate.h"
+#include "controlplane/auth/crypto_names.h"
+#include "controlplane/auth/rfc3339.h"
 
 namespace berth::controlplane::auth {
 
@@ -19,6 +20,15 @@ Result<std::optional<UserInfo>> X509Authenticator::authenticate(
                   "verifying certificate CN={} failed: x509: certificate specifies an incompatible "
                   "key usage",
                   certificate->commonName());
+    }
+    const auto now = clock_();
+    if (now > certificate->notAfter() || now < certificate->notBefore()) {
+      const bool expired = now > certificate->notAfter();
+      return fail(Code::kUnauthenticated,
+                  "verifying certificate CN={} failed: x509: certificate has expired or is not "
+                  "yet valid: current time {} is {} {}",
+                  certificate->commonName(), formatRfc3339(now), expired ? "after" : "before",
+                  formatRfc3339(expired ? certificate->notAfter() : certificate->notBefore()));
     }
     auto fingerprint = certificate->sha256Hex();
     if (!fingerprint) return fail(Code::kInternal, fingerprint.error().message());

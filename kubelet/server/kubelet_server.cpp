@@ -450,7 +450,8 @@ Result<std::unique_ptr<KubeletServer>> KubeletServer::start(
                             .keyFile = options.tlsPrivateKeyFile,
                             .clientCaFile = options.clientCaFile,
                             // The apiserver's streams to us are HTTP/1.1 upgrades.
-                            .enableHttp2 = false};
+                            .enableHttp2 = false,
+                            .reloadCertificate = options.rotatedCertificate};
   if (tls.certFile.empty() && tls.keyFile.empty()) {
     if (options.certDirectory.empty())
       return fail(Code::kInvalidArgument, "kubelet server: no TLS certificate and no cert dir");

@@ -76,6 +76,9 @@ struct KubeletServerOptions {
   // tlsCertFile/tlsPrivateKeyFile; both empty: a self-signed pair in certDirectory.
   std::string tlsCertFile;
   std::string tlsPrivateKeyFile;
+  // serverTLSBootstrap: the files are the rotated kubelet-server-current.pem, re-read when it
+  // changes (and missing until the first CSR is issued: handshakes fail until then).
+  bool rotatedCertificate = false;
   std::string certDirectory;
   std::vector<std::string> nodeIps;  // IP SANs of a self-signed certificate
   std::string clientCaFile;          // authentication.x509.clientCAFile

@@ -1,7 +1,8 @@
 #pragma once
 // The kubelet's serving certificate when none is configured: as upstream, a self-signed
 // certificate for the host name, generated once into <cert-dir>/kubelet.crt and kubelet.key
-// (key 0600) and reused while both files exist.
+// (key 0600) and reused while both files exist. (With serverTLSBootstrap the kubelet serves a
+// CSR-issued pair instead: kubelet/certificate.)
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -1,9 +1,9 @@
-#include "controlplane/auth/openssl_util.h"
+#include "common/crypto/openssl_util.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
 
-namespace berth::controlplane::auth::ossl {
+namespace berth::crypto::ossl {
 
 std::string errorMessage(std::string_view what) {
   std::string message(what);
@@ -144,4 +144,4 @@ Status setTime(ASN1_TIME* time, std::chrono::system_clock::time_point tp) {
   return {};
 }
 
-}  // namespace berth::controlplane::auth::ossl
+}  // namespace berth::crypto::ossl

@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/crypto/key_pair.h"
 #include "common/result.h"
-#include "controlplane/auth/key_pair.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 struct CertificateRequestSubject {
   std::string commonName;
@@ -44,4 +44,4 @@ class CertificateRequest {
   std::shared_ptr<X509_REQ> request_;
 };
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

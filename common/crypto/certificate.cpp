@@ -1,4 +1,4 @@
-#include "controlplane/auth/certificate.h"
+#include "common/crypto/certificate.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -8,9 +8,9 @@
 
 #include <fmt/ranges.h>
 
-#include "controlplane/auth/openssl_util.h"
+#include "common/crypto/openssl_util.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 namespace {
 
@@ -243,4 +243,4 @@ Result<Certificate> signCertificate(const CertificateTemplate& tmpl, const Publi
   return Certificate(ossl::shareX509(std::move(cert)));
 }
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

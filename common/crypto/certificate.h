@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/crypto/key_pair.h"
 #include "common/result.h"
-#include "controlplane/auth/key_pair.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 // What a new certificate says; the issuer fills serial, issuer name and key identifiers.
 struct CertificateTemplate {
@@ -70,4 +70,4 @@ class Certificate {
                                                   const KeyPair& issuerKey,
                                                   const X509_NAME* subjectName = nullptr);
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

@@ -5,10 +5,10 @@
 
 #include "common/result.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 std::string base64UrlEncode(std::string_view data);
 // Accepts input with or without padding; standard-alphabet characters ('+', '/') are errors.
 [[nodiscard]] Result<std::string> base64UrlDecode(std::string_view text);
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

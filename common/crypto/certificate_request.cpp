@@ -1,11 +1,11 @@
-#include "controlplane/auth/certificate_request.h"
+#include "common/crypto/certificate_request.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "controlplane/auth/openssl_util.h"
+#include "common/crypto/openssl_util.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 namespace {
 
@@ -104,4 +104,4 @@ PublicKey CertificateRequest::publicKey() const {
   return PublicKey(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
 }
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

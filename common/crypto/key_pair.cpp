@@ -1,14 +1,14 @@
-#include "controlplane/auth/key_pair.h"
+#include "common/crypto/key_pair.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <optional>
 
-#include "controlplane/auth/base64url.h"
-#include "controlplane/auth/openssl_util.h"
+#include "common/crypto/base64url.h"
+#include "common/crypto/openssl_util.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 namespace {
 
@@ -169,4 +169,4 @@ Result<std::string> KeyPair::sign(std::string_view data) const {
   return signature;
 }
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

@@ -1,6 +1,6 @@
 #pragma once
 // OpenSSL 3 glue for the PKI and token code: one owner type per OpenSSL object, the error queue
-// as a message, and PEM/DER conversions. Internal to berth_cp_auth.
+// as a message, and PEM/DER conversions. Internal to berth_crypto.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -14,7 +14,7 @@
 
 #include "common/result.h"
 
-namespace berth::controlplane::auth::ossl {
+namespace berth::crypto::ossl {
 
 template <class T, void (*Free)(T*)>
 struct Deleter {
@@ -81,4 +81,4 @@ std::vector<std::string> generalNames(const GENERAL_NAMES* names, int type);
 [[nodiscard]] Result<std::chrono::system_clock::time_point> toTimePoint(const ASN1_TIME* time);
 [[nodiscard]] Status setTime(ASN1_TIME* time, std::chrono::system_clock::time_point tp);
 
-}  // namespace berth::controlplane::auth::ossl
+}  // namespace berth::crypto::ossl

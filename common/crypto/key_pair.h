@@ -11,7 +11,7 @@
 
 #include "common/result.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 enum class KeyAlgorithm { kEcdsaP256, kRsa };
 
@@ -60,4 +60,4 @@ class KeyPair {
   std::shared_ptr<EVP_PKEY> key_;
 };
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto

@@ -1,8 +1,8 @@
-#include "controlplane/auth/base64url.h"
+#include "common/crypto/base64url.h"
 
 #include "common/base64.h"
 
-namespace berth::controlplane::auth {
+namespace berth::crypto {
 
 std::string base64UrlEncode(std::string_view data) {
   std::string text = base64Encode(data);
@@ -27,4 +27,4 @@ Result<std::string> base64UrlDecode(std::string_view text) {
   return base64Decode(standard);
 }
 
-}  // namespace berth::controlplane::auth
+}  // namespace berth::crypto
