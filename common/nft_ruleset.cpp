@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -265,6 +266,23 @@ std::string cmpValue(Field field, const Datum& v) {
   return v.str();
 }
 
+// The prefix length when `b` masks an address to a prefix ("ip saddr 10.0.0.0/8"), else -1.
+int prefixLength(const Bitwise& b) {
+  if (b.mask.type() != Type::kIpv4Addr && b.mask.type() != Type::kIpv6Addr) return -1;
+  int len = 0;
+  bool ended = false;
+  for (uint32_t i = 0; i < b.mask.size(); ++i) {
+    if (b.xorValue.data()[i] != 0) return -1;
+    for (int bit = 7; bit >= 0; --bit) {
+      bool set = (b.mask.data()[i] >> bit) & 1;
+      if (set && ended) return -1;
+      if (set) ++len;
+      ended = ended || !set;
+    }
+  }
+  return len;
+}
+
 // "meta mark or 0x4000", "meta mark and 0x4000", "ip daddr & 255.0.0.0".
 std::string describeBitwise(const std::string& src, const Bitwise& b) {
   bool zeroXor = true, inverse = true;
@@ -272,8 +290,7 @@ std::string describeBitwise(const std::string& src, const Bitwise& b) {
     zeroXor = zeroXor && b.xorValue.data()[i] == 0;
     inverse = inverse && static_cast<uint8_t>(~b.mask.data()[i]) == b.xorValue.data()[i];
   }
-  if (zeroXor)
-    return fmt::format("{} {} {}", src, b.mask.type() == Type::kMark ? "and" : "&", b.mask.str());
+  if (zeroXor) return fmt::format("{} & {}", src, b.mask.str());
   if (inverse) return fmt::format("{} or {}", src, b.xorValue.str());
   return fmt::format("{} xor {}", src, b.xorValue.str());
 }
@@ -283,6 +300,8 @@ std::string describeBitwise(const std::string& src, const Bitwise& b) {
 std::string describe(const Rule& rule, Family) {
   Registers regs;
   std::map<uint32_t, Field> fields;
+  std::map<uint32_t, int> prefixes;  // registers masked to an address prefix
+  std::set<uint32_t> computed;       // registers holding a bitwise result
   std::vector<std::string> out;
   for (const Expr& e : rule.exprs) {
     std::visit(
@@ -292,11 +311,23 @@ std::string describe(const Rule& rule, Family) {
             regs.names[x.dreg] = std::string(fieldName(x.field));
             fields[x.dreg] = x.field;
           } else if constexpr (std::is_same_v<T, Cmp>) {
-            out.push_back(fmt::format("{} {}{}", regs.names[x.sreg],
-                                      x.equal ? "" : "!= ", cmpValue(fields[x.sreg], x.value)));
+            std::string value = cmpValue(fields[x.sreg], x.value);
+            if (auto p = prefixes.find(x.sreg); p != prefixes.end()) {
+              value += fmt::format("/{}", p->second);
+              prefixes.erase(p);
+            }
+            // After a bitwise, nft writes the equality out: "meta mark & 0x4000 == 0".
+            const char* op = !x.equal ? "!= " : computed.erase(x.sreg) ? "== " : "";
+            out.push_back(fmt::format("{} {}{}", regs.names[x.sreg], op, value));
             regs.names.erase(x.sreg);
           } else if constexpr (std::is_same_v<T, Bitwise>) {
-            regs.names[x.dreg] = describeBitwise(regs.names[x.sreg], x);
+            if (int len = prefixLength(x); len >= 0) {
+              regs.names[x.dreg] = regs.names[x.sreg];  // the cmp prints "addr/len"
+              prefixes[x.dreg] = len;
+            } else {
+              regs.names[x.dreg] = describeBitwise(regs.names[x.sreg], x);
+              computed.insert(x.dreg);
+            }
           } else if constexpr (std::is_same_v<T, TestBits>) {
             std::string what = fields[x.sreg] == Field::kCtState && x.bits == 8
                                    ? std::string("new")
