@@ -16,8 +16,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -463,10 +465,17 @@ Status NftWriter::apply(const std::vector<Table>& desired, const std::vector<Tab
 
 Status NftWriter::send(std::span<const Op> ops) {
   if (ops.empty()) return {};
+  return sendBatch([&](Batch& b) {
+    for (const Op& op : ops)
+      encode(op, b);
+  });
+}
+
+template <class Encode>
+Status NftWriter::sendBatch(Encode&& encodeAll) {
   Batch b(seq_);
   b.add("batch begin", [](char* buf, uint32_t seq) { return nftnl_batch_begin(buf, seq); });
-  for (const Op& op : ops)
-    encode(op, b);
+  encodeAll(b);
   b.add("batch end", [](char* buf, uint32_t seq) { return nftnl_batch_end(buf, seq); });
   seq_ = b.nextSeq();
 
@@ -505,6 +514,123 @@ Status NftWriter::send(std::span<const Op> ops) {
   }
   if (first) return std::unexpected(std::move(*first));
   return {};
+}
+
+namespace {
+
+std::unique_ptr<nftnl_set, SetFree> rawSet(Family family, const std::string& table,
+                                           const std::string& set) {
+  std::unique_ptr<nftnl_set, SetFree> o(nftnl_set_alloc());
+  nftnl_set_set_str(o.get(), NFTNL_SET_TABLE, table.c_str());
+  nftnl_set_set_str(o.get(), NFTNL_SET_NAME, set.c_str());
+  nftnl_set_set_u32(o.get(), NFTNL_SET_FAMILY, static_cast<uint32_t>(family));
+  return o;
+}
+
+// Values and comments only when adding (a delete or a get names the key alone).
+void addRawElement(nftnl_set* set, const NftElement& e, bool withValue) {
+  nftnl_set_elem* el = nftnl_set_elem_alloc();
+  nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, e.key.data(), e.key.size());
+  if (!e.keyEnd.empty())
+    nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, e.keyEnd.data(), e.keyEnd.size());
+  if (e.intervalEnd) nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+  if (withValue && !e.data.empty())
+    nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, e.data.data(), e.data.size());
+  if (withValue && !e.comment.empty()) {
+    auto u = comment(NFTNL_UDATA_SET_ELEM_COMMENT, e.comment);
+    nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u.get()),
+                       nftnl_udata_buf_len(u.get()));
+  }
+  nftnl_set_elem_add(set, el);
+}
+
+}  // namespace
+
+Status NftWriter::sendElements(bool add, Family family, const std::string& table,
+                               std::span<const NftElement> elements) {
+  if (elements.empty()) return {};
+  std::vector<std::string> sets;
+  for (const NftElement& e : elements) {
+    if (std::find(sets.begin(), sets.end(), e.set) == sets.end()) sets.push_back(e.set);
+  }
+  auto fam = static_cast<uint16_t>(family);
+  return sendBatch([&](Batch& b) {
+    for (const std::string& set : sets) {
+      std::string what = fmt::format("{} element {} {} {}", add ? "add" : "delete",
+                                     familyName(family), table, set);
+      std::vector<const NftElement*> ofSet;
+      for (const NftElement& e : elements) {
+        if (e.set == set) ofSet.push_back(&e);
+      }
+      for (size_t i = 0; i < ofSet.size(); i += kElementsPerMessage) {
+        b.add(what, [&](char* buf, uint32_t seq) {
+          auto o = rawSet(family, table, set);
+          for (size_t j = i; j < std::min(ofSet.size(), i + kElementsPerMessage); ++j)
+            addRawElement(o.get(), *ofSet[j], add);
+          nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+                                                fam, add ? NLM_F_CREATE : 0, seq);
+          nftnl_set_elems_nlmsg_build_payload(nlh, o.get());
+          return nlh;
+        });
+      }
+    }
+  });
+}
+
+Result<bool> NftWriter::hasElement(Family family, const std::string& table,
+                                   const NftElement& element) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  uint32_t seq = seq_++;
+  {
+    auto o = rawSet(family, table, element.set);
+    addRawElement(o.get(), element, false);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM,
+                                          static_cast<uint16_t>(family), NLM_F_ACK, seq);
+    nftnl_set_elems_nlmsg_build_payload(nlh, o.get());
+    if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0)
+      return failErrno("nftables: netlink send");
+  }
+  // The element comes back as NEWSETELEM (the kernel may return an enclosing interval: only an
+  // exact key counts), then the ACK.
+  bool found = false;
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failErrno("nftables: netlink receive");
+    }
+    auto* r = reinterpret_cast<nlmsghdr*>(buf.data());
+    int left = static_cast<int>(n);
+    for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
+      if (r->nlmsg_seq != seq) continue;
+      if (r->nlmsg_type == NLMSG_ERROR) {
+        int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(r))->error;
+        if (err == 0) return found;
+        if (err == ENOENT) return false;
+        return failErrno(err, "nftables: get element");
+      }
+      std::unique_ptr<nftnl_set, SetFree> got(nftnl_set_alloc());
+      std::pair<const NftElement*, bool*> match{&element, &found};
+      if (nftnl_set_elems_nlmsg_parse(r, got.get()) < 0) continue;
+      nftnl_set_elem_foreach(
+          got.get(),
+          [](nftnl_set_elem* e, void* data) {
+            auto* ctx = static_cast<std::pair<const NftElement*, bool*>*>(data);
+            uint32_t len = 0;
+            const auto* key =
+                static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
+            bool end =
+                nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+                (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
+            const NftElement& want = *ctx->first;
+            if (key != nullptr && std::vector<uint8_t>(key, key + len) == want.key &&
+                end == want.intervalEnd)
+              *ctx->second = true;
+            return 0;
+          },
+          &match);
+    }
+  }
 }
 
 }  // namespace berth::nft
