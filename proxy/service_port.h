@@ -51,10 +51,9 @@ struct ServicePort {
   bool externallyAccessible() const {
     return nodePort != 0 || !externalIps.empty() || !loadBalancerIps.empty();
   }
-  // kube-proxy's UsesClusterEndpoints / UsesLocalEndpoints.
-  bool usesClusterEndpoints() const {
-    return !internalPolicyLocal || (externallyAccessible() && !externalPolicyLocal);
-  }
+  // kube-proxy's UsesClusterEndpoints / UsesLocalEndpoints: a port reachable from outside uses
+  // Cluster endpoints even with both policies Local (pods and the node short-circuit to them).
+  bool usesClusterEndpoints() const { return !internalPolicyLocal || externallyAccessible(); }
   bool usesLocalEndpoints() const {
     return internalPolicyLocal || (externallyAccessible() && externalPolicyLocal);
   }

@@ -37,32 +37,46 @@ json serviceJson(const std::string& name, const std::string& clusterIp) {
                                  name, clusterIp));
 }
 
-json sliceJson(const std::string& service, const std::vector<std::string>& ips) {
+// The slice of one family ("IPv4" or "IPv6") holding those of `ips`.
+json sliceJson(const std::string& service, const std::vector<std::string>& ips,
+               const std::string& family) {
   json eps = json::array();
-  for (const std::string& ip : ips)
-    eps.push_back({{"addresses", {ip}}, {"nodeName", "node"}});
+  for (const std::string& ip : ips) {
+    if ((ip.find(':') != std::string::npos) == (family == "IPv6"))
+      eps.push_back({{"addresses", {ip}}, {"nodeName", "node"}});
+  }
   return {
       {"metadata", {{"namespace", "ns1"}, {"labels", {{"kubernetes.io/service-name", service}}}}},
-      {"addressType", "IPv4"},
+      {"addressType", family},
       {"ports", {{{"name", "http"}, {"port", 8080}}}},
       {"endpoints", eps}};
 }
 
-// The desired tables for services (name, clusterIP) with their endpoint addresses.
-std::vector<nft::Table> tablesFor(
-    const std::vector<std::pair<std::pair<std::string, std::string>, std::vector<std::string>>>&
-        services) {
+struct Svc {
+  std::string name;
+  std::string clusterIp;
+  std::vector<std::string> endpoints;
+  json extraSpec = json::object();  // merged into the Service's spec
+  json status = json::object();
+};
+
+// The desired tables for these Services.
+std::vector<nft::Table> tablesFor(const std::vector<Svc>& services) {
   std::vector<ServicePort> ports;
   EndpointsMap endpoints;
-  for (const auto& [svc, ips] : services) {
-    auto p = proxy::servicePortsOf(serviceJson(svc.first, svc.second));
-    EXPECT_TRUE(p);
-    ports.insert(ports.end(), p->begin(), p->end());
-    if (!ips.empty()) {
-      EXPECT_TRUE(proxy::addEndpointSlice(sliceJson(svc.first, ips), endpoints));
-    }
+  for (const Svc& svc : services) {
+    json object = serviceJson(svc.name, svc.clusterIp);
+    object["spec"].update(svc.extraSpec);
+    object["status"] = svc.status;
+    auto p = proxy::servicePortsOf(object);
+    EXPECT_TRUE(p) << p.error().message();
+    if (p) ports.insert(ports.end(), p->begin(), p->end());
+    for (const char* family : {"IPv4", "IPv6"})
+      EXPECT_TRUE(proxy::addEndpointSlice(sliceJson(svc.name, svc.endpoints, family), endpoints));
   }
-  return proxy::computeRuleset(ports, endpoints, proxy::NodeInfo{"node", ""}, ProxyConfig{});
+  ProxyConfig config;
+  config.clusterCidrs = {*IpNet::parse("10.1.0.0/16"), *IpNet::parse("fd00:1::/64")};
+  return proxy::computeRuleset(ports, endpoints, proxy::NodeInfo{"node", ""}, config);
 }
 
 class ProxyNftTest : public ::testing::Test {
@@ -129,7 +143,7 @@ std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::
 }
 
 TEST_F(ProxyNftTest, TheTableIsCreatedAndAnEndpointChangeTouchesOnlyItsElementAndChain) {
-  auto v1 = tablesFor({{{"web", "10.96.0.10"}, {"10.1.1.2", "10.1.2.2"}}});
+  auto v1 = tablesFor({{"web", "10.96.0.10", {"10.1.1.2", "10.1.2.2"}}});
   ASSERT_TRUE(apply(v1)) << "first apply";
   std::set<std::string> before = listed();
   std::string svcBase = proxy::servicePortChainBase({"ns1", "web", "http"});
@@ -146,7 +160,7 @@ TEST_F(ProxyNftTest, TheTableIsCreatedAndAnEndpointChangeTouchesOnlyItsElementAn
   // Nothing to do: nothing sent.
   EXPECT_TRUE(nft::planChanges(v1, applied_).empty());
 
-  auto v2 = tablesFor({{{"web", "10.96.0.10"}, {"10.1.1.2", "10.1.3.2"}}});
+  auto v2 = tablesFor({{"web", "10.96.0.10", {"10.1.1.2", "10.1.3.2"}}});
   std::vector<std::string> ops;
   for (const nft::Op& op : nft::planChanges(v2, applied_))
     ops.push_back(nft::describe(op));
@@ -182,17 +196,17 @@ TEST_F(ProxyNftTest, TheTableIsCreatedAndAnEndpointChangeTouchesOnlyItsElementAn
 }
 
 TEST_F(ProxyNftTest, AFreshWriterReplacesWhateverTableItFinds) {
-  ASSERT_TRUE(apply(tablesFor({{{"a", "10.96.0.1"}, {"10.1.1.2"}}})));
+  ASSERT_TRUE(apply(tablesFor({{"a", "10.96.0.1", {"10.1.1.2"}}})));
   // A restarted proxy knows nothing applied: the old table is replaced in one transaction.
   applied_.clear();
-  ASSERT_TRUE(apply(tablesFor({{{"b", "10.96.0.2"}, {"10.1.1.3"}}})));
+  ASSERT_TRUE(apply(tablesFor({{"b", "10.96.0.2", {"10.1.1.3"}}})));
   std::set<std::string> items = listed();
   EXPECT_FALSE(anyContains(items, "ns1/a/")) << "service a's chains were left behind";
   EXPECT_TRUE(anyContains(items, "ns1/b/"));
 }
 
 TEST_F(ProxyNftTest, AnErrorNamesTheRefusedOperationAndChangesNothing) {
-  auto good = tablesFor({{{"web", "10.96.0.10"}, {"10.1.1.2"}}});
+  auto good = tablesFor({{"web", "10.96.0.10", {"10.1.1.2"}}});
   ASSERT_TRUE(apply(good));
   std::set<std::string> before = listed();
   auto bad = good;
@@ -204,6 +218,42 @@ TEST_F(ProxyNftTest, AnErrorNamesTheRefusedOperationAndChangesNothing) {
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message().find("services"), std::string::npos) << s.error().message();
   EXPECT_EQ(listed(), before) << "the transaction was not applied in part";
+}
+
+TEST_F(ProxyNftTest, TheKernelAcceptsEveryKindOfServiceInBothFamilies) {
+  // NodePort, externalIPs, a LoadBalancer with source ranges, Local policies, affinity, and a
+  // dual-stack Service: every expression kind the proxy writes, in ip and ip6.
+  json lb = json::parse(R"({"type": "LoadBalancer", "externalIPs": ["192.0.2.7"],
+      "clusterIPs": ["10.96.0.20", "fd00:96::20"], "ipFamilies": ["IPv4", "IPv6"],
+      "externalTrafficPolicy": "Local", "internalTrafficPolicy": "Local",
+      "loadBalancerSourceRanges": ["198.51.100.0/24", "2001:db8::/32"],
+      "sessionAffinity": "ClientIP",
+      "ports": [{"name": "http", "port": 80, "nodePort": 30080}]})");
+  json udp = json::parse(R"({"type": "NodePort",
+      "ports": [{"name": "http", "port": 53, "protocol": "UDP", "nodePort": 30053}]})");
+  std::vector<nft::Table> want =
+      tablesFor({{"lb",
+                  "10.96.0.20",
+                  {"10.1.1.2", "10.1.2.2", "fd00:1::2"},
+                  lb,
+                  json::parse(R"({"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}})")},
+                 {"dns", "10.96.0.21", {"10.1.1.3"}, udp},
+                 {"none", "10.96.0.22", {}}});
+  Status applied = apply(want);
+  ASSERT_TRUE(applied) << applied.error().message();
+  for (const char* family : {"ip", "ip6"}) {
+    auto [code, out] = node_->exec({"nft", "list", "table", family, "berth-proxy"});
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("update @affinity-"), std::string::npos) << family << out;
+    EXPECT_NE(out.find("fib saddr type local"), std::string::npos) << family << out;
+  }
+  auto [code4, out4] = node_->exec({"nft", "list", "table", "ip", "berth-proxy"});
+  EXPECT_NE(out4.find("ip saddr 198.51.100.0/24 return"), std::string::npos) << out4;
+  EXPECT_NE(out4.find("203.0.113.1 . tcp . 80"), std::string::npos) << out4;
+  auto [code, out] = node_->exec({"nft", "list", "table", "ip6", "berth-proxy"});
+  EXPECT_NE(out.find("dnat to [fd00:1::2]:8080"), std::string::npos) << out;
+  // And back to nothing.
+  ASSERT_TRUE(apply(tablesFor({})));
 }
 
 // A TCP server in a pod namespace answering each connection with its name.
@@ -269,45 +319,64 @@ std::string fetch(const NetNs& ns, const std::string& ip, uint16_t port) {
   return r ? *r : "error: " + r.error().message();
 }
 
-TEST_F(ProxyNftTest, ClusterIpTrafficReachesBothEndpointsAndFollowsAChange) {
-  TestNetns podA("berth-proxy-pa"), podB("berth-proxy-pb");
-  ASSERT_TRUE(podA.ok() && podB.ok());
-  std::string n = node_->name();
-  for (auto [pod, side, subnet] : {std::tuple{&podA, "va", "1"}, std::tuple{&podB, "vb", "2"}}) {
+// A node namespace with two pod namespaces behind veth pairs (10.1.1.2 and 10.1.2.2), each
+// serving its name on port 8080.
+class ProxyTrafficTest : public ProxyNftTest {
+ protected:
+  void SetUp() override {
+    ProxyNftTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    podA_ = std::make_unique<TestNetns>("berth-proxy-pa");
+    podB_ = std::make_unique<TestNetns>("berth-proxy-pb");
+    ASSERT_TRUE(podA_->ok() && podB_->ok());
+    std::string n = node_->name();
+    for (auto [pod, side, subnet] :
+         {std::tuple{podA_.get(), "va", "1"}, std::tuple{podB_.get(), "vb", "2"}}) {
+      for (const std::string& cmd : {
+               fmt::format("ip -n {} link add {} type veth peer name eth0 netns {}", n, side,
+                           pod->name()),
+               fmt::format("ip -n {} addr add 10.1.{}.1/24 dev {}", n, subnet, side),
+               fmt::format("ip -n {} link set {} up", n, side),
+               fmt::format("ip -n {} addr add 10.1.{}.2/24 dev eth0", pod->name(), subnet),
+               fmt::format("ip -n {} link set eth0 up", pod->name()),
+               fmt::format("ip -n {} link set lo up", pod->name()),
+               fmt::format("ip -n {} route add default via 10.1.{}.1", pod->name(), subnet),
+           }) {
+        auto [code, out] = sh(cmd);
+        ASSERT_EQ(code, 0) << cmd << ": " << out;
+      }
+    }
+    // The service CIDR goes to a veth pair with both ends in the node namespace (the machine may
+    // lack the dummy module): without a DNAT rule a packet stays there.
     for (const std::string& cmd : {
-             fmt::format("ip -n {} link add {} type veth peer name eth0 netns {}", n, side,
-                         pod->name()),
-             fmt::format("ip -n {} addr add 10.1.{}.1/24 dev {}", n, subnet, side),
-             fmt::format("ip -n {} link set {} up", n, side),
-             fmt::format("ip -n {} addr add 10.1.{}.2/24 dev eth0", pod->name(), subnet),
-             fmt::format("ip -n {} link set eth0 up", pod->name()),
-             fmt::format("ip -n {} link set lo up", pod->name()),
-             fmt::format("ip -n {} route add default via 10.1.{}.1", pod->name(), subnet),
+             fmt::format("ip -n {} link set lo up", n),
+             fmt::format("ip -n {} link add svc0 type veth peer name svc1", n),
+             fmt::format("ip -n {} link set svc0 up", n),
+             fmt::format("ip -n {} link set svc1 up", n),
+             fmt::format("ip -n {} route add 10.96.0.0/16 dev svc0", n),
          }) {
       auto [code, out] = sh(cmd);
       ASSERT_EQ(code, 0) << cmd << ": " << out;
     }
+    auto nsA = NetNs::open(podA_->path());
+    auto nsB = NetNs::open(podB_->path());
+    ASSERT_TRUE(nsA && nsB);
+    serverA_ = std::make_unique<PodServer>(*nsA, "10.1.1.2", "pod-a");
+    serverB_ = std::make_unique<PodServer>(*nsB, "10.1.2.2", "pod-b");
+    ASSERT_EQ(fetch(*nodeNs_, "10.1.1.2", 8080), "pod-a") << "the pod is reachable directly";
   }
-  // The service CIDR goes to a veth pair with both ends in the node namespace (the machine may
-  // lack the dummy module): without a DNAT rule a packet stays there.
-  for (const std::string& cmd : {
-           fmt::format("ip -n {} link set lo up", n),
-           fmt::format("ip -n {} link add svc0 type veth peer name svc1", n),
-           fmt::format("ip -n {} link set svc0 up", n),
-           fmt::format("ip -n {} link set svc1 up", n),
-           fmt::format("ip -n {} route add 10.96.0.0/16 dev svc0", n),
-       }) {
-    auto [code, out] = sh(cmd);
-    ASSERT_EQ(code, 0) << cmd << ": " << out;
+  void TearDown() override {
+    serverA_.reset();
+    serverB_.reset();
   }
-  auto nsA = NetNs::open(podA.path());
-  auto nsB = NetNs::open(podB.path());
-  ASSERT_TRUE(nsA && nsB);
-  PodServer a(*nsA, "10.1.1.2", "pod-a"), b(*nsB, "10.1.2.2", "pod-b");
-  ASSERT_EQ(fetch(*nodeNs_, "10.1.1.2", 8080), "pod-a") << "the pod is reachable directly";
 
-  ASSERT_TRUE(apply(tablesFor(
-      {{{"web", "10.96.0.10"}, {"10.1.1.2", "10.1.2.2"}}, {{"empty", "10.96.0.11"}, {}}})));
+  std::unique_ptr<TestNetns> podA_, podB_;
+  std::unique_ptr<PodServer> serverA_, serverB_;
+};
+
+TEST_F(ProxyTrafficTest, ClusterIpTrafficReachesBothEndpointsAndFollowsAChange) {
+  ASSERT_TRUE(apply(
+      tablesFor({{"web", "10.96.0.10", {"10.1.1.2", "10.1.2.2"}}, {"empty", "10.96.0.11", {}}})));
   std::map<std::string, int> seen;
   for (int i = 0; i < 40; ++i)
     ++seen[fetch(*nodeNs_, "10.96.0.10", 80)];
@@ -317,10 +386,26 @@ TEST_F(ProxyNftTest, ClusterIpTrafficReachesBothEndpointsAndFollowsAChange) {
   EXPECT_EQ(fetch(*nodeNs_, "10.96.0.11", 80), "refused")
       << "a Service without endpoints rejects (TCP reset)";
 
-  ASSERT_TRUE(
-      apply(tablesFor({{{"web", "10.96.0.10"}, {"10.1.2.2"}}, {{"empty", "10.96.0.11"}, {}}})));
+  ASSERT_TRUE(apply(tablesFor({{"web", "10.96.0.10", {"10.1.2.2"}}, {"empty", "10.96.0.11", {}}})));
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(fetch(*nodeNs_, "10.96.0.10", 80), "pod-b") << "after pod-a's endpoint went away";
+}
+
+TEST_F(ProxyTrafficTest, SessionAffinityKeepsAClientOnOneEndpoint) {
+  json affinity = json::parse(R"({"sessionAffinity": "ClientIP"})");
+  ASSERT_TRUE(apply(tablesFor({{"web", "10.96.0.10", {"10.1.1.2", "10.1.2.2"}, affinity}})));
+  std::string first = fetch(*nodeNs_, "10.96.0.10", 80);
+  ASSERT_TRUE(first == "pod-a" || first == "pod-b") << first;
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(fetch(*nodeNs_, "10.96.0.10", 80), first) << "connection " << i;
+}
+
+TEST_F(ProxyTrafficTest, ANodePortAnswersOnTheNodesAddress) {
+  json nodePort = json::parse(R"({"type": "NodePort",
+      "ports": [{"name": "http", "port": 80, "nodePort": 30080}]})");
+  ASSERT_TRUE(apply(tablesFor({{"web", "10.96.0.10", {"10.1.2.2"}, nodePort}})));
+  EXPECT_EQ(fetch(*nodeNs_, "10.1.1.1", 30080), "pod-b");
+  EXPECT_EQ(fetch(*nodeNs_, "10.96.0.10", 80), "pod-b");
 }
 
 }  // namespace
