@@ -50,7 +50,13 @@ void planCreate(const Table& t, std::vector<Op>& ops) {
   }
 }
 
-void planUpdate(const Table& want, const Table& have, std::vector<Op>& ops) {
+// Whether a chain that goes away stays, flushed, until a later transaction.
+bool deferred(const Chain& gone, const PlanOptions& options) {
+  return options.deferChainDeletion && !gone.base && !gone.rules.empty();
+}
+
+void planUpdate(const Table& want, const Table& have, const PlanOptions& options,
+                std::vector<Op>& ops) {
   std::vector<const Chain*> newChains, goneChains, rewritten;
   std::vector<const Set*> newSets, goneSets, redefined;  // redefined: the desired definition
   for (const auto& [n, c] : want.chains) {
@@ -133,8 +139,10 @@ void planUpdate(const Table& want, const Table& have, std::vector<Op>& ops) {
   // Sets go before chains: a map's verdicts may name a chain that goes too.
   for (const Set* s : goneSets)
     ops.push_back({Op::Kind::kDeleteSet, &have, nullptr, nullptr, s});
-  for (const Chain* c : goneChains)
-    ops.push_back({Op::Kind::kDeleteChain, &have, c});
+  for (const Chain* c : goneChains) {
+    if (!deferred(*c, options) || want.chains.contains(c->name))
+      ops.push_back({Op::Kind::kDeleteChain, &have, c});
+  }
   for (const Chain* c : newChains) {
     if (have.chains.contains(c->name)) ops.push_back({Op::Kind::kAddChain, &want, c});
   }
@@ -152,7 +160,8 @@ void planUpdate(const Table& want, const Table& have, std::vector<Op>& ops) {
 
 }  // namespace
 
-std::vector<Op> planChanges(const std::vector<Table>& desired, const std::vector<Table>& applied) {
+std::vector<Op> planChanges(const std::vector<Table>& desired, const std::vector<Table>& applied,
+                            const PlanOptions& options) {
   std::vector<Op> ops;
   for (const Table& have : applied) {
     if (findTable(desired, have) == nullptr) ops.push_back({Op::Kind::kDeleteTable, &have});
@@ -165,10 +174,23 @@ std::vector<Op> planChanges(const std::vector<Table>& desired, const std::vector
       ops.push_back({Op::Kind::kAddTable, &want});
       planCreate(want, ops);
     } else {
-      planUpdate(want, *have, ops);
+      planUpdate(want, *have, options, ops);
     }
   }
   return ops;
+}
+
+std::vector<Table> appliedAfter(const std::vector<Table>& desired,
+                                const std::vector<Table>& applied, const PlanOptions& options) {
+  std::vector<Table> out = desired;
+  for (Table& t : out) {
+    const Table* have = findTable(applied, t);
+    if (have == nullptr) continue;
+    for (const auto& [name, c] : have->chains) {
+      if (!t.chains.contains(name) && deferred(c, options)) t.chain(name);
+    }
+  }
+  return out;
 }
 
 std::string describe(const Op& op) {

@@ -98,6 +98,32 @@ TEST(NftPlan, ARedefinedSetIsReplacedWithItsElementsAndTheRulesThatUseIt) {
             }));
 }
 
+TEST(NftPlan, DeferredChainsAreFlushedNowAndDeletedByTheNextTransaction) {
+  std::vector<Table> have{serviceTable({{"10.96.0.1", "svc-a"}, {"10.96.0.2", "svc-b"}})};
+  std::vector<Table> want{serviceTable({{"10.96.0.1", "svc-a"}})};
+  PlanOptions defer{true};
+  EXPECT_EQ(described(planChanges(want, have, defer)),
+            (std::vector<std::string>{
+                "delete element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+                "flush chain ip t svc-b",
+            }));
+  std::vector<Table> now = appliedAfter(want, have, defer);
+  ASSERT_TRUE(now[0].chains.contains("svc-b"));
+  EXPECT_TRUE(now[0].chains.at("svc-b").rules.empty());
+  EXPECT_EQ(described(planChanges(want, now, defer)),
+            (std::vector<std::string>{"flush chain ip t svc-b", "delete chain ip t svc-b"}));
+  EXPECT_EQ(appliedAfter(want, now, defer), want);
+
+  // Wanted again before it was deleted: its rules come back.
+  std::vector<Table> back{serviceTable({{"10.96.0.1", "svc-a"}, {"10.96.0.2", "svc-b"}})};
+  EXPECT_EQ(described(planChanges(back, now, defer)),
+            (std::vector<std::string>{
+                "flush chain ip t svc-b",
+                "add element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+                "add rule ip t svc-b accept",
+            }));
+}
+
 TEST(NftPlan, ATableNoLongerWantedIsDeleted) {
   std::vector<Table> have{serviceTable({})};
   EXPECT_EQ(described(planChanges({}, have)), (std::vector<std::string>{"delete table ip t"}));

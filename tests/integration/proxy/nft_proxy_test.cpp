@@ -119,9 +119,10 @@ class ProxyNftTest : public ::testing::Test {
     return items;
   }
 
-  Status apply(const std::vector<nft::Table>& want) {
-    Status s = writer_->apply(want, applied_);
-    if (s) applied_ = want;
+  Status apply(const std::vector<nft::Table>& want, const nft::PlanOptions& options = {}) {
+    std::vector<nft::Op> ops = nft::planChanges(want, applied_, options);
+    Status s = writer_->send(ops);
+    if (s) applied_ = nft::appliedAfter(want, applied_, options);
     return s;
   }
 
@@ -193,6 +194,24 @@ TEST_F(ProxyNftTest, TheTableIsCreatedAndAnEndpointChangeTouchesOnlyItsElementAn
   std::set<std::string> empty = listed();
   EXPECT_FALSE(anyContains(empty, svcBase));
   EXPECT_TRUE(empty.contains("chain services"));
+}
+
+TEST_F(ProxyNftTest, DeferredChainDeletionEmptiesTheChainNowAndDeletesItNextTime) {
+  nft::PlanOptions defer{true};
+  ASSERT_TRUE(apply(tablesFor({{"web", "10.96.0.10", {"10.1.1.2", "10.1.2.2"}}}), defer));
+  std::string oldEp = "endpoint-" + proxy::endpointChainBase({"ns1", "web", "http"},
+                                                             {*IpAddr::parse("10.1.2.2"), 8080});
+  auto v2 = tablesFor({{"web", "10.96.0.10", {"10.1.1.2"}}});
+  ASSERT_TRUE(apply(v2, defer));
+  std::set<std::string> items = listed();
+  EXPECT_TRUE(items.contains("chain " + oldEp)) << "kept for now";
+  // Empty, and named by no rule and no map element: only its own "chain" line names it.
+  EXPECT_EQ(
+      std::count_if(items.begin(), items.end(),
+                    [&](const std::string& item) { return item.find(oldEp) != std::string::npos; }),
+      1);
+  ASSERT_TRUE(apply(v2, defer));
+  EXPECT_FALSE(listed().contains("chain " + oldEp)) << "deleted by the next transaction";
 }
 
 TEST_F(ProxyNftTest, AFreshWriterReplacesWhateverTableItFinds) {
