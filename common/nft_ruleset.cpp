@@ -211,7 +211,7 @@ std::string_view hookName(Hook hook) {
 
 bool Set::sameDefinition(const Set& o) const {
   return name == o.name && key == o.key && data == o.data && timeoutMs == o.timeoutMs &&
-         comment == o.comment;
+         comment == o.comment && numgenModulus == o.numgenModulus;
 }
 
 bool operator==(const Set& a, const Set& b) {

@@ -219,6 +219,9 @@ struct Set {
   std::optional<uint64_t> timeoutMs;  // elements expire (affinity sets); implies dynamic
   std::string comment;
   std::map<Key, Element> elements;
+  // When set, the key is "typeof numgen random mod N" (a kInteger key): how nft names the type
+  // of a map a numgen result is looked up in, so it prints and reloads the table.
+  uint32_t numgenModulus = 0;
 
   // Same definition (everything but the elements).
   bool sameDefinition(const Set& o) const;

@@ -272,6 +272,24 @@ std::unique_ptr<nftnl_set, SetFree> setObject(const Table& t, const Set& s, bool
   std::unique_ptr<nftnl_udata_buf, UdataFree> u(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
   if (s.key.size() == 1 && (s.key[0] == Type::kInteger || s.key[0] == Type::kMark))
     nftnl_udata_put_u32(u.get(), NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+  if (s.numgenModulus != 0) {
+    // nft's typeof record: the expression's type (EXPR_NUMGEN, 23, a stored format) and its
+    // own user data (numgen type random, modulus, offset), as nft 1.0.6 writes it.
+    nftnl_udata* typeOf = nftnl_udata_nest_start(u.get(), NFTNL_UDATA_SET_KEY_TYPEOF);
+    nftnl_udata_put_u32(u.get(), NFTNL_UDATA_SET_TYPEOF_EXPR, 23);
+    nftnl_udata* data = nftnl_udata_nest_start(u.get(), NFTNL_UDATA_SET_TYPEOF_DATA);
+    nftnl_udata_put_u32(u.get(), 0, NFT_NG_RANDOM);
+    nftnl_udata_put_u32(u.get(), 1, s.numgenModulus);
+    nftnl_udata_put_u32(u.get(), 2, 0);
+    nftnl_udata_nest_end(u.get(), data);
+    nftnl_udata_nest_end(u.get(), typeOf);
+    // nft reads a map's typeof key only with a typeof value beside it: the verdict's (EXPR_VERDICT,
+    // 1, no data of its own).
+    nftnl_udata* value = nftnl_udata_nest_start(u.get(), NFTNL_UDATA_SET_DATA_TYPEOF);
+    nftnl_udata_put_u32(u.get(), NFTNL_UDATA_SET_TYPEOF_EXPR, 1);
+    nftnl_udata_put(u.get(), NFTNL_UDATA_SET_TYPEOF_DATA, 0, nullptr);
+    nftnl_udata_nest_end(u.get(), value);
+  }
   if (!s.comment.empty()) nftnl_udata_put_strz(u.get(), NFTNL_UDATA_SET_COMMENT, s.comment.c_str());
   if (nftnl_udata_buf_len(u.get()) > 0) {
     nftnl_set_set_data(o.get(), NFTNL_SET_USERDATA, nftnl_udata_buf_data(u.get()),

@@ -466,6 +466,7 @@ class ServicePortWriter {
                           .expr(nft::Lookup{policyChain, nft::reg(0), nft::kRegVerdict})
                           .done());
     nft::Set map{policyChain, {Type::kInteger}, Type::kVerdict, std::nullopt, {}, {}};
+    map.numgenModulus = static_cast<uint32_t>(eps.size());
     for (size_t i = 0; i < eps.size(); ++i) {
       map.add(mapElement({Datum::integer(static_cast<uint32_t>(i))},
                          Verdict::goTo("endpoint-" + endpointChainBase(port_.name, eps[i]))));

@@ -398,6 +398,7 @@ TEST(ComputeRuleset, OneEndpointReplacedChangesOnlyItsMapElementAndEndpointChain
   const auto& mapBefore = before[0].sets.at(svcChain).elements;
   const auto& mapAfter = after[0].sets.at(svcChain).elements;
   ASSERT_EQ(mapBefore.size(), 2u);
+  EXPECT_EQ(before[0].sets.at(svcChain).numgenModulus, 2u) << "typeof numgen random mod 2";
   ASSERT_EQ(mapAfter.size(), 2u);
   EXPECT_EQ(mapBefore.begin()->second, mapAfter.begin()->second);
   EXPECT_NE(std::next(mapBefore.begin())->second, std::next(mapAfter.begin())->second);

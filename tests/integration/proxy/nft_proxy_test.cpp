@@ -158,6 +158,13 @@ TEST_F(ProxyNftTest, TheTableIsCreatedAndAnEndpointChangeTouchesOnlyItsElementAn
   EXPECT_TRUE(anyContains(before, "10.96.0.10")) << "the ClusterIP's element";
   EXPECT_TRUE(anyContains(before, "10.1.2.2/8080")) << "an endpoint chain";
 
+  // What nft prints of our tables reads back (nft list ruleset > file; nft -f file).
+  for (const char* family : {"ip", "ip6"}) {
+    auto [code, out] = node_->exec(
+        {"sh", "-c", fmt::format("nft list table {} berth-proxy | nft -c -f -", family)});
+    EXPECT_EQ(code, 0) << family << ": " << out;
+  }
+
   // Nothing to do: nothing sent.
   EXPECT_TRUE(nft::planChanges(v1, applied_).empty());
 
@@ -263,6 +270,9 @@ TEST_F(ProxyNftTest, TheKernelAcceptsEveryKindOfServiceInBothFamilies) {
   for (const char* family : {"ip", "ip6"}) {
     auto [code, out] = node_->exec({"nft", "list", "table", family, "berth-proxy"});
     EXPECT_EQ(code, 0) << out;
+    auto [reload, err] = node_->exec(
+        {"sh", "-c", fmt::format("nft list table {} berth-proxy | nft -c -f -", family)});
+    EXPECT_EQ(reload, 0) << family << " does not read back: " << err;
     EXPECT_NE(out.find("update @affinity-"), std::string::npos) << family << out;
     EXPECT_NE(out.find("fib saddr type local"), std::string::npos) << family << out;
   }
