@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <map>
 #include <set>
 #include <thread>
@@ -219,6 +221,40 @@ TEST_F(ProxyNftTest, DeferredChainDeletionEmptiesTheChainNowAndDeletesItNextTime
       1);
   ASSERT_TRUE(apply(v2, defer));
   EXPECT_FALSE(listed().contains("chain " + oldEp)) << "deleted by the next transaction";
+}
+
+TEST_F(ProxyNftTest, FiveThousandServicesGoInOneBatchAndOneChangeIsSmall) {
+  // Large batches: the send buffer, element messages split at 256, thousands of chains.
+  std::vector<Svc> services;
+  for (int i = 0; i < 5000; ++i) {
+    services.push_back({fmt::format("s{}", i),
+                        fmt::format("10.96.{}.{}", i / 250, i % 250 + 1),
+                        {fmt::format("10.2.{}.{}", i / 250, i % 250 + 1),
+                         fmt::format("10.3.{}.{}", i / 250, i % 250 + 1)}});
+  }
+  auto want = tablesFor(services);
+  auto start = std::chrono::steady_clock::now();
+  Status s = apply(want);
+  auto full = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(s) << s.error().message();
+  auto [code, out] = node_->exec({"nft", "-j", "list", "map", "ip", "berth-proxy", "service-ips"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(json::parse(out)["nftables"][1]["map"]["elem"].size(), 5000u);
+
+  services[4321].endpoints[1] = "10.4.0.1";
+  auto changed = tablesFor(services);
+  EXPECT_EQ(nft::planChanges(changed, applied_).size(), 7u)
+      << "one endpoint chain in, one out, one map element";
+  start = std::chrono::steady_clock::now();
+  std::vector<nft::Op> ops = nft::planChanges(changed, applied_);
+  auto plan = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(writer_->send(ops));
+  auto one = std::chrono::steady_clock::now() - start;
+  using ms = std::chrono::duration<double, std::milli>;
+  RecordProperty("full_sync_5k_ms", std::to_string(ms(full).count()));
+  RecordProperty("one_change_5k_ms", std::to_string(ms(one).count()));
+  std::cerr << "5k services: full " << ms(full).count() << " ms, one change " << ms(one).count()
+            << " ms (of which planning " << ms(plan).count() << " ms)\n";
 }
 
 TEST_F(ProxyNftTest, AFreshWriterReplacesWhateverTableItFinds) {
