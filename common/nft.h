@@ -11,23 +11,13 @@
 #include <vector>
 
 #include "common/netns.h"
+#include "common/nft_element.h"
+#include "common/nft_writer.h"
 #include "common/result.h"
 
 struct nft_ctx;
-struct mnl_socket;
 
 namespace berth {
-
-// One element of a set or map in the kernel's layout: each field of a concatenation padded to 4
-// bytes, addresses and ports in network order (what `nft --debug=netlink` prints).
-struct NftElement {
-  std::string set;
-  std::vector<uint8_t> key;
-  std::vector<uint8_t> keyEnd;  // the interval's end for a concatenated interval set, or empty
-  std::vector<uint8_t> data;    // a map's value, or empty
-  std::string comment;
-  bool intervalEnd = false;  // the end element of an interval in a plain interval set
-};
 
 class Nft {
  public:
@@ -50,8 +40,9 @@ class Nft {
                                                 const NftElement& element);
 };
 
-// run() and listJson() through libnftables, loaded on their first use; the element calls over a
-// netlink socket of our own (libmnl), so a plugin that only touches elements never loads it.
+// run() and listJson() through libnftables, loaded on their first use; the element calls through
+// NftWriter (libnftnl, one socket of its own), so a plugin that only touches elements never
+// loads libnftables.
 class LibNftables final : public Nft {
  public:
   // Talks to the netns the calling thread is in when it is created.
@@ -67,15 +58,12 @@ class LibNftables final : public Nft {
                           const NftElement& element) override;
 
  private:
-  LibNftables(mnl_socket* sock, NetNs ns);
+  LibNftables(std::unique_ptr<nft::NftWriter> writer, NetNs ns);
   Result<nft_ctx*> context();
-  Status elements(bool add, std::string_view family, std::string_view table,
-                  std::span<const NftElement> elements);
 
-  mnl_socket* sock_;
+  std::unique_ptr<nft::NftWriter> writer_;
   NetNs ns_;  // where the libnftables context is created, on first use
   nft_ctx* ctx_ = nullptr;
-  unsigned seq_ = 0;
 };
 
 }  // namespace berth
