@@ -31,6 +31,15 @@ Result<nlohmann::json> ApiObjectSource::secret(std::string_view ns, std::string_
   return getObject(api_->resource({"", "v1", "secrets"}).inNamespace(ns), name);
 }
 
+Result<nlohmann::json> ApiObjectSource::persistentVolumeClaim(std::string_view ns,
+                                                              std::string_view name) {
+  return getObject(api_->resource({"", "v1", "persistentvolumeclaims"}).inNamespace(ns), name);
+}
+
+Result<nlohmann::json> ApiObjectSource::persistentVolume(std::string_view name) {
+  return getObject(api_->resource({"", "v1", "persistentvolumes"}, false), name);
+}
+
 Result<nlohmann::json> ApiObjectSource::runtimeClass(const std::string& name) {
   return getObject(api_->resource({"node.k8s.io", "v1", "runtimeclasses"}, false), name);
 }

@@ -20,6 +20,8 @@ class ApiObjectSource final : public ObjectSource {
   Result<nlohmann::json> configMap(std::string_view ns, std::string_view name) override;
   Result<nlohmann::json> secret(std::string_view ns, std::string_view name) override;
   Result<std::string> serviceAccountToken(const volume::TokenRequest& request) override;
+  Result<nlohmann::json> persistentVolumeClaim(std::string_view ns, std::string_view name) override;
+  Result<nlohmann::json> persistentVolume(std::string_view name) override;
   Result<nlohmann::json> runtimeClass(const std::string& name) override;
   Result<std::vector<nlohmann::json>> services(const std::string& ns) override;
 

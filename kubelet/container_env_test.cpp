@@ -28,6 +28,12 @@ class MemoryObjects final : public ObjectSource {
   Result<std::string> serviceAccountToken(const volume::TokenRequest& r) override {
     return maps.serviceAccountToken(r);
   }
+  Result<Json> persistentVolumeClaim(std::string_view ns, std::string_view name) override {
+    return maps.persistentVolumeClaim(ns, name);
+  }
+  Result<Json> persistentVolume(std::string_view name) override {
+    return maps.persistentVolume(name);
+  }
   Result<Json> runtimeClass(const std::string& name) override {
     return fail(Code::kNotFound, "runtimeclass {} not found", name);
   }

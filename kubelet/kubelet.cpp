@@ -387,6 +387,8 @@ bool Kubelet::syncPod(PodWorker& worker) {
   if (!volumes) {
     // The containers wait (ContainerCreating) until the volumes can be set up.
     kubeletLog()->warn("setting up volumes [pod={}]: {}", worker.key, volumes.error().message());
+    events_.pod(*pod, PodEvents::kWarning, "FailedMount",
+                "Unable to attach or mount volumes: " + volumes.error().message());
     writeStatus(worker, *pod, *runtime, probes_.verdicts(worker.uid), {}, false);
     worker.retryAfter = std::chrono::seconds(2);
     return false;

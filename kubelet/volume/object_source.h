@@ -35,6 +35,10 @@ class VolumeObjectSource {
                                                       std::string_view name) = 0;
   // POST serviceaccounts/<name>/token; the token (status.token).
   [[nodiscard]] virtual Result<std::string> serviceAccountToken(const TokenRequest& request) = 0;
+  // A persistentVolumeClaim volume's claim and the PersistentVolume bound to it.
+  [[nodiscard]] virtual Result<nlohmann::json> persistentVolumeClaim(std::string_view ns,
+                                                                     std::string_view name) = 0;
+  [[nodiscard]] virtual Result<nlohmann::json> persistentVolume(std::string_view name) = 0;
 };
 
 }  // namespace berth::kubelet::volume

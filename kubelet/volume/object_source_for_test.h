@@ -1,5 +1,6 @@
 #pragma once
-// For tests: ConfigMaps and Secrets from maps, tokens from a counter; records TokenRequests.
+// For tests: ConfigMaps, Secrets, claims and PersistentVolumes from maps, tokens from a counter;
+// records TokenRequests.
 
 #include <map>
 #include <string>
@@ -18,11 +19,24 @@ class MapObjectSource : public VolumeObjectSource {
   void putSecret(const std::string& ns, const std::string& name, nlohmann::json obj) {
     secrets_[{ns, name}] = std::move(obj);
   }
+  void putClaim(const std::string& ns, const std::string& name, nlohmann::json obj) {
+    claims_[{ns, name}] = std::move(obj);
+  }
+  void putVolume(const std::string& name, nlohmann::json obj) {
+    volumes_[{"", name}] = std::move(obj);
+  }
   Result<nlohmann::json> configMap(std::string_view ns, std::string_view name) override {
     return lookup(configMaps_, "configmaps", ns, name);
   }
   Result<nlohmann::json> secret(std::string_view ns, std::string_view name) override {
     return lookup(secrets_, "secrets", ns, name);
+  }
+  Result<nlohmann::json> persistentVolumeClaim(std::string_view ns,
+                                               std::string_view name) override {
+    return lookup(claims_, "persistentvolumeclaims", ns, name);
+  }
+  Result<nlohmann::json> persistentVolume(std::string_view name) override {
+    return lookup(volumes_, "persistentvolumes", "", name);
   }
   Result<std::string> serviceAccountToken(const TokenRequest& request) override {
     tokenRequests.push_back(request);
@@ -42,6 +56,8 @@ class MapObjectSource : public VolumeObjectSource {
   }
   std::map<Key, nlohmann::json> configMaps_;
   std::map<Key, nlohmann::json> secrets_;
+  std::map<Key, nlohmann::json> claims_;
+  std::map<Key, nlohmann::json> volumes_;
 };
 
 }  // namespace berth::kubelet::volume

@@ -20,6 +20,8 @@ std::string_view pluginName(Plugin plugin) {
       return "kubernetes.io/projected";
     case Plugin::kHostPath:
       return "kubernetes.io/host-path";
+    case Plugin::kLocal:
+      return "kubernetes.io/local-volume";
   }
   return "kubernetes.io/unknown";
 }

@@ -32,7 +32,15 @@ namespace berth::kubelet::volume {
 inline constexpr const char* kDefaultRootDir = "/var/lib/berth/kubelet";
 
 // The in-tree plugins this kubelet implements; their names are upstream's.
-enum class Plugin { kEmptyDir, kConfigMap, kSecret, kDownwardApi, kProjected, kHostPath };
+enum class Plugin {
+  kEmptyDir,
+  kConfigMap,
+  kSecret,
+  kDownwardApi,
+  kProjected,
+  kHostPath,
+  kLocal,  // a `local` PersistentVolume, through a persistentVolumeClaim volume
+};
 
 // "kubernetes.io/configmap".
 std::string_view pluginName(Plugin plugin);

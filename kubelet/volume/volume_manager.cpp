@@ -16,6 +16,7 @@
 #include "kubelet/volume/json_fields.h"
 #include "kubelet/volume/ownership.h"
 #include "kubelet/volume/payload.h"
+#include "kubelet/volume/persistent_volume.h"
 #include "kubelet/volume/remove_tree.h"
 #include "kubelet/volume/subpath.h"
 
@@ -173,6 +174,11 @@ Result<PodVolumes> VolumeManager::setUpVolumes(const json& pod, Pass pass) {
 
 Result<std::optional<PodVolume>> VolumeManager::setUpVolume(const json& pod, const json& volume,
                                                             const json& allocatable, Pass pass) {
+  if (const json& claim = volume.value("persistentVolumeClaim", json()); claim.is_object()) {
+    if (pass == Pass::kRefresh) return std::nullopt;
+    ClaimedVolume c = BERTH_TRY(claimedVolume(pod, claim, objects_));
+    return PodVolume{c.plugin, c.hostPath, c.readOnly};
+  }
   auto [plugin, source] = BERTH_TRY(sourceOf(volume));
   if (pass == Pass::kRefresh && !isProjection(plugin)) return std::nullopt;
   if (plugin == Plugin::kHostPath) {

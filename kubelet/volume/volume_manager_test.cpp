@@ -111,7 +111,10 @@ TEST_F(VolumeManagerTest, ErrorsNameTheVolume) {
       {R"({"name": "h", "hostPath": {"path": "/nonexistent/berth", "type": "Directory"}})",
        "volume \"h\": hostPath type check failed: /nonexistent/berth is not a directory"},
       {R"({"name": "pvc", "persistentVolumeClaim": {"claimName": "data"}})",
-       "volume \"pvc\": volume type persistentVolumeClaim is not supported by this kubelet"},
+       "volume \"pvc\": error processing PVC default/data: failed to fetch PVC from API server: "
+       "persistentvolumeclaims \"data\" not found"},
+      {R"({"name": "nfs", "nfs": {"server": "x", "path": "/"}})",
+       "volume \"nfs\": volume type nfs is not supported by this kubelet"},
       {R"({"name": "hp", "emptyDir": {"medium": "HugePages"}})",
        "volume \"hp\": emptyDir.medium \"HugePages\": not supported by this kubelet"},
       {R"({"name": "../x", "emptyDir": {}})",
@@ -126,6 +129,69 @@ TEST_F(VolumeManagerTest, ErrorsNameTheVolume) {
   }
   // A configMap that is missing leaves no volume directory behind.
   EXPECT_FALSE(fs::exists(root() / "pods/pod-uid-1/volumes/kubernetes.io~configmap/cm"));
+}
+
+// A claim's volume is its bound PersistentVolume where it is on the node (hostPath or local);
+// an unbound claim, a PV bound elsewhere or a network volume is an error naming them.
+TEST_F(VolumeManagerTest, ClaimsMountTheirBoundHostPathOrLocalVolume) {
+  ASSERT_TRUE(makeDirs(tmp_.path() / "local/pv-1"));
+  auto claim = [](const char* name, const char* phase, const char* volume) {
+    return json{{"metadata", {{"name", name}, {"namespace", "default"}, {"uid", name}}},
+                {"spec", {{"volumeName", volume}}},
+                {"status", {{"phase", phase}}}};
+  };
+  auto pv = [](const char* claimName, json source) {
+    json v = {
+        {"spec",
+         {{"claimRef", {{"namespace", "default"}, {"name", claimName}, {"uid", claimName}}}}}};
+    v["spec"].update(source);
+    return v;
+  };
+  objects_.putClaim("default", "local", claim("local", "Bound", "pv-local"));
+  objects_.putVolume("pv-local",
+                     pv("local", {{"local", {{"path", (tmp_.path() / "local/pv-1").string()}}},
+                                  {"nodeAffinity", json::object()}}));
+  objects_.putClaim("default", "host", claim("host", "Bound", "pv-host"));
+  objects_.putVolume("pv-host", pv("host", {{"hostPath",
+                                             {{"path", (tmp_.path() / "host/new").string()},
+                                              {"type", "DirectoryOrCreate"}}}}));
+  objects_.putClaim("default", "pending", claim("pending", "Pending", ""));
+  objects_.putClaim("default", "stolen", claim("stolen", "Bound", "pv-local"));
+  objects_.putClaim("default", "nfs", claim("nfs", "Bound", "pv-nfs"));
+  objects_.putVolume("pv-nfs", pv("nfs", {{"nfs", {{"server", "x"}, {"path", "/"}}}}));
+
+  json pod = pod_;
+  pod["spec"]["volumes"] = json::parse(R"([
+      {"name": "a", "persistentVolumeClaim": {"claimName": "local"}},
+      {"name": "b", "persistentVolumeClaim": {"claimName": "host", "readOnly": true}}])");
+  auto volumes = manager_.setUp(pod);
+  ASSERT_TRUE(volumes) << volumes.error().message();
+  EXPECT_EQ(volumes->at("a").hostPath, (tmp_.path() / "local/pv-1").string());
+  EXPECT_EQ(volumes->at("a").plugin, Plugin::kLocal);
+  EXPECT_FALSE(volumes->at("a").readOnly);
+  EXPECT_EQ(volumes->at("b").hostPath, (tmp_.path() / "host/new").string());
+  EXPECT_TRUE(volumes->at("b").readOnly);
+  EXPECT_TRUE(fs::is_directory(tmp_.path() / "host/new"));  // DirectoryOrCreate
+
+  struct Case {
+    const char* claim;
+    std::string error;
+  } cases[] = {
+      {"pending",
+       "volume \"v\": PVC default/pending has non-bound phase (\"Pending\") or empty "
+       "pvc.Spec.VolumeName (\"\")"},
+      {"stolen",
+       "volume \"v\": PV pv-local is not bound to PVC default/stolen (its claimRef is "
+       "default/local)"},
+      {"nfs", "volume \"v\": PV pv-nfs: volume type nfs is not supported by this kubelet"},
+  };
+  for (const auto& c : cases) {
+    pod["spec"]["volumes"] =
+        json::array({{{"name", "v"}, {"persistentVolumeClaim", {{"claimName", c.claim}}}}});
+    auto r = manager_.setUp(pod);
+    ASSERT_FALSE(r) << c.claim;
+    EXPECT_EQ(r.error().message(), c.error);
+  }
 }
 
 TEST_F(VolumeManagerTest, ContainerMountsCarryReadOnlyAndPinNothingWithoutSubPath) {

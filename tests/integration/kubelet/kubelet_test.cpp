@@ -124,6 +124,63 @@ TEST_F(KubeletTest, PodRunsWithEnvVolumesAndStatus) {
   EXPECT_NE(out.find(ip + "\tweb"), std::string::npos) << out;
 }
 
+// A persistentVolumeClaim bound to a hostPath PersistentVolume: what one pod writes there the
+// next pod of the claim reads. (No binder runs here: the test binds the claim as one would.)
+TEST_F(KubeletTest, ClaimedVolumeKeepsDataAcrossPods) {
+  const auto data = node_->dir() / ("pv-" + ns_);
+  node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "PersistentVolume",
+    "metadata": {{"name": "pv-{0}"}},
+    "spec": {{"capacity": {{"storage": "1Gi"}}, "accessModes": ["ReadWriteOnce"],
+             "hostPath": {{"path": "{1}", "type": "DirectoryOrCreate"}},
+             "claimRef": {{"namespace": "{0}", "name": "data"}}}}}})",
+                           ns_, data.string()));
+  node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+    "metadata": {{"name": "data", "namespace": "{0}"}},
+    "spec": {{"accessModes": ["ReadWriteOnce"], "volumeName": "pv-{0}",
+             "resources": {{"requests": {{"storage": "1Gi"}}}}}}}})",
+                           ns_));
+  node_->server().kubectlOk({"patch", "pvc", "data", "-n", ns_, "--subresource=status",
+                             "--type=merge", "-p", R"({"status":{"phase":"Bound"}})"});
+  auto podWith = [&](const std::string& script) {
+    Json c = container("app", script);
+    c["volumeMounts"] = {{{"name", "data"}, {"mountPath", "/data"}}};
+    return Json{
+        {"restartPolicy", "Never"},
+        {"containers", {c}},
+        {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", "data"}}}}}}};
+  };
+  createPod("writer", podWith("echo kept > /data/file"));
+  ASSERT_TRUE(waitPod("writer",
+                      [](const Json& p) { return p["status"].value("phase", "") == "Succeeded"; }));
+  EXPECT_EQ(readFile(data / "file").value_or(""), "kept\n");
+  createPod("reader", podWith("test \"$(cat /data/file)\" = kept"));
+  EXPECT_TRUE(waitPod("reader",
+                      [](const Json& p) { return p["status"].value("phase", "") == "Succeeded"; }));
+  // A claim that is not bound keeps its pod waiting, with the reason in an event.
+  node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+    "metadata": {{"name": "unbound", "namespace": "{}"}},
+    "spec": {{"accessModes": ["ReadWriteOnce"], "resources": {{"requests": {{"storage": "1Gi"}}}}}}}})",
+                           ns_));
+  Json waiting = podWith("true");
+  waiting["volumes"][0]["persistentVolumeClaim"]["claimName"] = "unbound";
+  createPod("waiting", waiting);
+  EXPECT_TRUE(eventually(
+      [&] {
+        Json events = node_->getJson({"events", "-n", ns_, "--field-selector",
+                                      "involvedObject.name=waiting,reason=FailedMount"});
+        for (const Json& e : kubeapi::jsonArray(events, "items")) {
+          if (e.value("message", "").find("PVC " + ns_ + "/unbound has non-bound phase") !=
+              std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      30s));
+  EXPECT_EQ(pod("waiting")["status"].value("phase", ""), "Pending");
+  node_->server().kubectlOk({"delete", "pv", "pv-" + ns_, "--wait=false"});
+}
+
 TEST_F(KubeletTest, ConfigMapUpdateReachesARunningPod) {
   node_->apply(fmt::format(R"({{"apiVersion": "v1", "kind": "ConfigMap",
     "metadata": {{"name": "live", "namespace": "{}"}}, "data": {{"v": "one"}}}})",
