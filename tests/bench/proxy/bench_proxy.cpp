@@ -9,11 +9,13 @@
 // and as applied) at that size. Prints numbers, ratios and the targets; never asserts on
 // time. Root and nft; exit 77 (skip) otherwise.
 // Environment: BENCH_SIZES (default 1000,5000,10000), BENCH_NFT_MAX (largest size the peer runs
-// at, default 10000), BENCH_TXN_MESSAGES (messages per split transaction, default 20000).
+// at, default 10000), BENCH_TXN_MESSAGES (messages per split transaction, default 20000),
+// BENCH_ONE_ROUNDS (the change is sent, undone and redone this many times; median; default 5).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -212,8 +214,43 @@ std::vector<nft::Table> assemble(const Parts& parts) {
   return tables;
 }
 
+// What-if: the same parts with each Service's endpoint map replaced by one rule per endpoint
+// (`numgen random mod N-i == 0 goto endpoint-i`, iptables' statistic chain in nft): no set per
+// Service, so the kernel's per-table set list (searched by name on every set, element and
+// lookup message) stays short.
+void withoutEndpointMaps(proxy::ServicePortRules& r) {
+  for (auto set = r.sets.begin(); set != r.sets.end();) {
+    if (set->numgenModulus == 0) {
+      ++set;
+      continue;
+    }
+    for (nft::Chain& c : r.chains) {
+      for (auto rule = c.rules.begin(); rule != c.rules.end(); ++rule) {
+        auto* lookup = std::get_if<nft::Lookup>(&rule->exprs.back());
+        if (lookup == nullptr || lookup->set != set->name) continue;
+        std::vector<nft::Rule> picks;
+        uint32_t n = static_cast<uint32_t>(set->elements.size()), i = 0;
+        for (const auto& [key, e] : set->elements) {
+          nft::Rule pick;
+          if (i + 1 < n) {
+            pick.exprs = {nft::Numgen{n - i, nft::reg(0)},
+                          nft::Cmp{true, nft::reg(0), nft::Datum::integer(0)}};
+          }
+          pick.exprs.push_back(nft::Immediate{*e.verdict});
+          picks.push_back(std::move(pick));
+          ++i;
+        }
+        rule = c.rules.erase(rule);
+        c.rules.insert(rule, picks.begin(), picks.end());
+        break;
+      }
+    }
+    set = r.sets.erase(set);
+  }
+}
+
 struct Numbers {
-  double computeMs = 0, planMs = 0, sendMs = 0, sendSysS = 0;
+  double computeMs = 0, planMs = 0, sendMs = 0, sendSysS = 0, noMapsSendMs = 0;
   double splitMs = 0, splitMaxTxnMs = 0;
   size_t txns = 0;
   double fullPlanOneMs = 0, partPlanOneUs = 0, partSendOneMs = 0;
@@ -273,9 +310,18 @@ int benchSize(int n, FILE* out) {
   std::vector<nft::Op> one =
       nft::planPartChanges(want[0], view(after.rules[port.name]), view(parts.rules[port.name]));
   r.partPlanOneUs = msSince(start) * 1000;
-  start = Clock::now();
-  if (Status s = (*writer)->send(one); !s) return failed("one change: " + s.error().message());
-  r.partSendOneMs = msSince(start);
+  // The change, then back and forth BENCH_ONE_ROUNDS times: the median send.
+  std::vector<nft::Op> back =
+      nft::planPartChanges(want[0], view(parts.rules[port.name]), view(after.rules[port.name]));
+  std::vector<double> sends;
+  for (int i = 0; i < 1 + 2 * envInt("BENCH_ONE_ROUNDS", 5); ++i) {
+    start = Clock::now();
+    if (Status s = (*writer)->send(i % 2 == 0 ? one : back); !s)
+      return failed("one change: " + s.error().message());
+    sends.push_back(msSince(start));
+  }
+  std::sort(sends.begin(), sends.end());
+  r.partSendOneMs = sends[sends.size() / 2];
   if (full.size() != one.size()) std::fprintf(stderr, "the part plan differs from the table's\n");
 
   // The same cold start, split into transactions.
@@ -296,6 +342,23 @@ int benchSize(int n, FILE* out) {
     }
     r.splitMs = msSince(start);
     r.txns = txns.size();
+  }
+
+  // The what-if layout, one transaction.
+  {
+    Parts noMaps = parts;
+    for (auto& [name, rules] : noMaps.rules)
+      withoutEndpointMaps(rules);
+    std::vector<nft::Table> tables = assemble(noMaps);
+    BenchNetns alt("nomaps");
+    auto ah = NetNs::open(alt.path());
+    if (!alt.ok() || !ah) return failed("network namespace");
+    auto w = inNetNs(*ah, [] { return nft::NftWriter::open(); });
+    if (!w) return failed(w.error().message());
+    start = Clock::now();
+    if (Status s = (*w)->send(nft::planChanges(tables, {})); !s)
+      return failed("no endpoint maps: " + s.error().message());
+    r.noMapsSendMs = msSince(start);
   }
 
   // The peer.
@@ -342,6 +405,7 @@ int main() {
       "tables vs over its Service port, then sent. nft: kube-proxy's text through `nft -f`.");
   std::puts(
       "services | compute ms | plan ms | send ms (sys s) | split ms (txns, max txn ms) | "
+      "send ms without per-Service maps | "
       "nft -f ms | full vs nft | one: table plan ms | part plan us | send ms | nft -f ms | one "
       "vs nft | peak RSS MiB");
   int failures = 0;
