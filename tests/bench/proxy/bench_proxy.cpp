@@ -428,16 +428,16 @@ int main() {
     double berthFull = r.computeMs + r.planMs + r.sendMs;
     std::string nftFull = r.nftFullMs < 0 ? "n/a" : fmt::format("{:.0f}", r.nftFullMs);
     std::string nftOne = r.nftOneMs < 0 ? "n/a" : fmt::format("{:.1f}", r.nftOneMs);
-    std::printf(
-        "%s\n",
-        fmt::format(
-            "{} | {:.0f} | {:.0f} | {:.0f} ({:.2f}) | {:.0f} ({}, {:.0f}) | {} | {} | {:.1f} "
-            "| {:.0f} | {:.2f} | {} | {} | {:.1f}",
-            n, r.computeMs, r.planMs, r.sendMs, r.sendSysS, r.splitMs, r.txns, r.splitMaxTxnMs,
-            nftFull, ratio(berthFull, r.nftFullMs), r.fullPlanOneMs, r.partPlanOneUs,
-            r.partSendOneMs, nftOne, ratio(r.partPlanOneUs / 1000 + r.partSendOneMs, r.nftOneMs),
-            r.peakRssKiB / 1024.0)
-            .c_str());
+    std::printf("%s\n",
+                fmt::format("{} | {:.0f} | {:.0f} | {:.0f} ({:.2f}) | {:.0f} ({}, {:.0f}) | {:.0f} "
+                            "| {} | {} | {:.1f} "
+                            "| {:.0f} | {:.2f} | {} | {} | {:.1f}",
+                            n, r.computeMs, r.planMs, r.sendMs, r.sendSysS, r.splitMs, r.txns,
+                            r.splitMaxTxnMs, r.noMapsSendMs, nftFull, ratio(berthFull, r.nftFullMs),
+                            r.fullPlanOneMs, r.partPlanOneUs, r.partSendOneMs, nftOne,
+                            ratio(r.partPlanOneUs / 1000 + r.partSendOneMs, r.nftOneMs),
+                            r.peakRssKiB / 1024.0)
+                    .c_str());
   }
   std::puts(
       "Targets (issue 15): full sync 5k <= 500 ms, 50k <= 5 s; one Service changed among 50k "
