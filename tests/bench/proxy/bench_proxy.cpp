@@ -5,12 +5,13 @@
 // into transactions (splitTransactions); one endpoint changed, planned over the whole tables and
 // over the one Service port (planPartChanges). The peer: the text kube-proxy hands to `nft -f`
 // (anonymous numgen vmaps per Service), then the partial-sync text of the same change.
-// Each size runs in a child process, so its peak RSS is that of the model (the tables as desired
-// and as applied) at that size. Prints numbers, ratios and the targets; never asserts on
-// time. Root and nft; exit 77 (skip) otherwise.
+// Each size runs in a child process, so its peak RSS is that size's (the bench holds several
+// copies of the model); beside it, the heap one copy of the tables takes. Prints numbers, ratios
+// and the targets; never asserts on time. Root and nft; exit 77 (skip) otherwise.
 // Environment: BENCH_SIZES (default 1000,5000,10000), BENCH_NFT_MAX (largest size the peer runs
 // at, default 10000), BENCH_TXN_MESSAGES (messages per split transaction, default 20000),
 // BENCH_ONE_ROUNDS (the change is sent, undone and redone this many times; median; default 5).
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -256,6 +257,7 @@ struct Numbers {
   double fullPlanOneMs = 0, partPlanOneUs = 0, partSendOneMs = 0;
   double nftFullMs = -1, nftOneMs = -1;
   long peakRssKiB = 0;
+  double tableMiB = 0;  // heap of one copy of the tables
 };
 
 int failed(const std::string& what) {
@@ -276,8 +278,10 @@ int benchSize(int n, FILE* out) {
   for (const proxy::ServicePort& p : model.ports)
     parts.rules[p.name] = proxy::computeServicePortRules(
         p, model.endpoints.at(proxy::EndpointsKey{p.name, 4}), node, config);
+  size_t heap = ::mallinfo2().uordblks;
   std::vector<nft::Table> want = assemble(parts);
   r.computeMs = msSince(start);
+  r.tableMiB = static_cast<double>(::mallinfo2().uordblks - heap) / (1 << 20);
 
   // Full sync from empty, one transaction.
   BenchNetns ns("full");
@@ -407,7 +411,7 @@ int main() {
       "services | compute ms | plan ms | send ms (sys s) | split ms (txns, max txn ms) | "
       "send ms without per-Service maps | "
       "nft -f ms | full vs nft | one: table plan ms | part plan us | send ms | nft -f ms | one "
-      "vs nft | peak RSS MiB");
+      "vs nft | peak RSS MiB (one copy of the tables)");
   int failures = 0;
   for (int n : sizes) {
     std::fflush(stdout);
@@ -431,12 +435,12 @@ int main() {
     std::printf("%s\n",
                 fmt::format("{} | {:.0f} | {:.0f} | {:.0f} ({:.2f}) | {:.0f} ({}, {:.0f}) | {:.0f} "
                             "| {} | {} | {:.1f} "
-                            "| {:.0f} | {:.2f} | {} | {} | {:.1f}",
+                            "| {:.0f} | {:.2f} | {} | {} | {:.1f} ({:.1f})",
                             n, r.computeMs, r.planMs, r.sendMs, r.sendSysS, r.splitMs, r.txns,
                             r.splitMaxTxnMs, r.noMapsSendMs, nftFull, ratio(berthFull, r.nftFullMs),
                             r.fullPlanOneMs, r.partPlanOneUs, r.partSendOneMs, nftOne,
                             ratio(r.partPlanOneUs / 1000 + r.partSendOneMs, r.nftOneMs),
-                            r.peakRssKiB / 1024.0)
+                            r.peakRssKiB / 1024.0, r.tableMiB)
                     .c_str());
   }
   std::puts(
