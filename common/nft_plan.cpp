@@ -193,6 +193,204 @@ std::vector<Table> appliedAfter(const std::vector<Table>& desired,
   return out;
 }
 
+namespace {
+
+template <class T>
+const T* byName(std::span<const T> items, const std::string& name) {
+  for (const T& item : items) {
+    if (item.name == name) return &item;
+  }
+  return nullptr;
+}
+
+bool sameElement(const Element* a, const Element& b) {
+  return a != nullptr && *a == b;
+}
+
+const Element* sharedElement(const PartView& part, const std::string& map, const Key& key) {
+  for (const auto& [m, e] : part.elements) {
+    if (m == map && e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// A part is a handful of chains and sets: linear searches beat building indexes.
+std::vector<Op> planPartChanges(const Table& table, const PartView& want, const PartView& have,
+                                const PlanOptions& options, std::vector<std::string>* deferredOut) {
+  std::vector<Op> ops;
+  std::vector<const Chain*> newChains, goneChains, rewritten;
+  std::vector<const Set*> newSets, goneSets, redefined;
+  for (const Chain& c : want.chains) {
+    const Chain* old = byName(have.chains, c.name);
+    if (old == nullptr) {
+      newChains.push_back(&c);
+    } else if (old->rules != c.rules) {
+      rewritten.push_back(&c);
+    }
+  }
+  for (const Chain& c : have.chains) {
+    if (byName(want.chains, c.name) == nullptr) goneChains.push_back(&c);
+  }
+  for (const Set& s : want.sets) {
+    const Set* old = byName(have.sets, s.name);
+    if (old == nullptr) {
+      newSets.push_back(&s);
+    } else if (!old->sameDefinition(s)) {
+      redefined.push_back(&s);
+    }
+  }
+  for (const Set& s : have.sets) {
+    if (byName(want.sets, s.name) == nullptr) goneSets.push_back(&s);
+  }
+  for (const Set* s : redefined) {
+    for (const Chain& c : want.chains) {
+      if (refersToSet(c, s->name) &&
+          std::find(rewritten.begin(), rewritten.end(), &c) == rewritten.end() &&
+          std::find(newChains.begin(), newChains.end(), &c) == newChains.end())
+        rewritten.push_back(&c);
+    }
+  }
+
+  for (const Chain* c : newChains)
+    ops.push_back({Op::Kind::kAddChain, &table, c});
+  for (const Set* s : newSets)
+    ops.push_back({Op::Kind::kAddSet, &table, nullptr, nullptr, s});
+  // Element changes: the part's kept sets, then its elements in the shared maps.
+  std::vector<Op> adds;
+  auto diff = [&](const Set& setOf, const Set* old, const Set& now) {
+    std::vector<const Element*> del, add;
+    for (const auto& [k, e] : old->elements) {
+      auto w = now.elements.find(k);
+      if (w == now.elements.end() || !(w->second == e)) del.push_back(&e);
+    }
+    for (const auto& [k, e] : now.elements) {
+      auto h = old->elements.find(k);
+      if (h == old->elements.end() || !(h->second == e)) add.push_back(&e);
+    }
+    if (!del.empty())
+      ops.push_back({Op::Kind::kDeleteElements, &table, nullptr, nullptr, &setOf, del});
+    if (!add.empty())
+      adds.push_back({Op::Kind::kAddElements, &table, nullptr, nullptr, &setOf, add});
+  };
+  for (const Set& s : want.sets) {
+    const Set* old = byName(have.sets, s.name);
+    if (old != nullptr && old->sameDefinition(s)) diff(s, old, s);
+  }
+  // Shared elements grouped by map, in the order the maps first appear.
+  std::vector<std::string> maps;
+  for (const auto* part : {&have, &want}) {
+    for (const auto& [m, e] : part->elements) {
+      if (std::find(maps.begin(), maps.end(), m) == maps.end()) maps.push_back(m);
+    }
+  }
+  for (const std::string& m : maps) {
+    auto it = table.sets.find(m);
+    if (it == table.sets.end()) continue;  // not this table's map: nothing to refer to
+    std::vector<const Element*> del, add;
+    for (const auto& [name, e] : have.elements) {
+      if (name == m && !sameElement(sharedElement(want, m, e.key), e)) del.push_back(&e);
+    }
+    for (const auto& [name, e] : want.elements) {
+      if (name == m && !sameElement(sharedElement(have, m, e.key), e)) add.push_back(&e);
+    }
+    if (!del.empty())
+      ops.push_back({Op::Kind::kDeleteElements, &table, nullptr, nullptr, &it->second, del});
+    if (!add.empty())
+      adds.push_back({Op::Kind::kAddElements, &table, nullptr, nullptr, &it->second, add});
+  }
+
+  for (const Chain* c : rewritten)
+    ops.push_back({Op::Kind::kFlushChain, &table, c});
+  for (const Chain* c : goneChains)
+    ops.push_back({Op::Kind::kFlushChain, &table, c});
+  for (const Set* s : redefined) {
+    ops.push_back({Op::Kind::kDeleteSet, &table, nullptr, nullptr, byName(have.sets, s->name)});
+    ops.push_back({Op::Kind::kAddSet, &table, nullptr, nullptr, s});
+    if (!s->elements.empty())
+      adds.push_back({Op::Kind::kAddElements, &table, nullptr, nullptr, s, allElements(*s)});
+  }
+  for (const Set* s : newSets) {
+    if (!s->elements.empty())
+      adds.push_back({Op::Kind::kAddElements, &table, nullptr, nullptr, s, allElements(*s)});
+  }
+  for (const Set* s : goneSets)
+    ops.push_back({Op::Kind::kDeleteSet, &table, nullptr, nullptr, s});
+  for (const Chain* c : goneChains) {
+    if (deferred(*c, options)) {
+      if (deferredOut != nullptr) deferredOut->push_back(c->name);
+    } else {
+      ops.push_back({Op::Kind::kDeleteChain, &table, c});
+    }
+  }
+  // New chains get their rules before the elements that make them reachable.
+  for (const Chain* c : newChains) {
+    for (const Rule& r : c->rules)
+      ops.push_back({Op::Kind::kAddRule, &table, c, &r});
+  }
+  for (Op& a : adds)
+    ops.push_back(std::move(a));
+  for (const Chain* c : rewritten) {
+    for (const Rule& r : c->rules)
+      ops.push_back({Op::Kind::kAddRule, &table, c, &r});
+  }
+  return ops;
+}
+
+std::vector<std::vector<Op>> splitTransactions(std::span<const Op> ops, size_t maxMessages,
+                                               bool tableAbsent) {
+  maxMessages = std::max<size_t>(maxMessages, 1);
+  std::vector<std::vector<Op>> out(1);
+  size_t used = 0;
+  bool splittable = true;
+  size_t i = 0;
+  // A leading replacement of a table stays with what follows it.
+  while (i < ops.size() &&
+         (ops[i].kind == Op::Kind::kAddTable || ops[i].kind == Op::Kind::kDeleteTable)) {
+    if (ops[i].kind == Op::Kind::kDeleteTable && !tableAbsent) splittable = false;
+    out.back().push_back(ops[i++]);
+    ++used;
+  }
+  for (; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    switch (op.kind) {
+      case Op::Kind::kAddChain:
+      case Op::Kind::kAddRule:
+      case Op::Kind::kAddSet:
+      case Op::Kind::kAddElements:
+        break;
+      default:
+        splittable = false;
+    }
+    if (!splittable || op.kind != Op::Kind::kAddElements) {
+      if (splittable && used >= maxMessages) {
+        out.emplace_back();
+        used = 0;
+      }
+      out.back().push_back(op);
+      ++used;
+      continue;
+    }
+    // Element additions fill what is left of the transaction, then start new ones.
+    for (size_t from = 0; from < op.elements.size();) {
+      if (used >= maxMessages) {
+        out.emplace_back();
+        used = 0;
+      }
+      size_t n = std::min(op.elements.size() - from, maxMessages - used);
+      Op part = op;
+      part.elements.assign(op.elements.begin() + static_cast<ptrdiff_t>(from),
+                           op.elements.begin() + static_cast<ptrdiff_t>(from + n));
+      out.back().push_back(std::move(part));
+      used += n;
+      from += n;
+    }
+  }
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
 std::string describe(const Op& op) {
   std::string where = fmt::format("{} {}", familyName(op.table->family), op.table->name);
   switch (op.kind) {

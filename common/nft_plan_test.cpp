@@ -129,5 +129,136 @@ TEST(NftPlan, ATableNoLongerWantedIsDeleted) {
   EXPECT_EQ(described(planChanges({}, have)), (std::vector<std::string>{"delete table ip t"}));
 }
 
+// One service's part: its chain and its element in the table's shared service-ips map.
+struct ServicePart {
+  std::vector<Chain> chains;
+  std::vector<Set> sets;
+  std::vector<std::pair<std::string, Element>> elements;
+  PartView view() const { return {chains, sets, elements}; }
+};
+
+ServicePart servicePart(const char* addr, const char* chain, Verdict::Kind kind) {
+  ServicePart p;
+  p.chains.push_back(Chain{chain, {}, {Rule{{Immediate{Verdict{kind, {}}}}, {}}}});
+  p.elements.push_back(
+      {"service-ips",
+       Element{
+           {Datum::addr(ip(addr)), Datum::proto(6), Datum::port(80)}, Verdict::goTo(chain), {}}});
+  return p;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(NftPlanPart, APartChangeIsPlannedAsTheWholeTableDiffWouldBe) {
+  Table base = serviceTable({});
+  ServicePart a = servicePart("10.96.0.1", "svc-a", Verdict::Kind::kAccept);
+  ServicePart b = servicePart("10.96.0.2", "svc-b", Verdict::Kind::kAccept);
+  ServicePart b2 = servicePart("10.96.0.3", "svc-b", Verdict::Kind::kDrop);
+  EXPECT_EQ(described(planPartChanges(base, b.view(), {})),
+            (std::vector<std::string>{
+                "add chain ip t svc-b",
+                "add rule ip t svc-b accept",
+                "add element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+            }))
+      << "a new chain has its rules before an element makes it reachable";
+  // The same change planned over whole tables.
+  std::vector<Table> have{serviceTable({{"10.96.0.1", "svc-a"}, {"10.96.0.2", "svc-b"}})};
+  std::vector<Table> want = have;
+  want[0].sets.at("service-ips").elements.clear();
+  want[0].sets.at("service-ips").add(a.elements[0].second);
+  want[0].sets.at("service-ips").add(b2.elements[0].second);
+  want[0].chains.at("svc-b") = b2.chains[0];
+  std::vector<std::string> part = described(planPartChanges(base, b2.view(), b.view()));
+  EXPECT_EQ(sorted(part), sorted(described(planChanges(want, have))));
+  EXPECT_EQ(part, (std::vector<std::string>{
+                      "delete element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+                      "flush chain ip t svc-b",
+                      "add element ip t service-ips { 10.96.0.3 . tcp . 80 : goto svc-b }",
+                      "add rule ip t svc-b drop",
+                  }));
+  EXPECT_TRUE(planPartChanges(base, b.view(), b.view()).empty());
+}
+
+TEST(NftPlanPart, APartThatGoesIsRemovedOrItsChainsDeferred) {
+  Table base = serviceTable({});
+  ServicePart b = servicePart("10.96.0.2", "svc-b", Verdict::Kind::kAccept);
+  // The part's own map goes with it.
+  b.sets.push_back(Set{"svc-b", {Type::kInteger}, Type::kVerdict});
+  b.sets[0].add(Element{{Datum::integer(0)}, Verdict::goTo("svc-b"), {}});
+  EXPECT_EQ(described(planPartChanges(base, {}, b.view())),
+            (std::vector<std::string>{
+                "delete element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+                "flush chain ip t svc-b",
+                "delete set ip t svc-b",
+                "delete chain ip t svc-b",
+            }));
+  std::vector<std::string> deferred;
+  EXPECT_EQ(described(planPartChanges(base, {}, b.view(), PlanOptions{true}, &deferred)),
+            (std::vector<std::string>{
+                "delete element ip t service-ips { 10.96.0.2 . tcp . 80 : goto svc-b }",
+                "flush chain ip t svc-b",
+                "delete set ip t svc-b",
+            }));
+  EXPECT_EQ(deferred, std::vector<std::string>{"svc-b"});
+}
+
+size_t messages(const std::vector<Op>& txn) {
+  size_t n = 0;
+  for (const Op& op : txn)
+    n += op.kind == Op::Kind::kAddElements ? op.elements.size() : 1;
+  return n;
+}
+
+TEST(NftPlanSplit, ACreationFromNothingSplitsIntoBoundedTransactionsInOrder) {
+  std::vector<Table> want{serviceTable({{"10.96.0.1", "svc-a"},
+                                        {"10.96.0.2", "svc-b"},
+                                        {"10.96.0.3", "svc-c"},
+                                        {"10.96.0.4", "svc-d"}})};
+  std::vector<Op> ops = planChanges(want, {});
+  auto txns = splitTransactions(ops, 4, true);
+  ASSERT_GT(txns.size(), 1u);
+  std::vector<std::string> joined;
+  for (const auto& txn : txns) {
+    EXPECT_LE(messages(txn), 4u);
+    for (const Op& op : txn) {
+      if (op.kind != Op::Kind::kAddElements) {
+        joined.push_back(describe(op));
+        continue;
+      }
+      for (const Element* e : op.elements) {
+        Op one = op;
+        one.elements = {e};
+        joined.push_back(describe(one));
+      }
+    }
+  }
+  std::vector<std::string> whole;
+  for (const Op& op : ops) {
+    for (size_t i = 0; i < std::max<size_t>(1, op.elements.size()); ++i) {
+      Op one = op;
+      if (!op.elements.empty()) one.elements = {op.elements[i]};
+      whole.push_back(describe(one));
+    }
+  }
+  EXPECT_EQ(joined, whole) << "the same operations in the same order";
+  // Without knowing that no table was there, the replacement is one transaction.
+  EXPECT_EQ(splitTransactions(ops, 4).size(), 1u);
+}
+
+TEST(NftPlanSplit, NothingSplitsAfterAnOperationThatRemoves) {
+  std::vector<Table> have{serviceTable({{"10.96.0.1", "svc-a"}})};
+  std::vector<Table> want{
+      serviceTable({{"10.96.0.2", "svc-b"}, {"10.96.0.3", "svc-c"}, {"10.96.0.4", "svc-d"}})};
+  std::vector<Op> ops = planChanges(want, have);
+  // add chain x3, then a delete: only the leading additions may go first.
+  auto txns = splitTransactions(ops, 2);
+  ASSERT_EQ(txns.size(), 2u);
+  EXPECT_EQ(txns[0].size(), 2u);
+  EXPECT_EQ(txns[1].size(), ops.size() - 2);
+}
+
 }  // namespace
 }  // namespace berth::nft

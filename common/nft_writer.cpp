@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -321,23 +322,41 @@ void addElement(nftnl_set* o, const Set& s, const Element& e, bool withValue) {
 constexpr size_t kElementsPerMessage = 256;
 constexpr size_t kScratchSize = 1 << 18;
 
-// One batch being built: messages appended to `bytes`, each with a sequence number whose
-// description names it in an error.
+// What a message of a batch does, described only when the kernel refuses it: an operation (or
+// a slice of an element operation's elements), or a fixed text.
+struct OpSlice {
+  const Op* op;
+  size_t from, count;
+};
+using Label = std::variant<std::string, OpSlice>;
+
+std::string describe(const Label& label) {
+  if (const auto* text = std::get_if<std::string>(&label)) return *text;
+  const auto& slice = std::get<OpSlice>(label);
+  if (slice.op->elements.empty()) return describe(*slice.op);
+  Op part = *slice.op;
+  part.elements.assign(
+      slice.op->elements.begin() + static_cast<ptrdiff_t>(slice.from),
+      slice.op->elements.begin() + static_cast<ptrdiff_t>(slice.from + slice.count));
+  return describe(part);
+}
+
+// One batch being built: messages appended to `bytes`, each with a sequence number whose label
+// names it in an error.
 class Batch {
  public:
   explicit Batch(uint32_t firstSeq) : first_(firstSeq), scratch_(kScratchSize) {}
 
   template <class Build>
-  void add(std::string what, Build&& build) {
+  void add(Label what, Build&& build) {
     nlmsghdr* nlh = build(scratch_.data(), first_ + static_cast<uint32_t>(what_.size()));
     bytes_.append(scratch_.data(), nlh->nlmsg_len);
     what_.push_back(std::move(what));
   }
   uint32_t nextSeq() const { return first_ + static_cast<uint32_t>(what_.size()); }
-  const std::string& what(uint32_t seq) const {
-    static const std::string kUnknown = "batch";
+  std::string what(uint32_t seq) const {
     uint32_t i = seq - first_;
-    return i < what_.size() ? what_[i] : kUnknown;
+    return i < what_.size() ? describe(what_[i]) : "batch";
   }
   const std::string& bytes() const { return bytes_; }
 
@@ -345,7 +364,7 @@ class Batch {
   uint32_t first_;
   std::vector<char> scratch_;
   std::string bytes_;
-  std::vector<std::string> what_;
+  std::vector<Label> what_;
 };
 
 void encode(const Op& op, Batch& b) {
@@ -355,7 +374,7 @@ void encode(const Op& op, Batch& b) {
     case Op::Kind::kAddTable:
     case Op::Kind::kDeleteTable: {
       bool add = op.kind == Op::Kind::kAddTable;
-      b.add(describe(op), [&](char* buf, uint32_t seq) {
+      b.add(OpSlice{&op, 0, 0}, [&](char* buf, uint32_t seq) {
         std::unique_ptr<nftnl_table, TableFree> o(nftnl_table_alloc());
         nftnl_table_set_str(o.get(), NFTNL_TABLE_NAME, t.name.c_str());
         nftnl_table_set_u32(o.get(), NFTNL_TABLE_FAMILY, fam);
@@ -369,7 +388,7 @@ void encode(const Op& op, Batch& b) {
     case Op::Kind::kAddChain:
     case Op::Kind::kDeleteChain:
     case Op::Kind::kFlushChain: {
-      b.add(describe(op), [&](char* buf, uint32_t seq) {
+      b.add(OpSlice{&op, 0, 0}, [&](char* buf, uint32_t seq) {
         if (op.kind == Op::Kind::kFlushChain) {
           std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
           nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, t.name.c_str());
@@ -398,7 +417,7 @@ void encode(const Op& op, Batch& b) {
       return;
     }
     case Op::Kind::kAddRule: {
-      b.add(describe(op), [&](char* buf, uint32_t seq) {
+      b.add(OpSlice{&op, 0, 0}, [&](char* buf, uint32_t seq) {
         std::unique_ptr<nftnl_rule, RuleFree> r(nftnl_rule_alloc());
         nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, t.name.c_str());
         nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, op.chain->name.c_str());
@@ -420,7 +439,7 @@ void encode(const Op& op, Batch& b) {
     case Op::Kind::kAddSet:
     case Op::Kind::kDeleteSet: {
       bool add = op.kind == Op::Kind::kAddSet;
-      b.add(describe(op), [&](char* buf, uint32_t seq) {
+      b.add(OpSlice{&op, 0, 0}, [&](char* buf, uint32_t seq) {
         auto o = setObject(t, *op.set, add);
         if (add) nftnl_set_set_u32(o.get(), NFTNL_SET_ID, seq);
         nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, add ? NFT_MSG_NEWSET : NFT_MSG_DELSET, fam,
@@ -435,13 +454,10 @@ void encode(const Op& op, Batch& b) {
       bool add = op.kind == Op::Kind::kAddElements;
       for (size_t i = 0; i < op.elements.size(); i += kElementsPerMessage) {
         size_t end = std::min(op.elements.size(), i + kElementsPerMessage);
-        Op part = op;
-        part.elements.assign(op.elements.begin() + static_cast<ptrdiff_t>(i),
-                             op.elements.begin() + static_cast<ptrdiff_t>(end));
-        b.add(describe(part), [&](char* buf, uint32_t seq) {
+        b.add(OpSlice{&op, i, end - i}, [&](char* buf, uint32_t seq) {
           auto o = setObject(t, *op.set, false);
-          for (const Element* e : part.elements)
-            addElement(o.get(), *op.set, *e, add);
+          for (size_t j = i; j < end; ++j)
+            addElement(o.get(), *op.set, *op.elements[j], add);
           nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
                                                 fam, add ? NLM_F_CREATE : 0, seq);
           nftnl_set_elems_nlmsg_build_payload(nlh, o.get());
@@ -593,6 +609,39 @@ Status NftWriter::sendElements(bool add, Family family, const std::string& table
       }
     }
   });
+}
+
+Result<bool> NftWriter::hasTable(Family family, const std::string& table) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  uint32_t seq = seq_++;
+  std::unique_ptr<nftnl_table, TableFree> o(nftnl_table_alloc());
+  nftnl_table_set_str(o.get(), NFTNL_TABLE_NAME, table.c_str());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, static_cast<uint16_t>(family),
+                                        NLM_F_ACK, seq);
+  nftnl_table_nlmsg_build_payload(nlh, o.get());
+  if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0) return failErrno("nftables: netlink send");
+  // The table comes back as NEWTABLE, then the ACK; or an error alone.
+  bool found = false;
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failErrno("nftables: netlink receive");
+    }
+    auto* r = reinterpret_cast<nlmsghdr*>(buf.data());
+    int left = static_cast<int>(n);
+    for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
+      if (r->nlmsg_seq != seq) continue;
+      if (r->nlmsg_type != NLMSG_ERROR) {
+        found = true;
+        continue;
+      }
+      int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(r))->error;
+      if (err == 0) return found;
+      if (err == ENOENT) return false;
+      return failErrno(err, fmt::format("nftables: get table {} {}", familyName(family), table));
+    }
+  }
 }
 
 Result<bool> NftWriter::hasElement(Family family, const std::string& table,

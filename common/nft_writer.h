@@ -33,6 +33,8 @@ class NftWriter {
   // sets first appear. Adding an identical element succeeds; deleting an absent one is ENOENT.
   [[nodiscard]] Status sendElements(bool add, Family family, const std::string& table,
                                     std::span<const NftElement> elements);
+  // Whether the kernel holds the table (a cold start may then be split: splitTransactions).
+  [[nodiscard]] Result<bool> hasTable(Family family, const std::string& table);
   // Whether the set holds an element with exactly this key (and interval-end flag).
   [[nodiscard]] Result<bool> hasElement(Family family, const std::string& table,
                                         const NftElement& element);

@@ -257,6 +257,66 @@ TEST_F(ProxyNftTest, FiveThousandServicesGoInOneBatchAndOneChangeIsSmall) {
             << " ms (of which planning " << ms(plan).count() << " ms)\n";
 }
 
+TEST_F(ProxyNftTest, AColdStartSplitIntoTransactionsAndAPartChangeReachTheKernel) {
+  std::vector<Svc> services;
+  for (int i = 0; i < 300; ++i) {
+    services.push_back({fmt::format("s{}", i),
+                        fmt::format("10.96.{}.{}", 1 + i / 250, i % 250 + 1),
+                        {fmt::format("10.2.{}.{}", i / 250, i % 250 + 1)}});
+  }
+  auto want = tablesFor(services);
+  auto absent = writer_->hasTable(nft::Family::kIp, "berth-proxy");
+  ASSERT_TRUE(absent && !*absent);
+  std::vector<nft::Op> ops = nft::planChanges(want, {});
+  auto txns = nft::splitTransactions(ops, 500, true);
+  ASSERT_GT(txns.size(), 2u);
+  for (const auto& txn : txns) {
+    Status s = writer_->send(txn);
+    ASSERT_TRUE(s) << s.error().message();
+  }
+  applied_ = want;
+  auto present = writer_->hasTable(nft::Family::kIp, "berth-proxy");
+  ASSERT_TRUE(present && *present);
+  auto [code, out] = node_->exec({"nft", "-j", "list", "map", "ip", "berth-proxy", "service-ips"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(json::parse(out)["nftables"][1]["map"]["elem"].size(), 300u);
+  // The same Services in one transaction leave the same table.
+  std::set<std::string> split = listed();
+  applied_.clear();
+  ASSERT_TRUE(apply(want));
+  auto withoutHandles = [](std::set<std::string> items) {
+    std::set<std::string> out;
+    for (std::string item : items)
+      out.insert(item.substr(0, item.find(" #")) + item.substr(item.find(':') + 1));
+    return out;
+  };
+  EXPECT_EQ(withoutHandles(split), withoutHandles(listed()));
+
+  // One Service's endpoint changed, planned over its ServicePortRules alone.
+  std::vector<ServicePort> ports;
+  EndpointsMap before, after;
+  json object = serviceJson("s7", "10.96.1.8");
+  ports = *proxy::servicePortsOf(object);
+  ASSERT_TRUE(proxy::addEndpointSlice(sliceJson("s7", {"10.2.0.8"}, "IPv4"), before));
+  ASSERT_TRUE(proxy::addEndpointSlice(sliceJson("s7", {"10.5.5.5"}, "IPv4"), after));
+  ProxyConfig config;
+  config.clusterCidrs = {*IpNet::parse("10.1.0.0/16"), *IpNet::parse("fd00:1::/64")};
+  proxy::NodeInfo node{"node", ""};
+  auto key = proxy::EndpointsKey{ports[0].name, 4};
+  auto oldRules = proxy::computeServicePortRules(ports[0], before.at(key), node, config);
+  auto newRules = proxy::computeServicePortRules(ports[0], after.at(key), node, config);
+  std::vector<nft::Op> one =
+      nft::planPartChanges(want[0], {newRules.chains, newRules.sets, newRules.elements},
+                           {oldRules.chains, oldRules.sets, oldRules.elements});
+  ASSERT_FALSE(one.empty());
+  ASSERT_TRUE(writer_->send(one));
+  std::set<std::string> changed = listed();
+  EXPECT_TRUE(anyContains(changed, "10.5.5.5"));
+  EXPECT_FALSE(anyContains(changed, "10.2.0.8/"));
+  EXPECT_TRUE(anyContains(changed, "10.2.0.9/")) << "other Services untouched";
+  EXPECT_EQ(changed.size(), split.size());
+}
+
 TEST_F(ProxyNftTest, AFreshWriterReplacesWhateverTableItFinds) {
   ASSERT_TRUE(apply(tablesFor({{"a", "10.96.0.1", {"10.1.1.2"}}})));
   // A restarted proxy knows nothing applied: the old table is replaced in one transaction.
