@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/log.h"
-#include "common/netns.h"
 #include "common/termination_signals.h"
 #include "kubeapi/kubeconfig.h"
 #include "proxy/proxier.h"
@@ -63,27 +62,6 @@ std::vector<IpAddr> nodePortAddresses(const std::vector<std::string>& cidrs) {
   return out;
 }
 
-struct NodeNft {
-  std::unique_ptr<nft::NftWriter> writer;
-  std::unique_ptr<NftMonitor> monitor;
-  std::vector<IpAddr> nodePortAddresses;
-};
-
-// The nftables sockets and the node's addresses, in the node's network namespace: the
-// process's own, or --nft-netns (tests).
-Result<NodeNft> openNodeNft(const ProxyOptions& o, const std::string& table) {
-  auto open = [&]() -> Result<NodeNft> {
-    NodeNft n;
-    n.writer = BERTH_TRY(nft::NftWriter::open());
-    n.monitor = BERTH_TRY(NftMonitor::open(table));
-    n.nodePortAddresses = nodePortAddresses(o.nodePortAddresses);
-    return n;
-  };
-  if (o.nftNetns.empty()) return open();
-  NetNs ns = BERTH_TRY_CTX(NetNs::open(o.nftNetns), "--nft-netns");
-  return inNetNs(ns, open);
-}
-
 int fatal(const std::string& message) {
   std::fprintf(stderr, "berth-proxy: %s\n", message.c_str());
   return 1;
@@ -122,11 +100,13 @@ int main(int argc, char** argv) {
   auto api = kubeapi::RestClient::create(*rest);
   if (!api) return fatal(api.error().message());
 
-  auto node = openNodeNft(o, po.config.tableName);
-  if (!node) return fatal(node.error().message());
-  po.config.nodePortAddresses = node->nodePortAddresses;
+  auto writer = nft::NftWriter::open();
+  if (!writer) return fatal(writer.error().message());
+  auto monitor = NftMonitor::open(po.config.tableName);
+  if (!monitor) return fatal(monitor.error().message());
+  po.config.nodePortAddresses = nodePortAddresses(o.nodePortAddresses);
 
-  Proxier proxier(*api, std::move(node->writer), std::move(node->monitor), std::move(po));
+  Proxier proxier(*api, std::move(*writer), std::move(*monitor), std::move(po));
   if (auto st = proxier.start(); !st) return fatal(st.error().message());
   spdlog::info("berth-proxy: node {} [healthz port={} metrics port={}]", nodeName(o),
                proxier.healthzPort(), proxier.metricsPort());

@@ -182,7 +182,6 @@ Result<std::optional<ProxyOptions>> loadProxyOptions(std::vector<std::string> ar
   app.add_option("--sync-period", syncPeriod, "full resync of the rules");
   app.add_option("--min-sync-period", minSync, "minimum interval between syncs");
   app.add_option("--v", verbosity, "log verbosity");
-  app.add_option("--nft-netns", o.nftNetns)->group("");  // tests only
   std::vector<char*> argv;
   for (std::string& a : args)
     argv.push_back(a.data());

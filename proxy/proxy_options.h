@@ -34,9 +34,6 @@ struct ProxyOptions {
   std::chrono::milliseconds syncPeriod{30'000};                // --sync-period, nftables.syncPeriod
   std::chrono::milliseconds minSyncPeriod{1'000};  // --min-sync-period, nftables.minSyncPeriod
   bool verbose = false;                            // --v >= 4
-  // Test-only: program nftables in this network namespace (a path to an nsfs file) while the
-  // API client and the HTTP servers stay in the process's own. Hidden from --help.
-  std::string nftNetns;
 };
 
 // Decodes a KubeProxyConfiguration (YAML or JSON) over `options`. Errors name the field

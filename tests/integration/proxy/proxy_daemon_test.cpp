@@ -1,9 +1,10 @@
 // berth-proxy as a process, fed by berth-server (Services and EndpointSlices created with
 // kubectl), programming a node network namespace the test creates, with real TCP traffic from a
-// client pod namespace to two endpoint pods. berth-proxy runs in the test's own network namespace
-// (where berth-server listens on 127.0.0.1) and opens its nftables sockets inside the node's
-// (--nft-netns, a test-only flag), so the host's ruleset is never touched; the service CIDR is
-// routed only inside the node. Conditions are waited on, never timed.
+// client pod namespace to two endpoint pods. berth-proxy runs inside the node namespace, as on a
+// node (`ip netns exec`), so the host's ruleset is never touched; it reaches berth-server, which
+// listens on the test's 127.0.0.1, through a relay the test owns on the node's 127.0.0.1 (same
+// port, so the admin kubeconfig and the server's certificate serve as they are). The service CIDR
+// is routed only inside the node. Conditions are waited on, never timed.
 
 #include <signal.h>
 
@@ -19,7 +20,6 @@
 
 #include "common/child_process.h"
 #include "common/file_util.h"
-#include "common/free_port_for_test.h"
 #include "common/spawn.h"
 #include "common/temp_dir_for_test.h"
 #include "tests/integration/proxy/proxy_netns.h"
@@ -81,9 +81,10 @@ struct HttpAnswer {
   std::string body;
 };
 
-HttpAnswer httpGet(uint16_t port, const std::string& path) {
-  auto [code, out] =
-      sh(fmt::format("curl -s -m 5 -w '\\n%{{http_code}}' http://127.0.0.1:{}{}", port, path));
+// GET http://127.0.0.1:<port><path> inside the node.
+HttpAnswer httpGet(const TestNetns& node, uint16_t port, const std::string& path) {
+  auto [code, out] = node.exec({"curl", "-s", "-m", "5", "-w", "\n%{http_code}",
+                                fmt::format("http://127.0.0.1:{}{}", port, path)});
   HttpAnswer a;
   size_t nl = out.rfind('\n');
   if (code != 0 || nl == std::string::npos) return a;
@@ -122,6 +123,9 @@ class ProxyDaemonTest : public ::testing::Test {
       ASSERT_TRUE(ns) << ns.error().message();
       podNs_.push_back(std::make_unique<NetNs>(std::move(*ns)));
     }
+    auto nodeNs = NetNs::open(node_->path());
+    ASSERT_TRUE(nodeNs) << nodeNs.error().message();
+    nodeNs_ = std::make_unique<NetNs>(std::move(*nodeNs));
     Status st = routeServiceCidr(*node_, "10.43.0.0/16");
     ASSERT_TRUE(st) << st.error().message();
     auto [code, out] = node_->exec({"sysctl", "-qw", "net.ipv4.ip_forward=1"});
@@ -129,6 +133,9 @@ class ProxyDaemonTest : public ::testing::Test {
     serverA_ = std::make_unique<PodServer>(*podNs_[0], "10.1.1.2", "pod-a", 8080, true);
     serverB_ = std::make_unique<PodServer>(*podNs_[1], "10.1.2.2", "pod-b", 8080, true);
     ASSERT_EQ(fetch(client(), "10.1.1.2", 8080), "pod-a") << "pods reach each other directly";
+    auto relay = LoopbackForwarder::start(*nodeNs_, static_cast<uint16_t>(server_->port()));
+    ASSERT_TRUE(relay) << relay.error().message();
+    apiRelay_ = std::move(*relay);
     startProxy();
   }
 
@@ -144,25 +151,18 @@ class ProxyDaemonTest : public ::testing::Test {
   const NetNs& client() const { return *podNs_[2]; }
   std::string logPath() const { return (logDir_.path() / "proxy.log").string(); }
 
+  // berth-proxy inside the node, on its default healthz and metrics addresses there.
   void startProxy() {
-    if (healthzPort_ == 0) {
-      auto h = freeLoopbackPort();
-      auto m = freeLoopbackPort();
-      ASSERT_TRUE(h && m);
-      healthzPort_ = static_cast<uint16_t>(*h);
-      metricsPort_ = static_cast<uint16_t>(*m);
-    }
     SpawnOptions spawn;
-    spawn.path = BERTH_PROXY_PATH;
-    spawn.args = {
-        BERTH_PROXY_PATH, "--kubeconfig=" + server_->adminKubeconfig().string(),
-        "--hostname-override=node-1", "--nft-netns=" + node_->path(), "--cluster-cidr=10.1.0.0/16",
-        fmt::format("--healthz-bind-address=127.0.0.1:{}", healthzPort_),
-        fmt::format("--metrics-bind-address=127.0.0.1:{}", metricsPort_), "--min-sync-period=100ms",
-        // No periodic resync within a test: a repair can only come from the events.
-        "--sync-period=1h", "--v=4"};
+    spawn.path = "ip";
+    spawn.args = {"ip", "netns", "exec", node_->name(), BERTH_PROXY_PATH,
+                  "--kubeconfig=" + server_->adminKubeconfig().string(),
+                  "--hostname-override=node-1", "--cluster-cidr=10.1.0.0/16",
+                  "--min-sync-period=100ms",
+                  // No periodic resync within a test: a repair can only come from the events.
+                  "--sync-period=1h", "--v=4"};
     spawn.outputFile = logPath();
-    auto p = startProgram(spawn);
+    auto p = startProgram(spawn);  // `ip netns exec` execs the program: the pid is berth-proxy's
     ASSERT_TRUE(p) << p.error().message();
     proxy_ = std::move(*p);
   }
@@ -185,18 +185,20 @@ class ProxyDaemonTest : public ::testing::Test {
 
   // The last sync time the running process reports (0 before its first sync).
   double lastSync() const {
-    return metric(httpGet(metricsPort_, "/metrics").body,
+    return metric(httpGet(*node_, metricsPort_, "/metrics").body,
                   "kubeproxy_sync_proxy_rules_last_timestamp_seconds");
   }
 
   std::unique_ptr<ServerFixture> server_;
   std::unique_ptr<TestNetns> node_;
+  std::unique_ptr<NetNs> nodeNs_;
   std::vector<std::unique_ptr<TestNetns>> pods_;
   std::vector<std::unique_ptr<NetNs>> podNs_;
   std::unique_ptr<PodServer> serverA_, serverB_;
   TempDir logDir_{"berth-proxy-test"};
   ChildProcess proxy_;
-  uint16_t healthzPort_ = 0, metricsPort_ = 0;
+  std::unique_ptr<LoopbackForwarder> apiRelay_;
+  static constexpr uint16_t healthzPort_ = 10256, metricsPort_ = 10249;  // the defaults
 };
 
 TEST_F(ProxyDaemonTest, AClusterIpServiceAnswersFollowsItsEndpointsAndGoesAway) {
@@ -237,7 +239,8 @@ TEST_F(ProxyDaemonTest, AFlushedRulesetIsRestored) {
   ASSERT_TRUE(eventually([&] { return fetch(client(), kClusterIp, 80) == "pod-b"; })) << table();
 
   auto restores = [&] {
-    return metric(httpGet(metricsPort_, "/metrics").body, "berth_proxy_nftables_restores_total");
+    return metric(httpGet(*node_, metricsPort_, "/metrics").body,
+                  "berth_proxy_nftables_restores_total");
   };
   auto [code, out] = node_->exec({"nft", "flush", "ruleset"});
   ASSERT_EQ(code, 0) << out;
@@ -290,7 +293,7 @@ TEST_F(ProxyDaemonTest, HealthzAndMetricsAnswer) {
   apply(sliceYaml({"10.1.1.2"}));
   HttpAnswer h;
   ASSERT_TRUE(eventually([&] {
-    h = httpGet(healthzPort_, "/healthz");
+    h = httpGet(*node_, healthzPort_, "/healthz");
     return h.status == 200 && h.body.find("\"lastUpdated\": \"\"") == std::string::npos;
   })) << h.status
       << " " << h.body;
@@ -303,7 +306,7 @@ TEST_F(ProxyDaemonTest, HealthzAndMetricsAnswer) {
   // The slice's trigger time is programmed in a sync of its own, maybe after the first.
   HttpAnswer m;
   EXPECT_TRUE(eventually([&] {
-    m = httpGet(metricsPort_, "/metrics");
+    m = httpGet(*node_, metricsPort_, "/metrics");
     return metric(m.body, "kubeproxy_network_programming_duration_seconds_count") > 0;
   })) << m.body;
   ASSERT_EQ(m.status, 200);
@@ -312,7 +315,7 @@ TEST_F(ProxyDaemonTest, HealthzAndMetricsAnswer) {
                            "berth_proxy_nftables_rules", "berth_proxy_nftables_elements"}) {
     EXPECT_GT(metric(m.body, name), 0) << name << "\n" << m.body;
   }
-  EXPECT_EQ(httpGet(healthzPort_, "/nope").status, 404);
+  EXPECT_EQ(httpGet(*node_, healthzPort_, "/nope").status, 404);
 
   // A node marked for deletion by the autoscaler is not eligible: 503, as kube-proxy answers.
   apply(R"(apiVersion: v1
@@ -322,7 +325,7 @@ spec:
   taints: [{key: ToBeDeletedByClusterAutoscaler, effect: NoSchedule}]
 )");
   EXPECT_TRUE(eventually([&] {
-    h = httpGet(healthzPort_, "/healthz");
+    h = httpGet(*node_, healthzPort_, "/healthz");
     return h.status == 503;
   })) << h.status
       << " " << h.body;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +107,64 @@ PodServer::~PodServer() {
     t.join();
   for (int c : clients_)
     ::close(c);
+}
+
+Result<std::unique_ptr<LoopbackForwarder>> LoopbackForwarder::start(const NetNs& ns,
+                                                                    uint16_t port) {
+  UniqueFd listener = BERTH_TRY(inNetNs(ns, [&]() -> Result<UniqueFd> {
+    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!s) return failErrno("socket");
+    int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a = v4("127.0.0.1", port);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+      return failErrno("bind 127.0.0.1 in the node");
+    if (::listen(s.get(), 64) < 0) return failErrno("listen");
+    return s;
+  }));
+  return std::unique_ptr<LoopbackForwarder>(new LoopbackForwarder(std::move(listener), port));
+}
+
+LoopbackForwarder::LoopbackForwarder(UniqueFd listener, uint16_t port)
+    : listener_(std::move(listener)), port_(port) {
+  acceptor_ = std::thread([this] {
+    while (!stop_) {
+      UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (c) relay(std::move(c));
+    }
+  });
+}
+
+void LoopbackForwarder::relay(UniqueFd inside) {
+  UniqueFd outside(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a = v4("127.0.0.1", port_);
+  if (!outside || ::connect(outside.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) return;
+  std::lock_guard lock(mu_);
+  // The forwarder keeps the sockets until it goes, so a number it shuts down is never reused.
+  pollfd fds[2] = {{inside.get(), POLLIN, 0}, {outside.get(), POLLIN, 0}};
+  open_.push_back(std::move(inside));
+  open_.push_back(std::move(outside));
+  relays_.emplace_back([fds]() mutable {
+    char buf[16384];
+    while (::poll(fds, 2, -1) > 0) {
+      for (int i = 0; i < 2; ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0 || ::write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) return;
+      }
+    }
+  });
+}
+
+LoopbackForwarder::~LoopbackForwarder() {
+  stop_ = true;
+  ::shutdown(listener_.get(), SHUT_RDWR);
+  if (acceptor_.joinable()) acceptor_.join();
+  std::lock_guard lock(mu_);
+  for (const UniqueFd& fd : open_)
+    ::shutdown(fd.get(), SHUT_RDWR);
+  for (std::thread& t : relays_)
+    t.join();
 }
 
 Result<UniqueFd> connectFrom(const NetNs& ns, const std::string& ip, uint16_t port) {

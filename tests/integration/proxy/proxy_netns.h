@@ -43,6 +43,27 @@ class PodServer {
   std::vector<std::thread> echoThreads_;
 };
 
+// Makes a loopback port of the test's own network namespace reachable on the same port of
+// 127.0.0.1 inside `ns` (a node's process reaching berth-server, which listens on the test's
+// loopback): each connection accepted there is relayed to here.
+class LoopbackForwarder {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<LoopbackForwarder>> start(const NetNs& ns,
+                                                                        uint16_t port);
+  ~LoopbackForwarder();
+
+ private:
+  LoopbackForwarder(UniqueFd listener, uint16_t port);
+  void relay(UniqueFd inside);
+  UniqueFd listener_;
+  uint16_t port_;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<UniqueFd> open_;  // relayed sockets, shut down on destruction
+  std::vector<std::thread> relays_;
+};
+
 // A TCP connection made from inside a namespace; 5 s timeouts on every read and write.
 [[nodiscard]] Result<UniqueFd> connectFrom(const NetNs& ns, const std::string& ip, uint16_t port);
 // Connects from `ns` to ip:port; the server's name, or "refused"/"error: ...".
