@@ -1,16 +1,13 @@
 #include "proxy/nft_monitor.h"
 
-#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 
 #include <cstring>
-#include <optional>
 #include <vector>
 
 #include "common/log.h"
@@ -41,19 +38,6 @@ std::string stringAttr(const nlmsghdr* nlh, uint16_t type) {
   const nlattr* attr = findAttr(nlh, type);
   if (attr == nullptr || mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0) return {};
   return mnl_attr_get_str(attr);
-}
-
-std::optional<uint32_t> u32Attr(const nlmsghdr* nlh, uint16_t type) {
-  const nlattr* attr = findAttr(nlh, type);
-  if (attr == nullptr || mnl_attr_validate(attr, MNL_TYPE_U32) < 0) return std::nullopt;
-  return ntohl(mnl_attr_get_u32(attr));
-}
-
-// Whether a thread of this process committed the transaction (NFTA_GEN_PROC_PID is the
-// committing task's id, a thread id).
-bool ourTask(uint32_t tid) {
-  struct stat st;
-  return ::stat(fmt::format("/proc/self/task/{}", tid).c_str(), &st) == 0;
 }
 
 }  // namespace
@@ -133,7 +117,9 @@ void NftMonitor::handle(const char* buf, size_t len) {
     if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES) continue;
     const uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
     if (type == NFT_MSG_NEWGEN) {
-      const bool foreign = touched_ && !ourTask(u32Attr(nlh, NFTA_GEN_PROC_PID).value_or(0));
+      // NFTA_GEN_PROC_NAME is the committing thread's name; the kernel's PROC_PID is a pid of
+      // the initial pid namespace, which a containerized proxy can't compare with its own.
+      const bool foreign = touched_ && stringAttr(nlh, NFTA_GEN_PROC_NAME) != kCommitterName;
       touched_ = false;
       if (foreign && callbacks_.onForeignChange) callbacks_.onForeignChange();
       continue;

@@ -3,7 +3,8 @@
 // ruleset` wipes a proxy's rules without telling it (firewalld#863, k3s-io/k3s#7542). Listens to
 // the NFNLGRP_NFTABLES multicast group (the events `nft monitor` prints) and, at the end of each
 // transaction (NFT_MSG_NEWGEN), reports one that touched a table of ours and was committed by a
-// process other than this one. Every other table is ignored.
+// thread other than our committer (the thread named kCommitterName). Every other table is
+// ignored.
 
 #include <atomic>
 #include <functional>
@@ -17,6 +18,9 @@
 struct mnl_socket;
 
 namespace berth::proxy {
+
+// The name (comm, at most 15 characters) of the one thread that sends our transactions.
+inline constexpr const char* kCommitterName = "berth-proxy-nft";
 
 class NftMonitor {
  public:

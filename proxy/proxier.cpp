@@ -1,5 +1,7 @@
 #include "proxy/proxier.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include <fmt/chrono.h>
@@ -259,6 +261,8 @@ void Proxier::requestRepair() {
 }
 
 void Proxier::syncLoop() {
+  // NftMonitor tells our own transactions from others' by this name.
+  ::pthread_setname_np(::pthread_self(), kCommitterName);
   // Nothing is programmed before both caches are full: an empty view would delete every
   // Service a previous run left working.
   for (auto* informer : {services_.get(), slices_.get()}) {
