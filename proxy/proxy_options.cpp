@@ -175,8 +175,12 @@ Result<std::optional<ProxyOptions>> loadProxyOptions(std::vector<std::string> ar
   app.add_option("--nodeport-addresses", nodePorts,
                  "CIDRs whose local addresses take NodePorts, or \"primary\"");
   app.add_flag("--masquerade-all", masqueradeAll, "SNAT all traffic sent via Service IPs");
-  app.add_option("--healthz-bind-address", healthz, "host:port of /healthz (\"\" disables)");
-  app.add_option("--metrics-bind-address", metrics, "host:port of /metrics (\"\" disables)");
+  app.add_option("--healthz-bind-address", healthz, "host:port of /healthz (\"\" disables)")
+      ->expected(0, 1)  // pflag reads "--flag=" as empty; CLI11 would take the next word
+      ->allow_extra_args(false);
+  app.add_option("--metrics-bind-address", metrics, "host:port of /metrics (\"\" disables)")
+      ->expected(0, 1)  // pflag reads "--flag=" as empty; CLI11 would take the next word
+      ->allow_extra_args(false);
   app.add_option("--proxy-mode", mode, "only \"nftables\"");
   app.add_option("--config-sync-period", configSync, "informer resync period");
   app.add_option("--sync-period", syncPeriod, "full resync of the rules");

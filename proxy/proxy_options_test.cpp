@@ -87,6 +87,11 @@ TEST(ProxyFlags, FlagsOverrideTheFileAndBadOnesAreNamed) {
   EXPECT_EQ((*o)->minSyncPeriod, std::chrono::milliseconds(100));
   EXPECT_EQ((*o)->healthzBindAddress, "127.0.0.1:10256") << "our default binds loopback";
 
+  auto off = loadProxyOptions({"berth-proxy", "--metrics-bind-address=", "--v=4"});
+  ASSERT_TRUE(off) << off.error().message();
+  EXPECT_EQ((*off)->metricsBindAddress, "") << "an empty value turns the server off";
+  EXPECT_TRUE((*off)->verbose);
+
   for (auto [args, want] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"berth-proxy", "--proxy-mode=ipvs"}, "--proxy-mode"},
            {{"berth-proxy", "--min-sync-period=x"}, "--min-sync-period"},
