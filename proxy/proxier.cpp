@@ -88,7 +88,8 @@ Proxier::Proxier(std::shared_ptr<kubeapi::RestClient> api, std::unique_ptr<nft::
     : api_(std::move(api)),
       writer_(std::move(writer)),
       monitor_(std::move(monitor)),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      desired_{baseTable(4, options_.config), baseTable(6, options_.config)} {
   node_.name = options_.nodeName;
 }
 
@@ -321,9 +322,8 @@ void Proxier::syncLoop() {
   }
 }
 
-std::vector<std::pair<int, ServicePortRules>> Proxier::rulesOf(const std::string& serviceKey,
-                                                               const NodeInfo& node) const {
-  std::vector<std::pair<int, ServicePortRules>> out;
+Proxier::ServiceRules Proxier::rulesOf(const std::string& serviceKey, const NodeInfo& node) const {
+  ServiceRules out;
   ObjectPtr service = services_->cache().get(serviceKey);
   if (!service) return out;
   auto ports = servicePortsOf(*service);
@@ -347,13 +347,27 @@ std::vector<std::pair<int, ServicePortRules>> Proxier::rulesOf(const std::string
   return out;
 }
 
-std::vector<nft::Table> Proxier::desiredTables() const {
-  std::vector<nft::Table> tables{baseTable(4, options_.config), baseTable(6, options_.config)};
-  for (const auto& [key, ports] : rules_) {
-    for (const auto& [family, rules] : ports)
-      addServicePortRules(tables[family == 6 ? 1 : 0], rules);
+// Replaces one Service's rules in desired_: its chains and sets go, its elements leave the
+// shared maps, then the new ones go in. A sync touches only the dirty Services' parts.
+void Proxier::replaceServiceRules(const std::string& serviceKey, ServiceRules rules) {
+  if (desired_.empty()) desired_ = {baseTable(4, options_.config), baseTable(6, options_.config)};
+  auto& current = rules_[serviceKey];
+  for (const auto& [family, port] : current) {
+    nft::Table& table = desired_[family == 6 ? 1 : 0];
+    for (const nft::Chain& c : port.chains)
+      table.chains.erase(c.name);
+    for (const nft::Set& set : port.sets)
+      table.sets.erase(set.name);
+    for (const auto& [map, e] : port.elements)
+      table.sets.at(map).elements.erase(e.key);
   }
-  return tables;
+  for (const auto& [family, port] : rules)
+    addServicePortRules(desired_[family == 6 ? 1 : 0], port);
+  if (rules.empty()) {
+    rules_.erase(serviceKey);
+  } else {
+    current = std::move(rules);
+  }
 }
 
 Status Proxier::sync(std::set<std::string> dirty, bool full, bool repair) {
@@ -370,15 +384,9 @@ Status Proxier::sync(std::set<std::string> dirty, bool full, bool repair) {
     for (const auto& [key, rules] : rules_)
       dirty.insert(key);
   }
-  for (const std::string& key : dirty) {
-    auto rules = rulesOf(key, node);
-    if (rules.empty()) {
-      rules_.erase(key);
-    } else {
-      rules_[key] = std::move(rules);
-    }
-  }
-  std::vector<nft::Table> desired = desiredTables();
+  for (const std::string& key : dirty)
+    replaceServiceRules(key, rulesOf(key, node));
+  const std::vector<nft::Table>& desired = desired_;
   if (repair) applied_.clear();  // planChanges then replaces each table in the transaction
   const nft::PlanOptions planOptions{.deferChainDeletion = true};
   std::vector<nft::Op> ops = nft::planChanges(desired, applied_, planOptions);

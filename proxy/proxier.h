@@ -74,9 +74,10 @@ class Proxier {
   // One sync of the Services in `dirty` (all of them when `full`). `repair`: our tables may
   // have been changed by someone else; replace them whole.
   [[nodiscard]] Status sync(std::set<std::string> dirty, bool full, bool repair);
-  std::vector<std::pair<int, ServicePortRules>> rulesOf(const std::string& serviceKey,
-                                                        const NodeInfo& node) const;
-  std::vector<nft::Table> desiredTables() const;
+  // A Service's rules: per port and family (4 or 6).
+  using ServiceRules = std::vector<std::pair<int, ServicePortRules>>;
+  ServiceRules rulesOf(const std::string& serviceKey, const NodeInfo& node) const;
+  void replaceServiceRules(const std::string& serviceKey, ServiceRules rules);
   void recordProgrammingLatency(const std::set<std::string>& synced);
   Health health() const;
 
@@ -106,7 +107,8 @@ class Proxier {
   std::optional<kubeapi::Time> lastUpdated_;
 
   // The sync thread's own.
-  std::map<std::string, std::vector<std::pair<int, ServicePortRules>>> rules_;
+  std::map<std::string, ServiceRules> rules_;  // by Service key
+  std::vector<nft::Table> desired_;            // the base tables plus every rules_ entry
   std::vector<nft::Table> applied_;
   bool deferredChains_ = false;  // applied_ holds emptied chains the next sync deletes
   std::thread syncThread_;
