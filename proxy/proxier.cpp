@@ -29,6 +29,7 @@ constexpr const char* kTriggerTimeAnnotation = "endpoints.kubernetes.io/last-cha
 constexpr std::chrono::milliseconds kRepairInterval{200};
 // A transaction that deferred chain deletions (nft_plan.h) is followed by one that deletes them.
 constexpr std::chrono::milliseconds kDeferredDeletionDelay{1'000};
+constexpr std::chrono::milliseconds kMinRetry{500};
 
 auto log() {
   return namedLogger("proxy");
@@ -274,7 +275,9 @@ void Proxier::syncLoop() {
   }
   Clock::time_point lastSync{}, lastFull{}, retryAt{}, followUpAt = Clock::time_point::max();
   bool first = true, failed = false;
-  std::chrono::milliseconds backoff = options_.minSyncPeriod;
+  // Retries back off from the minimum interval (at least kMinRetry) to 30 s.
+  const std::chrono::milliseconds firstBackoff = std::max(options_.minSyncPeriod, kMinRetry);
+  std::chrono::milliseconds backoff = firstBackoff;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     const Clock::time_point now = Clock::now();
@@ -291,6 +294,7 @@ void Proxier::syncLoop() {
       continue;
     }
     const bool full = fullDue || allDirty_;
+    const bool foreign = repair_;
     const bool repair = repair_ || (full && overflowed_) || failed;
     std::set<std::string> dirty = std::exchange(dirty_, {});
     allDirty_ = repair_ = false;
@@ -314,11 +318,11 @@ void Proxier::syncLoop() {
       continue;
     }
     failed = false;
-    backoff = options_.minSyncPeriod;
+    backoff = firstBackoff;
     lastUpdated_ = kubeapi::now();
     if (dirty_.empty() && !allDirty_ && !repair_) pendingSince_.reset();
     followUpAt = deferredChains_ ? end + kDeferredDeletionDelay : Clock::time_point::max();
-    if (repair) stats_.observeRestore();
+    if (foreign) stats_.observeRestore();
   }
 }
 
