@@ -24,6 +24,7 @@
 #include "common/unique_fd.h"
 #include "proxy/ruleset.h"
 #include "tests/integration/cni/cni_fixture.h"
+#include "tests/integration/proxy/proxy_netns.h"
 
 namespace berth::testing {
 namespace {
@@ -381,69 +382,6 @@ TEST_F(ProxyNftTest, TheKernelAcceptsEveryKindOfServiceInBothFamilies) {
   ASSERT_TRUE(apply(tablesFor({})));
 }
 
-// A TCP server in a pod namespace answering each connection with its name.
-class PodServer {
- public:
-  PodServer(const NetNs& ns, const std::string& ip, std::string name) : name_(std::move(name)) {
-    auto fd = inNetNs(ns, [&]() -> Result<UniqueFd> {
-      UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (!s) return failErrno("socket");
-      int one = 1;
-      ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(8080);
-      ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-      if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) return failErrno("bind");
-      if (::listen(s.get(), 16) < 0) return failErrno("listen");
-      return s;
-    });
-    EXPECT_TRUE(fd) << fd.error().message();
-    if (!fd) return;
-    fd_ = std::move(*fd);
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (c < 0) continue;
-        (void)!::write(c, name_.data(), name_.size());
-        ::close(c);
-      }
-    });
-  }
-  ~PodServer() {
-    stop_ = true;
-    if (fd_) ::shutdown(fd_.get(), SHUT_RDWR);
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::string name_;
-  UniqueFd fd_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-// Connects from the node to ip:port; the server's name, or "refused"/"error: ...".
-std::string fetch(const NetNs& ns, const std::string& ip, uint16_t port) {
-  auto r = inNetNs(ns, [&]() -> Result<std::string> {
-    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
-      return errno == ECONNREFUSED ? std::string("refused")
-                                   : "error: " + std::string(strerror(errno));
-    char buf[64];
-    ssize_t n = ::read(s.get(), buf, sizeof buf);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("error: empty");
-  });
-  return r ? *r : "error: " + r.error().message();
-}
-
 // A node namespace with two pod namespaces behind veth pairs (10.1.1.2 and 10.1.2.2), each
 // serving its name on port 8080.
 class ProxyTrafficTest : public ProxyNftTest {
@@ -454,35 +392,10 @@ class ProxyTrafficTest : public ProxyNftTest {
     podA_ = std::make_unique<TestNetns>("berth-proxy-pa");
     podB_ = std::make_unique<TestNetns>("berth-proxy-pb");
     ASSERT_TRUE(podA_->ok() && podB_->ok());
-    std::string n = node_->name();
-    for (auto [pod, side, subnet] :
-         {std::tuple{podA_.get(), "va", "1"}, std::tuple{podB_.get(), "vb", "2"}}) {
-      for (const std::string& cmd : {
-               fmt::format("ip -n {} link add {} type veth peer name eth0 netns {}", n, side,
-                           pod->name()),
-               fmt::format("ip -n {} addr add 10.1.{}.1/24 dev {}", n, subnet, side),
-               fmt::format("ip -n {} link set {} up", n, side),
-               fmt::format("ip -n {} addr add 10.1.{}.2/24 dev eth0", pod->name(), subnet),
-               fmt::format("ip -n {} link set eth0 up", pod->name()),
-               fmt::format("ip -n {} link set lo up", pod->name()),
-               fmt::format("ip -n {} route add default via 10.1.{}.1", pod->name(), subnet),
-           }) {
-        auto [code, out] = sh(cmd);
-        ASSERT_EQ(code, 0) << cmd << ": " << out;
-      }
-    }
-    // The service CIDR goes to a veth pair with both ends in the node namespace (the machine may
-    // lack the dummy module): without a DNAT rule a packet stays there.
-    for (const std::string& cmd : {
-             fmt::format("ip -n {} link set lo up", n),
-             fmt::format("ip -n {} link add svc0 type veth peer name svc1", n),
-             fmt::format("ip -n {} link set svc0 up", n),
-             fmt::format("ip -n {} link set svc1 up", n),
-             fmt::format("ip -n {} route add 10.96.0.0/16 dev svc0", n),
-         }) {
-      auto [code, out] = sh(cmd);
-      ASSERT_EQ(code, 0) << cmd << ": " << out;
-    }
+    Status st = addPod(*node_, *podA_, 1);
+    if (st) st = addPod(*node_, *podB_, 2);
+    if (st) st = routeServiceCidr(*node_, "10.96.0.0/16");
+    ASSERT_TRUE(st) << st.error().message();
     auto nsA = NetNs::open(podA_->path());
     auto nsB = NetNs::open(podB_->path());
     ASSERT_TRUE(nsA && nsB);
