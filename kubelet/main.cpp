@@ -2,6 +2,7 @@
 // (kubelet/config); main only maps them onto the kubelet's parts and waits for a signal.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -221,6 +222,10 @@ int fatal(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One thread per pod would give glibc an arena each (up to 8 per core), each holding freed
+  // memory of its own: two arenas keep the idle node's RSS ~10% lower at 100 pods (bench.kubelet).
+  // MALLOC_ARENA_MAX in the environment still wins.
+  if (::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 2);
   auto loaded = loadKubeletConfig(argc, argv);
   if (!loaded) return fatal(loaded.error().message());
   if (!*loaded) return 0;  // --help
