@@ -76,6 +76,8 @@ class CriClient {
 
   // The container event stream (the evented PLEG's source).
   [[nodiscard]] std::unique_ptr<ContainerEventStream> containerEvents();
+  // Whether the connection to the runtime is up (a call that failed to connect leaves it not).
+  bool connected() const { return channel_->GetState(false) == GRPC_CHANNEL_READY; }
 
   // Streaming (the kubelet's :10250 API): the URL on the runtime's streaming server.
   [[nodiscard]] Result<std::string> exec(const cri::ExecRequest& request);

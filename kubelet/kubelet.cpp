@@ -667,9 +667,12 @@ void Kubelet::eventLoop() {
       eventStream_ = stream.get();
     }
     stream->waitReady();
-    ++pleg_.eventedConnections;
-    eventsLive_ = true;
-    relistNow_ = true;  // what changed before the subscription is found by one list
+    // A runtime that is not there fails the call before it is up: nothing is live then.
+    if (cri_.connected()) {
+      ++pleg_.eventedConnections;
+      eventsLive_ = true;
+      relistNow_ = true;  // what changed before the subscription is found by one list
+    }
     cri::ContainerEventResponse event;
     while (stream->next(event)) {
       backoff = std::chrono::milliseconds(500);
