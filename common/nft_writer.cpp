@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -611,16 +612,11 @@ Status NftWriter::sendElements(bool add, Family family, const std::string& table
   });
 }
 
-Result<bool> NftWriter::hasTable(Family family, const std::string& table) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  uint32_t seq = seq_++;
-  std::unique_ptr<nftnl_table, TableFree> o(nftnl_table_alloc());
-  nftnl_table_set_str(o.get(), NFTNL_TABLE_NAME, table.c_str());
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, static_cast<uint16_t>(family),
-                                        NLM_F_ACK, seq);
-  nftnl_table_nlmsg_build_payload(nlh, o.get());
+Result<bool> NftWriter::query(nlmsghdr* nlh, std::vector<char>& buf, std::string_view what,
+                              const std::function<bool(const nlmsghdr*)>& matches) {
+  const uint32_t seq = nlh->nlmsg_seq;
   if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0) return failErrno("nftables: netlink send");
-  // The table comes back as NEWTABLE, then the ACK; or an error alone.
+  // The answer's messages, then the ACK; or an error alone (ENOENT: nothing matched).
   bool found = false;
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
@@ -633,71 +629,60 @@ Result<bool> NftWriter::hasTable(Family family, const std::string& table) {
     for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
       if (r->nlmsg_seq != seq) continue;
       if (r->nlmsg_type != NLMSG_ERROR) {
-        found = true;
+        found = matches(r) || found;
         continue;
       }
       int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(r))->error;
       if (err == 0) return found;
       if (err == ENOENT) return false;
-      return failErrno(err, fmt::format("nftables: get table {} {}", familyName(family), table));
+      return failErrno(err, fmt::format("nftables: {}", what));
     }
   }
+}
+
+Result<bool> NftWriter::hasTable(Family family, const std::string& table) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::unique_ptr<nftnl_table, TableFree> o(nftnl_table_alloc());
+  nftnl_table_set_str(o.get(), NFTNL_TABLE_NAME, table.c_str());
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, static_cast<uint16_t>(family),
+                                        NLM_F_ACK, seq_++);
+  nftnl_table_nlmsg_build_payload(nlh, o.get());
+  return query(nlh, buf, fmt::format("get table {} {}", familyName(family), table),
+               [](const nlmsghdr*) { return true; });
 }
 
 Result<bool> NftWriter::hasElement(Family family, const std::string& table,
                                    const NftElement& element) {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  uint32_t seq = seq_++;
-  {
-    auto o = rawSet(family, table, element.set);
-    addRawElement(o.get(), element, false);
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM,
-                                          static_cast<uint16_t>(family), NLM_F_ACK, seq);
-    nftnl_set_elems_nlmsg_build_payload(nlh, o.get());
-    if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0)
-      return failErrno("nftables: netlink send");
-  }
-  // The element comes back as NEWSETELEM (the kernel may return an enclosing interval: only an
-  // exact key counts), then the ACK.
-  bool found = false;
-  for (;;) {
-    ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return failErrno("nftables: netlink receive");
-    }
-    auto* r = reinterpret_cast<nlmsghdr*>(buf.data());
-    int left = static_cast<int>(n);
-    for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
-      if (r->nlmsg_seq != seq) continue;
-      if (r->nlmsg_type == NLMSG_ERROR) {
-        int err = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(r))->error;
-        if (err == 0) return found;
-        if (err == ENOENT) return false;
-        return failErrno(err, "nftables: get element");
-      }
-      std::unique_ptr<nftnl_set, SetFree> got(nftnl_set_alloc());
-      std::pair<const NftElement*, bool*> match{&element, &found};
-      if (nftnl_set_elems_nlmsg_parse(r, got.get()) < 0) continue;
-      nftnl_set_elem_foreach(
-          got.get(),
-          [](nftnl_set_elem* e, void* data) {
-            auto* ctx = static_cast<std::pair<const NftElement*, bool*>*>(data);
-            uint32_t len = 0;
-            const auto* key =
-                static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
-            bool end =
-                nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-                (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
-            const NftElement& want = *ctx->first;
-            if (key != nullptr && std::vector<uint8_t>(key, key + len) == want.key &&
-                end == want.intervalEnd)
-              *ctx->second = true;
-            return 0;
-          },
-          &match);
-    }
-  }
+  auto o = rawSet(family, table, element.set);
+  addRawElement(o.get(), element, false);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM,
+                                        static_cast<uint16_t>(family), NLM_F_ACK, seq_++);
+  nftnl_set_elems_nlmsg_build_payload(nlh, o.get());
+  // The kernel may answer with an enclosing interval: only an exact key counts.
+  return query(nlh, buf, "get element", [&element](const nlmsghdr* r) {
+    std::unique_ptr<nftnl_set, SetFree> got(nftnl_set_alloc());
+    if (nftnl_set_elems_nlmsg_parse(r, got.get()) < 0) return false;
+    std::pair<const NftElement*, bool> match{&element, false};
+    nftnl_set_elem_foreach(
+        got.get(),
+        [](nftnl_set_elem* e, void* data) {
+          auto* ctx = static_cast<std::pair<const NftElement*, bool>*>(data);
+          uint32_t len = 0;
+          const auto* key =
+              static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
+          bool end =
+              nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+              (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END) != 0;
+          const NftElement& want = *ctx->first;
+          if (key != nullptr && std::vector<uint8_t>(key, key + len) == want.key &&
+              end == want.intervalEnd)
+            ctx->second = true;
+          return 0;
+        },
+        &match);
+    return match.second;
+  });
 }
 
 }  // namespace berth::nft

@@ -3,8 +3,11 @@
 // difference between two desired-table snapshots (nft_plan.h), or element additions and deletions
 // alone. One socket, bound in the network namespace the calling thread is in at open().
 
+#include <functional>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/nft_element.h"
@@ -13,6 +16,7 @@
 #include "common/result.h"
 
 struct mnl_socket;
+struct nlmsghdr;
 
 namespace berth::nft {
 
@@ -43,6 +47,10 @@ class NftWriter {
   explicit NftWriter(mnl_socket* sock);
   template <class Encode>
   Status sendBatch(Encode&& encode);
+  // Sends the GET request `nlh` (built in `buf`) and reads its answer: whether any message of it
+  // `matches`; false when the kernel says ENOENT.
+  Result<bool> query(nlmsghdr* nlh, std::vector<char>& buf, std::string_view what,
+                     const std::function<bool(const nlmsghdr*)>& matches);
   mnl_socket* sock_;
   uint32_t seq_;
 };

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/termination_signals.h"
 #include "kubeapi/kubeconfig.h"
+#include "kubeapi/node_name.h"
 #include "kubeapi/quantity.h"
 #include "kubelet/certificate/bootstrap.h"
 #include "kubelet/certificate/certificate_manager.h"
@@ -28,17 +29,6 @@ namespace {
 
 using namespace berth;
 using namespace berth::kubelet;
-
-std::string hostname(const KubeletFlags& flags) {
-  std::string name = flags.hostnameOverride;
-  if (name.empty()) {
-    char buf[256] = {};
-    ::gethostname(buf, sizeof buf - 1);
-    name = buf;
-  }
-  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-  return name;
-}
 
 // --node-ip, else the first global address of an interface that is up (IPv4 first), as the
 // kubelet falls back to when the hostname does not resolve.
@@ -94,7 +84,7 @@ KubeletOptions options(const KubeletFlags& flags, const KubeletConfiguration& c)
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   KubeletOptions o;
-  const std::string host = hostname(flags);
+  const std::string host = kubeapi::nodeNameOrHostname(flags.hostnameOverride);
   o.nodeName = host;
   o.nodeIps = nodeIps(flags);
   o.criEndpoint = c.containerRuntimeEndpoint;

@@ -14,23 +14,13 @@
 #include "common/log.h"
 #include "common/termination_signals.h"
 #include "kubeapi/kubeconfig.h"
+#include "kubeapi/node_name.h"
 #include "proxy/proxier.h"
 
 namespace {
 
 using namespace berth;
 using namespace berth::proxy;
-
-std::string nodeName(const ProxyOptions& o) {
-  std::string name = o.hostnameOverride;
-  if (name.empty()) {
-    char buf[256] = {};
-    ::gethostname(buf, sizeof buf - 1);
-    name = buf;
-  }
-  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-  return name;
-}
 
 // The local addresses inside --nodeport-addresses' CIDRs ("primary" and none: every local
 // address, which the ruleset matches with `fib daddr type local`). Read once at start.
@@ -80,7 +70,7 @@ int main(int argc, char** argv) {
     return fatal("--kubeconfig (or clientConnection.kubeconfig) is required");
 
   ProxierOptions po;
-  po.nodeName = nodeName(o);
+  po.nodeName = kubeapi::nodeNameOrHostname(o.hostnameOverride);
   po.config.clusterCidrs = o.clusterCidrs;
   po.config.masqueradeAll = o.masqueradeAll;
   po.config.masqueradeMark = 1u << o.masqueradeBit;
@@ -106,9 +96,10 @@ int main(int argc, char** argv) {
   if (!monitor) return fatal(monitor.error().message());
   po.config.nodePortAddresses = nodePortAddresses(o.nodePortAddresses);
 
+  const std::string node = po.nodeName;
   Proxier proxier(*api, std::move(*writer), std::move(*monitor), std::move(po));
   if (auto st = proxier.start(); !st) return fatal(st.error().message());
-  spdlog::info("berth-proxy: node {} [healthz port={} metrics port={}]", nodeName(o),
+  spdlog::info("berth-proxy: node {} [healthz port={} metrics port={}]", node,
                proxier.healthzPort(), proxier.metricsPort());
   const int sig = signals.wait();
   spdlog::info("berth-proxy: signal {}, shutting down", sig);
