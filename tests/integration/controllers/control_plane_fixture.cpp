@@ -1,0 +1,107 @@
+#include "tests/integration/controllers/control_plane_fixture.h"
+
+#include <thread>
+
+#include "kubeapi/meta_time.h"
+#include "kubeapi/resource_client.h"
+#include "kubeapi/rest_client.h"
+
+namespace berth::testing {
+
+namespace {
+
+Error apiFailure(std::string_view what, const kubeapi::ApiError& e) {
+  return Error(Code::kInternal, fmt::format("{}: {}", what, e.message()));
+}
+
+std::string nowRfc3339() {
+  return kubeapi::formatTime(
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ControlPlaneFixture>> ControlPlaneFixture::start(
+    ServerFixture::Options options) {
+  auto server = ServerFixture::start(std::move(options));
+  if (!server) return std::unexpected(server.error());
+  auto client = kubeapi::RestClient::fromKubeconfig((*server)->adminKubeconfig().string());
+  if (!client) return std::unexpected(client.error());
+  std::unique_ptr<ControlPlaneFixture> f(new ControlPlaneFixture());
+  f->server_ = std::move(*server);
+  f->client_ = std::move(*client);
+  return f;
+}
+
+ControlPlaneFixture::~ControlPlaneFixture() {
+  if (manager_) manager_->stop();
+}
+
+Status ControlPlaneFixture::startControllers(std::vector<std::string> names,
+                                             controlplane::controllers::ControllerOptions options) {
+  options.controllers = std::move(names);
+  manager_ = std::make_unique<controlplane::controllers::ControllerManager>(client_, options);
+  return manager_->start(std::chrono::seconds(30));
+}
+
+Status ControlPlaneFixture::createReadyNode(const std::string& name, const std::string& cpu,
+                                            const std::string& memory,
+                                            const nlohmann::json& labels) {
+  nlohmann::json node = {
+      {"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}, {"labels", labels}}}};
+  node["metadata"]["labels"]["kubernetes.io/hostname"] = name;
+  auto nodes = client_->resource({"", "v1", "nodes"}, false);
+  auto created = nodes.create(node);
+  if (!created) return std::unexpected(apiFailure("create node " + name, created.error()));
+  nlohmann::json resources = {{"cpu", cpu}, {"memory", memory}, {"pods", "110"}};
+  std::string now = nowRfc3339();
+  (*created)["status"] = {{"capacity", resources},
+                          {"allocatable", resources},
+                          {"conditions",
+                           {{{"type", "Ready"},
+                             {"status", "True"},
+                             {"reason", "KubeletReady"},
+                             {"message", "kubelet is posting ready status"},
+                             {"lastHeartbeatTime", now},
+                             {"lastTransitionTime", now}}}},
+                          {"addresses", {{{"type", "InternalIP"}, {"address", "127.0.0.1"}}}}};
+  auto updated = nodes.updateStatus(*created);
+  if (!updated) return std::unexpected(apiFailure("node status " + name, updated.error()));
+  return {};
+}
+
+Status ControlPlaneFixture::markPodReady(const std::string& ns, const std::string& name,
+                                         const std::string& podIp) {
+  auto pods = client_->resource({"", "v1", "pods"}).inNamespace(ns);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto pod = pods.get(name);
+    if (!pod) return std::unexpected(apiFailure("get pod " + name, pod.error()));
+    std::string now = nowRfc3339();
+    auto& status = (*pod)["status"];
+    status["phase"] = "Running";
+    status["podIP"] = podIp;
+    status["podIPs"] = {{{"ip", podIp}}};
+    status["startTime"] = now;
+    status["conditions"] = nlohmann::json::array();
+    for (const char* type : {"PodScheduled", "Initialized", "ContainersReady", "Ready"})
+      status["conditions"].push_back(
+          {{"type", type}, {"status", "True"}, {"lastTransitionTime", now}});
+    auto updated = pods.updateStatus(*pod);
+    if (updated) return {};
+    if (!updated.error().isConflict())
+      return std::unexpected(apiFailure("pod status " + name, updated.error()));
+  }
+  return fail(Code::kAborted, "pod status {}: conflicts", name);
+}
+
+bool ControlPlaneFixture::eventually(const std::function<bool()>& condition,
+                                     std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+}  // namespace berth::testing
