@@ -112,7 +112,9 @@ class RunningServer final : public Server {
   Status start(const ServerOptions& options);
 
  private:
-  Status writeAdminKubeconfig(const ServerOptions& options, const auth::ClusterPki& pki);
+  // <dataDir>/<name>.kubeconfig for the client certificate pair `name`.
+  Status writeClientKubeconfig(const ServerOptions& options, const auth::ClusterPki& pki,
+                               const std::string& name);
 
   std::unique_ptr<auth::ClusterPki> pki_;
   apiserver::Metrics metrics_;
@@ -131,19 +133,19 @@ class RunningServer final : public Server {
   std::unique_ptr<apiserver::CsrControllers> csrControllers_;
 };
 
-Status RunningServer::writeAdminKubeconfig(const ServerOptions& options,
-                                           const auth::ClusterPki& pki) {
+Status RunningServer::writeClientKubeconfig(const ServerOptions& options,
+                                            const auth::ClusterPki& pki, const std::string& name) {
   std::string host = options.bindAddress == "0.0.0.0" || options.bindAddress == "::"
                          ? "127.0.0.1"
                          : options.bindAddress;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   std::string ca = BERTH_TRY(readFile(pki.caCertificateFile()));
-  std::string cert = BERTH_TRY(readFile(pki.clientCertificateFile("admin")));
-  std::string key = BERTH_TRY(readFile(pki.clientKeyFile("admin")));
+  std::string cert = BERTH_TRY(readFile(pki.clientCertificateFile(name)));
+  std::string key = BERTH_TRY(readFile(pki.clientKeyFile(name)));
   auto config = kubeapi::Kubeconfig::embedded("berth", fmt::format("https://{}:{}", host, port()),
                                               ca, cert, key);
-  return withContext(config.write(options.dataDir / "admin.kubeconfig"),
-                     (options.dataDir / "admin.kubeconfig").string());
+  auto path = options.dataDir / (name + ".kubeconfig");
+  return withContext(config.write(path), path.string());
 }
 
 Status RunningServer::start(const ServerOptions& options) {
@@ -172,6 +174,9 @@ Status RunningServer::start(const ServerOptions& options) {
   }
   pkiOptions.clients = {{"admin", "system:admin", {"system:masters"}},
                         {"kubelet-client", "kube-apiserver-kubelet-client", {"system:masters"}}};
+  for (const auto& identity : options.clientIdentities) {
+    pkiOptions.clients.push_back({identity.name, identity.user, identity.groups});
+  }
   pki_ = std::make_unique<auth::ClusterPki>(
       BERTH_TRY(loadOrCreatePki(options.dataDir / "tls", pkiOptions)));
   const auth::ClusterPki& pki = *pki_;
@@ -260,7 +265,10 @@ Status RunningServer::start(const ServerOptions& options) {
 
   // Ready: the kubeconfig appears once the server answers, so a reader can use it at once.
   api_->setReady(true);
-  BERTH_TRY(writeAdminKubeconfig(options, pki));
+  for (const auto& identity : options.clientIdentities) {
+    BERTH_TRY(writeClientKubeconfig(options, pki, identity.name));
+  }
+  BERTH_TRY(writeClientKubeconfig(options, pki, "admin"));
   serverLogger()->info("berth-server: serving on {}:{}, data in {}", options.bindAddress, port(),
                        options.dataDir.string());
   return {};

@@ -49,6 +49,15 @@ struct ServerOptions {
   // kube-controller-manager's --cluster-signing-duration: the longest certificate the CSR signer
   // issues (kubelet client and serving certificates live this long).
   std::chrono::seconds clusterSigningDuration = std::chrono::hours(8760);
+  // More client identities, each issued from the cluster CA and written as a kubeconfig next to
+  // admin.kubeconfig (<dataDir>/<name>.kubeconfig, 0600): how `berth up` gives its scheduler,
+  // controllers, proxy and kubelet their own users, as k3s does.
+  struct ClientIdentity {
+    std::string name;  // file stem
+    std::string user;  // certificate CN
+    std::vector<std::string> groups;
+  };
+  std::vector<ClientIdentity> clientIdentities;
 };
 
 class Server {

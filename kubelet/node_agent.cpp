@@ -113,6 +113,13 @@ void NodeAgent::stop() {
 
 void NodeAgent::updateStatus(bool force) {
   auto nodes = api_->resource(kNodes, false);
+  // As upstream's tryUpdateNodeStatus: the Node is read (from the server's cache) at every
+  // round, so a podCIDR assigned since reaches the runtime even when the status is unchanged.
+  if (auto fresh = nodes.get(options_.node.nodeName, {.resourceVersion = "0"})) {
+    pushPodCidr(*fresh);
+    std::lock_guard lock(mu_);
+    node_ = std::move(*fresh);
+  }
   Json current = node();
   const Json status = nodeStatus(options_.node, machine_, runtimeHealth(),
                                  jsonField(current, "status"), kubeapi::now());

@@ -1,6 +1,8 @@
-// berth: the node's command (today `berth image ...`; `berth up` and `berth agent` come later).
+// berth: the node's command: `berth up` (a whole cluster on this machine), `berth down`, and
+// `berth image ...` (the image store).
 
 #include "cmd/berth/image_command.h"
+#include "cmd/berth/up/up_command.h"
 #include "common/command_line.h"
 
 int main(int argc, char** argv) {
@@ -12,6 +14,7 @@ int main(int argc, char** argv) {
                  "registries.yaml: mirrors, credentials, TLS (k3s format)");
   app.add_flag("--debug", global.debug, "progress output");
   berth::cmd::ImageCommand image(app, global);
+  berth::cmd::UpCommand up(app, global);
   if (auto exit = berth::parseCommandLine(app, argc, argv)) return *exit;
-  return image.status();
+  return std::max(image.status(), up.status());
 }

@@ -165,13 +165,11 @@ Status ServerFixture::crashAndRestart() {
   return launch();
 }
 
-KubectlResult ServerFixture::kubectl(const std::vector<std::string>& args,
-                                     const std::string& stdinData,
-                                     const std::string& kubeconfig) const {
+KubectlResult runKubectl(const std::filesystem::path& kubeconfig, const std::filesystem::path& home,
+                         const std::vector<std::string>& args, const std::string& stdinData) {
   SpawnOptions spawn;
   spawn.path = "kubectl";
-  spawn.args = {"kubectl",
-                "--kubeconfig=" + (kubeconfig.empty() ? adminKubeconfig().string() : kubeconfig)};
+  spawn.args = {"kubectl", "--kubeconfig=" + kubeconfig.string()};
   for (const auto& a : args)
     spawn.args.push_back(a);
   spawn.stdinData = stdinData;
@@ -179,7 +177,7 @@ KubectlResult ServerFixture::kubectl(const std::vector<std::string>& args,
   spawn.captureStderr = true;
   spawn.timeout = std::chrono::seconds(60);
   // kubectl keeps a discovery cache under $HOME: a test's own, so runs don't see each other's.
-  spawn.env = std::vector<std::string>{"HOME=" + temp_.path().string(), "PATH=/usr/bin:/bin",
+  spawn.env = std::vector<std::string>{"HOME=" + home.string(), "PATH=/usr/bin:/bin",
                                        "KUBECTL_EXTERNAL_DIFF=diff -u"};
   KubectlResult result;
   auto run = runProgram(spawn);
@@ -191,6 +189,13 @@ KubectlResult ServerFixture::kubectl(const std::vector<std::string>& args,
   result.out = std::move(run->stdoutData);
   result.err = std::move(run->stderrData);
   return result;
+}
+
+KubectlResult ServerFixture::kubectl(const std::vector<std::string>& args,
+                                     const std::string& stdinData,
+                                     const std::string& kubeconfig) const {
+  return runKubectl(kubeconfig.empty() ? adminKubeconfig() : std::filesystem::path(kubeconfig),
+                    temp_.path(), args, stdinData);
 }
 
 std::string ServerFixture::kubectlOk(const std::vector<std::string>& args,

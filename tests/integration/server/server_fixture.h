@@ -64,6 +64,10 @@ class ServerFixture {
   ChildProcess process_;
 };
 
+// kubectl with `kubeconfig`, its discovery cache under `home`; `stdinData` fed to it.
+KubectlResult runKubectl(const std::filesystem::path& kubeconfig, const std::filesystem::path& home,
+                         const std::vector<std::string>& args, const std::string& stdinData = {});
+
 // Whether the kubectl on this machine can be run (tests skip without one).
 bool haveKubectl();
 

@@ -1,0 +1,239 @@
+#include "cmd/berth/up/cluster_up.h"
+
+#include "cmd/berth/up/node_purge.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/ip.h"
+#include "common/log.h"
+#include "common/unix_socket.h"
+#include "controlplane/controllers/controller_manager.h"
+#include "controlplane/server.h"
+#include "kubeapi/kubeconfig.h"
+#include "kubeapi/node_name.h"
+#include "kubeapi/rest_client.h"
+
+namespace berth::cmd {
+
+namespace {
+
+// --datastore: "" or "sqlite" (embedded) or "etcd://h1:2379,h2:2379" (http endpoints).
+Result<std::vector<std::string>> etcdServers(const std::string& datastore) {
+  if (datastore.empty() || datastore == "sqlite") return std::vector<std::string>{};
+  constexpr std::string_view kScheme = "etcd://";
+  if (!datastore.starts_with(kScheme)) {
+    return fail(Code::kInvalidArgument,
+                "--datastore \"{}\": expected sqlite or etcd://host:port[,host:port...]",
+                datastore);
+  }
+  std::vector<std::string> out;
+  std::string rest = datastore.substr(kScheme.size());
+  for (size_t start = 0; start <= rest.size();) {
+    size_t comma = rest.find(',', start);
+    std::string endpoint = rest.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (endpoint.empty()) return fail(Code::kInvalidArgument, "--datastore: empty endpoint");
+    out.push_back("http://" + endpoint);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Status checkCidrs(std::string_view flag, const std::string& value) {
+  size_t start = 0;
+  int count = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    auto part = std::string_view(value).substr(
+        start, comma == std::string::npos ? std::string_view::npos : comma - start);
+    if (!IpNet::parse(part))
+      return fail(Code::kInvalidArgument, "{} \"{}\": not a CIDR", flag, part);
+    ++count;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (count > 2) return fail(Code::kInvalidArgument, "{}: at most one CIDR per family", flag);
+  return {};
+}
+
+}  // namespace
+
+bool UpOptions::disabled(std::string_view part) const {
+  return std::ranges::find(disable, part) != disable.end();
+}
+
+ClusterUp::ClusterUp(UpOptions options)
+    : options_(std::move(options)), paths_{std::filesystem::absolute(options_.dataDir)} {}
+
+ClusterUp::~ClusterUp() {
+  stop();
+}
+
+Result<std::unique_ptr<ClusterUp>> ClusterUp::start(const UpOptions& options) {
+  std::unique_ptr<ClusterUp> up(new ClusterUp(options));
+  if (auto s = up->run(); !s) {
+    up->stop();
+    return std::unexpected(s.error());
+  }
+  return up;
+}
+
+std::filesystem::path ClusterUp::adminKubeconfig() const {
+  if (!options_.writeKubeconfig.empty()) return options_.writeKubeconfig;
+  return paths_.data / "admin.kubeconfig";
+}
+
+Status ClusterUp::run() {
+  for (const auto& part : options_.disable) {
+    static const std::vector<std::string> kParts = {"scheduler", "controllers", "cri", "kubelet",
+                                                    "proxy"};
+    if (std::ranges::find(kParts, part) == kParts.end()) {
+      return fail(Code::kInvalidArgument, "--disable {}: not one of {}", part,
+                  fmt::join(kParts, ", "));
+    }
+  }
+  BERTH_TRY(checkCidrs("--cluster-cidr", options_.clusterCidr));
+  BERTH_TRY(checkCidrs("--service-cidr", options_.serviceCidr));
+  if (!options_.nodeIp.empty() && !IpAddr::parse(options_.nodeIp)) {
+    return fail(Code::kInvalidArgument, "--node-ip \"{}\": not an IP address", options_.nodeIp);
+  }
+  nodeName_ = kubeapi::nodeNameOrHostname(options_.nodeName);
+  bin_ = BERTH_TRY(findNodeExecutables(options_));
+  BERTH_TRY(prepareDataDir());
+  BERTH_TRY(startServer());
+  BERTH_TRY(startControlLoops());
+  if (!options_.disabled("cri")) BERTH_TRY(startCri());
+  if (!options_.disabled("kubelet")) BERTH_TRY(startKubelet());
+  if (!options_.disabled("proxy")) BERTH_TRY(startProxy());
+  return {};
+}
+
+Status ClusterUp::prepareDataDir() {
+  BERTH_TRY(makeDirs(paths_.data, 0700));
+  auto lock = FileLock::tryLock(paths_.lockFile());
+  if (!lock) {
+    return fail(Code::kFailedPrecondition, "--data-dir {}: another `berth up` is running on it",
+                paths_.data.string());
+  }
+  lock_.emplace(std::move(*lock));
+  for (const auto& dir : {paths_.agent(), paths_.run(), paths_.logs(), paths_.airgapImages()}) {
+    BERTH_TRY(makeDirs(dir, 0700));
+  }
+  return writeFileAtomic(paths_.pidFile(), fmt::format("{}\n", ::getpid()), 0644,
+                         Durability::kVolatile);
+}
+
+Status ClusterUp::startServer() {
+  controlplane::ServerOptions o;
+  o.bindAddress = options_.bindAddress;
+  o.securePort = options_.httpsListenPort;
+  o.dataDir = paths_.server();
+  o.etcdServers = BERTH_TRY(etcdServers(options_.datastore));
+  o.serviceClusterIpRange = options_.serviceCidr;
+  o.clusterDomain = options_.clusterDomain;
+  if (!options_.nodeIp.empty()) {
+    o.advertiseAddress = options_.nodeIp;
+    o.tlsSans.push_back(options_.nodeIp);
+  }
+  // Each loop and daemon its own user, as the bootstrap RBAC policy expects them; the
+  // controller manager acts with system:masters since the per-controller service account
+  // credentials (--use-service-account-credentials) are not implemented.
+  o.clientIdentities = {
+      {"controller-manager", "system:kube-controller-manager", {"system:masters"}},
+      {"scheduler", "system:kube-scheduler", {}},
+      {"kube-proxy", "system:kube-proxy", {}},
+      {"kubelet", "system:node:" + nodeName_, {"system:nodes"}},
+  };
+  server_ = BERTH_TRY_CTX(controlplane::Server::start(o), "berth-server");
+  // The admin kubeconfig where the user asked for it (0600 as the server writes it).
+  std::string admin = BERTH_TRY(readFile(paths_.kubeconfig("admin")));
+  auto target = adminKubeconfig();
+  if (target.has_parent_path()) BERTH_TRY(makeDirs(target.parent_path(), 0755));
+  return withContext(writeFileAtomic(target, admin, 0600), "--write-kubeconfig " + target.string());
+}
+
+Status ClusterUp::startControlLoops() {
+  if (options_.disabled("controllers")) return {};
+  auto kubeconfig = BERTH_TRY(kubeapi::Kubeconfig::load(paths_.kubeconfig("controller-manager")));
+  auto config = BERTH_TRY(kubeconfig.restConfig());
+  // kube-controller-manager's --kube-api-qps/--kube-api-burst defaults.
+  config.qps = 20;
+  config.burst = 30;
+  auto client = BERTH_TRY(kubeapi::RestClient::create(config));
+  controlplane::controllers::ControllerOptions o;
+  o.clusterCidr = options_.clusterCidr;
+  o.serviceClusterIpRange = options_.serviceCidr;
+  controllers_ = std::make_unique<controlplane::controllers::ControllerManager>(client, o);
+  return withContext(controllers_->start(), "controllers");
+}
+
+SpawnOptions ClusterUp::daemon(const std::string& name, const std::filesystem::path& path,
+                               std::vector<std::string> args) const {
+  SpawnOptions o;
+  o.path = path.string();
+  o.args = std::move(args);
+  o.args.insert(o.args.begin(), name);
+  o.outputFile = paths_.log(name).string();
+  return o;
+}
+
+Status ClusterUp::startCri() {
+  BERTH_TRY(writeCriFiles(paths_, options_, bin_));
+  BERTH_TRY(children_.start(
+      "berth-cri", daemon("berth-cri", bin_.cri, {"--config", paths_.criConfig().string()})));
+  // The kubelet gives up on a runtime that isn't there; wait for the socket (or berth-cri's exit).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!connectUnix(paths_.criSocket().string())) {
+    if (!children_.running("berth-cri")) {
+      return fail(Code::kInternal, "berth-cri exited at start (log {})",
+                  paths_.log("berth-cri").string());
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return fail(Code::kDeadlineExceeded, "berth-cri did not listen on {} (log {})",
+                  paths_.criSocket().string(), paths_.log("berth-cri").string());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return {};
+}
+
+Status ClusterUp::startKubelet() {
+  BERTH_TRY(writeKubeletConfig(paths_, options_));
+  BERTH_TRY(recordNodeCgroups(paths_, options_.cgroupRoot));
+  std::vector<std::string> args = {
+      "--config=" + paths_.kubeletConfig().string(),
+      "--kubeconfig=" + paths_.kubeconfig("kubelet").string(),
+      "--hostname-override=" + nodeName_,
+      "--root-dir=" + paths_.kubeletRoot().string(),
+      "--container-runtime-endpoint=unix://" + paths_.criSocket().string(),
+  };
+  if (!options_.nodeIp.empty()) args.push_back("--node-ip=" + options_.nodeIp);
+  return children_.start("berth-kubelet", daemon("berth-kubelet", bin_.kubelet, std::move(args)));
+}
+
+Status ClusterUp::startProxy() {
+  std::string healthz = (options_.nodeIp.empty() ? std::string("0.0.0.0") : options_.nodeIp);
+  if (healthz.find(':') != std::string::npos) healthz = "[" + healthz + "]";
+  std::vector<std::string> args = {
+      "--kubeconfig=" + paths_.kubeconfig("kube-proxy").string(),
+      "--hostname-override=" + nodeName_,
+      "--cluster-cidr=" + options_.clusterCidr,
+      "--healthz-bind-address=" + healthz + ":10256",
+      "--metrics-bind-address=127.0.0.1:10249",
+  };
+  return children_.start("berth-proxy", daemon("berth-proxy", bin_.proxy, std::move(args)));
+}
+
+void ClusterUp::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  children_.stopAll();
+  if (controllers_) controllers_->stop();
+  if (server_) server_->shutdown(std::chrono::seconds(5));
+  if (lock_) (void)removeAll(paths_.pidFile());
+}
+
+}  // namespace berth::cmd
