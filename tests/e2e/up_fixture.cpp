@@ -132,11 +132,16 @@ bool UpFixture::waitForOutput(const std::vector<std::string>& args, const std::s
   return false;
 }
 
-Status UpFixture::restart() {
-  if (up_.valid()) {
-    ::kill(up_.pid(), SIGTERM);
-    BERTH_TRY(up_.wait());
-  }
+Status UpFixture::stop() {
+  if (!up_.valid()) return {};
+  ::kill(up_.pid(), SIGTERM);
+  auto exited = BERTH_TRY(up_.wait());
+  if (!exited.success())
+    return fail(Code::kInternal, "berth up exited {}: {}", exited.code, logs());
+  return {};
+}
+
+Status UpFixture::startAgain() {
   BERTH_TRY(launch());
   return waitForNodeReady();
 }

@@ -34,7 +34,15 @@ class UpFixture {
                      std::chrono::seconds timeout = std::chrono::seconds(120));
 
   // SIGTERM to berth up, then the same command again on the same data dir.
-  [[nodiscard]] Status restart();
+  [[nodiscard]] Status restart() {
+    BERTH_TRY(stop());
+    return startAgain();
+  }
+  // SIGTERM to berth up; returns once it has exited (its containers keep running).
+  [[nodiscard]] Status stop();
+  // The same `berth up` again; returns once the node is Ready.
+  [[nodiscard]] Status startAgain();
+  pid_t upPid() const { return up_.pid(); }
   // `berth down --data-dir` (with --purge when asked); berth up is gone afterwards.
   [[nodiscard]] Status down(bool purge);
 

@@ -45,6 +45,7 @@
 #include "common/spawn.h"
 #include "images/digest.h"
 #include "runtime/v1/api.grpc.pb.h"
+#include "tests/bench/tools/bench_util.h"
 #include "tests/bench/tools/veth_floor.h"
 #include "tests/integration/containerd/containerd_fixture.h"
 #include "tests/integration/cri_client.h"
@@ -59,10 +60,7 @@ namespace fs = std::filesystem;
 namespace v1 = ::runtime::v1;
 using Clock = std::chrono::steady_clock;
 
-int envInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
+using berth::bench::envInt;
 
 bool have(const std::string& program) {
   auto r = runProgram(

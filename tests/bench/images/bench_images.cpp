@@ -22,6 +22,7 @@
 #include "images/digest.h"
 #include "images/tar_builder_for_test.h"
 #include "images/test_util.h"
+#include "tests/bench/tools/bench_util.h"
 #include "tests/integration/registry_fixture.h"
 
 namespace {
@@ -29,10 +30,7 @@ namespace {
 using namespace berth;
 using namespace berth::images::testing;
 
-int envInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
+using berth::bench::envInt;
 
 bool have(const char* program) {
   auto r = runProgram(
@@ -150,7 +148,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   ChildProcess process_;
 };
 
-int bench(const std::string& berthBinary) {
+int runBench(const std::string& berthBinary) {
   if (::geteuid() != 0) {
     std::puts("SKIP: needs root (unpacking with ownership)");
     return 77;
@@ -266,5 +264,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s BERTH\n", argv[0]);
     return 2;
   }
-  return bench(argv[1]);
+  return runBench(argv[1]);
 }

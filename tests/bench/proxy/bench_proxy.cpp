@@ -31,6 +31,7 @@
 #include "common/nft_plan.h"
 #include "common/nft_writer.h"
 #include "proxy/ruleset.h"
+#include "tests/bench/tools/bench_util.h"
 
 namespace {
 
@@ -38,10 +39,7 @@ using namespace berth;
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
-int envInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
+using berth::bench::envInt;
 
 double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
