@@ -29,6 +29,8 @@ readonly kPackages=(
   libboost1.81-dev libnghttp2-dev libsqlite3-dev etcd-server etcd-client
   # kubeapi tests: an independent HTTP/2 server (nghttpd) for the client's h2 multiplexing
   nghttp2-server
+  # the `berth up` demo: a client that reaches the Service from the node
+  wget
 )
 
 if [[ $EUID -ne 0 ]]; then
