@@ -1,0 +1,157 @@
+#include "controlplane/scheduler/pod_affinity.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "controlplane/scheduler/filters.h"
+
+namespace berth::controlplane::scheduler {
+
+namespace {
+
+std::optional<std::string> nodeLabel(const NodeInfo& node, const std::string& key) {
+  const auto& v = field(node.labels(), key);
+  if (!v.is_string()) return std::nullopt;
+  return v.get<std::string>();
+}
+
+bool terminating(const nlohmann::json& pod) {
+  return !field(pod, "metadata", "deletionTimestamp").is_null();
+}
+
+bool sameDomain(const NodeInfo& a, const NodeInfo& b, const std::string& key) {
+  auto va = nodeLabel(a, key);
+  return va && va == nodeLabel(b, key);
+}
+
+}  // namespace
+
+bool AffinityTerm::matches(const nlohmann::json& other) const {
+  if (!allNamespaces && !namespaces.contains(namespaceOf(other))) return false;
+  return selector.matches(field(other, "metadata", "labels"));
+}
+
+std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind) {
+  std::vector<AffinityTerm> out;
+  const auto& terms =
+      field(field(pod, "spec", "affinity"), kind, "requiredDuringSchedulingIgnoredDuringExecution");
+  for (const auto& t : terms) {
+    AffinityTerm term;
+    if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(t, "labelSelector")))
+      term.selector = std::move(*sel);
+    term.topologyKey = stringField(t, "topologyKey", "");
+    const auto& nsSelector = field(t, "namespaceSelector");
+    for (const auto& ns : field(t, "namespaces"))
+      if (ns.is_string()) term.namespaces.insert(ns.get<std::string>());
+    if (nsSelector.is_object() && nsSelector.empty()) term.allNamespaces = true;
+    if (term.namespaces.empty() && nsSelector.is_null()) term.namespaces.insert(namespaceOf(pod));
+    out.push_back(std::move(term));
+  }
+  return out;
+}
+
+bool satisfiesPodAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s) {
+  auto terms = requiredAffinityTerms(pod, "podAffinity");
+  if (terms.empty()) return true;
+  auto matchesAll = [&](const nlohmann::json& other) {
+    return std::ranges::all_of(terms, [&](const AffinityTerm& t) { return t.matches(other); });
+  };
+  // Upstream counts, per topology pair, the pods that match all the terms.
+  bool anyMatch = false;
+  bool allTermsHere = true;
+  for (const auto& t : terms) {
+    if (!nodeLabel(node, t.topologyKey)) return false;  // every topology label must exist
+    bool here = false;
+    for (const auto& other : s.nodes)
+      for (const auto& p : other.pods)
+        if (matchesAll(*p) && nodeLabel(other, t.topologyKey)) {
+          anyMatch = true;
+          here = here || sameDomain(other, node, t.topologyKey);
+        }
+    allTermsHere = allTermsHere && here;
+  }
+  if (allTermsHere) return true;
+  // The first pod of a group with affinity to itself: nothing matches anywhere yet.
+  return !anyMatch && matchesAll(pod);
+}
+
+bool satisfiesPodAntiAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s) {
+  for (const auto& t : requiredAffinityTerms(pod, "podAntiAffinity")) {
+    if (!nodeLabel(node, t.topologyKey)) continue;
+    for (const auto& other : s.nodes) {
+      if (!sameDomain(other, node, t.topologyKey)) continue;
+      for (const auto& p : other.pods)
+        if (t.matches(*p)) return false;
+    }
+  }
+  return true;
+}
+
+bool satisfiesExistingPodsAntiAffinity(const nlohmann::json& pod, const NodeInfo& node,
+                                       const Snapshot& s) {
+  for (const auto& other : s.nodes)
+    for (const auto& p : other.pods)
+      for (const auto& t : requiredAffinityTerms(*p, "podAntiAffinity"))
+        if (t.matches(pod) && sameDomain(other, node, t.topologyKey)) return false;
+  return true;
+}
+
+std::vector<SpreadConstraint> topologySpreadConstraints(const nlohmann::json& pod,
+                                                        std::string_view whenUnsatisfiable) {
+  std::vector<SpreadConstraint> out;
+  const auto& podLabels = field(pod, "metadata", "labels");
+  for (const auto& c : field(pod, "spec", "topologySpreadConstraints")) {
+    if (stringField(c, "whenUnsatisfiable", "") != whenUnsatisfiable) continue;
+    SpreadConstraint sc;
+    if (field(c, "maxSkew").is_number_integer()) sc.maxSkew = c["maxSkew"].get<std::int64_t>();
+    sc.topologyKey = stringField(c, "topologyKey", "");
+    if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(c, "labelSelector")))
+      sc.selector = std::move(*sel);
+    for (const auto& key : field(c, "matchLabelKeys")) {
+      const auto& v = field(podLabels, key.is_string() ? key.get<std::string>() : "");
+      if (!v.is_string()) continue;
+      auto req = kubeapi::LabelRequirement::create(
+          key.get<std::string>(), kubeapi::SelectorOperator::kIn, {v.get<std::string>()});
+      if (req) sc.selector = sc.selector.add(std::move(*req));
+    }
+    if (field(c, "minDomains").is_number_integer())
+      sc.minDomains = c["minDomains"].get<std::int64_t>();
+    sc.honorNodeAffinity = stringField(c, "nodeAffinityPolicy", "") != "Ignore";
+    sc.honorTaints = stringField(c, "nodeTaintsPolicy", "") == "Honor";
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+std::int64_t SpreadCounts::count(const std::string& domain) const {
+  auto it = byDomain.find(domain);
+  return it == byDomain.end() ? 0 : it->second;
+}
+
+std::int64_t SpreadCounts::minMatch() const {
+  if (minDomains && static_cast<std::int64_t>(byDomain.size()) < *minDomains) return 0;
+  if (byDomain.empty()) return std::numeric_limits<std::int32_t>::max();
+  return std::ranges::min(byDomain | std::views::values);
+}
+
+SpreadCounts countSpread(const nlohmann::json& pod, const SpreadConstraint& c,
+                         const std::vector<SpreadConstraint>& all, const Snapshot& s) {
+  SpreadCounts counts;
+  counts.minDomains = c.minDomains;
+  std::string ns = namespaceOf(pod);
+  for (const auto& node : s.nodes) {
+    bool hasKeys = std::ranges::all_of(
+        all, [&](const SpreadConstraint& o) { return nodeLabel(node, o.topologyKey).has_value(); });
+    if (!hasKeys) continue;
+    if (c.honorNodeAffinity && !podMatchesNodeSelectorAndAffinity(pod, *node.node)) continue;
+    if (c.honorTaints && !taintToleration(pod, node, s).ok()) continue;
+    auto& n = counts.byDomain[*nodeLabel(node, c.topologyKey)];
+    for (const auto& p : node.pods)
+      if (namespaceOf(*p) == ns && !terminating(*p) &&
+          c.selector.matches(field(*p, "metadata", "labels")))
+        ++n;
+  }
+  return counts;
+}
+
+}  // namespace berth::controlplane::scheduler

@@ -1,0 +1,68 @@
+#pragma once
+// What InterPodAffinity and PodTopologySpread compute over the whole snapshot: affinity terms
+// as upstream processes them (framework.AffinityTerm), spread constraints and their per-domain
+// counts of matching pods.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/scheduler/node_info.h"
+#include "kubeapi/label_selector.h"
+
+namespace berth::controlplane::scheduler {
+
+struct AffinityTerm {
+  kubeapi::LabelSelector selector = kubeapi::LabelSelector::nothing();
+  std::set<std::string> namespaces;  // empty with allNamespaces
+  bool allNamespaces = false;
+  std::string topologyKey;
+
+  // The other pod is in one of the term's namespaces and its labels match.
+  bool matches(const nlohmann::json& other) const;
+};
+
+// The required terms of spec.affinity.<kind> ("podAffinity", "podAntiAffinity"). A term with
+// no namespaces and no namespaceSelector means the pod's own namespace; an empty
+// namespaceSelector ({}) means all. Deviation: a non-empty namespaceSelector matches no
+// namespace (the scheduler keeps no namespace cache yet).
+std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind);
+
+bool satisfiesPodAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s);
+bool satisfiesPodAntiAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s);
+bool satisfiesExistingPodsAntiAffinity(const nlohmann::json& pod, const NodeInfo& node,
+                                       const Snapshot& s);
+
+struct SpreadConstraint {
+  std::int64_t maxSkew = 1;
+  std::string topologyKey;
+  kubeapi::LabelSelector selector = kubeapi::LabelSelector::nothing();
+  std::optional<std::int64_t> minDomains;
+  bool honorNodeAffinity = true;  // nodeAffinityPolicy, Honor by default
+  bool honorTaints = false;       // nodeTaintsPolicy, Ignore by default
+};
+
+// spec.topologySpreadConstraints with the given whenUnsatisfiable; matchLabelKeys become
+// requirements on the pod's own values.
+std::vector<SpreadConstraint> topologySpreadConstraints(const nlohmann::json& pod,
+                                                        std::string_view whenUnsatisfiable);
+
+struct SpreadCounts {
+  std::map<std::string, std::int64_t> byDomain;  // every eligible domain, 0 included
+  std::optional<std::int64_t> minDomains;
+  std::int64_t count(const std::string& domain) const;
+  // The global minimum; 0 while fewer domains than minDomains exist.
+  std::int64_t minMatch() const;
+};
+
+// Matching pods (same namespace, selector, not terminating) per value of the constraint's
+// topology key, over the nodes the pod could go to that carry every constraint's key.
+SpreadCounts countSpread(const nlohmann::json& pod, const SpreadConstraint& c,
+                         const std::vector<SpreadConstraint>& all, const Snapshot& s);
+
+}  // namespace berth::controlplane::scheduler
