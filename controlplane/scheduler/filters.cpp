@@ -195,6 +195,20 @@ FilterStatus nodeResourcesFit(const nlohmann::json& pod, const NodeInfo& node, c
   return status;
 }
 
+static bool delayedBinding(const nlohmann::json& claim, const Snapshot& s) {
+  auto cls = s.storageClasses.find(stringField(claim, "spec", "storageClassName"));
+  return cls != s.storageClasses.end() &&
+         stringField(*cls->second, "volumeBindingMode", "") == "WaitForFirstConsumer";
+}
+
+std::vector<std::string> delayedClaims(const nlohmann::json& pod, const Snapshot& s) {
+  std::vector<std::string> out;
+  for (const auto& [name, claim] : podClaims(pod, s))
+    if (claim && stringField(*claim, "spec", "volumeName").empty() && delayedBinding(*claim, s))
+      out.push_back(name);
+  return out;
+}
+
 FilterStatus preFilter(const nlohmann::json& pod, const Snapshot& s) {
   for (const auto& [name, claim] : podClaims(pod, s)) {
     if (!claim)
@@ -203,11 +217,7 @@ FilterStatus preFilter(const nlohmann::json& pod, const Snapshot& s) {
     if (!field(*claim, "metadata", "deletionTimestamp").is_null())
       return FilterStatus::unresolvable(
           fmt::format("persistentvolumeclaim \"{}\" is being deleted", name));
-    if (!stringField(*claim, "spec", "volumeName").empty()) continue;
-    auto cls = s.storageClasses.find(stringField(*claim, "spec", "storageClassName"));
-    bool delayed = cls != s.storageClasses.end() &&
-                   stringField(*cls->second, "volumeBindingMode", "") == "WaitForFirstConsumer";
-    if (!delayed)
+    if (stringField(*claim, "spec", "volumeName").empty() && !delayedBinding(*claim, s))
       return FilterStatus::unresolvable("pod has unbound immediate PersistentVolumeClaims");
   }
   return {};

@@ -57,6 +57,10 @@ FilterStatus runFilters(const nlohmann::json& pod, const NodeInfo& node, const S
 // claim). An empty reason list: go on to the filters.
 FilterStatus preFilter(const nlohmann::json& pod, const Snapshot& s);
 
+// The pod's unbound claims whose StorageClass binds WaitForFirstConsumer (provisioned for the
+// node the pod goes to).
+std::vector<std::string> delayedClaims(const nlohmann::json& pod, const Snapshot& s);
+
 // v1helper.TolerationsTolerateTaint.
 bool tolerates(const nlohmann::json& tolerations, const nlohmann::json& taint);
 // A v1.NodeSelector's terms (ORed; matchExpressions on labels, matchFields on metadata.name).

@@ -242,6 +242,7 @@ TEST(VolumeBinding, ClaimsMustExistBeBoundAndTheirLocalVolumeMustBeReachable) {
   s.storageClasses["local"] =
       ptr({{"metadata", {{"name", "local"}}}, {"volumeBindingMode", "WaitForFirstConsumer"}});
   EXPECT_TRUE(preFilter(p, s).ok());
+  EXPECT_EQ(delayedClaims(p, s), (std::vector<std::string>{"data"}));
   claim["spec"]["volumeName"] = "pv1";
   s.claims["default/data"] = ptr(claim);
   EXPECT_TRUE(preFilter(p, s).ok());
@@ -249,6 +250,7 @@ TEST(VolumeBinding, ClaimsMustExistBeBoundAndTheirLocalVolumeMustBeReachable) {
     "metadata": {"name": "pv1"},
     "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
       {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}}})"));
+  EXPECT_TRUE(delayedClaims(p, s).empty());
   EXPECT_TRUE(volumeBinding(p, s.nodes[0], s).ok());
   auto st = volumeBinding(p, s.nodes[1], s);
   EXPECT_EQ(st.code, FilterCode::kUnschedulableAndUnresolvable);

@@ -1,5 +1,7 @@
 // berth-scheduler: the scheduler on its own, with kube-scheduler's flags where they apply.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -16,6 +18,15 @@ namespace {
 int fatal(const std::string& message) {
   std::fprintf(stderr, "berth-scheduler: %s\n", message.c_str());
   return 1;
+}
+
+// pflag takes a shorthand with "=" (kube-scheduler -v=4); CLI11 only takes "-v 4" or "--v=4".
+void acceptShorthandWithValue(int argc, char** argv, std::vector<std::string>& storage) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]).starts_with("-v=")) {
+      storage.push_back("-" + std::string(argv[i]));
+      argv[i] = storage.back().data();
+    }
 }
 
 }  // namespace
@@ -36,6 +47,9 @@ int main(int argc, char** argv) {
   app.add_option("--scheduler-name", options.schedulerName,
                  "Pods with this spec.schedulerName are ours");
   app.add_option("-v,--v", verbosity, "Log verbosity (4 and up: debug)");
+  std::vector<std::string> rewritten;
+  rewritten.reserve(static_cast<size_t>(argc));  // argv points into it: no reallocation
+  acceptShorthandWithValue(argc, argv, rewritten);
   if (auto exitCode = parseCommandLine(app, argc, argv)) return *exitCode;
   if (leaderElect) return fatal("--leader-elect=true is not supported; run one berth-scheduler");
 

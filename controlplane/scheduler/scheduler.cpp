@@ -71,8 +71,10 @@ std::string truncateMessage(std::string msg) {
 bool pendingFor(const nlohmann::json& pod, const std::string& schedulerName) {
   std::string name = stringField(pod, "spec", "schedulerName");
   if (name.empty()) name = "default-scheduler";
+  // A gated pod waits for its gates to go (the SchedulingGates plugin); that update requeues it.
   return name == schedulerName && !assigned(pod) &&
-         field(pod, "metadata", "deletionTimestamp").is_null();
+         field(pod, "metadata", "deletionTimestamp").is_null() &&
+         field(pod, "spec", "schedulingGates").empty();
 }
 
 }  // namespace
@@ -213,12 +215,24 @@ void Scheduler::registerHandlers() {
     });
 }
 
-void Scheduler::run() {
+bool Scheduler::waitForCaches() {
+  auto deadline = std::chrono::steady_clock::now() + options_.cacheSyncTimeout;
+  std::unique_lock lock(stopMu_);
   for (auto* informer : {pods_, nodes_, claims_, volumes_, classes_})
-    if (!informer->waitForCacheSync(options_.cacheSyncTimeout)) {
-      logger()->error("scheduler: caches did not sync; not scheduling");
-      return;
+    while (!informer->hasSynced()) {
+      // Short waits, so that stop() is not held up by a server that never answers.
+      if (stopCv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; }))
+        return false;
+      if (std::chrono::steady_clock::now() > deadline) {
+        logger()->error("scheduler: caches did not sync; not scheduling");
+        return false;
+      }
     }
+  return true;
+}
+
+void Scheduler::run() {
+  if (!waitForCaches()) return;
   logger()->info("scheduler started [schedulerName={}]", options_.schedulerName);
   while (auto key = queues_->active.get()) {
     scheduleOne(*key);
@@ -263,14 +277,18 @@ Snapshot Scheduler::snapshot() {
 
 void Scheduler::scheduleOne(const std::string& key) {
   auto pod = pods_->cache().get(key);
-  if (!pod || !pendingFor(*pod, options_.schedulerName)) return;
+  if (!pod || !pendingFor(*pod, options_.schedulerName)) {
+    queues_->active.forget(key);
+    return;
+  }
   std::uint64_t movesSeen = 0;
   {
     std::lock_guard lock(queues_->mu);
     if (queues_->assumed.contains(key)) return;
     movesSeen = queues_->moves;
   }
-  auto result = schedulePod(*pod, snapshot(), rng_);
+  Snapshot snap = snapshot();
+  auto result = schedulePod(*pod, snap, rng_);
   if (!result.node) {
     logger()->info("unschedulable [pod={}]: {}", key, result.message);
     recordFailure(*pod, result.noNodes ? "SchedulerError" : "Unschedulable", result.message);
@@ -283,7 +301,9 @@ void Scheduler::scheduleOne(const std::string& key) {
     std::lock_guard lock(queues_->mu);
     queues_->assumed[key] = assumedPod;
   }
-  if (auto bound = bind(*pod, *result.node); !bound) {
+  auto bound = selectNodeForClaims(*pod, *result.node, snap);
+  if (bound) bound = bind(*pod, *result.node);
+  if (!bound) {
     {
       std::lock_guard lock(queues_->mu);
       queues_->assumed.erase(key);
@@ -297,6 +317,20 @@ void Scheduler::scheduleOne(const std::string& key) {
   logger()->debug("bound [pod={} node={}]", key, *result.node);
   recorder_->event(kubeapi::objectReference(*pod), "Normal", "Scheduled",
                    fmt::format("Successfully assigned {} to {}", key, *result.node));
+}
+
+Status Scheduler::selectNodeForClaims(const nlohmann::json& pod, const std::string& node,
+                                      const Snapshot& snap) {
+  auto claims = informers_.client()
+                    ->resource({"", "v1", "persistentvolumeclaims"})
+                    .inNamespace(namespaceOf(pod));
+  for (const auto& name : delayedClaims(pod, snap)) {
+    nlohmann::json patch = {
+        {"metadata", {{"annotations", {{"volume.kubernetes.io/selected-node", node}}}}}};
+    auto r = claims.patch(name, kubeapi::PatchType::kMerge, patch.dump());
+    if (!r) return fail(Code::kInternal, "persistentvolumeclaim {}: {}", name, r.error().message());
+  }
+  return {};
 }
 
 Status Scheduler::bind(const nlohmann::json& pod, const std::string& node) {

@@ -3,10 +3,13 @@
 // did is read back (spec.nodeName, the PodScheduled condition, events) with kubectl.
 #include "controlplane/scheduler/scheduler.h"
 
+#include <signal.h>
+
 #include <map>
 
 #include <gtest/gtest.h>
 
+#include "common/spawn.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/resource_client.h"
 #include "kubeapi/rest_client.h"
@@ -22,11 +25,13 @@ constexpr const char* kNotReadyTaint =
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { startServer(); }
+  void startServer(bool inProcess = true) {
     if (!haveKubectl()) GTEST_SKIP() << "no kubectl on this machine";
     auto cp = ControlPlaneFixture::start();
     ASSERT_TRUE(cp) << cp.error().message();
     cp_ = std::move(*cp);
+    if (!inProcess) return;
     informers_ = std::make_unique<kubeapi::InformerFactory>(cp_->client());
     scheduler_ = std::make_unique<Scheduler>(*informers_);
     scheduler_->start();
@@ -166,6 +171,67 @@ TEST_F(SchedulerTest, PendingPodIsScheduledOnceAFittingNodeAppears) {
             "nodes are available: 1 Preemption is not helpful for scheduling.");
   ASSERT_TRUE(cp_->createReadyNode("large", "4"));
   EXPECT_EQ(waitForNode("waiting"), "large");
+}
+
+TEST_F(SchedulerTest, LocalVolumesPinThePodAndDelayedClaimsLearnTheNode) {
+  for (const char* n : {"n1", "n2", "n3"})
+    ASSERT_TRUE(cp_->createReadyNode(n)) << n;
+  // --validate=false: kubectl's client-side check of this List fails against berth-server
+  // ("proto: cannot parse invalid wire-format data"), which is not what is tested here.
+  cp_->server().kubectlOk({"create", "--validate=false", "-f", "-"},
+                          R"({"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local"},
+     "provisioner": "example.com/local", "volumeBindingMode": "WaitForFirstConsumer"},
+    {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-n2"},
+     "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+              "storageClassName": "local", "local": {"path": "/data"},
+              "claimRef": {"namespace": "default", "name": "bound"},
+              "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n2"]}]}]}}}},
+    {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "bound"},
+     "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "local", "volumeName": "pv-n2",
+              "resources": {"requests": {"storage": "1Gi"}}}},
+    {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "later"},
+     "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "local",
+              "resources": {"requests": {"storage": "1Gi"}}}}]})");
+  auto claim = [](const char* name) {
+    return nlohmann::json{
+        {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", name}}}}}}};
+  };
+  createPod("pinned", "100m", claim("bound"));
+  EXPECT_EQ(waitForNode("pinned"), "n2");
+  createPod("delayed", "100m", claim("later"));
+  std::string node = waitForNode("delayed");
+  ASSERT_FALSE(node.empty());
+  EXPECT_EQ(cp_->server().kubectlOk(
+                {"get", "pvc", "later", "-o",
+                 R"(jsonpath={.metadata.annotations.volume\.kubernetes\.io/selected-node})"}),
+            node);
+  createPod("orphan", "100m", claim("missing"));
+  EXPECT_EQ(waitForUnschedulable("orphan"),
+            "False|Unschedulable|0/3 nodes are available: persistentvolumeclaim \"missing\" not "
+            "found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for "
+            "scheduling.");
+}
+
+class StandaloneSchedulerTest : public SchedulerTest {
+ protected:
+  void SetUp() override { startServer(false); }
+};
+
+TEST_F(StandaloneSchedulerTest, BerthSchedulerBindsWithKubeSchedulersFlags) {
+  auto scheduler = startProgram(
+      {.path = BERTH_SCHEDULER_PATH,
+       .args = {"berth-scheduler", "--kubeconfig", cp_->server().adminKubeconfig().string(),
+                "--leader-elect=false", "-v=2"}});
+  ASSERT_TRUE(scheduler) << scheduler.error().message();
+  ASSERT_TRUE(cp_->createReadyNode("n1"));
+  createPod("p");
+  EXPECT_EQ(waitForNode("p"), "n1");
+  ASSERT_EQ(::kill(scheduler->pid(), SIGTERM), 0);
+  auto exited = scheduler->waitFor(std::chrono::seconds(20));
+  ASSERT_TRUE(exited && *exited) << "berth-scheduler did not exit on SIGTERM";
+  EXPECT_TRUE((*exited)->success());
 }
 
 }  // namespace
