@@ -1,6 +1,7 @@
 #include "controlplane/scheduler/node_info.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "kubeapi/quantity.h"
 
@@ -179,10 +180,14 @@ Snapshot Snapshot::build(std::vector<kubeapi::ObjectPtr> nodes,
   for (auto& n : nodes)
     if (field(*n, "metadata", "name").is_string()) s.nodes.emplace_back(std::move(n));
   for (const auto& pod : assignedPods) {
-    auto* info = const_cast<NodeInfo*>(s.find(stringField(*pod, "spec", "nodeName")));
+    NodeInfo* info = s.find(stringField(*pod, "spec", "nodeName"));
     if (info) info->addPod(pod);
   }
   return s;
+}
+
+NodeInfo* Snapshot::find(std::string_view name) {
+  return const_cast<NodeInfo*>(std::as_const(*this).find(name));
 }
 
 const NodeInfo* Snapshot::find(std::string_view name) const {

@@ -72,6 +72,7 @@ struct Snapshot {
   static Snapshot build(std::vector<kubeapi::ObjectPtr> nodes,
                         const std::vector<kubeapi::ObjectPtr>& assignedPods);
   const NodeInfo* find(std::string_view name) const;
+  NodeInfo* find(std::string_view name);
 };
 
 // Small JSON helpers shared by the plugins.

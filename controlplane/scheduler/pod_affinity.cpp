@@ -31,23 +31,65 @@ bool AffinityTerm::matches(const nlohmann::json& other) const {
   return selector.matches(field(other, "metadata", "labels"));
 }
 
+AffinityTerm parseAffinityTerm(const nlohmann::json& pod, const nlohmann::json& t) {
+  AffinityTerm term;
+  if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(t, "labelSelector")))
+    term.selector = std::move(*sel);
+  term.topologyKey = stringField(t, "topologyKey", "");
+  const auto& nsSelector = field(t, "namespaceSelector");
+  for (const auto& ns : field(t, "namespaces"))
+    if (ns.is_string()) term.namespaces.insert(ns.get<std::string>());
+  if (nsSelector.is_object() && nsSelector.empty()) term.allNamespaces = true;
+  if (term.namespaces.empty() && nsSelector.is_null()) term.namespaces.insert(namespaceOf(pod));
+  return term;
+}
+
 std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind) {
   std::vector<AffinityTerm> out;
-  const auto& terms =
-      field(field(pod, "spec", "affinity"), kind, "requiredDuringSchedulingIgnoredDuringExecution");
-  for (const auto& t : terms) {
-    AffinityTerm term;
-    if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(t, "labelSelector")))
-      term.selector = std::move(*sel);
-    term.topologyKey = stringField(t, "topologyKey", "");
-    const auto& nsSelector = field(t, "namespaceSelector");
-    for (const auto& ns : field(t, "namespaces"))
-      if (ns.is_string()) term.namespaces.insert(ns.get<std::string>());
-    if (nsSelector.is_object() && nsSelector.empty()) term.allNamespaces = true;
-    if (term.namespaces.empty() && nsSelector.is_null()) term.namespaces.insert(namespaceOf(pod));
-    out.push_back(std::move(term));
+  for (const auto& t : field(field(pod, "spec", "affinity"), kind,
+                             "requiredDuringSchedulingIgnoredDuringExecution"))
+    out.push_back(parseAffinityTerm(pod, t));
+  return out;
+}
+
+std::vector<WeightedAffinityTerm> preferredAffinityTerms(const nlohmann::json& pod,
+                                                         std::string_view kind) {
+  std::vector<WeightedAffinityTerm> out;
+  for (const auto& t : field(field(pod, "spec", "affinity"), kind,
+                             "preferredDuringSchedulingIgnoredDuringExecution")) {
+    const auto& weight = field(t, "weight");
+    if (!weight.is_number_integer()) continue;
+    out.push_back(
+        {parseAffinityTerm(pod, field(t, "podAffinityTerm")), weight.get<std::int64_t>()});
   }
   return out;
+}
+
+TopologyScores affinityTopologyScores(const nlohmann::json& pod, const Snapshot& s) {
+  TopologyScores scores;
+  auto incomingAffinity = preferredAffinityTerms(pod, "podAffinity");
+  auto incomingAnti = preferredAffinityTerms(pod, "podAntiAffinity");
+  for (const auto& node : s.nodes) {
+    auto add = [&](const AffinityTerm& term, std::int64_t weight) {
+      if (auto domain = nodeLabel(node, term.topologyKey))
+        scores[term.topologyKey][*domain] += weight;
+    };
+    for (const auto& existing : node.pods) {
+      for (const auto& [term, weight] : incomingAffinity)
+        if (term.matches(*existing)) add(term, weight);
+      for (const auto& [term, weight] : incomingAnti)
+        if (term.matches(*existing)) add(term, -weight);
+      // The existing pods' terms count too (symmetry); their required affinity with
+      // hardPodAffinityWeight 1.
+      for (const auto& term : requiredAffinityTerms(*existing, "podAffinity"))
+        if (term.matches(pod)) add(term, kHardPodAffinityWeight);
+      for (const auto& [term, weight] : preferredAffinityTerms(*existing, "podAffinity"))
+        if (term.matches(pod)) add(term, weight);
+      for (const auto& [term, weight] : preferredAffinityTerms(*existing, "podAntiAffinity"))
+        if (term.matches(pod)) add(term, -weight);
+    }
+  }
+  return scores;
 }
 
 bool satisfiesPodAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s) {

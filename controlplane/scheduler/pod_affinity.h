@@ -33,6 +33,20 @@ struct AffinityTerm {
 // namespace (the scheduler keeps no namespace cache yet).
 std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind);
 
+struct WeightedAffinityTerm {
+  AffinityTerm term;
+  std::int64_t weight = 0;
+};
+std::vector<WeightedAffinityTerm> preferredAffinityTerms(const nlohmann::json& pod,
+                                                         std::string_view kind);
+
+// InterPodAffinity's PreScore: topology key -> domain -> the weights of the preferred terms
+// (the pod's and, symmetrically, the existing pods') that pods in that domain satisfy,
+// negative for anti-affinity.
+using TopologyScores = std::map<std::string, std::map<std::string, std::int64_t>>;
+constexpr std::int64_t kHardPodAffinityWeight = 1;
+TopologyScores affinityTopologyScores(const nlohmann::json& pod, const Snapshot& s);
+
 bool satisfiesPodAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s);
 bool satisfiesPodAntiAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot& s);
 bool satisfiesExistingPodsAntiAffinity(const nlohmann::json& pod, const NodeInfo& node,

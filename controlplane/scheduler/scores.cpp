@@ -176,6 +176,24 @@ std::vector<std::int64_t> podTopologySpreadScore(const nlohmann::json& pod, cons
   return scores;
 }
 
+std::vector<std::int64_t> interPodAffinityScore(const nlohmann::json& pod, const Nodes& nodes,
+                                                const Snapshot& s) {
+  auto topology = affinityTopologyScores(pod, s);
+  std::vector<std::int64_t> scores;
+  for (const auto* n : nodes) {
+    std::int64_t sum = 0;
+    for (const auto& [key, domains] : topology)
+      if (const auto& v = field(n->labels(), key); v.is_string())
+        if (auto it = domains.find(v.get<std::string>()); it != domains.end()) sum += it->second;
+    scores.push_back(sum);
+  }
+  // Scaled between the lowest and the highest (negative sums included).
+  auto [lo, hi] = std::ranges::minmax(scores);
+  for (auto& score : scores)
+    score = hi > lo ? kMaxNodeScore * (score - lo) / (hi - lo) : 0;
+  return scores;
+}
+
 std::vector<std::int64_t> imageLocalityScore(const nlohmann::json& pod, const Nodes& nodes,
                                              const Snapshot& s) {
   // name -> (size, how many nodes have it), over the whole cluster.
@@ -227,6 +245,7 @@ const std::vector<ScorePlugin>& defaultScores() {
       {"NodeAffinity", nodeAffinityScore, 2},
       {"NodeResourcesFit", leastAllocatedScore, 1},
       {"PodTopologySpread", podTopologySpreadScore, 2},
+      {"InterPodAffinity", interPodAffinityScore, 2},
       {"NodeResourcesBalancedAllocation", balancedAllocationScore, 1},
       {"ImageLocality", imageLocalityScore, 1},
   };

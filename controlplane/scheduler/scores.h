@@ -34,6 +34,8 @@ std::vector<std::int64_t> balancedAllocationScore(const nlohmann::json& pod, con
                                                   const Snapshot&);
 std::vector<std::int64_t> podTopologySpreadScore(const nlohmann::json& pod, const Nodes& nodes,
                                                  const Snapshot& s);
+std::vector<std::int64_t> interPodAffinityScore(const nlohmann::json& pod, const Nodes& nodes,
+                                                const Snapshot& s);
 std::vector<std::int64_t> imageLocalityScore(const nlohmann::json& pod, const Nodes& nodes,
                                              const Snapshot& s);
 

@@ -77,6 +77,26 @@ TEST(PodTopologySpreadScore, ScheduleAnywayPrefersTheEmptierDomain) {
   EXPECT_EQ(scores[1], 100);
 }
 
+TEST(InterPodAffinityScore, PreferredAffinityAttractsAndAntiAffinityRepels) {
+  auto db = pod("db");
+  db["metadata"]["labels"] = {{"app", "db"}};
+  Fixture f({node("n1"), node("n2"), node("n3")}, {on(db, "n2")});
+  auto prefer = [](const char* kind, int weight) {
+    auto p = pod("web");
+    p["spec"]["affinity"][kind]["preferredDuringSchedulingIgnoredDuringExecution"] =
+        nlohmann::json::array({{{"weight", weight}, {"podAffinityTerm", nlohmann::json::parse(R"({
+          "labelSelector": {"matchLabels": {"app": "db"}},
+          "topologyKey": "kubernetes.io/hostname"})")}}});
+    return p;
+  };
+  EXPECT_EQ(interPodAffinityScore(prefer("podAffinity", 5), f.nodes, f.s),
+            (std::vector<std::int64_t>{0, 100, 0}));
+  EXPECT_EQ(interPodAffinityScore(prefer("podAntiAffinity", 5), f.nodes, f.s),
+            (std::vector<std::int64_t>{100, 0, 100}));
+  EXPECT_EQ(interPodAffinityScore(pod("plain"), f.nodes, f.s),
+            (std::vector<std::int64_t>{0, 0, 0}));
+}
+
 TEST(ImageLocality, NodesHoldingTheImageScoreHigher) {
   auto withImage = node("n1");
   withImage["status"]["images"] = {{{"names", {"docker.io/library/big:latest", "big:latest"}},
