@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -171,6 +172,43 @@ TEST_F(SchedulerTest, PendingPodIsScheduledOnceAFittingNodeAppears) {
             "nodes are available: 1 Preemption is not helpful for scheduling.");
   ASSERT_TRUE(cp_->createReadyNode("large", "4"));
   EXPECT_EQ(waitForNode("waiting"), "large");
+}
+
+TEST_F(SchedulerTest, RequiredAntiAffinityKeepsReplicasApart) {
+  for (const char* n : {"n1", "n2", "n3"})
+    ASSERT_TRUE(cp_->createReadyNode(n)) << n;
+  auto apart = nlohmann::json::parse(R"({"affinity": {"podAntiAffinity": {
+    "requiredDuringSchedulingIgnoredDuringExecution": [{
+      "labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}]}}})");
+  // Created at once: each placement must count before the informer sees it (assume cache).
+  for (int i = 0; i < 4; ++i) {
+    std::string name = "db-" + std::to_string(i);
+    nlohmann::json pod = {{"apiVersion", "v1"},
+                          {"kind", "Pod"},
+                          {"metadata", {{"name", name}, {"labels", {{"app", "db"}}}}},
+                          {"spec", apart}};
+    pod["spec"]["containers"] = {{{"name", "db"}, {"image", "busybox"}}};
+    cp_->server().kubectlOk({"create", "-f", "-"}, pod.dump());
+  }
+  std::set<std::string> nodes;
+  std::string unplaced;
+  ASSERT_TRUE(ControlPlaneFixture::eventually([&] {
+    nodes.clear();
+    unplaced.clear();
+    for (int i = 0; i < 4; ++i) {
+      std::string name = "db-" + std::to_string(i);
+      if (std::string node = nodeOf(name); node.empty())
+        unplaced = name;
+      else
+        nodes.insert(node);
+    }
+    return nodes.size() == 3;
+  }));
+  ASSERT_FALSE(unplaced.empty());
+  EXPECT_EQ(waitForUnschedulable(unplaced),
+            "False|Unschedulable|0/3 nodes are available: 3 node(s) didn't match pod "
+            "anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims "
+            "found for incoming pod.");
 }
 
 TEST_F(SchedulerTest, LocalVolumesPinThePodAndDelayedClaimsLearnTheNode) {
