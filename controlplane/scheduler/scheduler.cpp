@@ -351,19 +351,18 @@ void Scheduler::recordFailure(const nlohmann::json& pod, const std::string& reas
                               const std::string& message) {
   recorder_->event(kubeapi::objectReference(pod), "Warning", "FailedScheduling",
                    truncateMessage(message));
-  // updatePod: write the condition only when it says something new.
-  for (const auto& c : field(pod, "status", "conditions"))
-    if (field(c, "type") == "PodScheduled" && field(c, "status") == "False" &&
-        field(c, "reason") == reason && field(c, "message") == message)
-      return;
-  nlohmann::json condition = {
-      {"type", "PodScheduled"},
-      {"status", "False"},
-      {"reason", reason},
-      {"message", message},
-      {"lastProbeTime", nullptr},
-      {"lastTransitionTime", kubeapi::formatTime(std::chrono::time_point_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now()))}};
+  // updatePod: write the condition only when it says something new; the transition time moves
+  // only when the status does (UpdatePodCondition).
+  nlohmann::json transitioned = kubeapi::formatTime(
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  for (const auto& c : field(pod, "status", "conditions")) {
+    if (field(c, "type") != "PodScheduled" || field(c, "status") != "False") continue;
+    if (field(c, "reason") == reason && field(c, "message") == message) return;
+    if (field(c, "lastTransitionTime").is_string()) transitioned = c["lastTransitionTime"];
+  }
+  nlohmann::json condition = {{"type", "PodScheduled"},   {"status", "False"},
+                              {"reason", reason},         {"message", message},
+                              {"lastProbeTime", nullptr}, {"lastTransitionTime", transitioned}};
   nlohmann::json patch = {{"status", {{"conditions", {condition}}}}};
   auto pods = informers_.client()->resource({"", "v1", "pods"}).inNamespace(namespaceOf(pod));
   auto r = pods.patch(stringField(pod, "metadata", "name"), kubeapi::PatchType::kStrategicMerge,

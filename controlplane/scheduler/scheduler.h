@@ -79,9 +79,9 @@ class Scheduler {
   // VolumeBinding's PreBind for WaitForFirstConsumer claims: the provisioner is told the node
   // (volume.kubernetes.io/selected-node). Deviation: the pod is bound without waiting for the
   // claim to be bound; the kubelet waits for it.
-  Status selectNodeForClaims(const nlohmann::json& pod, const std::string& node,
-                             const Snapshot& snap);
-  Status bind(const nlohmann::json& pod, const std::string& node);
+  [[nodiscard]] Status selectNodeForClaims(const nlohmann::json& pod, const std::string& node,
+                                           const Snapshot& snap);
+  [[nodiscard]] Status bind(const nlohmann::json& pod, const std::string& node);
   void recordFailure(const nlohmann::json& pod, const std::string& reason,
                      const std::string& message);
 
