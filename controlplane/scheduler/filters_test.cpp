@@ -208,6 +208,22 @@ TEST(InterPodAffinity, AffinityAntiAffinityAndExistingPodsAntiAffinity) {
   EXPECT_TRUE(interPodAffinity(elsewhere, s2.nodes[1], s2).ok());
 }
 
+TEST(InterPodAffinity, NamespaceSelectorPicksNamespacesByTheirLabels) {
+  auto db = labelled(pod("db"), {{"app", "db"}});
+  db["metadata"]["namespace"] = "prod";
+  auto s = snapshotOf({node("n1"), node("n2")}, {on(db, "n1")});
+  s.namespaceLabels = {{"default", nlohmann::json::object()}, {"prod", {{"env", "prod"}}}};
+  auto near = withPodAffinity(pod("web"), "podAffinity", {{"app", "db"}}, "kubernetes.io/hostname");
+  EXPECT_FALSE(interPodAffinity(near, s.nodes[0], s).ok());  // looks in its own namespace only
+  near["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+      ["namespaceSelector"] = {{"matchLabels", {{"env", "prod"}}}};
+  EXPECT_TRUE(interPodAffinity(near, s.nodes[0], s).ok());
+  EXPECT_FALSE(interPodAffinity(near, s.nodes[1], s).ok());
+  near["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+      ["namespaceSelector"] = nlohmann::json::object();  // every namespace
+  EXPECT_TRUE(interPodAffinity(near, s.nodes[0], s).ok());
+}
+
 TEST(PodTopologySpread, DoNotScheduleKeepsTheSkewAndNeedsTheLabel) {
   auto spread = labelled(pod("w"), {{"app", "web"}});
   spread["spec"]["topologySpreadConstraints"] = {

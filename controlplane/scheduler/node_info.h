@@ -67,6 +67,13 @@ struct Snapshot {
   std::map<std::string, kubeapi::ObjectPtr, std::less<>> claims;
   std::map<std::string, kubeapi::ObjectPtr, std::less<>> volumes;
   std::map<std::string, kubeapi::ObjectPtr, std::less<>> storageClasses;
+  // Namespace name -> its labels (pod affinity's namespaceSelector).
+  std::map<std::string, nlohmann::json, std::less<>> namespaceLabels;
+  // What upstream's default spreading derives a pod's selector from: Services by namespace,
+  // ReplicaSets and StatefulSets by "namespace/name".
+  std::vector<kubeapi::ObjectPtr> services;
+  std::map<std::string, kubeapi::ObjectPtr, std::less<>> replicaSets;
+  std::map<std::string, kubeapi::ObjectPtr, std::less<>> statefulSets;
 
   // Nodes and the pods placed on them (pods naming an unknown node are left out).
   static Snapshot build(std::vector<kubeapi::ObjectPtr> nodes,

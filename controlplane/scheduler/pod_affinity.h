@@ -29,16 +29,16 @@ struct AffinityTerm {
 
 // The required terms of spec.affinity.<kind> ("podAffinity", "podAntiAffinity"). A term with
 // no namespaces and no namespaceSelector means the pod's own namespace; an empty
-// namespaceSelector ({}) means all. Deviation: a non-empty namespaceSelector matches no
-// namespace (the scheduler keeps no namespace cache yet).
-std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind);
+// namespaceSelector ({}) means all; another adds the snapshot's namespaces it matches.
+std::vector<AffinityTerm> requiredAffinityTerms(const nlohmann::json& pod, std::string_view kind,
+                                                const Snapshot& s);
 
 struct WeightedAffinityTerm {
   AffinityTerm term;
   std::int64_t weight = 0;
 };
 std::vector<WeightedAffinityTerm> preferredAffinityTerms(const nlohmann::json& pod,
-                                                         std::string_view kind);
+                                                         std::string_view kind, const Snapshot& s);
 
 // InterPodAffinity's PreScore: topology key -> domain -> the weights of the preferred terms
 // (the pod's and, symmetrically, the existing pods') that pods in that domain satisfy,
@@ -66,6 +66,13 @@ struct SpreadConstraint {
 std::vector<SpreadConstraint> topologySpreadConstraints(const nlohmann::json& pod,
                                                         std::string_view whenUnsatisfiable);
 
+// PodTopologySpread's system defaults for a pod that has no constraints of its own: hostname
+// (maxSkew 3) and zone (maxSkew 5), ScheduleAnyway, over the pods its Services and its
+// ReplicaSet or StatefulSet select (helper.DefaultSelector); none when they select nothing.
+// Deviation: ReplicationControllers are not looked at (berth-server does not serve them).
+std::vector<SpreadConstraint> defaultSpreadConstraints(const nlohmann::json& pod,
+                                                       const Snapshot& s);
+
 struct SpreadCounts {
   std::map<std::string, std::int64_t> byDomain;  // every eligible domain, 0 included
   std::optional<std::int64_t> minDomains;
@@ -75,8 +82,10 @@ struct SpreadCounts {
 };
 
 // Matching pods (same namespace, selector, not terminating) per value of the constraint's
-// topology key, over the nodes the pod could go to that carry every constraint's key.
+// topology key, over the nodes the pod could go to that carry every constraint's key (only
+// this constraint's key for system defaults, `requireAllKeys` false).
 SpreadCounts countSpread(const nlohmann::json& pod, const SpreadConstraint& c,
-                         const std::vector<SpreadConstraint>& all, const Snapshot& s);
+                         const std::vector<SpreadConstraint>& all, const Snapshot& s,
+                         bool requireAllKeys = true);
 
 }  // namespace berth::controlplane::scheduler

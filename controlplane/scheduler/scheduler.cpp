@@ -139,6 +139,10 @@ void Scheduler::start() {
   claims_ = &informers_.informer({"", "v1", "persistentvolumeclaims"});
   volumes_ = &informers_.informer({"", "v1", "persistentvolumes"}, false);
   classes_ = &informers_.informer({"storage.k8s.io", "v1", "storageclasses"}, false);
+  namespaces_ = &informers_.informer({"", "v1", "namespaces"}, false);
+  services_ = &informers_.informer({"", "v1", "services"});
+  replicaSets_ = &informers_.informer({"apps", "v1", "replicasets"});
+  statefulSets_ = &informers_.informer({"apps", "v1", "statefulsets"});
   registerHandlers();
   worker_ = std::thread([this] { run(); });
   flusher_ = std::thread([this] { flushLoop(); });
@@ -207,7 +211,7 @@ void Scheduler::registerHandlers() {
           },
       .onDelete = {},
   });
-  for (auto* informer : {claims_, volumes_, classes_})
+  for (auto* informer : {claims_, volumes_, classes_, namespaces_})
     informer->addEventHandler({
         .onAdd = [moveAll](const ObjectPtr&) { moveAll(); },
         .onUpdate = [moveAll](const ObjectPtr&, const ObjectPtr&) { moveAll(); },
@@ -218,7 +222,8 @@ void Scheduler::registerHandlers() {
 bool Scheduler::waitForCaches() {
   auto deadline = std::chrono::steady_clock::now() + options_.cacheSyncTimeout;
   std::unique_lock lock(stopMu_);
-  for (auto* informer : {pods_, nodes_, claims_, volumes_, classes_})
+  for (auto* informer : {pods_, nodes_, claims_, volumes_, classes_, namespaces_, services_,
+                         replicaSets_, statefulSets_})
     while (!informer->hasSynced()) {
       // Short waits, so that stop() is not held up by a server that never answers.
       if (stopCv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; }))
@@ -272,6 +277,13 @@ Snapshot Scheduler::snapshot() {
     s.volumes[stringField(*v, "metadata", "name")] = v;
   for (auto& c : classes_->cache().list())
     s.storageClasses[stringField(*c, "metadata", "name")] = c;
+  for (auto& ns : namespaces_->cache().list())
+    s.namespaceLabels[stringField(*ns, "metadata", "name")] = field(*ns, "metadata", "labels");
+  s.services = services_->cache().list();
+  for (auto& rs : replicaSets_->cache().list())
+    s.replicaSets[keyOf(*rs)] = rs;
+  for (auto& ss : statefulSets_->cache().list())
+    s.statefulSets[keyOf(*ss)] = ss;
   return s;
 }
 

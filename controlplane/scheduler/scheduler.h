@@ -94,6 +94,10 @@ class Scheduler {
   kubeapi::SharedInformer* claims_ = nullptr;
   kubeapi::SharedInformer* volumes_ = nullptr;
   kubeapi::SharedInformer* classes_ = nullptr;
+  kubeapi::SharedInformer* namespaces_ = nullptr;
+  kubeapi::SharedInformer* services_ = nullptr;
+  kubeapi::SharedInformer* replicaSets_ = nullptr;
+  kubeapi::SharedInformer* statefulSets_ = nullptr;
   std::mt19937_64 rng_{std::random_device{}()};
 
   std::mutex stopMu_;

@@ -132,27 +132,32 @@ std::vector<std::int64_t> balancedAllocationScore(const nlohmann::json& pod, con
 std::vector<std::int64_t> podTopologySpreadScore(const nlohmann::json& pod, const Nodes& nodes,
                                                  const Snapshot& s) {
   auto constraints = topologySpreadConstraints(pod, "ScheduleAnyway");
+  bool systemDefaulted = field(pod, "spec", "topologySpreadConstraints").empty();
+  if (systemDefaulted) constraints = defaultSpreadConstraints(pod, s);
   std::vector<std::int64_t> scores(nodes.size(), 0);
   if (constraints.empty()) return scores;
   std::vector<SpreadCounts> counts;
   std::vector<double> weights;  // log(domains among the feasible nodes + 2)
   for (const auto& c : constraints) {
-    counts.push_back(countSpread(pod, c, constraints, s));
+    counts.push_back(countSpread(pod, c, constraints, s, !systemDefaulted));
     std::set<std::string> domains;
     for (const auto* n : nodes)
       if (const auto& v = field(n->labels(), c.topologyKey); v.is_string())
         domains.insert(v.get<std::string>());
     weights.push_back(std::log(static_cast<double>(domains.size() + 2)));
   }
-  std::vector<double> raw(nodes.size(), -1);  // -1: ignored (a topology key is missing)
+  // -1: ignored, a topology key of the pod's own constraints is missing (system defaults
+  // just leave out the keys a node lacks).
+  std::vector<double> raw(nodes.size(), -1);
   for (size_t i = 0; i < nodes.size(); ++i) {
     double sum = 0;
     bool ignored = false;
     for (size_t k = 0; k < constraints.size(); ++k) {
       const auto& v = field(nodes[i]->labels(), constraints[k].topologyKey);
       if (!v.is_string()) {
-        ignored = true;
-        break;
+        ignored = !systemDefaulted;
+        if (ignored) break;
+        continue;
       }
       sum += static_cast<double>(counts[k].count(v.get<std::string>())) * weights[k] +
              static_cast<double>(constraints[k].maxSkew - 1);

@@ -77,6 +77,29 @@ TEST(PodTopologySpreadScore, ScheduleAnywayPrefersTheEmptierDomain) {
   EXPECT_EQ(scores[1], 100);
 }
 
+TEST(PodTopologySpreadScore, SystemDefaultsSpreadThePodsOfAServiceOrReplicaSet) {
+  auto web = [](std::string name) {
+    auto p = pod(name);
+    p["metadata"]["labels"] = {{"app", "web"}};
+    return p;
+  };
+  Fixture f({node("n1"), node("n2")}, {on(web("w0"), "n1"), on(web("w1"), "n1")});
+  // Nothing selects the pods: no default constraints.
+  EXPECT_EQ(podTopologySpreadScore(web("w2"), f.nodes, f.s), (std::vector<std::int64_t>{0, 0}));
+  f.s.services = {ptr({{"metadata", {{"name", "web"}, {"namespace", "default"}}},
+                       {"spec", {{"selector", {{"app", "web"}}}}}})};
+  auto scores = podTopologySpreadScore(web("w2"), f.nodes, f.s);
+  EXPECT_LT(scores[0], scores[1]);  // no zone labels: the hostname constraint alone decides
+  f.s.services.clear();
+  f.s.replicaSets["default/web-1"] =
+      ptr({{"metadata", {{"name", "web-1"}, {"namespace", "default"}}},
+           {"spec", {{"selector", {{"matchLabels", {{"app", "web"}}}}}}}});
+  auto owned = web("w2");
+  owned["metadata"]["ownerReferences"] = {
+      {{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", "web-1"}, {"controller", true}}};
+  EXPECT_EQ(podTopologySpreadScore(owned, f.nodes, f.s), scores);
+}
+
 TEST(InterPodAffinityScore, PreferredAffinityAttractsAndAntiAffinityRepels) {
   auto db = pod("db");
   db["metadata"]["labels"] = {{"app", "db"}};
