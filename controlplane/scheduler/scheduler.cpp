@@ -177,7 +177,13 @@ void Scheduler::registerHandlers() {
         std::lock_guard lock(q->mu);
         wasAssumed = q->assumed.erase(key) > 0;
       }
-      if (!wasAssumed || (oldPod && specChanged(*oldPod, *pod))) q->moveAllToActive();
+      // What may let a waiting pod fit (or fail an affinity it needs): a pod placed by someone
+      // else, a pod that finished and frees its resources, a change of labels or spec. Not
+      // the kubelet's status writes, nor our own bindings, which were counted when assumed.
+      bool placed = !oldPod || !assigned(*oldPod);
+      bool freed = oldPod && !finished(*oldPod) && finished(*pod);
+      bool changed = oldPod && !placed && specChanged(*oldPod, *pod);
+      if ((placed && !wasAssumed) || freed || changed) q->moveAllToActive();
       return;
     }
     if (!pendingFor(*pod, name)) return;
