@@ -174,6 +174,24 @@ TEST_F(SchedulerTest, PendingPodIsScheduledOnceAFittingNodeAppears) {
   EXPECT_EQ(waitForNode("waiting"), "large");
 }
 
+TEST_F(SchedulerTest, PendingPodIsScheduledWhenAPodOnTheNodeFinishes) {
+  ASSERT_TRUE(cp_->createReadyNode("n1", "1"));
+  createPod("job", "800m");
+  EXPECT_EQ(waitForNode("job"), "n1");
+  createPod("next", "500m");
+  EXPECT_EQ(waitForUnschedulable("next"),
+            "False|Unschedulable|0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 "
+            "nodes are available: 1 No preemption victims found for incoming pod.");
+  // The job's kubelet reports it done: its request no longer counts.
+  auto pods = cp_->client()->resource({"", "v1", "pods"}).inNamespace("default");
+  auto job = pods.get("job");
+  ASSERT_TRUE(job) << job.error().message();
+  (*job)["status"]["phase"] = "Succeeded";
+  auto updated = pods.updateStatus(*job);
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_EQ(waitForNode("next"), "n1");
+}
+
 TEST_F(SchedulerTest, RequiredAntiAffinityKeepsReplicasApart) {
   for (const char* n : {"n1", "n2", "n3"})
     ASSERT_TRUE(cp_->createReadyNode(n)) << n;
