@@ -35,23 +35,23 @@ std::optional<kubeapi::SelectorOperator> selectorOperator(std::string_view op) {
 }
 
 bool matchExpression(const nlohmann::json& labels, const nlohmann::json& expr) {
-  auto op = selectorOperator(stringField(expr, "operator", ""));
+  auto op = selectorOperator(kubeapi::jsonString(expr, "operator"));
   if (!op) return false;
   std::vector<std::string> values;
   for (const auto& v : field(expr, "values"))
     if (v.is_string()) values.push_back(v.get<std::string>());
-  auto req = kubeapi::LabelRequirement::create(stringField(expr, "key", ""), *op, values);
+  auto req = kubeapi::LabelRequirement::create(kubeapi::jsonString(expr, "key"), *op, values);
   return req && req->matches(labels);
 }
 
 // matchFields supports metadata.name with In / NotIn of one value (as upstream's
 // NodeSelectorRequirementsAsFieldSelector).
 bool matchField(const nlohmann::json& node, const nlohmann::json& expr) {
-  if (stringField(expr, "key", "") != "metadata.name") return false;
+  if (kubeapi::jsonString(expr, "key") != "metadata.name") return false;
   const auto& values = field(expr, "values");
   if (!values.is_array() || values.size() != 1 || !values[0].is_string()) return false;
   bool equal = values[0] == field(node, "metadata", "name");
-  std::string op = stringField(expr, "operator", "");
+  std::string op = kubeapi::jsonString(expr, "operator");
   if (op == "In") return equal;
   if (op == "NotIn") return !equal;
   return false;
@@ -61,7 +61,7 @@ bool matchField(const nlohmann::json& node, const nlohmann::json& expr) {
 const nlohmann::json* untoleratedTaint(const nlohmann::json& pod, const nlohmann::json& node) {
   const auto& tolerations = field(pod, "spec", "tolerations");
   for (const auto& taint : field(node, "spec", "taints")) {
-    std::string effect = stringField(taint, "effect", "");
+    std::string effect = kubeapi::jsonString(taint, "effect");
     if (effect != "NoSchedule" && effect != "NoExecute") continue;
     if (!tolerates(tolerations, taint)) return &taint;
   }
@@ -86,14 +86,14 @@ std::vector<std::pair<std::string, kubeapi::ObjectPtr>> podClaims(const nlohmann
 
 bool tolerates(const nlohmann::json& tolerations, const nlohmann::json& taint) {
   for (const auto& t : tolerations) {
-    std::string effect = stringField(t, "effect", "");
-    if (!effect.empty() && effect != stringField(taint, "effect", "")) continue;
-    std::string key = stringField(t, "key", "");
-    if (!key.empty() && key != stringField(taint, "key", "")) continue;
-    std::string op = stringField(t, "operator", "");
+    std::string effect = kubeapi::jsonString(t, "effect");
+    if (!effect.empty() && effect != kubeapi::jsonString(taint, "effect")) continue;
+    std::string key = kubeapi::jsonString(t, "key");
+    if (!key.empty() && key != kubeapi::jsonString(taint, "key")) continue;
+    std::string op = kubeapi::jsonString(t, "operator");
     if (op == "Exists") return true;
     if ((op.empty() || op == "Equal") &&
-        stringField(t, "value", "") == stringField(taint, "value", ""))
+        kubeapi::jsonString(t, "value") == kubeapi::jsonString(taint, "value"))
       return true;
   }
   return false;
@@ -146,8 +146,8 @@ FilterStatus taintToleration(const nlohmann::json& pod, const NodeInfo& node, co
   const auto* taint = untoleratedTaint(pod, *node.node);
   if (!taint) return {};
   return FilterStatus::unresolvable(fmt::format("node(s) had untolerated taint {{{}: {}}}",
-                                                stringField(*taint, "key", ""),
-                                                stringField(*taint, "value", "")));
+                                                kubeapi::jsonString(*taint, "key"),
+                                                kubeapi::jsonString(*taint, "value")));
 }
 
 FilterStatus nodeAffinity(const nlohmann::json& pod, const NodeInfo& node, const Snapshot&) {
@@ -198,7 +198,7 @@ FilterStatus nodeResourcesFit(const nlohmann::json& pod, const NodeInfo& node, c
 static bool delayedBinding(const nlohmann::json& claim, const Snapshot& s) {
   auto cls = s.storageClasses.find(stringField(claim, "spec", "storageClassName"));
   return cls != s.storageClasses.end() &&
-         stringField(*cls->second, "volumeBindingMode", "") == "WaitForFirstConsumer";
+         kubeapi::jsonString(*cls->second, "volumeBindingMode") == "WaitForFirstConsumer";
 }
 
 std::vector<std::string> delayedClaims(const nlohmann::json& pod, const Snapshot& s) {

@@ -9,8 +9,6 @@ namespace berth::controlplane::scheduler {
 
 namespace {
 
-const nlohmann::json kNull;
-
 constexpr std::int64_t kDefaultMilliCpuRequest = 100;  // schedutil.DefaultMilliCPURequest
 constexpr std::int64_t kDefaultMemoryRequest = 200 * 1024 * 1024;  // schedutil.DefaultMemoryRequest
 
@@ -50,7 +48,7 @@ Resources sumRequests(const nlohmann::json& pod, bool nonZero) {
   Resources initMax;
   for (const auto& c : field(spec, "initContainers")) {
     Resources r = containerResources(c, nonZero);
-    if (stringField(c, "restartPolicy", "") == "Always") {
+    if (kubeapi::jsonString(c, "restartPolicy") == "Always") {
       reqs.add(r);
       sidecars.add(r);
       r = sidecars;
@@ -67,18 +65,15 @@ Resources sumRequests(const nlohmann::json& pod, bool nonZero) {
 }  // namespace
 
 const nlohmann::json& field(const nlohmann::json& obj, std::string_view a) {
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(a);
-  return it == obj.end() ? kNull : *it;
+  return kubeapi::jsonField(obj, a);
 }
 
 const nlohmann::json& field(const nlohmann::json& obj, std::string_view a, std::string_view b) {
-  return field(field(obj, a), b);
+  return kubeapi::jsonField(kubeapi::jsonField(obj, a), b);
 }
 
 std::string stringField(const nlohmann::json& obj, std::string_view a, std::string_view b) {
-  const auto& v = b.empty() ? field(obj, a) : field(obj, a, b);
-  return v.is_string() ? v.get<std::string>() : std::string();
+  return kubeapi::jsonString(kubeapi::jsonField(obj, a), b);
 }
 
 std::string namespaceOf(const nlohmann::json& obj) {
@@ -144,7 +139,7 @@ std::vector<HostPort> podHostPorts(const nlohmann::json& pod) {
     for (const auto& p : field(c, "ports")) {
       const auto& hostPort = field(p, "hostPort");
       if (!hostPort.is_number_integer() || hostPort.get<std::int64_t>() <= 0) continue;
-      HostPort hp{stringField(p, "hostIP", ""), stringField(p, "protocol", ""),
+      HostPort hp{kubeapi::jsonString(p, "hostIP"), kubeapi::jsonString(p, "protocol"),
                   hostPort.get<std::int64_t>()};
       if (hp.ip.empty()) hp.ip = "0.0.0.0";
       if (hp.protocol.empty()) hp.protocol = "TCP";

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kubeapi/json_fields.h"
 #include "kubeapi/object_cache.h"
 
 namespace berth::controlplane::scheduler {
@@ -82,7 +83,7 @@ struct Snapshot {
   NodeInfo* find(std::string_view name);
 };
 
-// Small JSON helpers shared by the plugins.
+// Field reads two levels deep (kubeapi/json_fields.h reads one): null or "" when absent.
 const nlohmann::json& field(const nlohmann::json& obj, std::string_view a);
 const nlohmann::json& field(const nlohmann::json& obj, std::string_view a, std::string_view b);
 std::string stringField(const nlohmann::json& obj, std::string_view a, std::string_view b);

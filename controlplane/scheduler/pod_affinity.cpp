@@ -36,7 +36,7 @@ AffinityTerm parseAffinityTerm(const nlohmann::json& pod, const nlohmann::json& 
   AffinityTerm term;
   if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(t, "labelSelector")))
     term.selector = std::move(*sel);
-  term.topologyKey = stringField(t, "topologyKey", "");
+  term.topologyKey = kubeapi::jsonString(t, "topologyKey");
   const auto& nsSelector = field(t, "namespaceSelector");
   for (const auto& ns : field(t, "namespaces"))
     if (ns.is_string()) term.namespaces.insert(ns.get<std::string>());
@@ -153,10 +153,10 @@ std::vector<SpreadConstraint> topologySpreadConstraints(const nlohmann::json& po
   std::vector<SpreadConstraint> out;
   const auto& podLabels = field(pod, "metadata", "labels");
   for (const auto& c : field(pod, "spec", "topologySpreadConstraints")) {
-    if (stringField(c, "whenUnsatisfiable", "") != whenUnsatisfiable) continue;
+    if (kubeapi::jsonString(c, "whenUnsatisfiable") != whenUnsatisfiable) continue;
     SpreadConstraint sc;
     if (field(c, "maxSkew").is_number_integer()) sc.maxSkew = c["maxSkew"].get<std::int64_t>();
-    sc.topologyKey = stringField(c, "topologyKey", "");
+    sc.topologyKey = kubeapi::jsonString(c, "topologyKey");
     if (auto sel = kubeapi::LabelSelector::fromLabelSelector(field(c, "labelSelector")))
       sc.selector = std::move(*sel);
     for (const auto& key : field(c, "matchLabelKeys")) {
@@ -168,8 +168,8 @@ std::vector<SpreadConstraint> topologySpreadConstraints(const nlohmann::json& po
     }
     if (field(c, "minDomains").is_number_integer())
       sc.minDomains = c["minDomains"].get<std::int64_t>();
-    sc.honorNodeAffinity = stringField(c, "nodeAffinityPolicy", "") != "Ignore";
-    sc.honorTaints = stringField(c, "nodeTaintsPolicy", "") == "Honor";
+    sc.honorNodeAffinity = kubeapi::jsonString(c, "nodeAffinityPolicy") != "Ignore";
+    sc.honorTaints = kubeapi::jsonString(c, "nodeTaintsPolicy") == "Honor";
     out.push_back(std::move(sc));
   }
   return out;
@@ -202,11 +202,11 @@ kubeapi::LabelSelector defaultSelector(const nlohmann::json& pod, const Snapshot
   auto selector =
       kubeapi::LabelSelector::fromSet(set).value_or(kubeapi::LabelSelector::everything());
   const auto* owner = controllerOf(pod);
-  if (!owner || stringField(*owner, "apiVersion", "") != "apps/v1") return selector;
-  std::string kind = stringField(*owner, "kind", "");
+  if (!owner || kubeapi::jsonString(*owner, "apiVersion") != "apps/v1") return selector;
+  std::string kind = kubeapi::jsonString(*owner, "kind");
   const auto& owners = kind == "ReplicaSet" ? s.replicaSets : s.statefulSets;
   if (kind != "ReplicaSet" && kind != "StatefulSet") return selector;
-  auto it = owners.find(ns + "/" + stringField(*owner, "name", ""));
+  auto it = owners.find(ns + "/" + kubeapi::jsonString(*owner, "name"));
   if (it == owners.end()) return selector;
   if (auto ownerSelector =
           kubeapi::LabelSelector::fromLabelSelector(field(*it->second, "spec", "selector")))

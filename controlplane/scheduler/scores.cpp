@@ -56,14 +56,14 @@ std::vector<std::int64_t> taintTolerationScore(const nlohmann::json& pod, const 
                                                const Snapshot&) {
   nlohmann::json preferTolerations = nlohmann::json::array();
   for (const auto& t : field(pod, "spec", "tolerations")) {
-    std::string effect = stringField(t, "effect", "");
+    std::string effect = kubeapi::jsonString(t, "effect");
     if (effect.empty() || effect == "PreferNoSchedule") preferTolerations.push_back(t);
   }
   std::vector<std::int64_t> scores;
   for (const auto* n : nodes) {
     std::int64_t intolerable = 0;
     for (const auto& taint : field(*n->node, "spec", "taints"))
-      if (stringField(taint, "effect", "") == "PreferNoSchedule" &&
+      if (kubeapi::jsonString(taint, "effect") == "PreferNoSchedule" &&
           !tolerates(preferTolerations, taint))
         ++intolerable;
     scores.push_back(intolerable);
@@ -217,7 +217,7 @@ std::vector<std::int64_t> imageLocalityScore(const nlohmann::json& pod, const No
   std::vector<std::string> podImages;
   for (const char* kind : {"initContainers", "containers"})
     for (const auto& c : field(pod, "spec", kind))
-      podImages.push_back(normalizedImageName(stringField(c, "image", "")));
+      podImages.push_back(normalizedImageName(kubeapi::jsonString(c, "image")));
   std::int64_t total = static_cast<std::int64_t>(s.nodes.size());
   std::int64_t maxThreshold = kMaxContainerThreshold * static_cast<std::int64_t>(podImages.size());
   std::vector<std::int64_t> scores;
