@@ -255,6 +255,11 @@ TEST(VolumeBinding, ClaimsMustExistBeBoundAndTheirLocalVolumeMustBeReachable) {
                           {"spec", {{"storageClassName", "local"}}}};
   s.claims["default/data"] = ptr(claim);
   EXPECT_EQ(reasonOf(preFilter(p, s)), "pod has unbound immediate PersistentVolumeClaims");
+  auto deleting = claim;
+  deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  s.claims["default/data"] = ptr(deleting);
+  EXPECT_EQ(reasonOf(preFilter(p, s)), "persistentvolumeclaim \"data\" is being deleted");
+  s.claims["default/data"] = ptr(claim);
   s.storageClasses["local"] =
       ptr({{"metadata", {{"name", "local"}}}, {"volumeBindingMode", "WaitForFirstConsumer"}});
   EXPECT_TRUE(preFilter(p, s).ok());
@@ -262,6 +267,8 @@ TEST(VolumeBinding, ClaimsMustExistBeBoundAndTheirLocalVolumeMustBeReachable) {
   claim["spec"]["volumeName"] = "pv1";
   s.claims["default/data"] = ptr(claim);
   EXPECT_TRUE(preFilter(p, s).ok());
+  EXPECT_EQ(reasonOf(volumeBinding(p, s.nodes[0], s)),
+            "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)");
   s.volumes["pv1"] = ptr(nlohmann::json::parse(R"({
     "metadata": {"name": "pv1"},
     "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [

@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
   CLI::App app{"berth-scheduler: places pending pods on nodes, as kube-scheduler"};
   app.set_version_flag("--version", "berth-scheduler " BERTH_VERSION);
   app.add_option("--kubeconfig", kubeconfig, "kubeconfig of the API server")->required();
-  app.add_option("--leader-elect", leaderElect,
-                 "Leader election (only false: berth-scheduler runs alone)")
-      ->default_str("false");
+  // A pflag bool: "--leader-elect", "--leader-elect=false".
+  app.add_flag("--leader-elect", leaderElect,
+               "Leader election (only false: berth-scheduler runs alone)");
   app.add_option("--scheduler-name", options.schedulerName,
                  "Pods with this spec.schedulerName are ours");
   app.add_option("-v,--v", verbosity, "Log verbosity (4 and up: debug)");
