@@ -70,6 +70,13 @@ Status ControlPlaneFixture::createReadyNode(const std::string& name, const std::
   return {};
 }
 
+Status ControlPlaneFixture::patchNode(const std::string& name, const nlohmann::json& mergePatch) {
+  auto nodes = client_->resource({"", "v1", "nodes"}, false);
+  auto patched = nodes.patch(name, kubeapi::PatchType::kMerge, mergePatch.dump());
+  if (!patched) return std::unexpected(apiFailure("patch node " + name, patched.error()));
+  return {};
+}
+
 Status ControlPlaneFixture::markPodReady(const std::string& ns, const std::string& name,
                                          const std::string& podIp) {
   auto pods = client_->resource({"", "v1", "pods"}).inNamespace(ns);

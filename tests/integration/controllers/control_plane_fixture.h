@@ -38,6 +38,8 @@ class ControlPlaneFixture {
   [[nodiscard]] Status createReadyNode(const std::string& name, const std::string& cpu = "4",
                                        const std::string& memory = "8Gi",
                                        const nlohmann::json& labels = nlohmann::json::object());
+  // A JSON merge patch of a Node (taints, unschedulable, labels), as kubectl taint/cordon would.
+  [[nodiscard]] Status patchNode(const std::string& name, const nlohmann::json& mergePatch);
   // Marks a pod Running and Ready (its status through pods/status), as its kubelet would.
   [[nodiscard]] Status markPodReady(const std::string& ns, const std::string& name,
                                     const std::string& podIp = "10.42.0.10");
