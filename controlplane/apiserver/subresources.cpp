@@ -7,9 +7,31 @@
 #include "controlplane/apiserver/json_fields.h"
 #include "kubeapi/field_selector.h"
 #include "kubeapi/label_selector.h"
+#include "kubeapi/meta_time.h"
 
 namespace berth::controlplane::apiserver {
 namespace {
+
+// PodScheduled=True, as the binding registry sets it (UpdatePodCondition: the transition time moves
+// only with the status), so a pod that was once Unschedulable doesn't keep saying so.
+void markScheduled(Json& pod) {
+  Json& conditions = pod["status"]["conditions"];
+  if (!conditions.is_array()) conditions = Json::array();
+  std::string now = kubeapi::formatTime(
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  for (Json& c : conditions) {
+    if (jsonString(c, "type") != "PodScheduled") continue;
+    if (jsonString(c, "status") != "True") c["lastTransitionTime"] = now;
+    c["status"] = "True";
+    c.erase("reason");
+    c.erase("message");
+    return;
+  }
+  conditions.push_back({{"type", "PodScheduled"},
+                        {"status", "True"},
+                        {"lastProbeTime", nullptr},
+                        {"lastTransitionTime", now}});
+}
 
 Json successBody(int code) {
   return {{"kind", "Status"},
@@ -86,6 +108,7 @@ ApiResult<http::Response> ApiServer::createSubresource(Call& call) {
                                         "pod is being deleted, cannot be assigned to a host"));
           }
           pod["spec"]["nodeName"] = node;
+          markScheduled(pod);
           if (annotations.is_object()) {
             for (const auto& [k, v] : annotations.items())
               pod["metadata"]["annotations"][k] = v;

@@ -30,8 +30,14 @@ Status validateControllerFlags(const std::vector<std::string>& flags) {
 ControllerManager::ControllerManager(std::shared_ptr<kubeapi::RestClient> client,
                                      ControllerOptions options)
     : options_(std::move(options)),
-      informers_(std::make_unique<kubeapi::InformerFactory>(client)),
-      context_{.client = std::move(client), .informers = *informers_, .options = options_} {}
+      ownInformers_(std::make_unique<kubeapi::InformerFactory>(std::move(client))),
+      informers_(*ownInformers_),
+      context_{.client = informers_.client(), .informers = informers_, .options = options_} {}
+
+ControllerManager::ControllerManager(kubeapi::InformerFactory& informers, ControllerOptions options)
+    : options_(std::move(options)),
+      informers_(informers),
+      context_{.client = informers_.client(), .informers = informers_, .options = options_} {}
 
 ControllerManager::~ControllerManager() {
   stop();
@@ -44,8 +50,8 @@ Status ControllerManager::start(std::chrono::milliseconds syncTimeout) {
     controllers_.push_back(d.create(context_));
     names_.push_back(d.name);
   }
-  informers_->start();
-  if (!informers_->waitForCacheSync(syncTimeout))
+  informers_.start();
+  if (!informers_.waitForCacheSync(syncTimeout))
     return fail(Code::kDeadlineExceeded, "controller manager: informers did not sync");
   for (auto& c : controllers_)
     c->start();
@@ -56,7 +62,7 @@ Status ControllerManager::start(std::chrono::milliseconds syncTimeout) {
 void ControllerManager::stop() {
   for (auto it = controllers_.rbegin(); it != controllers_.rend(); ++it)
     (*it)->stop();
-  informers_->stop();
+  if (ownInformers_) ownInformers_->stop();
 }
 
 }  // namespace berth::controlplane::controllers

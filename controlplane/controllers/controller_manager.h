@@ -31,6 +31,8 @@ Status validateControllerFlags(const std::vector<std::string>& flags);
 class ControllerManager {
  public:
   ControllerManager(std::shared_ptr<kubeapi::RestClient> client, ControllerOptions options);
+  // On informers shared with others (the scheduler in `berth up`); the factory outlives this.
+  ControllerManager(kubeapi::InformerFactory& informers, ControllerOptions options);
   ~ControllerManager();  // stop()
 
   // Builds the enabled controllers, starts the informers, waits for them to sync (up to
@@ -42,7 +44,8 @@ class ControllerManager {
 
  private:
   ControllerOptions options_;
-  std::unique_ptr<kubeapi::InformerFactory> informers_;
+  std::unique_ptr<kubeapi::InformerFactory> ownInformers_;
+  kubeapi::InformerFactory& informers_;
   ControllerContext context_;
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<Controller>> controllers_;

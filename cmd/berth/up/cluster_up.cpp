@@ -11,7 +11,9 @@
 #include "common/log.h"
 #include "common/unix_socket.h"
 #include "controlplane/controllers/controller_manager.h"
+#include "controlplane/scheduler/scheduler.h"
 #include "controlplane/server.h"
+#include "kubeapi/informer_factory.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubeapi/node_name.h"
 #include "kubeapi/rest_client.h"
@@ -156,17 +158,25 @@ Status ClusterUp::startServer() {
 }
 
 Status ClusterUp::startControlLoops() {
-  if (options_.disabled("controllers")) return {};
+  const bool controllers = !options_.disabled("controllers");
+  const bool scheduler = !options_.disabled("scheduler");
+  if (!controllers && !scheduler) return {};
   auto kubeconfig = BERTH_TRY(kubeapi::Kubeconfig::load(paths_.kubeconfig("controller-manager")));
   auto config = BERTH_TRY(kubeconfig.restConfig());
   // kube-controller-manager's --kube-api-qps/--kube-api-burst defaults.
   config.qps = 20;
   config.burst = 30;
-  auto client = BERTH_TRY(kubeapi::RestClient::create(config));
+  informers_ =
+      std::make_unique<kubeapi::InformerFactory>(BERTH_TRY(kubeapi::RestClient::create(config)));
+  if (scheduler) {
+    scheduler_ = std::make_unique<controlplane::scheduler::Scheduler>(*informers_);
+    scheduler_->start();
+  }
+  if (!controllers) return {};
   controlplane::controllers::ControllerOptions o;
   o.clusterCidr = options_.clusterCidr;
   o.serviceClusterIpRange = options_.serviceCidr;
-  controllers_ = std::make_unique<controlplane::controllers::ControllerManager>(client, o);
+  controllers_ = std::make_unique<controlplane::controllers::ControllerManager>(*informers_, o);
   return withContext(controllers_->start(), "controllers");
 }
 
@@ -232,6 +242,8 @@ void ClusterUp::stop() {
   stopped_ = true;
   children_.stopAll();
   if (controllers_) controllers_->stop();
+  if (scheduler_) scheduler_->stop();
+  if (informers_) informers_->stop();
   if (server_) server_->shutdown(std::chrono::seconds(5));
   if (lock_) (void)removeAll(paths_.pidFile());
 }

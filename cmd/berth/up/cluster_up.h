@@ -11,10 +11,16 @@
 #include "cmd/berth/up/up_options.h"
 #include "common/file_lock.h"
 
+namespace berth::kubeapi {
+class InformerFactory;
+}
 namespace berth::controlplane {
 class Server;
 namespace controllers {
 class ControllerManager;
+}
+namespace scheduler {
+class Scheduler;
 }
 }  // namespace berth::controlplane
 
@@ -49,7 +55,10 @@ class ClusterUp {
   std::optional<FileLock> lock_;
   NodeExecutables bin_;
   std::unique_ptr<controlplane::Server> server_;
+  // One set of informers for the controllers and the scheduler (one cache of pods and nodes).
+  std::unique_ptr<kubeapi::InformerFactory> informers_;
   std::unique_ptr<controlplane::controllers::ControllerManager> controllers_;
+  std::unique_ptr<controlplane::scheduler::Scheduler> scheduler_;
   Supervisor children_;
   bool stopped_ = false;
 };

@@ -172,6 +172,11 @@ TEST_F(SchedulerTest, PendingPodIsScheduledOnceAFittingNodeAppears) {
             "nodes are available: 1 Preemption is not helpful for scheduling.");
   ASSERT_TRUE(cp_->createReadyNode("large", "4"));
   EXPECT_EQ(waitForNode("waiting"), "large");
+  // The binding turns PodScheduled True again, as upstream's binding registry does.
+  EXPECT_EQ(cp_->server().kubectlOk({"get", "pod", "waiting", "-o",
+                                     "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")]"
+                                     ".status}"}),
+            "True");
 }
 
 TEST_F(SchedulerTest, PendingPodIsScheduledWhenAPodOnTheNodeFinishes) {
