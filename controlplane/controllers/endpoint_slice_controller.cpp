@@ -1,0 +1,202 @@
+#include "controlplane/controllers/endpoint_slice_controller.h"
+
+#include <charconv>
+
+#include "common/log.h"
+#include "kubeapi/informer_factory.h"
+#include "kubeapi/json_fields.h"
+#include "kubeapi/object_meta.h"
+
+namespace berth::controlplane::controllers {
+
+using kubeapi::ObjectPtr;
+using nlohmann::json;
+
+namespace {
+
+const kubeapi::GroupVersionResource kServices{"", "v1", "services"};
+const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
+const kubeapi::GroupVersionResource kSlices{"discovery.k8s.io", "v1", "endpointslices"};
+const kubeapi::GroupVersionResource kNodes{"", "v1", "nodes"};
+constexpr const char* kServiceIndex = "endpointslice-service";
+constexpr std::chrono::milliseconds kStaleCacheRetry{100};
+constexpr std::chrono::seconds kStaleCacheWait{10};
+
+auto log() {
+  return namedLogger("controllers");
+}
+
+bool managedByUs(const json& slice) {
+  return kubeapi::labelOf(slice, kManagedByLabel) == kEndpointSliceControllerName;
+}
+
+// The Service key of one of our slices, or "".
+std::string serviceKeyOf(const json& slice) {
+  auto service = kubeapi::labelOf(slice, kServiceNameLabel);
+  if (!service || service->empty() || !managedByUs(slice)) return {};
+  return kubeapi::objectKey(kubeapi::namespaceOf(slice), *service);
+}
+
+// Resource versions are the store's revisions (decimal) on berth-server and kube-apiserver.
+std::uint64_t revisionOf(std::string_view rv) {
+  std::uint64_t n = 0;
+  std::from_chars(rv.data(), rv.data() + rv.size(), n);
+  return n;
+}
+
+void setTriggerTime(json& slice, const std::optional<kubeapi::Time>& t) {
+  if (t)
+    kubeapi::setAnnotation(slice, kTriggerTimeAnnotation, kubeapi::formatTime(*t));
+  else
+    kubeapi::removeAnnotation(slice, kTriggerTimeAnnotation);
+}
+
+Error apiError(std::string_view what, const kubeapi::ApiError& e) {
+  return Error(e.code(), fmt::format("{}: {}", what, e.message()));
+}
+
+}  // namespace
+
+EndpointSliceController::EndpointSliceController(ControllerContext& context)
+    : context_(context),
+      services_(context.informers.informer(kServices)),
+      pods_(context.informers.informer(kPods)),
+      slices_(context.informers.informer(kSlices)),
+      nodes_(context.informers.informer(kNodes, false)),
+      sliceClient_(context.client, kSlices, true),
+      worker_("endpointslice", [this](const std::string& key) { return sync(key); }) {
+  slices_.addIndex(kServiceIndex, [](const json& slice) {
+    std::string key = serviceKeyOf(slice);
+    return key.empty() ? std::vector<std::string>{} : std::vector<std::string>{key};
+  });
+  services_.addEventHandler({
+      .onAdd = [this](const ObjectPtr& s) { worker_.addObject(s); },
+      .onUpdate = [this](const ObjectPtr&, const ObjectPtr& s) { worker_.addObject(s); },
+      .onDelete = [this](const ObjectPtr& s) { worker_.addObject(s); },
+  });
+  pods_.addEventHandler({
+      .onAdd = [this](const ObjectPtr& p) { onPod(nullptr, p); },
+      .onUpdate = [this](const ObjectPtr& o, const ObjectPtr& p) { onPod(o, p); },
+      .onDelete = [this](const ObjectPtr& p) { onPod(nullptr, p); },
+  });
+  auto onSlice = [this](const ObjectPtr& slice) {
+    if (std::string key = serviceKeyOf(*slice); !key.empty()) worker_.add(key);
+  };
+  slices_.addEventHandler({
+      .onAdd = onSlice,
+      .onUpdate = [onSlice](const ObjectPtr&, const ObjectPtr& s) { onSlice(s); },
+      .onDelete = onSlice,
+  });
+}
+
+void EndpointSliceController::start() {
+  worker_.start(context_.options.concurrentSyncs);
+}
+
+void EndpointSliceController::onPod(const ObjectPtr& oldPod, const ObjectPtr& newPod) {
+  for (const auto& key : servicesSelecting(services_.cache(), *newPod))
+    worker_.add(key);
+  if (oldPod && kubeapi::labelsJsonOf(*oldPod) != kubeapi::labelsJsonOf(*newPod))
+    for (const auto& key : servicesSelecting(services_.cache(), *oldPod))
+      worker_.add(key);
+}
+
+Status EndpointSliceController::sync(const std::string& key) {
+  ObjectPtr service = services_.cache().get(key);
+  if (!service) {
+    // The slices go with their owner (garbage collector).
+    triggerTimes_.forget(key);
+    std::lock_guard lock(mu_);
+    written_.erase(key);
+    return {};
+  }
+  if (!serviceSelector(*service) ||
+      kubeapi::jsonString(kubeapi::jsonField(*service, "spec"), "type") == "ExternalName")
+    return {};
+  if (!cacheCaughtUp(key)) {
+    worker_.addAfter(key, kStaleCacheRetry);
+    return {};
+  }
+  auto pods = selectedPods(pods_.cache(), *service);
+  auto existing = slices_.cache().byIndex(kServiceIndex, key);
+  const auto& nodes = nodes_.cache();
+  SlicePlan plan = planEndpointSlices({
+      .service = *service,
+      .pods = pods,
+      .existing = existing,
+      .nodeZone = [&nodes](const std::string& name) -> std::optional<std::string> {
+        auto node = nodes.get(name);
+        if (!node) return std::nullopt;
+        return std::string(kubeapi::labelOf(*node, "topology.kubernetes.io/zone").value_or(""));
+      },
+  });
+  auto triggerTime = triggerTimes_.compute(*service, pods);
+  if (auto s = apply(key, plan, triggerTime); !s) return s;
+  if (!plan.skippedPods.empty())
+    return fail(Code::kUnavailable, "service {}: pods on nodes not known yet: {}", key,
+                fmt::join(plan.skippedPods, ","));
+  return {};
+}
+
+Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
+                                      const std::optional<kubeapi::Time>& triggerTime) {
+  auto [ns, name] = QueueWorker::splitKey(key);
+  auto client = sliceClient_.inNamespace(ns);
+  for (auto& slice : plan.create) {
+    setTriggerTime(slice, triggerTime);
+    auto created = client.create(slice);
+    if (!created)
+      return std::unexpected(apiError("create endpointslice for " + key, created.error()));
+    remember(key, *created, false);
+  }
+  for (auto& slice : plan.update) {
+    setTriggerTime(slice, triggerTime);
+    auto updated = client.update(slice);
+    if (!updated)
+      return std::unexpected(apiError(
+          fmt::format("update endpointslice {}", kubeapi::nameOf(slice)), updated.error()));
+    remember(key, *updated, false);
+  }
+  for (const auto& slice : plan.remove) {
+    kubeapi::DeleteOptions options{.preconditionUid = std::string(kubeapi::uidOf(slice))};
+    auto removed = client.remove(kubeapi::nameOf(slice), options);
+    if (!removed && !removed.error().isNotFound())
+      return std::unexpected(apiError(
+          fmt::format("delete endpointslice {}", kubeapi::nameOf(slice)), removed.error()));
+    remember(key, slice, true);
+  }
+  if (!plan.empty() && log()->should_log(spdlog::level::debug))
+    log()->debug("endpointslice [service={}] created {} updated {} deleted {}", key,
+                 plan.create.size(), plan.update.size(), plan.remove.size());
+  return {};
+}
+
+void EndpointSliceController::remember(const std::string& key, const json& slice, bool deleted) {
+  std::lock_guard lock(mu_);
+  written_[key][std::string(kubeapi::nameOf(slice))] = {
+      deleted ? "" : std::string(kubeapi::resourceVersionOf(slice)),
+      std::chrono::steady_clock::now()};
+}
+
+bool EndpointSliceController::cacheCaughtUp(const std::string& key) {
+  auto [ns, name] = QueueWorker::splitKey(key);
+  std::lock_guard lock(mu_);
+  auto it = written_.find(key);
+  if (it == written_.end()) return true;
+  auto& slices = it->second;
+  for (auto s = slices.begin(); s != slices.end();) {
+    ObjectPtr cached = slices_.cache().get(ns, s->first);
+    const std::string& rv = s->second.resourceVersion;
+    bool reflected =
+        rv.empty() ? !cached
+                   : cached && revisionOf(kubeapi::resourceVersionOf(*cached)) >= revisionOf(rv);
+    // Someone else may have deleted or replaced it meanwhile: stop waiting after a while.
+    bool expired = std::chrono::steady_clock::now() - s->second.at > kStaleCacheWait;
+    s = reflected || expired ? slices.erase(s) : std::next(s);
+  }
+  bool caughtUp = slices.empty();
+  if (caughtUp) written_.erase(it);
+  return caughtUp;
+}
+
+}  // namespace berth::controlplane::controllers
