@@ -20,6 +20,10 @@ namespace {
 const kubeapi::GroupVersionResource kServices{"", "v1", "services"};
 const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
 const kubeapi::GroupVersionResource kEndpoints{"", "v1", "endpoints"};
+constexpr size_t kMaxCapacity = 1000;  // addresses in one Endpoints object
+constexpr const char* kOverCapacityAnnotation = "endpoints.kubernetes.io/over-capacity";
+// Leader election records kept in Endpoints have no Service and must stay.
+constexpr const char* kLeaderAnnotation = "control-plane.alpha.kubernetes.io/leader";
 
 // podToEndpointAddressForService: the pod's IP of the Service's primary family.
 std::optional<json> addressOf(const json& pod, const json& service) {
@@ -49,14 +53,6 @@ json endpointPort(const json& servicePort, int port) {
   return p;
 }
 
-// Addresses by (ip, uid), as addrsByIPAndUID.
-void sortAddresses(json& addresses) {
-  std::sort(addresses.begin(), addresses.end(), [](const json& a, const json& b) {
-    return std::pair(a["ip"].get<std::string>(), a["targetRef"].value("uid", "")) <
-           std::pair(b["ip"].get<std::string>(), b["targetRef"].value("uid", ""));
-  });
-}
-
 // Labels the Endpoints should carry: the Service's, with the headless label as the Service is.
 kubeapi::LabelMap endpointsLabels(const json& service) {
   kubeapi::LabelMap labels = kubeapi::labelsOf(service);
@@ -73,61 +69,62 @@ Error apiError(std::string_view what, const kubeapi::ApiError& e) {
 
 json endpointSubsets(const json& service, const std::vector<ObjectPtr>& pods) {
   bool publishNotReady = kubeapi::jsonBool(jsonField(service, "spec"), "publishNotReadyAddresses");
-  // RepackSubsets: one subset per set of ports, ready and not-ready addresses kept apart.
-  struct Subset {
-    json ports;
-    json addresses = json::array();
-    json notReady = json::array();
+  // Each pod address with the ports it serves (RepackSubsets: one subset per set of ports).
+  struct Address {
+    json address;
+    bool ready = false;
+    json ports = json::array();
   };
-  std::map<std::string, Subset> byPorts;
-  auto add = [&](const json& pod, const json& address, json ports) {
-    Subset& s = byPorts[ports.dump()];
-    s.ports = std::move(ports);
-    (publishNotReady || podReady(pod) ? s.addresses : s.notReady).push_back(address);
-  };
+  std::map<std::string, Address> addresses;  // by IP and pod uid
   const json& servicePorts = jsonArray(jsonField(service, "spec"), "ports");
   for (const auto& pod : pods) {
     if (!shouldPodBeInEndpoints(*pod, publishNotReady)) continue;
     auto address = addressOf(*pod, service);
     if (!address) continue;
-    // A headless Service without ports still lists its pods.
-    if (servicePorts.empty() && isHeadless(service)) add(*pod, *address, json::array());
+    json ports = json::array();
     for (const json& sp : servicePorts)
-      if (auto port = findPort(*pod, sp))
-        add(*pod, *address, json::array({endpointPort(sp, *port)}));
+      if (auto port = findPort(*pod, sp)) ports.push_back(endpointPort(sp, *port));
+    // A headless Service without ports still lists its pods.
+    if (ports.empty() && !(servicePorts.empty() && isHeadless(service))) continue;
+    std::string key = (*address)["ip"].get<std::string>() + "/" + std::string(kubeapi::uidOf(*pod));
+    addresses[key] = {std::move(*address), publishNotReady || podReady(*pod), std::move(ports)};
   }
-  // Addresses with the same ports in different subsets are merged (the repack).
-  std::map<std::string, Subset> merged;
-  std::map<std::string, json> portsOfAddresses;  // address key -> its ports
-  for (auto& [key, s] : byPorts)
-    for (auto* list : {&s.addresses, &s.notReady})
-      for (const json& a : *list) {
-        std::string addressKey = a.dump() + (list == &s.notReady ? "!" : "");
-        json& ports = portsOfAddresses[addressKey];
-        if (ports.is_null()) ports = json::array();
-        for (const json& p : s.ports)
-          ports.push_back(p);
-      }
-  for (auto& [addressKey, ports] : portsOfAddresses) {
-    std::sort(ports.begin(), ports.end(),
-              [](const json& a, const json& b) { return a.dump() < b.dump(); });
-    Subset& s = merged[ports.dump()];
-    s.ports = ports;
-    bool notReady = addressKey.back() == '!';
-    json address = json::parse(notReady ? addressKey.substr(0, addressKey.size() - 1) : addressKey);
-    (notReady ? s.notReady : s.addresses).push_back(std::move(address));
+  std::map<std::string, json> byPorts;
+  for (auto& [key, a] : addresses) {
+    std::sort(a.ports.begin(), a.ports.end(),
+              [](const json& x, const json& y) { return x.dump() < y.dump(); });
+    json& subset = byPorts[a.ports.dump()];
+    if (!a.ports.empty()) subset["ports"] = a.ports;
+    subset[a.ready ? "addresses" : "notReadyAddresses"].push_back(std::move(a.address));
   }
   json subsets = json::array();
-  for (auto& [key, s] : merged) {
-    json subset = json::object();
-    sortAddresses(s.addresses);
-    sortAddresses(s.notReady);
-    if (!s.addresses.empty()) subset["addresses"] = std::move(s.addresses);
-    if (!s.notReady.empty()) subset["notReadyAddresses"] = std::move(s.notReady);
-    if (!s.ports.empty()) subset["ports"] = std::move(s.ports);
+  for (auto& [key, subset] : byPorts)
     subsets.push_back(std::move(subset));
+  return subsets;  // addresses are in (ip, uid) order: the map's
+}
+
+bool truncateEndpoints(json& subsets) {
+  size_t ready = 0;
+  size_t notReady = 0;
+  for (const json& s : subsets) {
+    ready += jsonArray(s, "addresses").size();
+    notReady += jsonArray(s, "notReadyAddresses").size();
   }
-  return subsets;
+  if (ready + notReady <= kMaxCapacity) return false;
+  bool truncateReady = ready > kMaxCapacity;
+  size_t max = truncateReady ? kMaxCapacity : kMaxCapacity - ready;
+  size_t total = truncateReady ? ready : notReady;
+  size_t room = max;
+  const char* field = truncateReady ? "addresses" : "notReadyAddresses";
+  for (json& s : subsets) {
+    size_t in = jsonArray(s, field).size();
+    size_t share = std::min(room, (in * max + total - 1) / total);  // rounded up
+    if (s.contains(field) && s[field].size() > share)
+      s[field].erase(s[field].begin() + static_cast<std::ptrdiff_t>(share), s[field].end());
+    if (truncateReady) s.erase("notReadyAddresses");
+    room -= jsonArray(s, field).size();
+  }
+  return true;
 }
 
 EndpointsController::EndpointsController(ControllerContext& context)
@@ -149,10 +146,13 @@ EndpointsController::EndpointsController(ControllerContext& context)
   });
   // checkLeftoverEndpoints: Endpoints whose Service went while nobody watched are deleted by
   // their sync; Endpoints edited by someone else are put back.
+  auto onEndpoints = [this](const ObjectPtr& e) {
+    if (!kubeapi::annotationOf(*e, kLeaderAnnotation)) worker_.addObject(e);
+  };
   endpoints_.addEventHandler({
-      .onAdd = [this](const ObjectPtr& e) { worker_.addObject(e); },
-      .onUpdate = [this](const ObjectPtr&, const ObjectPtr& e) { worker_.addObject(e); },
-      .onDelete = [this](const ObjectPtr& e) { worker_.addObject(e); },
+      .onAdd = onEndpoints,
+      .onUpdate = [onEndpoints](const ObjectPtr&, const ObjectPtr& e) { onEndpoints(e); },
+      .onDelete = onEndpoints,
   });
 }
 
@@ -181,13 +181,18 @@ Status EndpointsController::sync(const std::string& key) {
       return std::unexpected(apiError("delete endpoints " + key, removed.error()));
     return {};
   }
-  if (!serviceSelector(*service)) return {};
+  if (!serviceSelector(*service) ||
+      jsonString(jsonField(*service, "spec"), "type") == "ExternalName")
+    return {};
 
   auto pods = selectedPods(pods_.cache(), *service);
   json subsets = endpointSubsets(*service, pods);
   kubeapi::LabelMap labels = endpointsLabels(*service);
   auto triggerTime = triggerTimes_.compute(*service, pods);
-  if (current && jsonArray(*current, "subsets") == subsets && kubeapi::labelsOf(*current) == labels)
+  bool overCapacity = truncateEndpoints(subsets);
+  if (current && jsonArray(*current, "subsets") == subsets &&
+      kubeapi::labelsOf(*current) == labels &&
+      overCapacity == kubeapi::annotationOf(*current, kOverCapacityAnnotation).has_value())
     return {};
 
   json endpoints = current ? *current
@@ -200,6 +205,10 @@ Status EndpointsController::sync(const std::string& key) {
     kubeapi::setAnnotation(endpoints, kTriggerTimeAnnotation, kubeapi::formatTime(*triggerTime));
   else
     kubeapi::removeAnnotation(endpoints, kTriggerTimeAnnotation);
+  if (overCapacity)
+    kubeapi::setAnnotation(endpoints, kOverCapacityAnnotation, "truncated");
+  else
+    kubeapi::removeAnnotation(endpoints, kOverCapacityAnnotation);
   auto written = current ? client.update(endpoints) : client.create(endpoints);
   if (!written)
     return std::unexpected(apiError(

@@ -21,6 +21,10 @@ namespace berth::controlplane::controllers {
 nlohmann::json endpointSubsets(const nlohmann::json& service,
                                const std::vector<kubeapi::ObjectPtr>& pods);
 
+// truncateEndpoints: at most 1,000 addresses, ready ones kept first, each subset keeping its
+// share; whether anything was cut (then the Endpoints carry endpoints.kubernetes.io/over-capacity).
+bool truncateEndpoints(nlohmann::json& subsets);
+
 class EndpointsController final : public Controller {
  public:
   explicit EndpointsController(ControllerContext& context);
