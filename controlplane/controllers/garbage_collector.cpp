@@ -86,17 +86,30 @@ void GarbageCollector::enqueue(size_t resource, const json& obj) {
   worker_.add(fmt::format("{}|{}", resource, kubeapi::objectKey(obj)));
 }
 
-// Every change may concern the object itself (a dependent, an owner being deleted), its
-// dependents (their owner went) and its owners (waiting for their dependents to go).
+namespace {
+
+// What the collector acts on: an object's owners, its deletion and its finalizers (the changes
+// upstream's processGraphChanges reacts to; a Lease renewal is none of them).
+bool relevantChange(const json& oldObj, const json& obj) {
+  return kubeapi::ownerReferencesOf(oldObj) != kubeapi::ownerReferencesOf(obj) ||
+         beingDeleted(oldObj) != beingDeleted(obj) ||
+         kubeapi::finalizersOf(oldObj) != kubeapi::finalizersOf(obj);
+}
+
+}  // namespace
+
+// A change may concern the object itself (a dependent, an owner being deleted), its dependents
+// (their owner went) and its owners (waiting for their dependents to go).
 void GarbageCollector::onEvent(size_t resource, const ObjectPtr& oldObj, const ObjectPtr& obj,
                                bool deleted) {
-  if (!deleted &&
-      (!kubeapi::ownerReferencesOf(*obj).empty() || kubeapi::hasFinalizer(*obj, kOrphan) ||
-       kubeapi::hasFinalizer(*obj, kForeground)))
-    enqueue(resource, *obj);
-  if (deleted)
+  if (oldObj && !relevantChange(*oldObj, *obj)) return;
+  if (deleted) {
     for (const auto& d : dependentsOf(kubeapi::uidOf(*obj)))
       enqueue(d.resource, *d.object);
+  } else if (!kubeapi::ownerReferencesOf(*obj).empty() || kubeapi::hasFinalizer(*obj, kOrphan) ||
+             kubeapi::hasFinalizer(*obj, kForeground)) {
+    enqueue(resource, *obj);
+  }
   auto refs = kubeapi::ownerReferencesOf(*obj);
   if (oldObj) std::ranges::move(kubeapi::ownerReferencesOf(*oldObj), std::back_inserter(refs));
   for (const auto& ref : refs)

@@ -87,6 +87,25 @@ TEST_F(GarbageCollectorTest, ForegroundDeletesBlockingDependentsBeforeTheOwner) 
       << get("configmap", "owner").dump(2);
 }
 
+TEST_F(GarbageCollectorTest, ForegroundGoesDownAChainOfOwners) {
+  // a owns b owns c; c is held, so a and b must wait for it.
+  configMap("a");
+  configMap("b", ownedBy("a", true));
+  configMap("c", ownedBy("b", true), json::array({"example.com/hold"}));
+  server().kubectlOk({"delete", "configmap", "a", "--cascade=foreground", "--wait=false"});
+  ASSERT_TRUE(cp_->eventually(
+      [&] { return get("configmap", "c")["metadata"].contains("deletionTimestamp"); }));
+  // b, having dependents of its own, is deleted in the foreground too.
+  json b = get("configmap", "b");
+  ASSERT_FALSE(b.is_null());
+  EXPECT_EQ(b["metadata"]["finalizers"], json::array({"foregroundDeletion"}));
+  EXPECT_FALSE(get("configmap", "a").is_null());
+  server().kubectlOk(
+      {"patch", "configmap", "c", "--type=merge", "-p", R"({"metadata":{"finalizers":null}})"});
+  ASSERT_TRUE(cp_->eventually(
+      [&] { return gone("configmap", "c") && gone("configmap", "b") && gone("configmap", "a"); }));
+}
+
 TEST_F(GarbageCollectorTest, OrphanRemovesTheOwnerReferenceAndKeepsDependents) {
   configMap("owner");
   configMap("other-owner");
