@@ -1,7 +1,5 @@
 #include "controlplane/controllers/endpoint_slice_controller.h"
 
-#include <charconv>
-
 #include "common/log.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
@@ -19,8 +17,6 @@ const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
 const kubeapi::GroupVersionResource kSlices{"discovery.k8s.io", "v1", "endpointslices"};
 const kubeapi::GroupVersionResource kNodes{"", "v1", "nodes"};
 constexpr const char* kServiceIndex = "endpointslice-service";
-constexpr std::chrono::milliseconds kStaleCacheRetry{100};
-constexpr std::chrono::seconds kStaleCacheWait{10};
 
 auto log() {
   return namedLogger("controllers");
@@ -35,13 +31,6 @@ std::string serviceKeyOf(const json& slice) {
   auto service = kubeapi::labelOf(slice, kServiceNameLabel);
   if (!service || service->empty() || !managedByUs(slice)) return {};
   return kubeapi::objectKey(kubeapi::namespaceOf(slice), *service);
-}
-
-// Resource versions are the store's revisions (decimal) on berth-server and kube-apiserver.
-std::uint64_t revisionOf(std::string_view rv) {
-  std::uint64_t n = 0;
-  std::from_chars(rv.data(), rv.data() + rv.size(), n);
-  return n;
 }
 
 void setTriggerTime(json& slice, const std::optional<kubeapi::Time>& t) {
@@ -106,15 +95,14 @@ Status EndpointSliceController::sync(const std::string& key) {
   if (!service) {
     // The slices go with their owner (garbage collector).
     triggerTimes_.forget(key);
-    std::lock_guard lock(mu_);
-    written_.erase(key);
+    written_.forget(key);
     return {};
   }
   if (!serviceSelector(*service) ||
       kubeapi::jsonString(kubeapi::jsonField(*service, "spec"), "type") == "ExternalName")
     return {};
-  if (!cacheCaughtUp(key)) {
-    worker_.addAfter(key, kStaleCacheRetry);
+  if (!written_.caughtUp(key, slices_.cache())) {
+    worker_.addAfter(key, WriteTracker::kRetryAfter);
     return {};
   }
   auto pods = selectedPods(pods_.cache(), *service);
@@ -147,7 +135,7 @@ Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
     auto created = client.create(slice);
     if (!created)
       return std::unexpected(apiError("create endpointslice for " + key, created.error()));
-    remember(key, *created, false);
+    written_.remember(key, *created, false);
   }
   for (auto& slice : plan.update) {
     setTriggerTime(slice, triggerTime);
@@ -155,7 +143,7 @@ Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
     if (!updated)
       return std::unexpected(apiError(
           fmt::format("update endpointslice {}", kubeapi::nameOf(slice)), updated.error()));
-    remember(key, *updated, false);
+    written_.remember(key, *updated, false);
   }
   for (const auto& slice : plan.remove) {
     kubeapi::DeleteOptions options{.preconditionUid = std::string(kubeapi::uidOf(slice))};
@@ -163,40 +151,12 @@ Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
     if (!removed && !removed.error().isNotFound())
       return std::unexpected(apiError(
           fmt::format("delete endpointslice {}", kubeapi::nameOf(slice)), removed.error()));
-    remember(key, slice, true);
+    written_.remember(key, slice, true);
   }
   if (!plan.empty() && log()->should_log(spdlog::level::debug))
     log()->debug("endpointslice [service={}] created {} updated {} deleted {}", key,
                  plan.create.size(), plan.update.size(), plan.remove.size());
   return {};
-}
-
-void EndpointSliceController::remember(const std::string& key, const json& slice, bool deleted) {
-  std::lock_guard lock(mu_);
-  written_[key][std::string(kubeapi::nameOf(slice))] = {
-      deleted ? "" : std::string(kubeapi::resourceVersionOf(slice)),
-      std::chrono::steady_clock::now()};
-}
-
-bool EndpointSliceController::cacheCaughtUp(const std::string& key) {
-  auto [ns, name] = QueueWorker::splitKey(key);
-  std::lock_guard lock(mu_);
-  auto it = written_.find(key);
-  if (it == written_.end()) return true;
-  auto& slices = it->second;
-  for (auto s = slices.begin(); s != slices.end();) {
-    ObjectPtr cached = slices_.cache().get(ns, s->first);
-    const std::string& rv = s->second.resourceVersion;
-    bool reflected =
-        rv.empty() ? !cached
-                   : cached && revisionOf(kubeapi::resourceVersionOf(*cached)) >= revisionOf(rv);
-    // Someone else may have deleted or replaced it meanwhile: stop waiting after a while.
-    bool expired = std::chrono::steady_clock::now() - s->second.at > kStaleCacheWait;
-    s = reflected || expired ? slices.erase(s) : std::next(s);
-  }
-  bool caughtUp = slices.empty();
-  if (caughtUp) written_.erase(it);
-  return caughtUp;
 }
 
 }  // namespace berth::controlplane::controllers

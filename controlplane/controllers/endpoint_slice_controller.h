@@ -4,14 +4,13 @@
 // endpointslice-controller.k8s.io, owned by the Service), one set per IP family, written only
 // when they change. The slices are planned by planEndpointSlices; this class feeds it from the
 // informers and applies the plan.
-#include <map>
-#include <mutex>
 #include <string>
 
 #include "controlplane/controllers/controller.h"
 #include "controlplane/controllers/endpoint_pods.h"
 #include "controlplane/controllers/endpoint_slice_planner.h"
 #include "controlplane/controllers/queue_worker.h"
+#include "controlplane/controllers/write_tracker.h"
 #include "kubeapi/resource_client.h"
 #include "kubeapi/shared_informer.h"
 
@@ -27,10 +26,6 @@ class EndpointSliceController final : public Controller {
 
  private:
   Status sync(const std::string& key);
-  // Whether the slice cache shows every write this controller made for the Service (upstream's
-  // endpointSliceTracker.StaleSlices): planning on an older cache would duplicate slices.
-  bool cacheCaughtUp(const std::string& key);
-  void remember(const std::string& key, const nlohmann::json& slice, bool deleted);
   [[nodiscard]] Status apply(const std::string& key, SlicePlan& plan,
                              const std::optional<kubeapi::Time>& triggerTime);
   void onPod(const kubeapi::ObjectPtr& oldPod, const kubeapi::ObjectPtr& newPod);
@@ -42,13 +37,7 @@ class EndpointSliceController final : public Controller {
   kubeapi::SharedInformer& nodes_;
   kubeapi::ResourceClient sliceClient_;
   TriggerTimeTracker triggerTimes_;
-  std::mutex mu_;
-  struct Written {
-    std::string resourceVersion;  // "" once deleted
-    std::chrono::steady_clock::time_point at;
-  };
-  // Service key -> slice name -> what this controller last wrote.
-  std::map<std::string, std::map<std::string, Written>> written_;
+  WriteTracker written_;
   QueueWorker worker_;
 };
 

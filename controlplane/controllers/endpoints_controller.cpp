@@ -175,6 +175,7 @@ Status EndpointsController::sync(const std::string& key) {
   ObjectPtr current = endpoints_.cache().get(key);
   if (!service) {
     triggerTimes_.forget(key);
+    written_.forget(key);
     if (!current) return {};
     auto removed = client.remove(name);
     if (!removed && !removed.error().isNotFound())
@@ -185,6 +186,10 @@ Status EndpointsController::sync(const std::string& key) {
       jsonString(jsonField(*service, "spec"), "type") == "ExternalName")
     return {};
 
+  if (!written_.caughtUp(key, endpoints_.cache())) {
+    worker_.addAfter(key, WriteTracker::kRetryAfter);
+    return {};
+  }
   auto pods = selectedPods(pods_.cache(), *service);
   json subsets = endpointSubsets(*service, pods);
   kubeapi::LabelMap labels = endpointsLabels(*service);
@@ -213,6 +218,7 @@ Status EndpointsController::sync(const std::string& key) {
   if (!written)
     return std::unexpected(apiError(
         fmt::format("{} endpoints {}", current ? "update" : "create", key), written.error()));
+  written_.remember(key, *written, false);
   return {};
 }
 

@@ -11,6 +11,7 @@
 #include "controlplane/controllers/controller.h"
 #include "controlplane/controllers/endpoint_pods.h"
 #include "controlplane/controllers/queue_worker.h"
+#include "controlplane/controllers/write_tracker.h"
 #include "kubeapi/resource_client.h"
 #include "kubeapi/shared_informer.h"
 
@@ -43,6 +44,7 @@ class EndpointsController final : public Controller {
   kubeapi::SharedInformer& endpoints_;
   kubeapi::ResourceClient client_;
   TriggerTimeTracker triggerTimes_;
+  WriteTracker written_;
   QueueWorker worker_;
 };
 

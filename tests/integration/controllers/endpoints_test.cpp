@@ -16,13 +16,14 @@ class EndpointsTest : public ::testing::Test {
  protected:
   void SetUp() override { startWith({}); }
 
-  void startWith(std::vector<std::string> serverArgs) {
+  void startWith(std::vector<std::string> serverArgs,
+                 std::vector<std::string> controllers = {"endpointslice", "endpoint"}) {
     if (!haveKubectl()) GTEST_SKIP() << "no kubectl on this machine";
     auto cp = ControlPlaneFixture::start({.extraArgs = std::move(serverArgs)});
     ASSERT_TRUE(cp) << cp.error().message();
     cp_ = std::move(*cp);
     ASSERT_TRUE(cp_->createReadyNode("n1", "4", "8Gi", {{"topology.kubernetes.io/zone", "z1"}}));
-    auto started = cp_->startControllers({"endpointslice", "endpoint"});
+    auto started = cp_->startControllers(std::move(controllers));
     ASSERT_TRUE(started) << started.error().message();
   }
 
@@ -212,7 +213,8 @@ TEST_F(EndpointsTest, UnchangedObjectsAreNotWrittenAndSelectorlessServicesAreLef
   ASSERT_TRUE(cp_->eventually([&] { return sliceEndpoints("later").size() == 1; }));
   ASSERT_TRUE(cp_->eventually([&] { return endpointsOf("later").contains("subsets"); }));
   EXPECT_EQ(slicesOf("web")[0]["metadata"]["resourceVersion"], sliceVersion)
-      << sliceBefore.dump(2) << "\n" << slicesOf("web")[0].dump(2);
+      << sliceBefore.dump(2) << "\n"
+      << slicesOf("web")[0].dump(2);
   EXPECT_EQ(endpointsOf("web")["metadata"]["resourceVersion"], endpointsVersion);
 
   EXPECT_TRUE(slicesOf("manual").empty()) << slicesOf("manual").dump(2);
@@ -241,6 +243,37 @@ TEST_F(EndpointsTest, HeadlessServicePublishingNotReadyAddresses) {
   EXPECT_EQ(subset["addresses"][0]["ip"], "10.42.0.41");
   EXPECT_FALSE(subset.contains("notReadyAddresses"));
   EXPECT_EQ(endpointsOf("db")["metadata"]["labels"]["service.kubernetes.io/headless"], "");
+}
+
+class EndpointsWithGarbageCollectorTest : public EndpointsTest {
+ protected:
+  void SetUp() override { startWith({}, {"endpointslice", "endpoint", "garbagecollector"}); }
+};
+
+TEST_F(EndpointsWithGarbageCollectorTest, ServiceChangesReachItsSlicesAndEndpoints) {
+  createService("web", webService());
+  createPod("p1", "web");
+  setPodStatus("p1", {"10.42.0.11"}, true);
+  ASSERT_TRUE(cp_->eventually([&] { return sliceEndpoints("web").size() == 1; }));
+  ASSERT_TRUE(cp_->eventually([&] { return endpointsOf("web").contains("subsets"); }));
+  json endpoints = endpointsOf("web");
+  EXPECT_TRUE(endpoints["metadata"]["annotations"].contains(
+      "endpoints.kubernetes.io/last-change-trigger-time"))
+      << endpoints.dump(2);
+
+  server().kubectlOk({"label", "service", "web", "tier=front"});
+  ASSERT_TRUE(cp_->eventually([&] {
+    json slices = slicesOf("web");
+    return slices.size() == 1 && slices[0]["metadata"]["labels"].value("tier", "") == "front" &&
+           endpointsOf("web")["metadata"]["labels"].value("tier", "") == "front";
+  }));
+
+  // The slices go with their owner (garbage collector), the Endpoints with the Service.
+  server().kubectlOk({"delete", "service", "web"});
+  ASSERT_TRUE(cp_->eventually([&] {
+    return slicesOf("web").empty() && endpointsOf("web").is_null();
+  })) << slicesOf("web").dump(2)
+      << endpointsOf("web").dump(2);
 }
 
 class DualStackEndpointsTest : public EndpointsTest {
