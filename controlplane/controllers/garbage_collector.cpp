@@ -39,19 +39,21 @@ std::string describe(const json& obj) {
 GarbageCollector::GarbageCollector(ControllerContext& context)
     : context_(context),
       worker_("garbagecollector", [this](const std::string& key) { return sync(key); }) {
-  // The resources whose objects have owners in practice (watched), and owner-only kinds.
+  // The resources whose objects have owners in practice, and the kinds that own them.
   resources_ = {
       {{"", "v1", "pods"}, "Pod"},
       {{"", "v1", "configmaps"}, "ConfigMap"},
       {{"", "v1", "secrets"}, "Secret"},
       {{"", "v1", "services"}, "Service"},
       {{"", "v1", "persistentvolumeclaims"}, "PersistentVolumeClaim"},
+      {{"", "v1", "nodes"}, "Node", false},
       {{"apps", "v1", "deployments"}, "Deployment"},
       {{"apps", "v1", "replicasets"}, "ReplicaSet"},
       {{"apps", "v1", "daemonsets"}, "DaemonSet"},
       {{"apps", "v1", "statefulsets"}, "StatefulSet"},
       {{"apps", "v1", "controllerrevisions"}, "ControllerRevision"},
       {{"batch", "v1", "jobs"}, "Job"},
+      {{"batch", "v1", "cronjobs"}, "CronJob"},
       {{"discovery.k8s.io", "v1", "endpointslices"}, "EndpointSlice"},
       {{"coordination.k8s.io", "v1", "leases"}, "Lease"},
   };
@@ -74,8 +76,6 @@ GarbageCollector::GarbageCollector(ControllerContext& context)
         .onDelete = [this, i](const ObjectPtr& o) { onEvent(i, nullptr, o, true); },
     });
   }
-  resources_.push_back({{"batch", "v1", "cronjobs"}, "CronJob"});
-  resources_.push_back({{"", "v1", "nodes"}, "Node", false});
 }
 
 void GarbageCollector::start() {
@@ -114,18 +114,16 @@ void GarbageCollector::onEvent(size_t resource, const ObjectPtr& oldObj, const O
   if (oldObj) std::ranges::move(kubeapi::ownerReferencesOf(*oldObj), std::back_inserter(refs));
   for (const auto& ref : refs)
     for (size_t i = 0; i < resources_.size(); ++i)
-      if (resources_[i].informer)
-        for (const auto& owner : resources_[i].informer->cache().byIndex(kUidIndex, ref.uid))
-          if (beingDeleted(*owner)) enqueue(i, *owner);
+      for (const auto& owner : resources_[i].informer->cache().byIndex(kUidIndex, ref.uid))
+        if (beingDeleted(*owner)) enqueue(i, *owner);
 }
 
 std::vector<GarbageCollector::Dependent> GarbageCollector::dependentsOf(
     std::string_view uid) const {
   std::vector<Dependent> out;
   for (size_t i = 0; i < resources_.size(); ++i)
-    if (resources_[i].informer)
-      for (auto& obj : resources_[i].informer->cache().byIndex(kOwnerUidIndex, uid))
-        out.push_back({i, std::move(obj)});
+    for (auto& obj : resources_[i].informer->cache().byIndex(kOwnerUidIndex, uid))
+      out.push_back({i, std::move(obj)});
   return out;
 }
 

@@ -38,7 +38,7 @@ class GarbageCollector final : public Controller {
     kubeapi::GroupVersionResource gvr;
     std::string kind;
     bool namespaced = true;
-    kubeapi::SharedInformer* informer = nullptr;  // null: an owner kind only (read live)
+    kubeapi::SharedInformer* informer = nullptr;
   };
   enum class OwnerState { kSolid, kDangling, kWaitingForDependents };
   struct Dependent {

@@ -134,6 +134,17 @@ TEST_F(GarbageCollectorTest, AnOwnerWithAnotherUidCountsAsGone) {
   EXPECT_FALSE(get("configmap", "dep-live").is_null());
 }
 
+TEST_F(GarbageCollectorTest, LeaseGoesWithItsNode) {
+  ASSERT_TRUE(cp_->createReadyNode("n1"));
+  json ref = {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", "n1"}, {"uid", uidOf("node", "n1")}};
+  apply({{"apiVersion", "coordination.k8s.io/v1"},
+         {"kind", "Lease"},
+         {"metadata", {{"name", "n1"}, {"ownerReferences", json::array({ref})}}},
+         {"spec", {{"holderIdentity", "n1"}}}});
+  server().kubectlOk({"delete", "node", "n1"});
+  ASSERT_TRUE(cp_->eventually([&] { return gone("lease", "n1"); }));
+}
+
 json podSpec() {
   return {{"containers", json::array({{{"name", "c"}, {"image", "busybox"}}})}};
 }
