@@ -130,8 +130,17 @@ TEST_F(GarbageCollectorTest, AnOwnerWithAnotherUidCountsAsGone) {
   stale[0]["uid"] = "00000000-0000-0000-0000-000000000001";
   configMap("dep-stale", stale);
   configMap("dep-live", ownedBy("owner"));
+  // With one owner still there, only the reference to the gone one is removed.
+  json mixed = ownedBy("owner");
+  mixed.push_back(stale[0]);
+  configMap("dep-mixed", mixed);
   ASSERT_TRUE(cp_->eventually([&] { return gone("configmap", "dep-stale"); }));
   EXPECT_FALSE(get("configmap", "dep-live").is_null());
+  ASSERT_TRUE(cp_->eventually([&] {
+    return get("configmap", "dep-mixed")["metadata"]["ownerReferences"].size() == 1;
+  })) << get("configmap", "dep-mixed").dump(2);
+  EXPECT_EQ(get("configmap", "dep-mixed")["metadata"]["ownerReferences"][0]["uid"],
+            uidOf("configmap", "owner"));
 }
 
 TEST_F(GarbageCollectorTest, LeaseGoesWithItsNode) {
