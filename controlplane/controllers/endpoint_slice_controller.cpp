@@ -40,10 +40,6 @@ void setTriggerTime(json& slice, const std::optional<kubeapi::Time>& t) {
     kubeapi::removeAnnotation(slice, kTriggerTimeAnnotation);
 }
 
-Error apiError(std::string_view what, const kubeapi::ApiError& e) {
-  return Error(e.code(), fmt::format("{}: {}", what, e.message()));
-}
-
 }  // namespace
 
 EndpointSliceController::EndpointSliceController(ControllerContext& context)
@@ -133,24 +129,23 @@ Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
   for (auto& slice : plan.create) {
     setTriggerTime(slice, triggerTime);
     auto created = client.create(slice);
-    if (!created)
-      return std::unexpected(apiError("create endpointslice for " + key, created.error()));
+    if (!created) return std::unexpected(created.error().toError().context("service " + key));
     written_.remember(key, *created, false);
   }
   for (auto& slice : plan.update) {
     setTriggerTime(slice, triggerTime);
     auto updated = client.update(slice);
     if (!updated)
-      return std::unexpected(apiError(
-          fmt::format("update endpointslice {}", kubeapi::nameOf(slice)), updated.error()));
+      return std::unexpected(updated.error().toError().context(
+          fmt::format("update endpointslice {}", kubeapi::nameOf(slice))));
     written_.remember(key, *updated, false);
   }
   for (const auto& slice : plan.remove) {
     kubeapi::DeleteOptions options{.preconditionUid = std::string(kubeapi::uidOf(slice))};
     auto removed = client.remove(kubeapi::nameOf(slice), options);
     if (!removed && !removed.error().isNotFound())
-      return std::unexpected(apiError(
-          fmt::format("delete endpointslice {}", kubeapi::nameOf(slice)), removed.error()));
+      return std::unexpected(removed.error().toError().context(
+          fmt::format("delete endpointslice {}", kubeapi::nameOf(slice))));
     written_.remember(key, slice, true);
   }
   if (!plan.empty() && log()->should_log(spdlog::level::debug))

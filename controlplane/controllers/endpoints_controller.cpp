@@ -61,10 +61,6 @@ kubeapi::LabelMap endpointsLabels(const json& service) {
   return labels;
 }
 
-Error apiError(std::string_view what, const kubeapi::ApiError& e) {
-  return Error(e.code(), fmt::format("{}: {}", what, e.message()));
-}
-
 }  // namespace
 
 json endpointSubsets(const json& service, const std::vector<ObjectPtr>& pods) {
@@ -179,7 +175,7 @@ Status EndpointsController::sync(const std::string& key) {
     if (!current) return {};
     auto removed = client.remove(name);
     if (!removed && !removed.error().isNotFound())
-      return std::unexpected(apiError("delete endpoints " + key, removed.error()));
+      return std::unexpected(removed.error().toError().context("service " + key));
     return {};
   }
   if (!serviceSelector(*service) ||
@@ -216,8 +212,8 @@ Status EndpointsController::sync(const std::string& key) {
     kubeapi::removeAnnotation(endpoints, kOverCapacityAnnotation);
   auto written = current ? client.update(endpoints) : client.create(endpoints);
   if (!written)
-    return std::unexpected(apiError(
-        fmt::format("{} endpoints {}", current ? "update" : "create", key), written.error()));
+    return std::unexpected(written.error().toError().context(
+        fmt::format("{} endpoints {}", current ? "update" : "create", key)));
   written_.remember(key, *written, false);
   return {};
 }

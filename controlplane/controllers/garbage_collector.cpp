@@ -22,10 +22,6 @@ auto log() {
   return namedLogger("controllers");
 }
 
-Error apiError(std::string_view what, const kubeapi::ApiError& e) {
-  return Error(e.code(), fmt::format("{}: {}", what, e.message()));
-}
-
 bool beingDeleted(const json& obj) {
   return kubeapi::deletionTimestampOf(obj).has_value();
 }
@@ -163,8 +159,7 @@ Result<GarbageCollector::OwnerState> GarbageCollector::ownerState(
   auto owner = clientFor(*r, kubeapi::namespaceOf(dependent)).get(ref.name);
   if (!owner) {
     if (owner.error().isNotFound()) return OwnerState::kDangling;
-    return std::unexpected(
-        apiError(fmt::format("get owner {} {}", ref.kind, ref.name), owner.error()));
+    return std::unexpected(owner.error().toError().context("owner of " + describe(dependent)));
   }
   if (kubeapi::uidOf(*owner) != ref.uid) return OwnerState::kDangling;
   if (beingDeleted(*owner) && kubeapi::hasFinalizer(*owner, kForeground))
@@ -222,8 +217,7 @@ Status GarbageCollector::removeOwnerReferences(const Resource& r, const json& ob
   auto written = clientFor(r, kubeapi::namespaceOf(obj)).update(updated);
   if (!written) {
     if (written.error().isNotFound()) return {};
-    return std::unexpected(
-        apiError("remove owner references of " + describe(obj), written.error()));
+    return std::unexpected(written.error().toError().context(describe(obj)));
   }
   log()->info("garbagecollector: removed owner references {} from {}", fmt::join(uids, ","),
               describe(obj));
@@ -236,8 +230,7 @@ Status GarbageCollector::removeFinalizer(const Resource& r, const json& obj,
   if (!kubeapi::removeFinalizer(updated, finalizer)) return {};
   auto written = clientFor(r, kubeapi::namespaceOf(obj)).update(updated);
   if (!written && !written.error().isNotFound())
-    return std::unexpected(apiError(
-        fmt::format("remove finalizer {} of {}", finalizer, describe(obj)), written.error()));
+    return std::unexpected(written.error().toError().context(describe(obj)));
   return {};
 }
 
@@ -248,7 +241,7 @@ Status GarbageCollector::deleteObject(const Resource& r, const json& obj, std::s
   if (!removed) {
     // Gone already, or replaced by an object of another uid: nothing left to collect.
     if (removed.error().isNotFound() || removed.error().isConflict()) return {};
-    return std::unexpected(apiError("delete " + describe(obj), removed.error()));
+    return std::unexpected(removed.error().toError().context(describe(obj)));
   }
   log()->info("garbagecollector: deleted {} (propagation {})", describe(obj),
               options.propagationPolicy);
