@@ -23,9 +23,8 @@ std::optional<std::map<std::string, std::string>> serviceSelector(const json& se
 }
 
 bool selectorMatches(const std::map<std::string, std::string>& selector, const json& pod) {
-  const json& labels = kubeapi::labelsJsonOf(pod);
   return std::ranges::all_of(
-      selector, [&](const auto& kv) { return jsonString(labels, kv.first, "\x01") == kv.second; });
+      selector, [&](const auto& kv) { return kubeapi::labelOf(pod, kv.first) == kv.second; });
 }
 
 bool isHeadless(const json& service) {
@@ -48,6 +47,17 @@ std::vector<std::string> servicesSelecting(const kubeapi::ObjectCache& services,
     auto selector = serviceSelector(*service);
     if (selector && selectorMatches(*selector, pod)) out.push_back(kubeapi::objectKey(*service));
   }
+  return out;
+}
+
+std::set<std::string> servicesOfPodChange(const kubeapi::ObjectCache& services,
+                                          const kubeapi::ObjectPtr& oldPod,
+                                          const kubeapi::ObjectPtr& newPod) {
+  auto keys = servicesSelecting(services, *newPod);
+  std::set<std::string> out(keys.begin(), keys.end());
+  if (oldPod && kubeapi::labelsJsonOf(*oldPod) != kubeapi::labelsJsonOf(*newPod))
+    for (auto& key : servicesSelecting(services, *oldPod))
+      out.insert(std::move(key));
   return out;
 }
 

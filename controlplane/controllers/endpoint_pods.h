@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ std::vector<kubeapi::ObjectPtr> selectedPods(const kubeapi::ObjectCache& pods,
 // Keys ("ns/name") of the Services with a selector that picks `pod`.
 std::vector<std::string> servicesSelecting(const kubeapi::ObjectCache& services,
                                            const nlohmann::json& pod);
+
+// The Services a pod's change concerns: those selecting it now, and before when its labels
+// changed (oldPod is null for an add or a delete).
+std::set<std::string> servicesOfPodChange(const kubeapi::ObjectCache& services,
+                                          const kubeapi::ObjectPtr& oldPod,
+                                          const kubeapi::ObjectPtr& newPod);
 
 // podutil.IsPodReady: the Ready condition is True.
 bool podReady(const nlohmann::json& pod);

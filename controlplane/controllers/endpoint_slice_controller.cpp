@@ -79,11 +79,8 @@ void EndpointSliceController::start() {
 }
 
 void EndpointSliceController::onPod(const ObjectPtr& oldPod, const ObjectPtr& newPod) {
-  for (const auto& key : servicesSelecting(services_.cache(), *newPod))
+  for (const auto& key : servicesOfPodChange(services_.cache(), oldPod, newPod))
     worker_.add(key);
-  if (oldPod && kubeapi::labelsJsonOf(*oldPod) != kubeapi::labelsJsonOf(*newPod))
-    for (const auto& key : servicesSelecting(services_.cache(), *oldPod))
-      worker_.add(key);
 }
 
 Status EndpointSliceController::sync(const std::string& key) {

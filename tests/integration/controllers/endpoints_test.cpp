@@ -167,6 +167,14 @@ TEST_F(EndpointsTest, ReadyAndNotReadyPodsWithANamedTargetPort) {
     return s.size() == 1 && s[0]["addresses"].size() == 1 &&
            s[0]["addresses"][0]["ip"] == "10.42.0.12" && !s[0].contains("notReadyAddresses");
   })) << endpointsOf("web").dump(2);
+
+  // p2's labels no longer match: the Service keeps only its placeholder slice.
+  server().kubectlOk({"label", "pod", "p2", "app=gone", "--overwrite"});
+  ASSERT_TRUE(cp_->eventually([&] {
+    return sliceEndpoints("web").empty() && slicesOf("web").size() == 1 &&
+           endpointsOf("web").value("subsets", json::array()).empty();
+  })) << slicesOf("web").dump(2)
+      << endpointsOf("web").dump(2);
 }
 
 TEST_F(EndpointsTest, TerminatingPodIsServingButNotReady) {
