@@ -17,6 +17,7 @@ constexpr const char* kUidIndex = "gc-uid";
 constexpr const char* kOwnerUidIndex = "gc-owner-uid";
 constexpr const char* kOrphan = "orphan";
 constexpr const char* kForeground = "foregroundDeletion";
+constexpr size_t kMaxAbsentOwners = 500;
 
 auto log() {
   return namedLogger("controllers");
@@ -156,12 +157,19 @@ Result<GarbageCollector::OwnerState> GarbageCollector::ownerState(
     const json& dependent, const kubeapi::OwnerReference& ref) {
   const Resource* r = resourceOfKind(ref.apiVersion, ref.kind);
   if (!r) return OwnerState::kSolid;  // not ours to judge
-  auto owner = clientFor(*r, kubeapi::namespaceOf(dependent)).get(ref.name);
-  if (!owner) {
-    if (owner.error().isNotFound()) return OwnerState::kDangling;
-    return std::unexpected(owner.error().toError().context("owner of " + describe(dependent)));
+  {
+    std::lock_guard lock(absentMu_);
+    if (absentOwners_.contains(ref.uid)) return OwnerState::kDangling;
   }
-  if (kubeapi::uidOf(*owner) != ref.uid) return OwnerState::kDangling;
+  auto owner = clientFor(*r, kubeapi::namespaceOf(dependent)).get(ref.name);
+  if (!owner && !owner.error().isNotFound())
+    return std::unexpected(owner.error().toError().context("owner of " + describe(dependent)));
+  if (!owner || kubeapi::uidOf(*owner) != ref.uid) {
+    std::lock_guard lock(absentMu_);
+    if (absentOwners_.size() >= kMaxAbsentOwners) absentOwners_.clear();
+    absentOwners_.insert(ref.uid);
+    return OwnerState::kDangling;
+  }
   if (beingDeleted(*owner) && kubeapi::hasFinalizer(*owner, kForeground))
     return OwnerState::kWaitingForDependents;
   return OwnerState::kSolid;

@@ -11,6 +11,8 @@
 // - an owner with the "orphan" finalizer has its ownerReference removed from every dependent,
 //   then the finalizer.
 // The dependents of an owner whose kind is not in the list are left alone.
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,10 @@ class GarbageCollector final : public Controller {
 
   ControllerContext& context_;
   std::vector<Resource> resources_;
+  // Owner uids found gone (upstream's absentOwnerCache): the dependents of one deleted owner
+  // cost one GET, not one each. A uid never comes back, so entries never go stale.
+  std::mutex absentMu_;
+  std::set<std::string> absentOwners_;
   QueueWorker worker_;
 };
 
