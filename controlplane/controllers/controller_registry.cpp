@@ -1,11 +1,27 @@
 // The list of controllers, kube-controller-manager's names and start order. A new controller is
 // one entry here.
 #include "controlplane/controllers/controller_manager.h"
+#include "controlplane/controllers/endpoint_slice_controller.h"
+#include "controlplane/controllers/endpoints_controller.h"
+#include "controlplane/controllers/garbage_collector.h"
 
 namespace berth::controlplane::controllers {
 
+namespace {
+
+template <class C>
+std::unique_ptr<Controller> make(ControllerContext& context) {
+  return std::make_unique<C>(context);
+}
+
+}  // namespace
+
 const std::vector<ControllerDescriptor>& knownControllers() {
-  static const std::vector<ControllerDescriptor> all = {};
+  static const std::vector<ControllerDescriptor> all = {
+      {"endpoint", true, make<EndpointsController>},
+      {"endpointslice", true, make<EndpointSliceController>},
+      {"garbagecollector", true, make<GarbageCollector>},
+  };
   return all;
 }
 
