@@ -1,11 +1,29 @@
 // The list of controllers, kube-controller-manager's names and start order. A new controller is
 // one entry here.
 #include "controlplane/controllers/controller_manager.h"
+#include "controlplane/controllers/node_ipam_controller.h"
+#include "controlplane/controllers/node_lifecycle_controller.h"
+#include "controlplane/controllers/pod_gc_controller.h"
+#include "controlplane/controllers/taint_eviction_controller.h"
 
 namespace berth::controlplane::controllers {
 
+namespace {
+
+template <class C>
+std::unique_ptr<Controller> make(ControllerContext& context) {
+  return std::make_unique<C>(context);
+}
+
+}  // namespace
+
 const std::vector<ControllerDescriptor>& knownControllers() {
-  static const std::vector<ControllerDescriptor> all = {};
+  static const std::vector<ControllerDescriptor> all = {
+      {"nodeipam", true, make<NodeIpamController>},
+      {"nodelifecycle", true, make<NodeLifecycleController>},
+      {"taint-eviction-controller", true, make<TaintEvictionController>},
+      {"podgc", true, make<PodGcController>},
+  };
   return all;
 }
 
