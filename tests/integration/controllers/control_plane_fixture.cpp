@@ -70,6 +70,50 @@ Status ControlPlaneFixture::createReadyNode(const std::string& name, const std::
   return {};
 }
 
+Status ControlPlaneFixture::renewNodeLease(const std::string& name) {
+  auto leases =
+      client_->resource({"coordination.k8s.io", "v1", "leases"}).inNamespace("kube-node-lease");
+  std::string now = kubeapi::formatMicroTime(kubeapi::now());
+  auto lease = leases.get(name);
+  if (!lease && lease.error().isNotFound()) {
+    nlohmann::json fresh = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", {{"name", name}, {"namespace", "kube-node-lease"}}},
+        {"spec", {{"holderIdentity", name}, {"leaseDurationSeconds", 40}, {"renewTime", now}}}};
+    auto created = leases.create(fresh);
+    if (!created) return std::unexpected(apiFailure("create lease " + name, created.error()));
+    return {};
+  }
+  if (!lease) return std::unexpected(apiFailure("get lease " + name, lease.error()));
+  (*lease)["spec"]["renewTime"] = now;
+  auto updated = leases.update(*lease);
+  if (!updated) return std::unexpected(apiFailure("renew lease " + name, updated.error()));
+  return {};
+}
+
+Status ControlPlaneFixture::postNodeReady(const std::string& name) {
+  auto nodes = client_->resource({"", "v1", "nodes"}, false);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto node = nodes.get(name);
+    if (!node) return std::unexpected(apiFailure("get node " + name, node.error()));
+    std::string now = nowRfc3339();
+    for (auto& c : (*node)["status"]["conditions"]) {
+      if (c.value("type", "") != "Ready") continue;
+      if (c.value("status", "") != "True") c["lastTransitionTime"] = now;
+      c["status"] = "True";
+      c["reason"] = "KubeletReady";
+      c["message"] = "kubelet is posting ready status";
+      c["lastHeartbeatTime"] = now;
+    }
+    auto updated = nodes.updateStatus(*node);
+    if (updated) return {};
+    if (!updated.error().isConflict())
+      return std::unexpected(apiFailure("node status " + name, updated.error()));
+  }
+  return fail(Code::kAborted, "node status {}: conflicts", name);
+}
+
 Status ControlPlaneFixture::markPodReady(const std::string& ns, const std::string& name,
                                          const std::string& podIp) {
   auto pods = client_->resource({"", "v1", "pods"}).inNamespace(ns);

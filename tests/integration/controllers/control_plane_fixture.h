@@ -38,6 +38,10 @@ class ControlPlaneFixture {
   [[nodiscard]] Status createReadyNode(const std::string& name, const std::string& cpu = "4",
                                        const std::string& memory = "8Gi",
                                        const nlohmann::json& labels = nlohmann::json::object());
+  // The kubelet's heartbeats: renews the node's Lease in kube-node-lease (creating it), and
+  // posts its Ready condition True with a fresh lastHeartbeatTime.
+  [[nodiscard]] Status renewNodeLease(const std::string& name);
+  [[nodiscard]] Status postNodeReady(const std::string& name);
   // Marks a pod Running and Ready (its status through pods/status), as its kubelet would.
   [[nodiscard]] Status markPodReady(const std::string& ns, const std::string& name,
                                     const std::string& podIp = "10.42.0.10");
