@@ -5,6 +5,7 @@
 #include "controlplane/controllers/node_lifecycle_controller.h"
 #include "controlplane/controllers/pod_gc_controller.h"
 #include "controlplane/controllers/taint_eviction_controller.h"
+#include "controlplane/controllers/ttl_after_finished_controller.h"
 
 namespace berth::controlplane::controllers {
 
@@ -23,6 +24,7 @@ const std::vector<ControllerDescriptor>& knownControllers() {
       {"nodelifecycle", true, make<NodeLifecycleController>},
       {"taint-eviction-controller", true, make<TaintEvictionController>},
       {"podgc", true, make<PodGcController>},
+      {"ttl-after-finished", true, make<TtlAfterFinishedController>},
   };
   return all;
 }

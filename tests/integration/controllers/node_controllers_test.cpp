@@ -1,6 +1,7 @@
-// nodeipam, nodelifecycle, taint-eviction-controller and podgc against berth-server, with the
-// test playing the kubelets: it renews the Leases of the nodes it keeps alive and stops for the
-// one that "dies". Grace periods are seconds; every step waits on the state it expects.
+// nodeipam, nodelifecycle, taint-eviction-controller, podgc and ttl-after-finished against
+// berth-server, with the test playing the kubelets: it renews the Leases of the nodes it keeps
+// alive and stops for the one that "dies". Grace periods are seconds; every step waits on the state
+// it expects.
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "kubeapi/json_fields.h"
+#include "kubeapi/meta_time.h"
 #include "kubeapi/resource_client.h"
 #include "kubeapi/rest_client.h"
 #include "tests/integration/controllers/control_plane_fixture.h"
@@ -233,6 +235,48 @@ TEST_F(NodeControllersTest, UnreachableNodeIsTaintedItsPodsEvictedAndCollectedWh
     return !f && f.error().isNotFound() && !b && b.error().isNotFound();
   }));
   EXPECT_TRUE(pod("elsewhere")) << "its node still exists";
+}
+
+TEST_F(NodeControllersTest, FinishedJobIsDeletedAfterItsTtl) {
+  ASSERT_TRUE(cp_->startControllers({"ttl-after-finished"}, fastOptions()));
+  auto jobs = cp_->client()->resource({"batch", "v1", "jobs"}).inNamespace("default");
+  auto makeJob = [&](const std::string& name, std::optional<int> ttl) -> json {
+    json j = {{"apiVersion", "batch/v1"},
+              {"kind", "Job"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec",
+               {{"template",
+                 {{"spec",
+                   {{"restartPolicy", "Never"},
+                    {"containers", json::array({{{"name", "c"}, {"image", "busybox"}}})}}}}}}}};
+    if (ttl) j["spec"]["ttlSecondsAfterFinished"] = *ttl;
+    auto created = jobs.create(j);
+    EXPECT_TRUE(created) << created.error().message();
+    return created ? *created : json();
+  };
+  // As the job controller would finish them.
+  auto complete = [&](json job) {
+    std::string now = kubeapi::formatTime(kubeapi::now());
+    job["status"] = {
+        {"startTime", now},
+        {"completionTime", now},
+        {"succeeded", 1},
+        {"conditions",
+         json::array({{{"type", "Complete"}, {"status", "True"}, {"lastTransitionTime", now}}})}};
+    auto updated = jobs.updateStatus(job);
+    ASSERT_TRUE(updated) << updated.error().message();
+  };
+  json expiring = makeJob("expiring", 1);
+  json kept = makeJob("kept", {});
+  complete(kept);
+  complete(expiring);
+  ASSERT_TRUE(ControlPlaneFixture::eventually([&] {
+    auto j = jobs.get("expiring");
+    return !j || jsonField((*j)["metadata"], "deletionTimestamp").is_string();
+  }));
+  auto still = jobs.get("kept");
+  ASSERT_TRUE(still);
+  EXPECT_FALSE(jsonField((*still)["metadata"], "deletionTimestamp").is_string()) << "no TTL";
 }
 
 }  // namespace
