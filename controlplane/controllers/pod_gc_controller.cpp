@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "controlplane/controllers/pod_disruption.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/resource_client.h"
@@ -94,7 +95,9 @@ void PodGcController::gcOrphaned(const std::vector<kubeapi::ObjectPtr>& pods) {
       auto got = nodes.get(node);
       it->second = !got && got.error().isNotFound();
     }
-    if (it->second) forceDelete(*pod, "node " + node + " no longer exists");
+    if (it->second)
+      forceDelete(*pod, "node " + node + " no longer exists",
+                  Disruption{"DeletionByPodGC", "PodGC: node no longer exists"});
   }
 }
 
@@ -104,10 +107,16 @@ void PodGcController::gcUnscheduledTerminating(const std::vector<kubeapi::Object
       forceDelete(*pod, "terminating and never scheduled");
 }
 
-void PodGcController::forceDelete(const json& pod, std::string_view why) {
+// markFailedAndDeletePod(WithCondition): a pod no kubelet will finish is moved to Failed first.
+void PodGcController::forceDelete(const json& pod, std::string_view why,
+                                  std::optional<Disruption> disruption) {
   std::string ns = jsonString(pod["metadata"], "namespace");
   std::string name = jsonString(pod["metadata"], "name");
   auto pods = context_.client->resource({"", "v1", "pods"}).inNamespace(ns);
+  if (disruption) {
+    if (auto s = markPodDisrupted(pods, name, disruption->reason, disruption->message, true); !s)
+      logger()->warn("[pod={}/{}] mark failed: {}", ns, name, s.error().message());
+  }
   auto deleted = pods.remove(
       name, {.gracePeriodSeconds = 0, .preconditionUid = jsonString(pod["metadata"], "uid")});
   if (!deleted && !deleted.error().isNotFound()) {

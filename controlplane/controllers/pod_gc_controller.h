@@ -4,6 +4,7 @@
 // and the oldest terminated (Succeeded/Failed) pods beyond --terminated-pod-gc-threshold.
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,7 +35,12 @@ class PodGcController final : public Controller {
   void gc();
   void gcOrphaned(const std::vector<kubeapi::ObjectPtr>& pods);
   void gcUnscheduledTerminating(const std::vector<kubeapi::ObjectPtr>& pods);
-  void forceDelete(const nlohmann::json& pod, std::string_view why);
+  struct Disruption {
+    std::string_view reason;
+    std::string_view message;
+  };
+  void forceDelete(const nlohmann::json& pod, std::string_view why,
+                   std::optional<Disruption> disruption = std::nullopt);
   void loop();
 
   ControllerContext& context_;

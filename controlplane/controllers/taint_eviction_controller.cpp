@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "controlplane/controllers/node_health.h"
+#include "controlplane/controllers/pod_disruption.h"
 #include "controlplane/controllers/pod_indexes.h"
 #include "kubeapi/event_recorder.h"
 #include "kubeapi/informer_factory.h"
@@ -129,7 +130,12 @@ Status TaintEvictionController::sync(const std::string& podKey) {
   auto [ns, name] = QueueWorker::splitKey(podKey);
   recorder_->event(kubeapi::objectReference(*pod), "Normal", "TaintManagerEviction",
                    fmt::format("Marking for deletion Pod {}", podKey));
-  auto deleted = context_.client->resource({"", "v1", "pods"}).inNamespace(ns).remove(name);
+  auto pods = context_.client->resource({"", "v1", "pods"}).inNamespace(ns);
+  if (auto s = markPodDisrupted(pods, name, "DeletionByTaintManager",
+                                "Taint manager: deleting due to NoExecute taint", false);
+      !s)
+    return std::unexpected(s.error().context("evict pod " + podKey));
+  auto deleted = pods.remove(name);
   if (!deleted && !deleted.error().isNotFound())
     return std::unexpected(deleted.error().toError().context("evict pod " + podKey));
   logger()->info("[pod={} node={}] evicted for NoExecute taints {}", podKey,

@@ -38,9 +38,10 @@ class ControlPlaneFixture {
   [[nodiscard]] Status createReadyNode(const std::string& name, const std::string& cpu = "4",
                                        const std::string& memory = "8Gi",
                                        const nlohmann::json& labels = nlohmann::json::object());
-  // The kubelet's heartbeats: renews the node's Lease in kube-node-lease (creating it), and
-  // posts its Ready condition True with a fresh lastHeartbeatTime.
+  // The kubelet's heartbeats, on a client of their own: renews the node's Lease in
+  // kube-node-lease (creating it).
   [[nodiscard]] Status renewNodeLease(const std::string& name);
+  // The kubelet back: posts the node's Ready condition True with a fresh lastHeartbeatTime.
   [[nodiscard]] Status postNodeReady(const std::string& name);
   // Marks a pod Running and Ready (its status through pods/status), as its kubelet would.
   [[nodiscard]] Status markPodReady(const std::string& ns, const std::string& name,
@@ -53,6 +54,7 @@ class ControlPlaneFixture {
  private:
   std::unique_ptr<ServerFixture> server_;
   std::shared_ptr<kubeapi::RestClient> client_;
+  std::shared_ptr<kubeapi::RestClient> kubeletClient_;  // the kubelets' heartbeats: own budget
   std::unique_ptr<controlplane::controllers::ControllerManager> manager_;
 };
 

@@ -59,7 +59,7 @@ class Heartbeats {
       }
       for (const auto& n : nodes)
         (void)cp_.renewNodeLease(n);
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // grace is 3 s
     }
   }
   ControlPlaneFixture& cp_;
@@ -79,7 +79,8 @@ class NodeControllersTest : public ::testing::Test {
   void TearDown() override { heartbeats_.reset(); }
 
   void addNode(const std::string& name) {
-    ASSERT_TRUE(cp_->createReadyNode(name));
+    auto created = cp_->createReadyNode(name);
+    ASSERT_TRUE(created) << created.error().message();
     heartbeats_->set(name, true);
   }
   json node(const std::string& name) {
@@ -209,6 +210,9 @@ TEST_F(NodeControllersTest, UnreachableNodeIsTaintedItsPodsEvictedAndCollectedWh
     auto p = pod("brief");
     return !p || jsonField((*p)["metadata"], "deletionTimestamp").is_string();
   }));
+  if (auto brief = pod("brief")) {
+    EXPECT_EQ(condition(*brief, "DisruptionTarget"), "True/DeletionByTaintManager");
+  }
   ASSERT_TRUE(ControlPlaneFixture::eventually([&] {
     return condition(*pod("forever"), "Ready").starts_with("False");
   })) << "MarkPodsNotReady";
