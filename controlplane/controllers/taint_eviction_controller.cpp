@@ -81,8 +81,10 @@ TaintEvictionController::TaintEvictionController(ControllerContext& context)
   auto onPod = [this](const kubeapi::ObjectPtr& p) {
     if (!jsonString(jsonField(*p, "spec"), "nodeName").empty()) worker_.addObject(p);
   };
-  pods_->addEventHandler(
-      {.onAdd = onPod, .onUpdate = [=](const auto&, const kubeapi::ObjectPtr& p) { onPod(p); }});
+  // Deletes too: the sync of a pod gone forgets it.
+  pods_->addEventHandler({.onAdd = onPod,
+                          .onUpdate = [=](const auto&, const kubeapi::ObjectPtr& p) { onPod(p); },
+                          .onDelete = onPod});
 }
 
 TaintEvictionController::~TaintEvictionController() {
@@ -116,8 +118,13 @@ Status TaintEvictionController::sync(const std::string& podKey) {
     std::lock_guard lock(mu_);
     if (taints.empty()) {
       firstSeen_.erase(podKey);
+      evicted_.erase(podKey);
       return {};
     }
+    // Deleted already; the cache has not seen its deletionTimestamp yet.
+    if (auto it = evicted_.find(podKey);
+        it != evicted_.end() && it->second == jsonString((*pod)["metadata"], "uid"))
+      return {};
     firstSeen = firstSeen_.try_emplace(podKey, now).first->second;
   }
   auto when = evictionTime(*pod, taints, firstSeen);
@@ -142,6 +149,7 @@ Status TaintEvictionController::sync(const std::string& podKey) {
                  jsonString((*pod)["spec"], "nodeName"), taints.dump());
   std::lock_guard lock(mu_);
   firstSeen_.erase(podKey);
+  evicted_[podKey] = jsonString((*pod)["metadata"], "uid");
   return {};
 }
 

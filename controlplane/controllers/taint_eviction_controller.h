@@ -48,6 +48,7 @@ class TaintEvictionController final : public Controller {
   std::unique_ptr<kubeapi::EventRecorder> recorder_;
   std::mutex mu_;
   std::map<std::string, kubeapi::Time> firstSeen_;  // pod key -> when seen tainted
+  std::map<std::string, std::string> evicted_;      // pod key -> uid deleted
   QueueWorker worker_;
 };
 
