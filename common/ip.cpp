@@ -15,6 +15,13 @@ IpAddr IpAddr::v4(uint32_t hostOrder) {
   return a;
 }
 
+IpAddr IpAddr::fromBytes(int family, const uint8_t* bytes) {
+  IpAddr a;
+  a.family_ = static_cast<uint8_t>(family);
+  std::memcpy(a.bytes_.data(), bytes, a.size());
+  return a;
+}
+
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
   char buf[INET6_ADDRSTRLEN + 1];

@@ -17,6 +17,8 @@ class IpAddr {
   static IpAddr v4(uint32_t hostOrder);
   // Parses dotted IPv4 or IPv6 text; nullopt if it is neither.
   static std::optional<IpAddr> parse(std::string_view text);
+  // From 4 (family 4) or 16 (family 6) bytes in network order.
+  static IpAddr fromBytes(int family, const uint8_t* bytes);
 
   bool isV4() const { return family_ == 4; }
   bool isV6() const { return family_ == 6; }

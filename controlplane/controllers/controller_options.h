@@ -18,8 +18,9 @@ struct ControllerOptions {
   std::chrono::seconds nodeMonitorPeriod{5};
   std::chrono::seconds nodeStartupGracePeriod{60};
   std::chrono::seconds podEvictionTimeout{
-      300};  // default tolerationSeconds (DefaultTolerationSeconds)
-  std::chrono::seconds terminatedPodGcThreshold{12500};
+      300};                              // default tolerationSeconds (DefaultTolerationSeconds)
+  int terminatedPodGcThreshold = 12500;  // 0: no limit
+  std::chrono::seconds podGcPeriod{20};  // podgc's gcCheckPeriod (a constant upstream)
   std::chrono::minutes horizontalPodAutoscalerSyncPeriod{0};  // 0: 15 s
   std::string clusterName = "kubernetes";
 };

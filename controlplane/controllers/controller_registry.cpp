@@ -4,6 +4,11 @@
 #include "controlplane/controllers/endpoint_slice_controller.h"
 #include "controlplane/controllers/endpoints_controller.h"
 #include "controlplane/controllers/garbage_collector.h"
+#include "controlplane/controllers/node_ipam_controller.h"
+#include "controlplane/controllers/node_lifecycle_controller.h"
+#include "controlplane/controllers/pod_gc_controller.h"
+#include "controlplane/controllers/taint_eviction_controller.h"
+#include "controlplane/controllers/ttl_after_finished_controller.h"
 
 namespace berth::controlplane::controllers {
 
@@ -21,6 +26,11 @@ const std::vector<ControllerDescriptor>& knownControllers() {
       {"endpoint", true, make<EndpointsController>},
       {"endpointslice", true, make<EndpointSliceController>},
       {"garbagecollector", true, make<GarbageCollector>},
+      {"nodeipam", true, make<NodeIpamController>},
+      {"nodelifecycle", true, make<NodeLifecycleController>},
+      {"taint-eviction-controller", true, make<TaintEvictionController>},
+      {"podgc", true, make<PodGcController>},
+      {"ttl-after-finished", true, make<TtlAfterFinishedController>},
   };
   return all;
 }

@@ -40,6 +40,11 @@ class ControlPlaneFixture {
                                        const nlohmann::json& labels = nlohmann::json::object());
   // A JSON merge patch of a Node (taints, unschedulable, labels), as kubectl taint/cordon would.
   [[nodiscard]] Status patchNode(const std::string& name, const nlohmann::json& mergePatch);
+  // The kubelet's heartbeats, on a client of their own: renews the node's Lease in
+  // kube-node-lease (creating it).
+  [[nodiscard]] Status renewNodeLease(const std::string& name);
+  // The kubelet back: posts the node's Ready condition True with a fresh lastHeartbeatTime.
+  [[nodiscard]] Status postNodeReady(const std::string& name);
   // Marks a pod Running and Ready (its status through pods/status), as its kubelet would.
   [[nodiscard]] Status markPodReady(const std::string& ns, const std::string& name,
                                     const std::string& podIp = "10.42.0.10");
@@ -51,6 +56,7 @@ class ControlPlaneFixture {
  private:
   std::unique_ptr<ServerFixture> server_;
   std::shared_ptr<kubeapi::RestClient> client_;
+  std::shared_ptr<kubeapi::RestClient> kubeletClient_;  // the kubelets' heartbeats: own budget
   std::unique_ptr<controlplane::controllers::ControllerManager> manager_;
 };
 
