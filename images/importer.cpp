@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/file_util.h"
 #include "images/content_store.h"
 #include "images/digest.h"
 #include "images/gc.h"
@@ -77,11 +79,12 @@ Result<std::string> entryName(archive_entry* e) {
 // Calls `onFile(name, entry)` for each regular entry of `file`; onFile reads or skips its data.
 template <class OnFile>
 Status forEachFile(const std::filesystem::path& file, OnFile&& onFile) {
+  auto fd = BERTH_TRY(openFd(file, O_RDONLY | O_CLOEXEC));
   ArchivePtr a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), file.c_str(), kReadBlock) != ARCHIVE_OK) {
-    return fail(Code::kInvalidArgument, "{}", archiveError(a.get()));
+  if (archive_read_open_fd(a.get(), fd.get(), kReadBlock) != ARCHIVE_OK) {
+    return fail(Code::kInvalidArgument, "not a tar archive: {}", archiveError(a.get()));
   }
   for (;;) {
     archive_entry* e = nullptr;
@@ -139,7 +142,8 @@ Result<Scan> scanArchive(const std::filesystem::path& file) {
     } else if (name.starts_with("blobs/")) {
       return fail(Code::kUnimplemented, "only sha256 blobs are supported");
     }
-    if (keep && data.starts_with('{')) scan.documents.emplace(entry.digest, std::move(data));
+    if (keep && (data.starts_with('{') || data.starts_with('[')))
+      scan.documents.emplace(entry.digest, std::move(data));
     if (!scan.entries.emplace(name, std::move(entry)).second) {
       return fail(Code::kInvalidArgument, "appears twice");
     }
