@@ -18,10 +18,9 @@ std::string nowRfc3339() {
 
 }  // namespace
 
-Result<ImageRecord> buildImageRecord(const ContentStore& content, std::string name,
-                                     const ChosenManifest& chosen, const PlatformSpec& platform) {
+Result<ImageRecord> buildImageRecord(std::string name, const ChosenManifest& chosen,
+                                     std::string_view configText, const PlatformSpec& platform) {
   const ocispec::Manifest& manifest = chosen.manifest;
-  auto configText = BERTH_TRY(content.read(manifest.config.digest));
   auto config =
       BERTH_TRY_CTX(ocispec::parseImageConfig(configText), "config " + manifest.config.digest);
   if (!chosen.indexDigest &&

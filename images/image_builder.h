@@ -26,11 +26,12 @@ struct ChosenManifest {
   std::optional<std::string> indexDigest;  // the index it was chosen from, if any
 };
 
-// The record `name` gets for `chosen`, whose config must be in `content`. A manifest not chosen
-// from an index must be for `platform` (kNotFound otherwise); the config needs one diff id per
-// layer and every layer a media type the unpacker reads. `created` is now.
-[[nodiscard]] Result<ImageRecord> buildImageRecord(const ContentStore& content, std::string name,
-                                                   const ChosenManifest& chosen,
+// The record `name` gets for `chosen`, whose config is `configText` (the blob of
+// chosen.manifest.config). A manifest not chosen from an index must be for `platform` (kNotFound
+// otherwise); the config needs one diff id per layer and every layer a media type the unpacker
+// reads. `created` is now.
+[[nodiscard]] Result<ImageRecord> buildImageRecord(std::string name, const ChosenManifest& chosen,
+                                                   std::string_view configText,
                                                    const PlatformSpec& platform);
 
 // Unpacks layer `i` of `record` (its blob in `content`) onto the snapshot of the layers below,

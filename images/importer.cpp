@@ -53,15 +53,9 @@ struct Scan {
   std::map<std::string, std::string> documents;  // JSON-looking entries by digest
 };
 
-// An image to record: its name and the manifest chosen for it.
-struct Planned {
-  std::string name;
-  ChosenManifest chosen;
-};
-
 struct Plan {
-  std::vector<Planned> images;
-  std::set<std::string> blobs;                       // digests the images use
+  std::vector<ImageRecord> images;  // checked, to be written once their blobs are stored
+  std::set<std::string> blobs;      // digests the images use
   std::map<std::string, std::string> madeManifests;  // digest -> body (docker save)
 };
 
@@ -178,15 +172,19 @@ std::optional<std::string> annotatedName(const ocispec::Descriptor& d) {
   return std::nullopt;
 }
 
-Status addImage(Plan& plan, const std::string& name, ChosenManifest chosen) {
-  Planned p{.name = BERTH_TRY(normalisedName(name)), .chosen = std::move(chosen)};
-  const auto& m = p.chosen.manifest;
-  plan.blobs.insert(p.chosen.digest);
-  if (p.chosen.indexDigest) plan.blobs.insert(*p.chosen.indexDigest);
-  plan.blobs.insert(m.config.digest);
-  for (const auto& l : m.layers)
+// The image's record, checked as a pull checks it, before anything is stored.
+Status addImage(const Scan& scan, const PlatformSpec& platform, Plan& plan, const std::string& name,
+                const ChosenManifest& chosen) {
+  auto config = BERTH_TRY(document(scan, chosen.manifest.config.digest, "config"));
+  auto normalised = BERTH_TRY(normalisedName(name));
+  auto record =
+      BERTH_TRY_CTX(buildImageRecord(normalised, chosen, config, platform), "image " + normalised);
+  plan.blobs.insert(record.manifestDigest);
+  if (record.indexDigest) plan.blobs.insert(*record.indexDigest);
+  plan.blobs.insert(record.config.digest);
+  for (const auto& l : record.layers)
     plan.blobs.insert(l.digest);
-  plan.images.push_back(std::move(p));
+  plan.images.push_back(std::move(record));
   return {};
 }
 
@@ -210,7 +208,7 @@ Status planFromIndex(const Scan& scan, std::string_view indexJson, const Platfor
       auto inner = BERTH_TRY_CTX(ocispec::parseIndex(body), ctx);
       auto chosen = BERTH_TRY_CTX(selectManifest(inner, platform), ctx);
       auto manifest = BERTH_TRY_CTX(manifestDocument(scan, chosen.digest), ctx);
-      BERTH_TRY_CTX(addImage(plan, *name,
+      BERTH_TRY_CTX(addImage(scan, platform, plan, *name,
                              {.digest = chosen.digest,
                               .mediaType = chosen.mediaType,
                               .manifest = std::move(manifest),
@@ -219,7 +217,7 @@ Status planFromIndex(const Scan& scan, std::string_view indexJson, const Platfor
     } else if (kind == ocispec::ManifestKind::kManifest) {
       auto manifest = BERTH_TRY_CTX(ocispec::parseManifest(body), ctx);
       BERTH_TRY_CTX(
-          addImage(plan, *name,
+          addImage(scan, platform, plan, *name,
                    {.digest = d.digest, .mediaType = d.mediaType, .manifest = std::move(manifest)}),
           ctx);
     } else {
@@ -239,7 +237,8 @@ std::string layerMediaType(const Entry& layer) {
 
 // docker save's manifest.json: an OCI manifest is made for each entry, as containerd's importer
 // does, and the image recorded under each of its RepoTags.
-Status planFromDockerManifest(const Scan& scan, std::string_view manifestJson, Plan& plan) {
+Status planFromDockerManifest(const Scan& scan, std::string_view manifestJson,
+                              const PlatformSpec& platform, Plan& plan) {
   auto doc = BERTH_TRY_CTX(ocispec::parseDocument(manifestJson), "manifest.json");
   if (!doc.is_array()) return fail(Code::kInvalidArgument, "manifest.json: not an array");
   auto entryOf = [&](const nlohmann::json& path, std::string_view ctx) -> Result<const Entry*> {
@@ -279,7 +278,7 @@ Status planFromDockerManifest(const Scan& scan, std::string_view manifestJson, P
     const auto tags = item.value("RepoTags", nlohmann::json::array());
     for (const auto& tag : tags.is_array() ? tags : nlohmann::json::array()) {
       if (!tag.is_string()) return fail(Code::kInvalidArgument, "{}.RepoTags: not strings", ctx);
-      BERTH_TRY_CTX(addImage(plan, tag.get<std::string>(),
+      BERTH_TRY_CTX(addImage(scan, platform, plan, tag.get<std::string>(),
                              {.digest = digest,
                               .mediaType = std::string(ocispec::kMediaTypeOciManifest),
                               .manifest = parsed}),
@@ -306,7 +305,7 @@ Result<Plan> planImport(const Scan& scan, const PlatformSpec& platform) {
   }
   if (indexJson) BERTH_TRY(planFromIndex(scan, *indexJson, platform, plan));
   if (plan.images.empty() && manifestJson) {
-    BERTH_TRY(planFromDockerManifest(scan, *manifestJson, plan));
+    BERTH_TRY(planFromDockerManifest(scan, *manifestJson, platform, plan));
   }
   if (plan.images.empty()) {
     return fail(Code::kInvalidArgument,
@@ -364,25 +363,21 @@ Result<std::vector<ImageRecord>> Importer::importArchive(const std::filesystem::
     auto images = BERTH_TRY(ImageStore::open(root_));
     auto snapshots = BERTH_TRY(Snapshotter::open(root_));
     BERTH_TRY(copyBlobs(file, scan, plan, content));
-    std::vector<ImageRecord> records;
-    for (const auto& p : plan.images) {
-      auto record = BERTH_TRY_CTX(buildImageRecord(content, p.name, p.chosen, options.platform),
-                                  "image " + p.name);
+    for (const auto& record : plan.images) {
       for (size_t i = 0; options.unpack && i < record.layers.size(); ++i) {
         bool unpacked =
             BERTH_TRY_CTX(unpackImageLayer(content, snapshots, record, i, options.unpackOptions),
-                          fmt::format("image {}: layer {}", p.name, record.layers[i].digest));
+                          fmt::format("image {}: layer {}", record.name, record.layers[i].digest));
         if (unpacked && options.progress) {
           options.progress(fmt::format("unpacked {}", record.diffIds[i]));
         }
       }
-      records.push_back(std::move(record));
     }
-    for (const auto& r : records) {
+    for (const auto& r : plan.images) {
       BERTH_TRY(images.put(r));
       if (options.progress) options.progress(fmt::format("imported {} ({})", r.name, r.id));
     }
-    return records;
+    return plan.images;
   };
   return withContext(run(), file.string());
 }

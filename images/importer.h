@@ -5,12 +5,14 @@
 // tar that may be compressed (gzip, zstd, xz: libarchive detects it).
 //
 // Two passes over the file. The first reads the layout's JSON documents and hashes every entry,
-// so a blob whose content is not its name, a missing blob, an unusable document or a bad entry
-// name is refused before anything is written. The second copies the blobs the chosen images use
-// into the content store (verified again by the BlobWriter). Then, as a pull ends, each image's
-// record is built and its layers unpacked (image_builder.h); the records are written last, all or
-// none. On an error no record is written; blobs already copied are verified content no image
-// names, which `berth image gc` collects as it does an interrupted pull's.
+// and builds each image's record with a pull's checks (image_builder.h), so a blob whose content
+// is not its name, a missing blob, an unusable document, an image for another platform or a bad
+// entry name is refused before anything is written. The second copies the blobs the records use
+// into the content store (verified again by the BlobWriter). Then the layers are unpacked as a
+// pull unpacks them, and the records written last, all or none. On a later error (a layer that
+// is not its diff id, a disk that fills) no record is written; blobs and snapshots already made
+// are verified content no image names, which `berth image gc` collects as it does an
+// interrupted pull's.
 //
 // Names: an index.json entry's io.containerd.image.name, else its org.opencontainers.image.ref.name
 // when that is a reference and not only a tag (docker 25 writes both); else manifest.json's

@@ -1,8 +1,9 @@
 // The importer on archives built here (tar_builder_for_test.h): an OCI image layout and docker
 // save output, named and normalised as a pull names them, the host's platform from an index, an
 // import repeated, and every archive it must refuse (a digest that is not the content's, names
-// that climb out, links, a missing blob, no name, a layer that is not what its config says) with
-// the file and the entry named and no image recorded. No privileges.
+// that climb out, links, a missing blob, no name, another platform, a bad config, a layer that is
+// not what its config says) with the file and the entry named and no image recorded. No
+// privileges.
 
 #include "images/importer.h"
 
@@ -239,6 +240,11 @@ TEST_F(ImporterTest, AMissingBlobNoNameAndNotAnArchiveAreNamed) {
       {TarBuilder().file("hello", "x").finish(), "neither index.json nor manifest.json"},
       {"just text, not a tar", "not a tar archive"},
       {layoutTar(im, "Busybox:demo"), "repository name must be lowercase"},
+      // Checked as a pull checks it, before anything is copied.
+      {layoutTar(makeImage(otherArch_, "x"), "a:1"),
+       "image docker.io/library/a:1: image is for linux/" + otherArch_ + ", not linux/" + arch_},
+      {layoutTar(makeImage(arch_, "x", "sha256:" + std::string(63, '0')), "a:1"),
+       "config " + sha256Of(makeImage(arch_, "x", "sha256:" + std::string(63, '0')).config)},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.want);

@@ -51,7 +51,8 @@ class PullFrom {
                           .mediaType = manifestDoc.mediaType,
                           .manifest = std::move(manifest),
                           .indexDigest = indexDigest};
-    auto record = BERTH_TRY(buildImageRecord(content_, ref_.string(), chosen, options_.platform));
+    auto configText = BERTH_TRY(content_.read(chosen.manifest.config.digest));
+    auto record = BERTH_TRY(buildImageRecord(ref_.string(), chosen, configText, options_.platform));
     BERTH_TRY(fetchAndUnpackLayers(record));
     return record;
   }
