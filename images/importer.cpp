@@ -344,7 +344,8 @@ Status copyBlobs(const std::filesystem::path& file, const Scan& scan, const Plan
 
 bool isImageArchive(const std::filesystem::path& p) {
   std::string name = p.filename().string();
-  for (std::string_view suffix : {".tar", ".tar.gz", ".tgz", ".tar.zst"}) {
+  for (std::string_view suffix :
+       {".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tar.lz4"}) {
     if (name.ends_with(suffix)) return true;
   }
   return false;

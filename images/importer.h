@@ -50,8 +50,9 @@ class Importer {
   // The records written, one per name. Errors start with the file's name.
   [[nodiscard]] Result<std::vector<ImageRecord>> importArchive(const std::filesystem::path& file,
                                                                const ImportOptions& options = {});
-  // Every *.tar, *.tar.gz, *.tgz and *.tar.zst in `dir`, in name order, as k3s imports
-  // agent/images at start; stops at the first that fails. A missing directory holds no images.
+  // Every *.tar, *.tar.gz, *.tgz, *.tar.zst, *.tar.xz, *.tar.bz2 and *.tar.lz4 in `dir`, in name
+  // order, as k3s imports agent/images at start; stops at the first that fails. A missing
+  // directory holds no images.
   [[nodiscard]] Result<std::vector<ImageRecord>> importDirectory(const std::filesystem::path& dir,
                                                                  const ImportOptions& options = {});
 
