@@ -18,6 +18,22 @@
 #include "images/digest.h"
 
 namespace berth::images {
+
+Result<std::vector<std::string>> splitEntryPath(std::string_view name) {
+  if (name.starts_with('/')) return fail(Code::kPermissionDenied, "absolute path refused");
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view part = name.substr(start, end - start);
+    if (part == "..") return fail(Code::kPermissionDenied, "\"..\" component refused");
+    if (!part.empty() && part != ".") parts.emplace_back(part);
+    start = end + 1;
+  }
+  return parts;
+}
+
 namespace {
 
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
@@ -56,22 +72,6 @@ la_ssize_t readDecompressed(archive* inner, void* ctx, const void** out) {
   s->hash.update(s->buf.data(), static_cast<size_t>(n));
   *out = s->buf.data();
   return n;
-}
-
-// A tar name made relative and split: "./a/b/" -> {"a", "b"}. Absolute names and ".." refused.
-Result<std::vector<std::string>> splitEntryPath(std::string_view name) {
-  if (name.starts_with('/')) return fail(Code::kPermissionDenied, "absolute path refused");
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    std::string_view part = name.substr(start, end - start);
-    if (part == "..") return fail(Code::kPermissionDenied, "\"..\" component refused");
-    if (!part.empty() && part != ".") parts.emplace_back(part);
-    start = end + 1;
-  }
-  return parts;
 }
 
 std::string joinParts(const std::vector<std::string>& parts, size_t count) {

@@ -13,6 +13,8 @@
 // directory.
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -28,6 +30,10 @@ struct UnpackResult {
   std::string diffId;  // sha256 of the uncompressed tar stream
   uint64_t entries = 0;
 };
+
+// A tar entry's name made relative and split: "./a/b/" -> {"a", "b"}. Absolute names and ".."
+// components are refused (kPermissionDenied). The importer checks archive names with it too.
+[[nodiscard]] Result<std::vector<std::string>> splitEntryPath(std::string_view name);
 
 // Reads the layer from `blobFd` (from its current offset) and unpacks into the directory
 // `targetFd`. `target` names the directory in messages.

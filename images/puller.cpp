@@ -1,7 +1,6 @@
 #include "images/puller.h"
 
 #include <atomic>
-#include <ctime>
 #include <future>
 #include <thread>
 
@@ -10,21 +9,13 @@
 #include "images/content_store.h"
 #include "images/digest.h"
 #include "images/gc.h"
+#include "images/image_builder.h"
 #include "images/reference.h"
 #include "images/registry_client.h"
 #include "images/snapshotter.h"
 
 namespace berth::images {
 namespace {
-
-std::string nowRfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // One pull from one endpoint.
 class PullFrom {
@@ -34,65 +25,35 @@ class PullFrom {
       : client_(client), ref_(ref), options_(options), content_(content), snapshots_(snapshots) {}
 
   Result<ImageRecord> run() {
-    ImageRecord record;
-    record.name = ref_.string();
+    std::optional<std::string> indexDigest;
     auto top = BERTH_TRY(client_.getManifest(ref_.manifestReference()));
     BERTH_TRY(checkKind(top));
     FetchedManifest manifestDoc = std::move(top);
-    bool fromIndex = false;
     if (manifestDoc.kind == ocispec::ManifestKind::kIndex) {
       auto index =
           BERTH_TRY_CTX(ocispec::parseIndex(manifestDoc.body), "index " + manifestDoc.digest);
       BERTH_TRY(content_.put(manifestDoc.digest, manifestDoc.body));
-      record.indexDigest = manifestDoc.digest;
+      indexDigest = manifestDoc.digest;
       auto chosen =
           BERTH_TRY_CTX(selectManifest(index, options_.platform), "index " + manifestDoc.digest);
       manifestDoc = BERTH_TRY(client_.getManifest(chosen.digest));
       BERTH_TRY(checkKind(manifestDoc));
       if (manifestDoc.kind != ocispec::ManifestKind::kManifest) {
         return fail(Code::kInvalidArgument, "index {}: entry {} is not an image manifest",
-                    *record.indexDigest, chosen.digest);
+                    *indexDigest, chosen.digest);
       }
-      fromIndex = true;
     }
     auto manifest =
         BERTH_TRY_CTX(ocispec::parseManifest(manifestDoc.body), "manifest " + manifestDoc.digest);
     BERTH_TRY(content_.put(manifestDoc.digest, manifestDoc.body));
-    record.manifestDigest = manifestDoc.digest;
-    record.manifestMediaType = manifest.mediaType.value_or(manifestDoc.mediaType);
-
     BERTH_TRY_CTX(fetch(client_, manifest.config), "config " + manifest.config.digest);
-    auto configText = BERTH_TRY(content_.read(manifest.config.digest));
-    auto config =
-        BERTH_TRY_CTX(ocispec::parseImageConfig(configText), "config " + manifest.config.digest);
-    if (!fromIndex && (config.os != options_.platform.os ||
-                       config.architecture != options_.platform.architecture)) {
-      return fail(Code::kNotFound, "image is for {}/{}, not {}", config.os, config.architecture,
-                  options_.platform.string());
-    }
-    if (config.rootfs.diff_ids.size() != manifest.layers.size()) {
-      return fail(Code::kDataLoss, "manifest {} has {} layers but its config {} diff ids",
-                  manifestDoc.digest, manifest.layers.size(), config.rootfs.diff_ids.size());
-    }
-    for (size_t i = 0; i < manifest.layers.size(); ++i) {
-      if (!ocispec::isLayerMediaType(manifest.layers[i].mediaType)) {
-        return fail(Code::kUnimplemented, "manifest {}: layers[{}]: unsupported media type \"{}\"",
-                    manifestDoc.digest, i, manifest.layers[i].mediaType);
-      }
-    }
-    record.id = manifest.config.digest;
-    record.config = manifest.config;
-    record.layers = manifest.layers;
-    record.diffIds = config.rootfs.diff_ids;
-    record.size = manifest.config.size;
-    std::string parent;
-    for (size_t i = 0; i < manifest.layers.size(); ++i) {
-      record.size += manifest.layers[i].size;
-      parent = chainId(parent, record.diffIds[i]);
-      record.chainIds.push_back(parent);
-    }
+    ChosenManifest chosen{.digest = manifestDoc.digest,
+                          .mediaType = manifestDoc.mediaType,
+                          .manifest = std::move(manifest),
+                          .indexDigest = indexDigest};
+    auto configText = BERTH_TRY(content_.read(chosen.manifest.config.digest));
+    auto record = BERTH_TRY(buildImageRecord(ref_.string(), chosen, configText, options_.platform));
     BERTH_TRY(fetchAndUnpackLayers(record));
-    record.created = nowRfc3339();
     return record;
   }
 
@@ -155,7 +116,6 @@ class PullFrom {
       std::vector<std::jthread> threads;
       for (size_t t = 0; t < workers; ++t)
         threads.emplace_back(worker);
-      std::string parent;
       for (size_t i = 0; i < n; ++i) {
         auto st = results[i].get();
         if (!st) {
@@ -164,20 +124,15 @@ class PullFrom {
           break;
         }
         if (!options_.unpack) continue;
-        const std::string& chain = record.chainIds[i];
-        if (!snapshots_.has(chain)) {
-          auto fd = content_.openBlob(record.layers[i].digest);
-          Status unpacked = fd ? snapshots_.unpack({chain, record.diffIds[i], parent}, fd->get(),
-                                                   options_.unpackOptions)
-                               : Status(std::unexpected(fd.error()));
-          if (!unpacked) {
-            result = std::move(unpacked);
-            cancelled = true;
-            break;
-          }
-          if (options_.progress) options_.progress(fmt::format("unpacked {}", record.diffIds[i]));
+        auto unpacked = unpackImageLayer(content_, snapshots_, record, i, options_.unpackOptions);
+        if (!unpacked) {
+          result = std::unexpected(unpacked.error());
+          cancelled = true;
+          break;
         }
-        parent = chain;
+        if (*unpacked && options_.progress) {
+          options_.progress(fmt::format("unpacked {}", record.diffIds[i]));
+        }
       }
     }  // joins the workers
     // A cancelled layer's error is only a consequence; report the first real one.

@@ -12,6 +12,7 @@
 #include "images/gc.h"
 #include "images/image_config.h"
 #include "images/image_store.h"
+#include "images/importer.h"
 #include "images/puller.h"
 #include "images/snapshotter.h"
 
@@ -58,6 +59,22 @@ Status pull(const GlobalFlags& g, const std::string& ref, const std::string& pla
   images::Puller puller(g.root, std::move(config));
   auto record = BERTH_TRY(puller.pull(ref, options));
   std::cout << "Image is up to date for " << record.id << "\n";
+  return {};
+}
+
+// ctr images import: each file's images, named as their archive names them.
+Status import(const GlobalFlags& g, const std::vector<std::string>& files,
+              const std::string& platform, bool noUnpack) {
+  images::ImportOptions options;
+  if (!platform.empty()) options.platform = BERTH_TRY(images::parsePlatform(platform));
+  options.unpack = !noUnpack;
+  options.unpackOptions.privileged = ::geteuid() == 0;
+  if (g.debug) options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+  images::Importer importer(g.root);
+  for (const auto& f : files) {
+    for (const auto& r : BERTH_TRY(importer.importArchive(f, options)))
+      std::cout << "Imported " << r.name << " (" << r.id << ")\n";
+  }
   return {};
 }
 
@@ -153,6 +170,15 @@ ImageCommand::ImageCommand(CLI::App& app, const GlobalFlags& g) : global_(g) {
                       "USER[:PASSWORD] for the image's registry (password from stdin if left out)");
   pullCmd->callback(
       [this] { run([&] { return pull(global_, ref_, platform_, user_, noUnpack_); }); });
+
+  auto* importCmd = image->add_subcommand(
+      "import", "import images from OCI image layout or docker save archives (tar, tar.gz)");
+  importCmd->add_option("file", files_, "archive files")->required();
+  importCmd->add_option("--platform", platform_,
+                        "os/arch[/variant] chosen from an index (default: this host)");
+  importCmd->add_flag("--no-unpack", noUnpack_, "store the blobs only");
+  importCmd->callback(
+      [this] { run([&] { return import(global_, files_, platform_, noUnpack_); }); });
 
   auto* lsCmd = image->add_subcommand("ls", "list images");
   lsCmd->add_flag("-q,--quiet", quiet_, "only image ids");

@@ -1,5 +1,5 @@
 #pragma once
-// `berth image pull|ls|inspect|rm|mount|umount|gc|df`: the image store for people and tests
+// `berth image pull|import|ls|inspect|rm|mount|umount|gc|df`: the image store for people and tests
 // (later the CRI ImageService calls the same library).
 
 #include <string>
@@ -29,7 +29,7 @@ class ImageCommand {
   const GlobalFlags& global_;
   int status_ = 0;
   std::string ref_, platform_, user_, what_, mountImage_, containerId_;
-  std::vector<std::string> toRemove_;
+  std::vector<std::string> toRemove_, files_;
   bool noUnpack_ = false, quiet_ = false, readOnly_ = false;
 };
 

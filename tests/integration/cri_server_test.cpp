@@ -22,6 +22,8 @@
 #include "common/spawn.h"
 #include "common/unix_socket.h"
 #include "images/digest.h"
+#include "images/importer.h"
+#include "images/platform.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/integration/cri_fixture.h"
 #include "tests/integration/registry_fixture.h"
@@ -199,6 +201,39 @@ TEST_F(CriServerTest, EveryRpcOfBothServicesAnswers) {
     }
   }
   EXPECT_GE(methods, 40);
+}
+
+// An image imported from an archive (`berth image import`, `berth up`'s airgap images) into
+// berth-cri's image root is what ImageStatus and ListImages report, with no registry anywhere.
+TEST_F(CriServerTest, ImageStatusSeesAnImportedImage) {
+  auto image = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci,
+                                                 images::hostPlatform().architecture);
+  ASSERT_TRUE(
+      writeFile(dir_ / "airgap.tar", images::testing::ociLayoutTar(image, "busybox:airgap")));
+  images::ImportOptions options;
+  options.unpackOptions.privileged = ::geteuid() == 0;
+  auto imported = images::Importer(dir_ / "images").importArchive(dir_ / "airgap.tar", options);
+  ASSERT_TRUE(imported) << imported.error().message();
+  writeConfig("");
+  ASSERT_NO_FATAL_FAILURE(startServer());
+  auto images = v1::ImageService::NewStub(channel());
+
+  v1::ImageStatusRequest statusReq;
+  statusReq.mutable_image()->set_image("busybox:airgap");
+  v1::ImageStatusResponse status;
+  grpc::Status st = images->ImageStatus(context().get(), statusReq, &status);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(status.has_image());
+  EXPECT_EQ(status.image().id(), images::sha256Of(image.config));
+  ASSERT_EQ(status.image().repo_tags_size(), 1);
+  EXPECT_EQ(status.image().repo_tags(0), "docker.io/library/busybox:airgap");
+  ASSERT_EQ(status.image().repo_digests_size(), 1);
+  EXPECT_EQ(status.image().repo_digests(0), "docker.io/library/busybox@" + image.digest());
+
+  v1::ListImagesResponse list;
+  ASSERT_TRUE(images->ListImages(context().get(), v1::ListImagesRequest(), &list).ok());
+  ASSERT_EQ(list.images_size(), 1);
+  EXPECT_EQ(list.images(0).id(), status.image().id());
 }
 
 // berth-cri's ImageService tests: Debian's docker-registry on 127.0.0.1 serving a busybox image
