@@ -13,6 +13,7 @@
 #include "controlplane/controllers/controller_manager.h"
 #include "controlplane/scheduler/scheduler.h"
 #include "controlplane/server.h"
+#include "images/importer.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubeapi/node_name.h"
@@ -192,6 +193,11 @@ SpawnOptions ClusterUp::daemon(const std::string& name, const std::filesystem::p
 
 Status ClusterUp::startCri() {
   BERTH_TRY(writeCriFiles(paths_, options_, bin_));
+  // k3s' airgap images: archives dropped in agent/images are in the store before pods need them.
+  auto imported = images::Importer(paths_.imageStore()).importDirectory(paths_.airgapImages());
+  if (!imported) return std::unexpected(imported.error().context("import images"));
+  for (const auto& image : *imported)
+    namedLogger("berth")->info("imported image {}", image.name);
   BERTH_TRY(children_.start(
       "berth-cri", daemon("berth-cri", bin_.cri, {"--config", paths_.criConfig().string()})));
   // The kubelet gives up on a runtime that isn't there; wait for the socket (or berth-cri's exit).

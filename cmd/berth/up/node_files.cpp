@@ -56,7 +56,7 @@ Status writeCriFiles(const NodePaths& paths, const UpOptions& options, const Nod
       "state: {1}/cri\n"
       "listen: {2}\n"
       "log_level: {3}\n"
-      "image_root: {0}/image-store\n"
+      "image_root: {11}\n"
       "{4}"
       "monitor_path: {5}\n"
       "pod_init_path: {6}\n"
@@ -71,7 +71,7 @@ Status writeCriFiles(const NodePaths& paths, const UpOptions& options, const Nod
       "  conf_template: {10}\n",
       agent, paths.run().string(), paths.criSocket().string(), options.logLevel, registries,
       bin.monitor.string(), bin.podInit.string(), bin.runtime.string(), bin.cniBinDir.string(),
-      paths.cniConfDir().string(), paths.cniTemplate().string());
+      paths.cniConfDir().string(), paths.cniTemplate().string(), paths.imageStore().string());
   return writeFileAtomic(paths.criConfig(), config, 0644);
 }
 

@@ -57,6 +57,7 @@ struct NodePaths {
   std::filesystem::path staticPods() const { return agent() / "pod-manifests"; }
   std::filesystem::path podLogs() const { return agent() / "pod-logs"; }
   std::filesystem::path airgapImages() const { return agent() / "images"; }
+  std::filesystem::path imageStore() const { return agent() / "image-store"; }
   std::filesystem::path cniConfDir() const { return agent() / "net.d"; }
   std::filesystem::path cniTemplate() const { return agent() / "cni-template.conflist"; }
   // What berth-cri renders from the template once the kubelet hands it the node's podCIDR.
