@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 
@@ -33,8 +35,15 @@ Result<ChildProcess> spawnWith(const SpawnOptions& o, int stdinFd, int outFd, in
   if (stdinFd >= 0) posix_spawn_file_actions_adddup2(&fa, stdinFd, STDIN_FILENO);
   if (outFd >= 0) posix_spawn_file_actions_adddup2(&fa, outFd, STDOUT_FILENO);
   if (errFd >= 0) posix_spawn_file_actions_adddup2(&fa, errFd, STDERR_FILENO);
-  for (auto [ours, theirs] : o.extraFds)
+  int firstUnpassed = STDERR_FILENO + 1;
+  for (auto [ours, theirs] : o.extraFds) {
     posix_spawn_file_actions_adddup2(&fa, ours, theirs);
+    firstUnpassed = std::max(firstUnpassed, theirs + 1);
+  }
+  // Only what the options pass reaches the program: a descriptor opened without O_CLOEXEC (Asio
+  // opens its listening sockets so) would otherwise live on in every daemon and container
+  // monitor started from here, holding a port after its owner exits.
+  posix_spawn_file_actions_addclosefrom_np(&fa, firstUnpassed);
   if (o.cwd) posix_spawn_file_actions_addchdir_np(&fa, o.cwd->c_str());
   if (o.outputFile) {
     int flags = O_WRONLY | O_CREAT | O_APPEND;

@@ -1,5 +1,8 @@
 #include "common/spawn.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -89,6 +92,24 @@ TEST(Spawn, OutputFileAndCwd) {
   std::fclose(f);
   EXPECT_EQ(std::string(buf, n), std::string(tmpl) + "\nerr\n");
   std::filesystem::remove_all(tmpl);
+}
+
+TEST(Spawn, OnlyPassedDescriptorsReachTheProgram) {
+  // Opened without O_CLOEXEC, as Asio opens its sockets: it must not leak into the child.
+  int leaky = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaky, 0);
+  ASSERT_EQ(::dup2(leaky, 100), 100);
+  int passed = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.args = {"sh", "-c", "test -e /proc/self/fd/5 && ! test -e /proc/self/fd/100"};
+  o.extraFds = {{passed, 5}};
+  auto r = runProgram(o);
+  ::close(leaky);
+  ::close(passed);
+  ::close(100);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->status.success()) << "fd 100 leaked or fd 5 missing";
 }
 
 TEST(Spawn, StartProgramRunsInTheBackground) {
