@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "images/archive_reader.h"
 #include "images/content_store.h"
 #include "images/digest.h"
 #include "images/gc.h"
@@ -26,20 +27,9 @@ namespace {
 
 // Manifests, indexes and configs are kept in memory between the passes up to this size.
 constexpr int64_t kMaxDocument = 4 << 20;
-constexpr size_t kReadBlock = 128 * 1024;
 constexpr std::string_view kBlobDir = "blobs/sha256/";
 constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.name";
 constexpr std::string_view kContainerdNameAnnotation = "io.containerd.image.name";
-
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
-
-std::string archiveError(archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
 
 // A regular entry as the first pass saw it.
 struct Entry {
@@ -77,7 +67,7 @@ Status forEachFile(const std::filesystem::path& file, OnFile&& onFile) {
   ArchivePtr a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_fd(a.get(), fd.get(), kReadBlock) != ARCHIVE_OK) {
+  if (archive_read_open_fd(a.get(), fd.get(), kArchiveReadBlock) != ARCHIVE_OK) {
     return fail(Code::kInvalidArgument, "not a tar archive: {}", archiveError(a.get()));
   }
   for (;;) {
@@ -102,7 +92,7 @@ Status forEachFile(const std::filesystem::path& file, OnFile&& onFile) {
 // Reads the entry's data, giving it to `sink` block by block.
 template <class Sink>
 Status readData(archive* a, Sink&& sink) {
-  std::vector<char> buf(kReadBlock);
+  std::vector<char> buf(kArchiveReadBlock);
   for (;;) {
     la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
     if (n < 0) return fail(Code::kDataLoss, "read: {}", archiveError(a));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "images/archive_reader.h"
 #include "images/digest.h"
 
 namespace berth::images {
@@ -39,17 +40,6 @@ namespace {
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
 constexpr std::string_view kWhiteoutMetaPrefix = ".wh..wh.";
-constexpr size_t kReadBlock = 128 * 1024;
-
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
-
-std::string archiveError(archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
 
 // The decompressed stream: an outer reader (compression filters + the raw format) feeds the tar
 // reader through this callback, and every byte passes the hasher, so the diff id is computed in
@@ -57,7 +47,7 @@ std::string archiveError(archive* a) {
 struct Stream {
   archive* outer = nullptr;
   Sha256 hash;
-  std::vector<char> buf = std::vector<char>(kReadBlock);
+  std::vector<char> buf = std::vector<char>(kArchiveReadBlock);
   std::string error;
 };
 
@@ -407,7 +397,7 @@ Result<UnpackResult> unpackLayer(int blobFd, int targetFd, const UnpackOptions& 
   archive_read_support_format_raw(outer.get());
   // An empty stream (a 0-byte blob, a gzip of nothing) is an empty layer, not garbage.
   archive_read_support_format_empty(outer.get());
-  if (archive_read_open_fd(outer.get(), blobFd, kReadBlock) != ARCHIVE_OK) {
+  if (archive_read_open_fd(outer.get(), blobFd, kArchiveReadBlock) != ARCHIVE_OK) {
     return fail(Code::kInvalidArgument, "open layer: {}", archiveError(outer.get()));
   }
   archive_entry* rawEntry;
