@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace cidr_set_test {
 
 IpNet net(const char* text) {
   return *IpNet::parse(text);
@@ -53,5 +53,5 @@ TEST(CidrSetTest, RejectsOutOfRangeAndBadMasks) {
   EXPECT_NE(tooBig.error().message().find("too big"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace cidr_set_test
 }  // namespace berth::controlplane::controllers

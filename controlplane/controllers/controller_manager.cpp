@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/log.h"
+#include "controlplane/controllers/controller_log.h"
 #include "kubeapi/informer_factory.h"
 
 namespace berth::controlplane::controllers {
@@ -55,7 +55,7 @@ Status ControllerManager::start(std::chrono::milliseconds syncTimeout) {
     return fail(Code::kDeadlineExceeded, "controller manager: informers did not sync");
   for (auto& c : controllers_)
     c->start();
-  namedLogger("controllers")->info("controllers started: {}", fmt::join(names_, ","));
+  controllerLog()->info("controllers started: {}", fmt::join(names_, ","));
   return {};
 }
 

@@ -5,7 +5,7 @@
 #include "controlplane/controllers/queue_worker.h"
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace controller_manager_test {
 
 TEST(ControllerManagerTest, ControllersFlagFollowsKubeControllerManager) {
   ControllerDescriptor onByDefault{.name = "deployment", .enabledByDefault = true};
@@ -32,5 +32,5 @@ TEST(ControllerManagerTest, KeysAreNamespaceSlashName) {
   EXPECT_EQ(QueueWorker::splitKey("node1"), (std::pair<std::string, std::string>{"", "node1"}));
 }
 
-}  // namespace
+}  // namespace controller_manager_test
 }  // namespace berth::controlplane::controllers

@@ -1,6 +1,7 @@
 #include "controlplane/controllers/endpoint_slice_controller.h"
+#include "controlplane/controllers/controller_log.h"
+#include "controlplane/controllers/resources.h"
 
-#include "common/log.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/object_meta.h"
@@ -12,15 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-const kubeapi::GroupVersionResource kServices{"", "v1", "services"};
-const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
-const kubeapi::GroupVersionResource kSlices{"discovery.k8s.io", "v1", "endpointslices"};
-const kubeapi::GroupVersionResource kNodes{"", "v1", "nodes"};
 constexpr const char* kServiceIndex = "endpointslice-service";
-
-auto log() {
-  return namedLogger("controllers");
-}
 
 bool managedByUs(const json& slice) {
   return kubeapi::labelOf(slice, kManagedByLabel) == kEndpointSliceControllerName;
@@ -46,9 +39,9 @@ EndpointSliceController::EndpointSliceController(ControllerContext& context)
     : context_(context),
       services_(context.informers.informer(kServices)),
       pods_(context.informers.informer(kPods)),
-      slices_(context.informers.informer(kSlices)),
+      slices_(context.informers.informer(kEndpointSlices)),
       nodes_(context.informers.informer(kNodes, false)),
-      sliceClient_(context.client, kSlices, true),
+      sliceClient_(context.client, kEndpointSlices, true),
       worker_("endpointslice", [this](const std::string& key) { return sync(key); }) {
   slices_.addIndex(kServiceIndex, [](const json& slice) {
     std::string key = serviceKeyOf(slice);
@@ -145,9 +138,9 @@ Status EndpointSliceController::apply(const std::string& key, SlicePlan& plan,
           fmt::format("delete endpointslice {}", kubeapi::nameOf(slice))));
     written_.remember(key, slice, true);
   }
-  if (!plan.empty() && log()->should_log(spdlog::level::debug))
-    log()->debug("endpointslice [service={}] created {} updated {} deleted {}", key,
-                 plan.create.size(), plan.update.size(), plan.remove.size());
+  if (!plan.empty() && controllerLog()->should_log(spdlog::level::debug))
+    controllerLog()->debug("endpointslice [service={}] created {} updated {} deleted {}", key,
+                           plan.create.size(), plan.update.size(), plan.remove.size());
   return {};
 }
 

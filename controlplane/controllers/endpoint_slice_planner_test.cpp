@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace endpoint_slice_planner_test {
 
 using nlohmann::json;
 
@@ -143,5 +143,5 @@ TEST(EndpointSlicePlannerTest, SliceOfAnotherServiceUidIsDeleted) {
   EXPECT_EQ(p.create[0]["metadata"]["ownerReferences"][0]["uid"], "new-uid");
 }
 
-}  // namespace
+}  // namespace endpoint_slice_planner_test
 }  // namespace berth::controlplane::controllers

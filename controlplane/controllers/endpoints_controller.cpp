@@ -1,4 +1,5 @@
 #include "controlplane/controllers/endpoints_controller.h"
+#include "controlplane/controllers/resources.h"
 
 #include <algorithm>
 #include <map>
@@ -17,9 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-const kubeapi::GroupVersionResource kServices{"", "v1", "services"};
-const kubeapi::GroupVersionResource kPods{"", "v1", "pods"};
-const kubeapi::GroupVersionResource kEndpoints{"", "v1", "endpoints"};
 constexpr size_t kMaxCapacity = 1000;  // addresses in one Endpoints object
 constexpr const char* kOverCapacityAnnotation = "endpoints.kubernetes.io/over-capacity";
 // Leader election records kept in Endpoints have no Service and must stay.

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace endpoints_controller_test {
 
 using nlohmann::json;
 
@@ -84,5 +84,5 @@ TEST(EndpointSubsetsTest, TruncatedToOneThousandReadyFirst) {
   EXPECT_FALSE(truncateEndpoints(small));
 }
 
-}  // namespace
+}  // namespace endpoints_controller_test
 }  // namespace berth::controlplane::controllers

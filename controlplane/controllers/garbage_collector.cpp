@@ -1,9 +1,9 @@
 #include "controlplane/controllers/garbage_collector.h"
+#include "controlplane/controllers/controller_log.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "common/log.h"
 #include "kubeapi/informer_factory.h"
 
 namespace berth::controlplane::controllers {
@@ -18,10 +18,6 @@ constexpr const char* kOwnerUidIndex = "gc-owner-uid";
 constexpr const char* kOrphan = "orphan";
 constexpr const char* kForeground = "foregroundDeletion";
 constexpr size_t kMaxAbsentOwners = 500;
-
-auto log() {
-  return namedLogger("controllers");
-}
 
 bool beingDeleted(const json& obj) {
   return kubeapi::deletionTimestampOf(obj).has_value();
@@ -227,8 +223,8 @@ Status GarbageCollector::removeOwnerReferences(const Resource& r, const json& ob
     if (written.error().isNotFound()) return {};
     return std::unexpected(written.error().toError().context(describe(obj)));
   }
-  log()->info("garbagecollector: removed owner references {} from {}", fmt::join(uids, ","),
-              describe(obj));
+  controllerLog()->info("garbagecollector: removed owner references {} from {}",
+                        fmt::join(uids, ","), describe(obj));
   return {};
 }
 
@@ -251,8 +247,8 @@ Status GarbageCollector::deleteObject(const Resource& r, const json& obj, std::s
     if (removed.error().isNotFound() || removed.error().isConflict()) return {};
     return std::unexpected(removed.error().toError().context(describe(obj)));
   }
-  log()->info("garbagecollector: deleted {} (propagation {})", describe(obj),
-              options.propagationPolicy);
+  controllerLog()->info("garbagecollector: deleted {} (propagation {})", describe(obj),
+                        options.propagationPolicy);
   return {};
 }
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace node_health_test {
 
 using nlohmann::json;
 
@@ -95,5 +95,5 @@ TEST(NodeHealthTest, Tolerations) {
   EXPECT_FALSE(tolerates({{"key", "node.kubernetes.io/unreachable"}, {"value", "x"}}, taint));
 }
 
-}  // namespace
+}  // namespace node_health_test
 }  // namespace berth::controlplane::controllers

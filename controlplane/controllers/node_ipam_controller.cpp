@@ -1,6 +1,6 @@
 #include "controlplane/controllers/node_ipam_controller.h"
+#include "controlplane/controllers/controller_log.h"
 
-#include "common/log.h"
 #include "kubeapi/event_recorder.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
@@ -15,10 +15,6 @@ using kubeapi::jsonString;
 using nlohmann::json;
 
 namespace {
-
-auto logger() {
-  return namedLogger("nodeipam");
-}
 
 // --cluster-cidr's CIDRs with their node mask sizes as CidrSets.
 Result<std::vector<CidrSet>> cidrSets(const ControllerOptions& options) {
@@ -68,7 +64,7 @@ NodeIpamController::NodeIpamController(ControllerContext& context)
   if (auto sets = cidrSets(context.options); sets)
     sets_ = std::move(*sets);
   else
-    logger()->error("no pod CIDRs will be allocated: {}", sets.error().message());
+    controllerLog()->error("no pod CIDRs will be allocated: {}", sets.error().message());
   nodes_->addEventHandler({
       .onAdd = [this](const kubeapi::ObjectPtr& n) { worker_.addObject(n); },
       .onUpdate = [this](const kubeapi::ObjectPtr&,
@@ -101,7 +97,7 @@ void NodeIpamController::occupy(const std::string& name, const std::vector<IpNet
     for (auto& set : sets_)
       if (set.cluster().ip().family() == cidr.ip().family()) {
         if (auto s = set.occupy(cidr); !s)
-          logger()->warn("[node={}] podCIDR not occupied: {}", name, s.error().message());
+          controllerLog()->warn("[node={}] podCIDR not occupied: {}", name, s.error().message());
       }
   byNode_[name] = cidrs;
 }
@@ -129,7 +125,7 @@ void NodeIpamController::release(const std::string& name) {
   for (const auto& cidr : it->second)
     for (auto& set : sets_)
       if (set.cluster().ip().family() == cidr.ip().family()) (void)set.release(cidr);
-  logger()->info("[node={}] released podCIDRs", name);
+  controllerLog()->info("[node={}] released podCIDRs", name);
   byNode_.erase(it);
 }
 
@@ -160,7 +156,7 @@ Status NodeIpamController::sync(const std::string& name) {
     release(name);
     return std::unexpected(patched.error().toError().context("set podCIDRs of node " + name));
   }
-  logger()->info("[node={}] podCIDRs {}", name, podCidrs.dump());
+  controllerLog()->info("[node={}] podCIDRs {}", name, podCidrs.dump());
   return {};
 }
 

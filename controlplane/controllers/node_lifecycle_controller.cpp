@@ -1,6 +1,6 @@
 #include "controlplane/controllers/node_lifecycle_controller.h"
+#include "controlplane/controllers/controller_log.h"
 
-#include "common/log.h"
 #include "controlplane/controllers/node_health.h"
 #include "controlplane/controllers/pod_indexes.h"
 #include "kubeapi/event_recorder.h"
@@ -20,10 +20,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kLeaseNamespace = "kube-node-lease";
-
-auto logger() {
-  return namedLogger("nodelifecycle");
-}
 
 std::string readyHeartbeat(const json& node) {
   for (const json& c : jsonArray(jsonField(node, "status"), "conditions"))
@@ -120,7 +116,7 @@ void NodeLifecycleController::recordReadyChange(const json& node) {
   if (before == "True" && ready != "True") reason = "NodeNotReady";
   if (!before.empty() && before != "True" && ready == "True") reason = "NodeReady";
   if (reason.empty()) return;
-  logger()->info("[node={}] Ready {} -> {}", name, before, ready);
+  controllerLog()->info("[node={}] Ready {} -> {}", name, before, ready);
   // RecordNodeStatusChange.
   recorder_->event(kubeapi::objectReference(node), "Normal", reason,
                    fmt::format("Node {} status is now: {}", name, reason));
@@ -140,7 +136,7 @@ Status NodeLifecycleController::sync(const std::string& name) {
     if (markNodeStatusUnknown(unknown, kubeapi::now())) {
       auto updated = nodes.updateStatus(unknown);
       if (!updated) return std::unexpected(updated.error().toError().context("node " + name));
-      logger()->info("[node={}] kubelet stopped posting node status", name);
+      controllerLog()->info("[node={}] kubelet stopped posting node status", name);
       node = std::move(*updated);
     }
   }
@@ -186,7 +182,7 @@ Status NodeLifecycleController::updateTaints(const json& node) {
   auto updated = context_.client->resource({"", "v1", "nodes"}, false).update(changed);
   if (!updated)
     return std::unexpected(updated.error().toError().context("taint node " + nameOf(node)));
-  logger()->info("[node={}] taints {}", nameOf(node), taints.dump());
+  controllerLog()->info("[node={}] taints {}", nameOf(node), taints.dump());
   return {};
 }
 

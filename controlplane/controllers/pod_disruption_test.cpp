@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace pod_disruption_test {
 
 using nlohmann::json;
 
@@ -27,5 +27,5 @@ TEST(PodDisruptionTest, ConditionAddedAndOrphanMarkedFailed) {
             "Succeeded");
 }
 
-}  // namespace
+}  // namespace pod_disruption_test
 }  // namespace berth::controlplane::controllers

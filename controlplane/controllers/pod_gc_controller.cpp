@@ -1,8 +1,8 @@
 #include "controlplane/controllers/pod_gc_controller.h"
+#include "controlplane/controllers/controller_log.h"
 
 #include <algorithm>
 
-#include "common/log.h"
 #include "controlplane/controllers/pod_disruption.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
@@ -16,10 +16,6 @@ using kubeapi::jsonString;
 using nlohmann::json;
 
 namespace {
-
-auto logger() {
-  return namedLogger("podgc");
-}
 
 bool terminated(const json& pod) {
   std::string phase = jsonString(jsonField(pod, "status"), "phase");
@@ -115,15 +111,15 @@ void PodGcController::forceDelete(const json& pod, std::string_view why,
   auto pods = context_.client->resource({"", "v1", "pods"}).inNamespace(ns);
   if (disruption) {
     if (auto s = markPodDisrupted(pods, name, disruption->reason, disruption->message, true); !s)
-      logger()->warn("[pod={}/{}] mark failed: {}", ns, name, s.error().message());
+      controllerLog()->warn("[pod={}/{}] mark failed: {}", ns, name, s.error().message());
   }
   auto deleted = pods.remove(
       name, {.gracePeriodSeconds = 0, .preconditionUid = jsonString(pod["metadata"], "uid")});
   if (!deleted && !deleted.error().isNotFound()) {
-    logger()->warn("[pod={}/{}] delete: {}", ns, name, deleted.error().message());
+    controllerLog()->warn("[pod={}/{}] delete: {}", ns, name, deleted.error().message());
     return;
   }
-  logger()->info("[pod={}/{}] deleted: {}", ns, name, why);
+  controllerLog()->info("[pod={}/{}] deleted: {}", ns, name, why);
 }
 
 }  // namespace berth::controlplane::controllers

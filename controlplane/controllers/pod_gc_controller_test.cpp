@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace pod_gc_controller_test {
 
 using nlohmann::json;
 
@@ -36,5 +36,5 @@ TEST(PodGcTest, OldestTerminatedPodsOverThresholdGo) {
   EXPECT_TRUE(terminatedPodsOverThreshold(pods, 0).empty()) << "0 means no limit";
 }
 
-}  // namespace
+}  // namespace pod_gc_controller_test
 }  // namespace berth::controlplane::controllers

@@ -1,6 +1,6 @@
 #include "controlplane/controllers/queue_worker.h"
 
-#include "common/log.h"
+#include "controlplane/controllers/controller_log.h"
 
 namespace berth::controlplane::controllers {
 
@@ -29,7 +29,7 @@ void QueueWorker::work() {
     if (status) {
       queue_.forget(*key);
     } else {
-      namedLogger("controllers")->warn("{}: syncing {}: {}", name_, *key, status.error().message());
+      controllerLog()->warn("{}: syncing {}: {}", name_, *key, status.error().message());
       queue_.addRateLimited(*key);
     }
     queue_.done(*key);

@@ -1,6 +1,6 @@
 #include "controlplane/controllers/taint_eviction_controller.h"
+#include "controlplane/controllers/controller_log.h"
 
-#include "common/log.h"
 #include "controlplane/controllers/node_health.h"
 #include "controlplane/controllers/pod_disruption.h"
 #include "controlplane/controllers/pod_indexes.h"
@@ -18,10 +18,6 @@ using kubeapi::jsonString;
 using nlohmann::json;
 
 namespace {
-
-auto logger() {
-  return namedLogger("taint-eviction-controller");
-}
 
 json noExecuteTaints(const json& node) {
   json out = json::array();
@@ -145,8 +141,8 @@ Status TaintEvictionController::sync(const std::string& podKey) {
   auto deleted = pods.remove(name);
   if (!deleted && !deleted.error().isNotFound())
     return std::unexpected(deleted.error().toError().context("evict pod " + podKey));
-  logger()->info("[pod={} node={}] evicted for NoExecute taints {}", podKey,
-                 jsonString((*pod)["spec"], "nodeName"), taints.dump());
+  controllerLog()->info("[pod={} node={}] evicted for NoExecute taints {}", podKey,
+                        jsonString((*pod)["spec"], "nodeName"), taints.dump());
   std::lock_guard lock(mu_);
   firstSeen_.erase(podKey);
   evicted_[podKey] = jsonString((*pod)["metadata"], "uid");

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace taint_eviction_controller_test {
 
 using nlohmann::json;
 using std::chrono::seconds;
@@ -51,5 +51,5 @@ TEST(TaintEvictionTest, EvictionTimeFollowsTolerations) {
                            json::array({kUnreachable, notReady}), seen));
 }
 
-}  // namespace
+}  // namespace taint_eviction_controller_test
 }  // namespace berth::controlplane::controllers

@@ -1,6 +1,7 @@
 #include "controlplane/controllers/ttl_after_finished_controller.h"
+#include "controlplane/controllers/controller_log.h"
+#include "controlplane/controllers/resources.h"
 
-#include "common/log.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/resource_client.h"
@@ -13,15 +14,7 @@ using kubeapi::jsonField;
 using kubeapi::jsonString;
 using nlohmann::json;
 
-namespace {
-
-const kubeapi::GroupVersionResource kJobs{"batch", "v1", "jobs"};
-
-auto logger() {
-  return namedLogger("ttl-after-finished");
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::optional<kubeapi::Time>> jobExpiry(const json& job) {
   const json& ttl = jsonField(jsonField(job, "spec"), "ttlSecondsAfterFinished");
@@ -92,7 +85,7 @@ Status TtlAfterFinishedController::sync(const std::string& key) {
                                     .preconditionUid = jsonString((*fresh)["metadata"], "uid")});
   if (!deleted && !deleted.error().isNotFound())
     return std::unexpected(deleted.error().toError().context("delete job " + key));
-  logger()->info("[job={}] deleted: TTL after finished expired", key);
+  controllerLog()->info("[job={}] deleted: TTL after finished expired", key);
   return {};
 }
 

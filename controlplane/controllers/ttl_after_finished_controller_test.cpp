@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace ttl_after_finished_controller_test {
 
 using nlohmann::json;
 
@@ -40,5 +40,5 @@ TEST(TtlAfterFinishedTest, ExpiryIsFinishTimePlusTtl) {
   EXPECT_NE(untimed.error().message().find("default/j"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace ttl_after_finished_controller_test
 }  // namespace berth::controlplane::controllers

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace berth::controlplane::controllers {
-namespace {
+namespace write_tracker_test {
 
 kubeapi::ObjectPtr slice(const std::string& name, const std::string& rv) {
   return std::make_shared<const nlohmann::json>(
@@ -36,5 +36,5 @@ TEST(WriteTrackerTest, WaitsUntilTheCacheShowsEveryWrite) {
   EXPECT_TRUE(tracker.caughtUp("ns/web", cache));
 }
 
-}  // namespace
+}  // namespace write_tracker_test
 }  // namespace berth::controlplane::controllers

@@ -6,7 +6,7 @@
 #include "controlplane/scheduler/test_objects.h"
 
 namespace berth::controlplane::scheduler {
-namespace {
+namespace filters_test {
 
 using namespace testing;
 
@@ -280,5 +280,5 @@ TEST(VolumeBinding, ClaimsMustExistBeBoundAndTheirLocalVolumeMustBeReachable) {
   EXPECT_EQ(reasonOf(st), "node(s) had volume node affinity conflict");
 }
 
-}  // namespace
+}  // namespace filters_test
 }  // namespace berth::controlplane::scheduler

@@ -8,7 +8,7 @@
 #include "controlplane/scheduler/test_objects.h"
 
 namespace berth::controlplane::scheduler {
-namespace {
+namespace schedule_pod_test {
 
 using namespace testing;
 
@@ -80,5 +80,5 @@ TEST(SchedulePod, PicksTheOnlyFittingNodeAndSpreadsOverEqualOnes) {
   EXPECT_EQ(chosen.size(), 3u);  // ties broken at random
 }
 
-}  // namespace
+}  // namespace schedule_pod_test
 }  // namespace berth::controlplane::scheduler

@@ -8,7 +8,7 @@
 #include "controlplane/scheduler/test_objects.h"
 
 namespace berth::controlplane::scheduler {
-namespace {
+namespace scores_test {
 
 using namespace testing;
 
@@ -140,5 +140,5 @@ TEST(SelectHost, PicksAmongTheBestOnly) {
   EXPECT_EQ(picked, (std::set<size_t>{1, 3, 4}));
 }
 
-}  // namespace
+}  // namespace scores_test
 }  // namespace berth::controlplane::scheduler
