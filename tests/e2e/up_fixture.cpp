@@ -58,7 +58,9 @@ Result<std::unique_ptr<UpFixture>> UpFixture::start(Options options) {
   if (!registry) return std::unexpected(registry.error().context("registry"));
   f->registry_ = std::move(*registry);
   auto image = images::testing::makeBusyboxImage(images::testing::ManifestFlavour::kOci);
+  // Two tags of one image: a rolling update between them changes the pod template.
   BERTH_TRY(images::testing::push(*f->registry_, "test/busybox", "1", image));
+  BERTH_TRY(images::testing::push(*f->registry_, "test/busybox", "2", image));
   f->image_ = f->registry_->host() + "/test/busybox:1";
   BERTH_TRY(writeFile(
       f->dir_ / "registries.yaml",

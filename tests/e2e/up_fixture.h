@@ -46,7 +46,7 @@ class UpFixture {
   // `berth down --data-dir` (with --purge when asked); berth up is gone afterwards.
   [[nodiscard]] Status down(bool purge);
 
-  const std::string& image() const { return image_; }
+  const std::string& image() const { return image_; }  // <registry>/test/busybox:1 (also :2)
   const std::string& nodeName() const { return nodeName_; }
   static constexpr const char* kNodeIp = "10.201.0.1";
   const std::filesystem::path& dataDir() const { return dataDir_; }

@@ -96,6 +96,35 @@ TEST_F(UpTest, OneCommandGivesAReadyNodeThatRunsPodsBehindServices) {
             std::set<std::string>{"web-a\n"});
 }
 
+TEST_F(UpTest, ADeploymentRollsOutUpdatesAndRollsBackBehindItsService) {
+  up_->kubectlOk({"create", "deployment", "web", "--image=" + up_->image(), "--replicas=3",
+                  "--port=8080", "--", "sh", "-c",
+                  "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"});
+  up_->kubectlOk({"rollout", "status", "deployment/web", "--timeout=120s"});
+  up_->kubectlOk({"expose", "deployment", "web", "--port=80", "--target-port=8080"});
+  std::string clusterIp =
+      up_->kubectlOk({"get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"});
+  // The three pods answer their names through the ClusterIP.
+  std::set<std::string> names;
+  for (const auto& body : answers("http://" + clusterIp + "/", 30))
+    names.insert(body);
+  EXPECT_EQ(names.size(), 3u) << up_->logs();
+
+  std::string updated = up_->image().substr(0, up_->image().rfind(':')) + ":2";
+  up_->kubectlOk({"set", "image", "deployment/web", "busybox=" + updated});
+  up_->kubectlOk({"rollout", "status", "deployment/web", "--timeout=120s"});
+  EXPECT_EQ(up_->kubectlOk({"get", "pods", "-l", "app=web", "-o",
+                            "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}"}),
+            updated + "\n" + updated + "\n" + updated + "\n");
+  EXPECT_NE(up_->kubectlOk({"rollout", "history", "deployment/web"}).find("2 "), std::string::npos);
+  up_->kubectlOk({"rollout", "undo", "deployment/web"});
+  up_->kubectlOk({"rollout", "status", "deployment/web", "--timeout=120s"});
+  EXPECT_EQ(up_->kubectlOk({"get", "deployment", "web", "-o",
+                            "jsonpath={.spec.template.spec.containers[0].image}"}),
+            up_->image());
+  EXPECT_FALSE(answers("http://" + clusterIp + "/", 1).empty()) << up_->logs();
+}
+
 TEST_F(UpTest, ARestartBringsTheSameClusterBack) {
   up_->kubectlOk({"create", "configmap", "kept", "--from-literal=a=b"});
   up_->kubectlOk({"apply", "-f", "-"}, webPod("web-a", up_->nodeName(), up_->image()));
