@@ -68,6 +68,10 @@ server:
   do-not-query-localhost: no
   access-control: 0.0.0.0/0 allow
   access-control: ::/0 allow
+  # Reverse lookups of private addresses outside the cluster's records go upstream, as
+  # CoreDNS forwards them, instead of Unbound's built-in NXDOMAIN (RFC 6303).
+  unblock-lan-zones: yes
+  insecure-lan-zones: yes
   local-zone: "{}" static
 )",
       s.listenAddress, s.port, s.port, s.stateDir, zoneName(s.domain));
