@@ -67,7 +67,8 @@ ClusterDns::ClusterDns(kubeapi::InformerFactory& informers, ClusterDnsOptions op
                 .listenAddress = options_.listenAddress,
                 .port = options_.port,
                 .stateDir = options_.stateDir,
-                .controlSocket = options_.stateDir + "/control.sock"},
+                .controlSocket = options_.stateDir + "/control.sock",
+                .allowFrom = options_.allowFrom},
       services_(withHandler(informers.informer(kServices), [t = trigger_] { t->mark(); })),
       slices_(withHandler(informers.informer(kEndpointSlices), [t = trigger_] { t->mark(); })) {}
 

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/child_process.h"
 #include "common/result.h"
@@ -36,6 +37,7 @@ struct ClusterDnsOptions {
   std::string listenAddress = "127.0.0.1";  // IPv4 or IPv6; never a wildcard
   int port = 53;
   std::string resolvConf = "/etc/resolv.conf";  // the upstream resolvers
+  std::vector<std::string> allowFrom;           // client CIDRs (UnboundSettings); empty: all
   std::string stateDir = "/run/berth/dns";
   std::string unboundPath = "unbound";  // unbound-control is taken from the same directory
   std::chrono::milliseconds minSyncPeriod{1'000};

@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--resolv-conf", o.resolvConf, "the upstream resolvers")->capture_default_str();
   app.add_option("--state-dir", o.stateDir, "rendered configuration, control socket, log")
       ->capture_default_str();
+  app.add_option("--allow-from", o.allowFrom, "client CIDRs answered (default: all)")
+      ->delimiter(',');
   app.add_option("--unbound", o.unboundPath, "Unbound binary")->capture_default_str();
   app.add_flag("-v,--verbose", verbose);
   CLI11_PARSE(app, argc, argv);

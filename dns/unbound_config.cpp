@@ -66,8 +66,6 @@ server:
   num-queries-per-thread: 32
   so-reuseport: no
   do-not-query-localhost: no
-  access-control: 0.0.0.0/0 allow
-  access-control: ::/0 allow
   # Reverse lookups of private addresses outside the cluster's records go upstream, as
   # CoreDNS forwards them, instead of Unbound's built-in NXDOMAIN (RFC 6303).
   unblock-lan-zones: yes
@@ -75,6 +73,9 @@ server:
   local-zone: "{}" static
 )",
       s.listenAddress, s.port, s.port, s.stateDir, zoneName(s.domain));
+  const std::vector<std::string> everyone = {"0.0.0.0/0", "::/0"};
+  for (const auto& cidr : s.allowFrom.empty() ? everyone : s.allowFrom)
+    out += fmt::format("  access-control: {} allow\n", cidr);
   for (const auto& r : records) {
     // A CNAME (ExternalName) sits in a redirect zone of its own: there Unbound also resolves its
     // target and answers both, as a client expects of a recursive resolver.

@@ -18,6 +18,9 @@ struct UnboundSettings {
   int port = 53;
   std::string stateDir;       // Unbound's directory; the control socket lives there
   std::string controlSocket;  // absolute path of the unix control socket
+  // Client CIDRs answered (Unbound refuses the others, loopback aside); empty: everyone. On a
+  // node address, the pod and Service CIDRs keep it from being an open resolver.
+  std::vector<std::string> allowFrom;
 };
 
 // The nameservers of a resolv.conf, in order, without `self` (the address cluster DNS listens on

@@ -36,6 +36,17 @@ TEST(UnboundConfigTest, RecordsZoneAndForwarders) {
     EXPECT_NE(conf.find(want), std::string::npos) << want << " missing from\n" << conf;
   }
   EXPECT_EQ(conf.find("refuse"), std::string::npos);
+  EXPECT_NE(conf.find("access-control: 0.0.0.0/0 allow\n  access-control: ::/0 allow\n"),
+            std::string::npos);
+}
+
+TEST(UnboundConfigTest, AllowFromLimitsClients) {
+  UnboundSettings s;
+  s.allowFrom = {"10.42.0.0/16", "10.43.0.0/16"};
+  std::string conf = renderUnboundConfig(s, {}, {"192.0.2.1"});
+  EXPECT_NE(conf.find("access-control: 10.42.0.0/16 allow\n  access-control: 10.43.0.0/16 allow\n"),
+            std::string::npos);
+  EXPECT_EQ(conf.find("0.0.0.0/0"), std::string::npos);
 }
 
 TEST(UnboundConfigTest, NoUpstreamsRefusesOutsideNames) {

@@ -63,6 +63,10 @@ class ClusterDnsTest : public ::testing::Test {
     port_ = *port;
     ASSERT_TRUE(writeFile(temp_.path() / "resolv.conf",
                           "search example.org\nnameserver " + upstream_ + "\n"));
+    startDns();
+  }
+  // ClusterDns in the test process, as `berth up` runs it.
+  virtual void startDns() {
     informers_ = std::make_unique<kubeapi::InformerFactory>(cp_->client());
     dns_ = std::make_unique<dns::ClusterDns>(
         *informers_, dns::ClusterDnsOptions{.listenAddress = "127.0.0.1",
@@ -226,6 +230,37 @@ TEST_F(ClusterDnsTest, RestartsUnboundThatDied) {
       cp_->server().kubectlOk({"get", "service", "web2", "-o", "jsonpath={.spec.clusterIP}"});
   expectAnswer("web2.default.svc.cluster.local", "A", ip2);
   EXPECT_EQ(ask("web.default.svc.cluster.local"), ip);
+}
+
+// The standalone daemon on the same fixture.
+class BerthDnsTest : public ClusterDnsTest {
+ protected:
+  void startDns() override {
+    auto p = startProgram(
+        {.path = BERTH_DNS_PATH,
+         .args = {BERTH_DNS_PATH, "--kubeconfig", cp_->server().adminKubeconfig().string(),
+                  "--listen", "127.0.0.1:" + std::to_string(port_), "--allow-from", "127.0.0.0/8",
+                  "--resolv-conf", (temp_.path() / "resolv.conf").string(), "--state-dir",
+                  (temp_.path() / "dns").string()},
+         .outputFile = (temp_.path() / "berth-dns.log").string()});
+    ASSERT_TRUE(p) << p.error().message();
+    daemon_ = std::move(*p);
+  }
+  ChildProcess daemon_;
+};
+
+TEST_F(BerthDnsTest, AnswersServicesAndForwards) {
+  create(service("web", {{"ports", {{{"name", "http"}, {"port", 80}}}}}));
+  const std::string ip =
+      cp_->server().kubectlOk({"get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"});
+  expectAnswer("web.default.svc.cluster.local", "A", ip);
+  EXPECT_EQ(ask("www.example.org"), "192.0.2.7");
+  // SIGTERM: berth-dns stops its Unbound and exits 0.
+  ASSERT_EQ(::kill(daemon_.pid(), SIGTERM), 0);
+  auto exited = daemon_.waitFor(std::chrono::seconds(10));
+  ASSERT_TRUE(exited && *exited) << "berth-dns did not exit on SIGTERM";
+  EXPECT_TRUE((*exited)->success()) << (*exited)->code;
+  EXPECT_NE(status("web.default.svc.cluster.local"), "NOERROR");
 }
 
 }  // namespace
