@@ -53,6 +53,14 @@ std::string logTail(const std::string& path) {
   return from == std::string::npos ? t : t.substr(from + 1);
 }
 
+// Alive and not a zombie (its parent, gone, may leave it to an init that does not reap).
+bool running(pid_t pid) {
+  auto stat = readFile(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return false;
+  const size_t paren = stat->rfind(')');
+  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] != 'Z';
+}
+
 }  // namespace
 
 void ClusterDns::Trigger::mark() {
@@ -110,7 +118,7 @@ void ClusterDns::stopStaleUnbound() const {
   if (pid <= 0 || !cmdline || cmdline->find(configPath()) == std::string::npos) return;
   log()->info("stopping the Unbound a previous run left [pid={}]", pid);
   ::kill(pid, SIGKILL);
-  for (int i = 0; i < 100 && std::filesystem::exists(fmt::format("/proc/{}", pid)); ++i)
+  for (int i = 0; i < 100 && running(pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 

@@ -249,6 +249,28 @@ class BerthDnsTest : public ClusterDnsTest {
   ChildProcess daemon_;
 };
 
+TEST_F(BerthDnsTest, RestartAfterAKillStopsTheUnboundLeftBehind) {
+  create(service("web", {{"ports", {{{"name", "http"}, {"port", 80}}}}}));
+  const std::string ip =
+      cp_->server().kubectlOk({"get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"});
+  expectAnswer("web.default.svc.cluster.local", "A", ip);
+  auto left = readFile(temp_.path() / "dns" / "unbound.pid");
+  ASSERT_TRUE(left);
+  daemon_.killAndReap();  // SIGKILL: its Unbound lives on, holding the port
+  ASSERT_EQ(::kill(std::stoi(*left), 0), 0);
+  startDns();
+  EXPECT_TRUE(ControlPlaneFixture::eventually([&] {
+    auto now = readFile(temp_.path() / "dns" / "unbound.pid");
+    return now && *now != *left;
+  })) << "no new Unbound";
+  expectAnswer("web.default.svc.cluster.local", "A", ip);
+  // Gone, or a zombie its new parent has not reaped.
+  auto stat = readFile("/proc/" + *left + "/stat");
+  EXPECT_TRUE(!stat || stat->find(") Z ") != std::string::npos) << "the old Unbound still runs";
+  daemon_.killAndReap();
+  if (auto pid = readFile(temp_.path() / "dns" / "unbound.pid")) ::kill(std::stoi(*pid), SIGKILL);
+}
+
 TEST_F(BerthDnsTest, AnswersServicesAndForwards) {
   create(service("web", {{"ports", {{{"name", "http"}, {"port", 80}}}}}));
   const std::string ip =
