@@ -198,6 +198,10 @@ TEST_F(ClusterDnsTest, AnswersEveryRecordKindFollowsChangesAndForwardsTheRest) {
             "db-0.db.default.svc.cluster.local.");
   // ExternalName: the CNAME, its target resolved upstream in the same answer.
   EXPECT_EQ(ask("ext.default.svc.cluster.local"), "192.0.2.7\nwww.example.org.");
+  // Over TCP as well.
+  EXPECT_EQ(dig({"@127.0.0.1", "-p", std::to_string(port_), "+short", "+tcp",
+                 "web.default.svc.cluster.local"}),
+            ip);
   // Outside the cluster: forwarded to the resolv.conf's server.
   EXPECT_EQ(ask("www.example.org"), "192.0.2.7");
   // Unknown cluster names are NXDOMAIN here, never forwarded.
@@ -230,6 +234,18 @@ TEST_F(ClusterDnsTest, RestartsUnboundThatDied) {
       cp_->server().kubectlOk({"get", "service", "web2", "-o", "jsonpath={.spec.clusterIP}"});
   expectAnswer("web2.default.svc.cluster.local", "A", ip2);
   EXPECT_EQ(ask("web.default.svc.cluster.local"), ip);
+}
+
+TEST_F(ClusterDnsTest, StartFailsNamingWhyWhenTheAddressIsTaken) {
+  dns::ClusterDns other(*informers_, {.listenAddress = "127.0.0.1",
+                                      .port = port_,
+                                      .resolvConf = temp_.path() / "resolv.conf",
+                                      .stateDir = temp_.path() / "other"});
+  auto st = other.start();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("unbound exited"), std::string::npos) << st.error().message();
+  EXPECT_NE(st.error().message().find(std::to_string(port_)), std::string::npos)
+      << st.error().message();
 }
 
 // The standalone daemon on the same fixture.
