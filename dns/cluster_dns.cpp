@@ -103,9 +103,9 @@ std::string ClusterDns::renderConfig(bool withRecords) const {
   if (!resolvConf) {
     log()->warn("upstream resolvers: {}", resolvConf.error().message());
   }
-  return renderUnboundConfig(
-      settings_, records,
-      upstreamsOf(resolvConf.value_or(""), options_.listenAddress, options_.port));
+  std::vector<std::string> self = options_.selfAddresses;
+  if (options_.port == 53) self.push_back(options_.listenAddress);
+  return renderUnboundConfig(settings_, records, upstreamsOf(resolvConf.value_or(""), self));
 }
 
 void ClusterDns::stopStaleUnbound() const {

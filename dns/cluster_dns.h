@@ -38,6 +38,10 @@ struct ClusterDnsOptions {
   int port = 53;
   std::string resolvConf = "/etc/resolv.conf";  // the upstream resolvers
   std::vector<std::string> allowFrom;           // client CIDRs (UnboundSettings); empty: all
+  // More addresses that reach this server at port 53 (the kube-dns Service's ClusterIPs when
+  // listening on the node address behind it): never forwarded to. The listen address at port
+  // 53 always counts.
+  std::vector<std::string> selfAddresses;
   std::string stateDir = "/run/berth/dns";
   std::string unboundPath = "unbound";  // unbound-control is taken from the same directory
   std::chrono::milliseconds minSyncPeriod{1'000};

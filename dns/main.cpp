@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--allow-from", o.allowFrom, "client CIDRs answered (default: all)")
       ->delimiter(',');
+  app.add_option("--self-address", o.selfAddresses,
+                 "more addresses reaching this server at port 53, never forwarded to")
+      ->delimiter(',');
   app.add_option("--unbound", o.unboundPath, "Unbound binary")->capture_default_str();
   app.add_flag("-v,--verbose", verbose);
   CLI11_PARSE(app, argc, argv);

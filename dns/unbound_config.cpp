@@ -1,5 +1,6 @@
 #include "dns/unbound_config.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,9 +20,12 @@ std::string zoneName(std::string domain) {
 
 }  // namespace
 
-std::vector<std::string> upstreamsOf(std::string_view resolvConf, std::string_view self,
-                                     int selfPort) {
-  const auto selfIp = IpAddr::parse(self);
+std::vector<std::string> upstreamsOf(std::string_view resolvConf,
+                                     const std::vector<std::string>& self) {
+  std::vector<IpAddr> selfIps;
+  for (const auto& a : self) {
+    if (auto ip = IpAddr::parse(a)) selfIps.push_back(*ip);
+  }
   std::vector<std::string> out;
   std::istringstream in{std::string(resolvConf)};
   std::string line;
@@ -32,7 +36,7 @@ std::vector<std::string> upstreamsOf(std::string_view resolvConf, std::string_vi
     // glibc accepts an IPv6 nameserver with a zone ("fe80::1%eth0"); Unbound takes it as is.
     auto ip = IpAddr::parse(address.substr(0, address.find('%')));
     if (!ip) continue;
-    if (selfPort == 53 && selfIp && *ip == *selfIp) continue;
+    if (std::ranges::find(selfIps, *ip) != selfIps.end()) continue;
     out.push_back(address);
   }
   return out;

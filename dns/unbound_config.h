@@ -23,10 +23,10 @@ struct UnboundSettings {
   std::vector<std::string> allowFrom;
 };
 
-// The nameservers of a resolv.conf, in order, without `self` (the address cluster DNS listens on
-// at port 53: forwarding there would loop, as CoreDNS's loop plugin guards against).
-std::vector<std::string> upstreamsOf(std::string_view resolvConf, std::string_view self,
-                                     int selfPort);
+// The nameservers of a resolv.conf, in order, without those in `self` (the addresses that reach
+// cluster DNS at port 53: forwarding there would loop, as CoreDNS's loop plugin guards against).
+std::vector<std::string> upstreamsOf(std::string_view resolvConf,
+                                     const std::vector<std::string>& self);
 
 // The whole unbound.conf. No upstreams: names outside the cluster are refused rather than
 // resolved from the root servers behind the node's back.

@@ -9,10 +9,11 @@ TEST(UpstreamsTest, NameserversInOrderWithoutSelf) {
   const char* conf =
       "# comment\nsearch example.com\nnameserver 10.43.0.10\nnameserver 192.0.2.1\n"
       "nameserver   fe80::1%eth0\nnameserver bogus\noptions ndots:5\n";
-  EXPECT_EQ(upstreamsOf(conf, "10.43.0.10", 53),
+  EXPECT_EQ(upstreamsOf(conf, {"10.43.0.10"}),
             (std::vector<std::string>{"192.0.2.1", "fe80::1%eth0"}));
-  // Listening on another port, the same address is another server.
-  EXPECT_EQ(upstreamsOf(conf, "10.43.0.10", 1053).front(), "10.43.0.10");
+  EXPECT_EQ(upstreamsOf(conf, {}).front(), "10.43.0.10");
+  EXPECT_EQ(upstreamsOf(conf, {"10.43.0.10", "192.0.2.1"}),
+            (std::vector<std::string>{"fe80::1%eth0"}));
 }
 
 TEST(UnboundConfigTest, RecordsZoneAndForwarders) {
