@@ -189,7 +189,8 @@ RecordSet clusterRecords(std::string_view domain, const std::vector<ServiceInfo>
   std::map<std::pair<std::string, std::string>, std::vector<SliceInfo>> byService;
   for (const auto& slice : slices)
     byService[{slice.ns, slice.serviceName}].push_back(slice);
-  RecordSet out;
+  // Spec 2.2: the schema version this server implements.
+  RecordSet out = {{absolute(fmt::format("dns-version.{}", domain)), "TXT", "\"1.1.0\""}};
   static const std::vector<SliceInfo> kNone;
   for (const auto& s : services) {
     auto it = byService.find({s.ns, s.name});

@@ -10,6 +10,7 @@
 //                 with '.'/':' as '-' as CoreDNS names endpoints without one), PTR back to it,
 //                 SRV per named port to each endpoint's name
 //   ExternalName: <svc>.<ns>.svc.<domain>  CNAME <externalName>
+//   dns-version.<domain> TXT "1.1.0"
 #include <set>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@ namespace berth::dns {
 // One resource record in zone-file text. Names are absolute (trailing dot), lower case.
 struct Record {
   std::string name;
-  std::string type;  // A, AAAA, SRV, PTR, CNAME
+  std::string type;  // A, AAAA, SRV, PTR, CNAME, TXT
   std::string data;  // rdata as a zone file writes it
   auto operator<=>(const Record&) const = default;
 };
@@ -69,7 +70,8 @@ std::string reverseName(std::string_view ip);
 void addServiceRecords(std::string_view domain, const ServiceInfo& service,
                        const std::vector<SliceInfo>& slices, RecordSet& out);
 
-// Every Service's records; slices are matched to their Service by namespace and name.
+// Every Service's records and the schema version; slices are matched to their Service by
+// namespace and name.
 RecordSet clusterRecords(std::string_view domain, const std::vector<ServiceInfo>& services,
                          const std::vector<SliceInfo>& slices);
 

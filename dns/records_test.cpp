@@ -7,11 +7,14 @@ namespace {
 
 using nlohmann::json;
 
+// One Service's records (the schema version left out).
 RecordSet recordsOf(const json& service, const std::vector<json>& slices = {}) {
   std::vector<SliceInfo> infos;
   for (const auto& s : slices)
     infos.push_back(sliceInfoOf(s));
-  return clusterRecords("cluster.local", {serviceInfoOf(service)}, infos);
+  RecordSet out;
+  addServiceRecords("cluster.local", serviceInfoOf(service), infos, out);
+  return out;
 }
 
 json service(const std::string& name, json spec) {
@@ -110,10 +113,12 @@ TEST(RecordsTest, HeadlessDualStackSlicesGiveAAndAaaaAndSkipFqdnSlices) {
   EXPECT_EQ(got, want);
 }
 
-TEST(RecordsTest, SlicesOfOtherServicesAreIgnored) {
-  auto got = recordsOf(service("db", {{"clusterIP", "None"}}),
-                       {slice("other", "IPv4", {{{"addresses", {"10.42.0.7"}}}}, json::array())});
-  EXPECT_TRUE(got.empty());
+TEST(RecordsTest, ClusterRecordsMatchSlicesToTheirServiceAndCarryTheVersion) {
+  auto got = clusterRecords(
+      "cluster.local", {serviceInfoOf(service("db", {{"clusterIP", "None"}}))},
+      {sliceInfoOf(slice("other", "IPv4", {{{"addresses", {"10.42.0.7"}}}}, json::array()))});
+  RecordSet want = {{"dns-version.cluster.local.", "TXT", "\"1.1.0\""}};
+  EXPECT_EQ(got, want);
 }
 
 TEST(RecordsTest, ServiceWithoutClusterIpYetHasNoRecords) {

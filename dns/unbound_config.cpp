@@ -84,7 +84,8 @@ server:
     // A CNAME (ExternalName) sits in a redirect zone of its own: there Unbound also resolves its
     // target and answers both, as a client expects of a recursive resolver.
     if (r.type == "CNAME") out += fmt::format("  local-zone: \"{}\" redirect\n", r.name);
-    out += fmt::format("  local-data: \"{} {} IN {} {}\"\n", r.name, kTtl, r.type, r.data);
+    // Single quotes outside: a TXT record's data has double quotes of its own.
+    out += fmt::format("  local-data: '{} {} IN {} {}'\n", r.name, kTtl, r.type, r.data);
   }
   if (upstreams.empty()) out += "  local-zone: \".\" refuse\n";
   out += fmt::format(R"(remote-control:

@@ -28,9 +28,9 @@ TEST(UnboundConfigTest, RecordsZoneAndForwarders) {
   for (const char* want : {
            "interface: 127.0.0.1@1053\n",
            "local-zone: \"cluster.local.\" static\n",
-           "local-data: \"web.ns.svc.cluster.local. 5 IN A 10.43.0.5\"\n",
+           "local-data: 'web.ns.svc.cluster.local. 5 IN A 10.43.0.5'\n",
            "local-zone: \"ext.ns.svc.cluster.local.\" redirect\n",
-           "local-data: \"ext.ns.svc.cluster.local. 5 IN CNAME example.com.\"\n",
+           "local-data: 'ext.ns.svc.cluster.local. 5 IN CNAME example.com.'\n",
            "control-interface: \"/run/dns/control.sock\"\n",
            "forward-zone:\n  name: \".\"\n  forward-addr: 192.0.2.1\n  forward-addr: 192.0.2.2\n",
        }) {

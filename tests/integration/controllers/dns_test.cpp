@@ -198,6 +198,7 @@ TEST_F(ClusterDnsTest, AnswersEveryRecordKindFollowsChangesAndForwardsTheRest) {
             "db-0.db.default.svc.cluster.local.");
   // ExternalName: the CNAME, its target resolved upstream in the same answer.
   EXPECT_EQ(ask("ext.default.svc.cluster.local"), "192.0.2.7\nwww.example.org.");
+  EXPECT_EQ(ask("dns-version.cluster.local", "TXT"), "\"1.1.0\"");
   // Over TCP as well.
   EXPECT_EQ(dig({"@127.0.0.1", "-p", std::to_string(port_), "+short", "+tcp",
                  "web.default.svc.cluster.local"}),
