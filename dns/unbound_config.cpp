@@ -18,6 +18,14 @@ std::string zoneName(std::string domain) {
   return domain;
 }
 
+// Names and data come from objects the API server validated as DNS names and addresses; one
+// that slipped through with a quote, a backslash or a control character is dropped rather than
+// let it reach the configuration's syntax.
+bool plainText(std::string_view text) {
+  return std::ranges::all_of(
+      text, [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '\'' && c != '\\'; });
+}
+
 }  // namespace
 
 std::vector<std::string> upstreamsOf(std::string_view resolvConf,
@@ -81,6 +89,7 @@ server:
   for (const auto& cidr : s.allowFrom.empty() ? everyone : s.allowFrom)
     out += fmt::format("  access-control: {} allow\n", cidr);
   for (const auto& r : records) {
+    if (!plainText(r.name) || !plainText(r.data)) continue;
     // A CNAME (ExternalName) sits in a redirect zone of its own: there Unbound also resolves its
     // target and answers both, as a client expects of a recursive resolver.
     if (r.type == "CNAME") out += fmt::format("  local-zone: \"{}\" redirect\n", r.name);

@@ -50,6 +50,16 @@ TEST(UnboundConfigTest, AllowFromLimitsClients) {
   EXPECT_EQ(conf.find("0.0.0.0/0"), std::string::npos);
 }
 
+TEST(UnboundConfigTest, RecordsThatWouldBreakTheSyntaxAreDropped) {
+  RecordSet records = {{"ext.ns.svc.cluster.local.", "CNAME", "x.'\n  forward-zone:"},
+                       {"a\\b.ns.svc.cluster.local.", "A", "10.43.0.5"},
+                       {"ok.ns.svc.cluster.local.", "A", "10.43.0.6"}};
+  std::string conf = renderUnboundConfig({}, records, {"192.0.2.1"});
+  EXPECT_EQ(conf.find("ext.ns"), std::string::npos) << conf;
+  EXPECT_EQ(conf.find("a\\b"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("ok.ns.svc.cluster.local. 5 IN A 10.43.0.6"), std::string::npos);
+}
+
 TEST(UnboundConfigTest, NoUpstreamsRefusesOutsideNames) {
   std::string conf = renderUnboundConfig({}, {}, {});
   EXPECT_NE(conf.find("local-zone: \".\" refuse\n"), std::string::npos);
