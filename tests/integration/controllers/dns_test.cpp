@@ -3,6 +3,7 @@
 // outside the cluster go to a fake upstream: a second Unbound with one static host, on
 // 127.0.0.<n>:53 as the test's resolv.conf names it (resolv.conf has no port).
 #include "dns/cluster_dns.h"
+#include "dns/kube_dns_objects.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -219,6 +220,19 @@ TEST_F(ClusterDnsTest, AnswersEveryRecordKindFollowsChangesAndForwardsTheRest) {
       std::chrono::seconds(20)));
   // Forwarded answers survive the reloads.
   EXPECT_EQ(ask("www.example.org"), "192.0.2.7");
+}
+
+TEST_F(ClusterDnsTest, KubeDnsObjectsAreAcceptedAndAnswered) {
+  // What `berth up` writes: the API server accepts them and cluster DNS answers for itself.
+  create(dns::kubeDnsService({"10.43.0.10"}, port_));
+  create(dns::kubeDnsEndpointSlice("node-1", "IPv4", "192.0.2.10", port_));
+  expectAnswer("kube-dns.kube-system.svc.cluster.local", "A", "10.43.0.10");
+  EXPECT_EQ(ask("_dns._udp.kube-dns.kube-system.svc.cluster.local", "SRV"),
+            "0 100 53 kube-dns.kube-system.svc.cluster.local.");
+  EXPECT_EQ(
+      cp_->server().kubectlOk({"get", "endpointslice", "-n", "kube-system", "kube-dns-node-1-ipv4",
+                               "-o", "jsonpath={.endpoints[0].addresses[0]}:{.ports[0].port}"}),
+      "192.0.2.10:" + std::to_string(port_));
 }
 
 TEST_F(ClusterDnsTest, RestartsUnboundThatDied) {
