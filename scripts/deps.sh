@@ -31,6 +31,10 @@ readonly kPackages=(
   nghttp2-server
   # the `berth up` demo: a client that reaches the Service from the node
   wget
+  # cluster DNS (dns/): Unbound serves the records berth renders and forwards the rest (its
+  # local-data covers A/AAAA/SRV/PTR and chases an ExternalName's CNAME; reload_keep_cache over
+  # its control socket); dig queries it in the tests
+  unbound bind9-dnsutils
 )
 
 if [[ $EUID -ne 0 ]]; then
