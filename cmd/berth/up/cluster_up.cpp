@@ -13,10 +13,13 @@
 #include "controlplane/controllers/controller_manager.h"
 #include "controlplane/scheduler/scheduler.h"
 #include "controlplane/server.h"
+#include "dns/cluster_dns.h"
+#include "dns/kube_dns_objects.h"
 #include "images/importer.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/kubeconfig.h"
 #include "kubeapi/node_name.h"
+#include "kubeapi/resource_client.h"
 #include "kubeapi/rest_client.h"
 
 namespace berth::cmd {
@@ -91,8 +94,8 @@ std::filesystem::path ClusterUp::adminKubeconfig() const {
 
 Status ClusterUp::run() {
   for (const auto& part : options_.disable) {
-    static const std::vector<std::string> kParts = {"scheduler", "controllers", "cri", "kubelet",
-                                                    "proxy"};
+    static const std::vector<std::string> kParts = {"scheduler", "controllers", "cri",
+                                                    "kubelet",   "proxy",       "dns"};
     if (std::ranges::find(kParts, part) == kParts.end()) {
       return fail(Code::kInvalidArgument, "--disable {}: not one of {}", part,
                   fmt::join(kParts, ", "));
@@ -103,6 +106,17 @@ Status ClusterUp::run() {
   if (!options_.nodeIp.empty() && !IpAddr::parse(options_.nodeIp)) {
     return fail(Code::kInvalidArgument, "--node-ip \"{}\": not an IP address", options_.nodeIp);
   }
+  if (options_.clusterDns.empty()) {
+    // The 10th address of the (first) service CIDR, as k3s and kubeadm pick it.
+    auto services = IpNet::parse(options_.serviceCidr.substr(0, options_.serviceCidr.find(',')));
+    IpAddr ip = services->network();
+    for (int i = 0; i < 10; ++i)
+      ip = ip.next();
+    options_.clusterDns = ip.str();
+  } else if (!IpAddr::parse(options_.clusterDns)) {
+    return fail(Code::kInvalidArgument, "--cluster-dns \"{}\": not an IP address",
+                options_.clusterDns);
+  }
   nodeName_ = kubeapi::nodeNameOrHostname(options_.nodeName);
   bin_ = BERTH_TRY(findNodeExecutables(options_));
   BERTH_TRY(prepareDataDir());
@@ -111,6 +125,7 @@ Status ClusterUp::run() {
   if (!options_.disabled("cri")) BERTH_TRY(startCri());
   if (!options_.disabled("kubelet")) BERTH_TRY(startKubelet());
   if (!options_.disabled("proxy")) BERTH_TRY(startProxy());
+  if (!options_.disabled("dns")) BERTH_TRY(startDns());
   return {};
 }
 
@@ -161,7 +176,6 @@ Status ClusterUp::startServer() {
 Status ClusterUp::startControlLoops() {
   const bool controllers = !options_.disabled("controllers");
   const bool scheduler = !options_.disabled("scheduler");
-  if (!controllers && !scheduler) return {};
   auto kubeconfig = BERTH_TRY(kubeapi::Kubeconfig::load(paths_.kubeconfig("controller-manager")));
   auto config = BERTH_TRY(kubeconfig.restConfig());
   // kube-controller-manager's --kube-api-qps/--kube-api-burst defaults.
@@ -243,12 +257,75 @@ Status ClusterUp::startProxy() {
   return children_.start("berth-proxy", daemon("berth-proxy", bin_.proxy, std::move(args)));
 }
 
+namespace {
+
+// Create, or replace what is there (keeping its resourceVersion).
+Status createOrReplace(kubeapi::ResourceClient resource, nlohmann::json object) {
+  auto created = resource.create(object);
+  if (created) return {};
+  if (!created.error().isAlreadyExists()) return std::unexpected(created.error().toError());
+  auto current = resource.get(object["metadata"]["name"].get<std::string>());
+  if (!current) return std::unexpected(current.error().toError());
+  object["metadata"]["resourceVersion"] = (*current)["metadata"]["resourceVersion"];
+  auto replaced = resource.update(object);
+  if (!replaced) return std::unexpected(replaced.error().toError());
+  return {};
+}
+
+}  // namespace
+
+Status ClusterUp::startDns() {
+  auto client = informers_->client();
+  // The node's address: the flag's, else the InternalIP its kubelet registers.
+  std::string nodeIp = options_.nodeIp;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (nodeIp.empty()) {
+    if (auto node = client->resource({"", "v1", "nodes"}, false).get(nodeName_)) {
+      for (const auto& a : (*node)["status"].value("addresses", nlohmann::json::array())) {
+        if (a.value("type", "") == "InternalIP") {
+          nodeIp = a.value("address", "");
+          break;
+        }
+      }
+    }
+    if (!nodeIp.empty()) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return fail(Code::kDeadlineExceeded,
+                  "cluster DNS: node {} reported no InternalIP (set --node-ip, or --disable dns)",
+                  nodeName_);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  constexpr int kDnsPort = 53;
+  dns::ClusterDnsOptions o;
+  o.domain = options_.clusterDomain;
+  o.listenAddress = nodeIp;
+  o.port = kDnsPort;
+  o.selfAddresses = {options_.clusterDns};
+  o.allowFrom = {options_.clusterCidr, options_.serviceCidr,
+                 nodeIp + (nodeIp.find(':') == std::string::npos ? "/32" : "/128")};
+  o.stateDir = paths_.dns();
+  dns_ = std::make_unique<dns::ClusterDns>(*informers_, o);
+  BERTH_TRY_CTX(dns_->start(), "cluster DNS (--disable dns to run without)");
+  informers_->start();
+  BERTH_TRY_CTX(createOrReplace(client->resource({"", "v1", "services"}).inNamespace("kube-system"),
+                                dns::kubeDnsService({options_.clusterDns}, kDnsPort)),
+                "kube-dns Service");
+  const char* family = nodeIp.find(':') == std::string::npos ? "IPv4" : "IPv6";
+  return withContext(
+      createOrReplace(
+          client->resource({"discovery.k8s.io", "v1", "endpointslices"}).inNamespace("kube-system"),
+          dns::kubeDnsEndpointSlice(nodeName_, family, nodeIp, kDnsPort)),
+      "kube-dns EndpointSlice");
+}
+
 void ClusterUp::stop() {
   if (stopped_) return;
   stopped_ = true;
   children_.stopAll();
   if (controllers_) controllers_->stop();
   if (scheduler_) scheduler_->stop();
+  if (dns_) dns_->stop();
   if (informers_) informers_->stop();
   if (server_) server_->shutdown(std::chrono::seconds(5));
   if (lock_) (void)removeAll(paths_.pidFile());

@@ -14,6 +14,9 @@
 namespace berth::kubeapi {
 class InformerFactory;
 }
+namespace berth::dns {
+class ClusterDns;
+}
 namespace berth::controlplane {
 class Server;
 namespace controllers {
@@ -46,6 +49,8 @@ class ClusterUp {
   Status startCri();
   Status startKubelet();
   Status startProxy();
+  // Cluster DNS on the node address (once the Node says which), behind the kube-dns Service.
+  Status startDns();
   SpawnOptions daemon(const std::string& name, const std::filesystem::path& path,
                       std::vector<std::string> args) const;
 
@@ -59,6 +64,7 @@ class ClusterUp {
   std::unique_ptr<kubeapi::InformerFactory> informers_;
   std::unique_ptr<controlplane::controllers::ControllerManager> controllers_;
   std::unique_ptr<controlplane::scheduler::Scheduler> scheduler_;
+  std::unique_ptr<dns::ClusterDns> dns_;
   Supervisor children_;
   bool stopped_ = false;
 };

@@ -96,12 +96,13 @@ Status writeKubeletConfig(const NodePaths& paths, const UpOptions& options) {
       "authorization:\n"
       "  mode: Webhook\n"
       "clusterDomain: {2}\n"
+      "clusterDNS: [{6}]\n"
       "failSwapOn: false\n"
       "staticPodPath: {3}\n"
       "podLogsDir: {4}\n"
       "{5}",
       address, paths.caCertificate().string(), options.clusterDomain, paths.staticPods().string(),
-      paths.podLogs().string(), cgroupRoot);
+      paths.podLogs().string(), cgroupRoot, options.clusterDns);
   return writeFileAtomic(paths.kubeletConfig(), config, 0644);
 }
 

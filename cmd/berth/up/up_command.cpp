@@ -47,11 +47,14 @@ UpCommand::UpCommand(CLI::App& app, const GlobalFlags& global) : global_(global)
   up->add_option("--cluster-cidr", options_.clusterCidr, "pod network (IPv4[,IPv6])");
   up->add_option("--service-cidr", options_.serviceCidr, "Service ClusterIPs (IPv4[,IPv6])");
   up->add_option("--cluster-domain", options_.clusterDomain, "cluster DNS domain");
+  up->add_option("--cluster-dns", options_.clusterDns,
+                 "cluster DNS Service IP (default: the 10th address of --service-cidr)");
   up->add_option("--datastore", options_.datastore,
                  "sqlite (default, embedded) or etcd://host:port[,host:port...]");
   up->add_option("--cgroup-root", options_.cgroupRoot, "the kubelet's --cgroup-root");
-  up->add_option("--disable", disable_,
-                 "parts not to run: scheduler, controllers, cri, kubelet, proxy (comma-separated)");
+  up->add_option(
+      "--disable", disable_,
+      "parts not to run: scheduler, controllers, cri, kubelet, proxy, dns (comma-separated)");
   up->add_option("--log-level", options_.logLevel, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   up->callback([this] { status_ = this->up(); });

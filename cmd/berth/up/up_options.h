@@ -30,10 +30,11 @@ struct UpOptions {
   std::string clusterCidr = "10.42.0.0/16";
   std::string serviceCidr = "10.43.0.0/16";
   std::string clusterDomain = "cluster.local";
+  std::string clusterDns;  // the kube-dns ClusterIP; default: the 10th address of --service-cidr
   std::string registryConfig;        // registries.yaml for berth-cri
   std::string datastore;             // "" / "sqlite": embedded; "etcd://host:port,..." etcd
   std::string cgroupRoot;            // the kubelet's --cgroup-root ("" = its default)
-  std::vector<std::string> disable;  // scheduler, controllers, kubelet, cri, proxy
+  std::vector<std::string> disable;  // scheduler, controllers, kubelet, cri, proxy, dns
   bool disabled(std::string_view part) const;
   std::string logLevel = "info";
 };
@@ -44,6 +45,7 @@ struct NodePaths {
   std::filesystem::path agent() const { return data / "agent"; }
   std::filesystem::path run() const { return data / "run"; }
   std::filesystem::path logs() const { return data / "logs"; }
+  std::filesystem::path dns() const { return data / "dns"; }
   std::filesystem::path lockFile() const { return data / "berth.lock"; }
   std::filesystem::path pidFile() const { return data / "berth.pid"; }
   std::filesystem::path kubeconfig(std::string_view who) const {
