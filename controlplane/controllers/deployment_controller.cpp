@@ -455,7 +455,11 @@ Result<int> DeploymentController::cleanupUnhealthyReplicas(const json& d,
 Result<int> DeploymentController::scaleDownOldForRollingUpdate(const json& d, Sets& sets,
                                                                std::vector<json*>& oldRSs) {
   std::int32_t minAvailable = specReplicas(d) - maxUnavailable(d);
-  std::int32_t available = availableReplicaCount(activeReplicaSets(sets.all()));
+  // A set's availability counts up to its size only: a set just scaled down still reports the
+  // pods it is about to delete (upstream reads status alone, and can overshoot then).
+  std::int32_t available = 0;
+  for (const json& rs : activeReplicaSets(sets.all()))
+    available += std::min(statusInt(rs, "availableReplicas"), specReplicas(rs));
   if (available <= minAvailable) return 0;
   std::int32_t totalScaleDown = available - minAvailable;
   int total = 0;
