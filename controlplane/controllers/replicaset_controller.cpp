@@ -322,8 +322,8 @@ Status ReplicaSetController::updateStatus(const json& rs, const json& status) {
   // A stale cache: once more on the object read fresh (upstream's statusUpdateRetries).
   auto fresh = client.get(kubeapi::nameOf(rs));
   if (!fresh) return std::unexpected(fresh.error().toError());
-  if (kubeapi::generationOf(*fresh) != kubeapi::generationOf(rs))
-    return fail(Code::kAborted, "replicaset {}: changed while syncing", kubeapi::objectKey(rs));
+  // Its spec changed meanwhile: the update's event syncs it again, with the new spec.
+  if (kubeapi::generationOf(*fresh) != kubeapi::generationOf(rs)) return {};
   (*fresh)["status"] = updated["status"];
   auto again = client.updateStatus(*fresh);
   if (!again) return std::unexpected(again.error().toError());
