@@ -380,5 +380,32 @@ TEST_F(WorkloadsTest, RevisionHistoryLimitDeletesTheOldestSets) {
   EXPECT_EQ(history.find("\n1 "), std::string::npos) << history;
 }
 
+TEST_F(WorkloadsTest, StalledRolloutExceedsItsProgressDeadline) {
+  // No kubelet: the pods never get Ready.
+  kubectl({"create", "-f", "-"},
+          deployment("stuck", 2, rollingUpdate(1, 0), {{"progressDeadlineSeconds", 2}}).dump());
+  auto result = cp_->server().kubectl({"rollout", "status", "deployment/stuck", "--timeout=60s"});
+  EXPECT_NE(result.exitCode, 0);
+  EXPECT_NE(result.err.find("exceeded its progress deadline"), std::string::npos) << result.err;
+  std::string cond = kubectl({"get", "deploy", "stuck", "-o",
+                              "jsonpath={.status.conditions[?(@.type==\"Progressing\")].status}/"
+                              "{.status.conditions[?(@.type==\"Progressing\")].reason}/"
+                              "{.status.conditions[?(@.type==\"Available\")].status}"});
+  EXPECT_EQ(cond, "False/ProgressDeadlineExceeded/False");
+}
+
+TEST_F(WorkloadsTest, ReplicaSetCountsPodsAvailableAfterMinReadySeconds) {
+  json rs = replicaSet("slow", 2);
+  rs["spec"]["minReadySeconds"] = 2;
+  kubectl({"create", "-f", "-"}, rs.dump());
+  ASSERT_TRUE(waitForPods("slow", 2));
+  startKubelet();
+  // Ready at once, available only after minReadySeconds: the controller looks again then.
+  ASSERT_TRUE(ControlPlaneFixture::eventually([&] {
+    return kubectl({"get", "rs", "slow", "-o",
+                    "jsonpath={.status.readyReplicas}/{.status.availableReplicas}"}) == "2/2";
+  }));
+}
+
 }  // namespace
 }  // namespace berth::testing
