@@ -444,7 +444,9 @@ Result<int> DeploymentController::cleanupUnhealthyReplicas(const json& d,
     if (total >= maxCleanup) break;
     std::int32_t replicas = specReplicas(*rs);
     std::int32_t available = statusInt(*rs, "availableReplicas");
-    if (replicas == 0 || replicas == available) continue;
+    // A set just scaled down still reports more available pods than it keeps: none unhealthy
+    // (upstream's replicas == available, which would scale such a set up).
+    if (replicas == 0 || available >= replicas) continue;
     std::int32_t count = std::min(maxCleanup - total, replicas - available);
     BERTH_TRY(scaleReplicaSet(*rs, replicas - count, d));
     total += count;
