@@ -11,5 +11,7 @@ inline const kubeapi::GroupVersionResource kEndpoints{"", "v1", "endpoints"};
 inline const kubeapi::GroupVersionResource kEndpointSlices{"discovery.k8s.io", "v1",
                                                            "endpointslices"};
 inline const kubeapi::GroupVersionResource kJobs{"batch", "v1", "jobs"};
+inline const kubeapi::GroupVersionResource kDeployments{"apps", "v1", "deployments"};
+inline const kubeapi::GroupVersionResource kReplicaSets{"apps", "v1", "replicasets"};
 
 }  // namespace berth::controlplane::controllers
