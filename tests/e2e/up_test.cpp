@@ -113,9 +113,14 @@ TEST_F(UpTest, ADeploymentRollsOutUpdatesAndRollsBackBehindItsService) {
   std::string updated = up_->image().substr(0, up_->image().rfind(':')) + ":2";
   up_->kubectlOk({"set", "image", "deployment/web", "busybox=" + updated});
   up_->kubectlOk({"rollout", "status", "deployment/web", "--timeout=120s"});
-  EXPECT_EQ(up_->kubectlOk({"get", "pods", "-l", "app=web", "-o",
-                            "jsonpath={range .items[*]}{.spec.containers[0].image}{\"\\n\"}{end}"}),
-            updated + "\n" + updated + "\n" + updated + "\n");
+  // The new ReplicaSet holds the three replicas, the old one none (its pods may still be
+  // terminating: busybox's httpd as pid 1 ignores SIGTERM and waits out the grace period).
+  std::string sets = up_->kubectlOk(
+      {"get", "replicasets", "-l", "app=web", "-o",
+       "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image} {.spec.replicas} "
+       "{.status.readyReplicas}{\"\\n\"}{end}"});
+  EXPECT_NE(sets.find(updated + " 3 3\n"), std::string::npos) << sets;
+  EXPECT_NE(sets.find(up_->image() + " 0"), std::string::npos) << sets;
   EXPECT_NE(up_->kubectlOk({"rollout", "history", "deployment/web"}).find("2 "), std::string::npos);
   up_->kubectlOk({"rollout", "undo", "deployment/web"});
   up_->kubectlOk({"rollout", "status", "deployment/web", "--timeout=120s"});
@@ -123,6 +128,28 @@ TEST_F(UpTest, ADeploymentRollsOutUpdatesAndRollsBackBehindItsService) {
                             "jsonpath={.spec.template.spec.containers[0].image}"}),
             up_->image());
   EXPECT_FALSE(answers("http://" + clusterIp + "/", 1).empty()) << up_->logs();
+}
+
+TEST_F(UpTest, PodsResolveServicesThroughClusterDns) {
+  up_->kubectlOk({"apply", "-f", "-"}, webPod("web-a", up_->nodeName(), up_->image()));
+  ASSERT_TRUE(
+      up_->waitForOutput({"get", "pod", "web-a", "-o", "jsonpath={.status.phase}"}, "Running"))
+      << up_->logs();
+  std::string resolv = up_->kubectlOk({"exec", "web-a", "--", "cat", "/etc/resolv.conf"});
+  EXPECT_NE(resolv.find("nameserver 10.43.0.10"), std::string::npos) << resolv;
+  EXPECT_NE(resolv.find("search default.svc.cluster.local svc.cluster.local cluster.local"),
+            std::string::npos)
+      << resolv;
+  // The kubernetes Service by its short name (the search path) and by its full name. busybox's
+  // nslookup tries every search domain and fails when one says NXDOMAIN: read its answers.
+  for (const char* name : {"kubernetes", "kubernetes.default.svc.cluster.local"}) {
+    auto r = up_->kubectl({"exec", "web-a", "--", "busybox", "nslookup", name});
+    EXPECT_NE(r.out.find("Address: 10.43.0.1\n"), std::string::npos)
+        << name << ": " << r.out << r.err << up_->logs();
+  }
+  auto missing = up_->kubectl(
+      {"exec", "web-a", "--", "busybox", "nslookup", "nothing.default.svc.cluster.local."});
+  EXPECT_NE(missing.out.find("NXDOMAIN"), std::string::npos) << missing.out << missing.err;
 }
 
 TEST_F(UpTest, ARestartBringsTheSameClusterBack) {
