@@ -19,7 +19,7 @@ readonly ns=berth-demo-$$ node_ip=10.201.0.1
 up_pid=
 cleanup() {
   if [[ -n $up_pid ]]; then
-    ip netns exec "$ns" "$berth" down --data-dir "$data" --purge || true
+    nsenter --net="/run/netns/$ns" "$berth" down --data-dir "$data" --purge || true
   fi
   ip netns del "$ns" 2>/dev/null || true
   rm -rf -- "$work"
@@ -33,16 +33,19 @@ ip -n "$ns" addr add "$node_ip/24" dev node0
 ip -n "$ns" link set node0 up
 ip -n "$ns" link set node1 up
 ip -n "$ns" route add default dev node0
-in_node() { ip netns exec "$ns" "$@"; }
+# nsenter enters the network namespace only: `ip netns exec` would also remount /sys, hiding the
+# cgroup hierarchies the kubelet needs.
+in_node() { nsenter --net="/run/netns/$ns" "$@"; }
 
 mkdir -p "$data/agent/images"
 tests/fixtures/make-oci-image.sh "$data/agent/images/busybox.tar" busybox:demo >/dev/null
 
 step() { printf '\n$ %s\n' "$*"; "$@"; }
-printf '\n$ berth up --data-dir %s --node-name demo --node-ip %s --bind-address %s &\n' \
+# --cgroup-root: the node's cgroups nest under the demo's own (a relative root).
+printf '\n$ berth up --data-dir %s --node-name demo --node-ip %s --bind-address %s --cgroup-root berth-demo &\n' \
   "$data" "$node_ip" "$node_ip"
 in_node "$berth" up --data-dir "$data" --node-name demo --node-ip "$node_ip" \
-  --bind-address "$node_ip" >"$work/berth-up.log" 2>&1 &
+  --bind-address "$node_ip" --cgroup-root berth-demo >"$work/berth-up.log" 2>&1 &
 up_pid=$!
 export KUBECONFIG=$data/admin.kubeconfig
 kubectl() { in_node env kubectl "$@"; }
@@ -51,7 +54,7 @@ for _ in $(seq 600); do
   kill -0 "$up_pid" 2>/dev/null || { cat "$work/berth-up.log"; exit 1; }
   sleep 0.1
 done
-head -3 "$work/berth-up.log"
+grep -E '^(berth up:|export)' "$work/berth-up.log"
 step kubectl wait --for=condition=Ready node/demo --timeout=120s
 step kubectl get nodes -o wide
 step kubectl create deployment web --image=busybox:demo --replicas=3 --port=8080 -- \
