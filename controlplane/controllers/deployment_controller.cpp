@@ -1,11 +1,11 @@
 #include "controlplane/controllers/deployment_controller.h"
-#include "controlplane/controllers/resources.h"
 
 #include <algorithm>
 
 #include "common/log.h"
 #include "controlplane/controllers/controller_ref.h"
 #include "controlplane/controllers/deployment_util.h"
+#include "controlplane/controllers/resources.h"
 #include "controlplane/controllers/workload_fields.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/label_selector.h"

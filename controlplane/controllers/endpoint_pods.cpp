@@ -71,6 +71,13 @@ const json* readyCondition(const json& pod) {
 
 }  // namespace
 
+json podReference(const json& pod) {
+  return {{"kind", "Pod"},
+          {"namespace", kubeapi::namespaceOf(pod)},
+          {"name", kubeapi::nameOf(pod)},
+          {"uid", kubeapi::uidOf(pod)}};
+}
+
 bool podReady(const json& pod) {
   const json* c = readyCondition(pod);
   return c && jsonString(*c, "status") == "True";

@@ -43,6 +43,9 @@ std::set<std::string> servicesOfPodChange(const kubeapi::ObjectCache& services,
 
 // podutil.IsPodReady: the Ready condition is True.
 bool podReady(const nlohmann::json& pod);
+
+// The ObjectReference an endpoint's targetRef holds for its pod.
+nlohmann::json podReference(const nlohmann::json& pod);
 // endpointsliceutil.ShouldPodBeInEndpoints: not terminal, has an IP, and not terminating unless
 // `includeTerminating`.
 bool shouldPodBeInEndpoints(const nlohmann::json& pod, bool includeTerminating);

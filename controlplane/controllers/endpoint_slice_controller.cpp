@@ -1,7 +1,7 @@
 #include "controlplane/controllers/endpoint_slice_controller.h"
+
 #include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/resources.h"
-
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/object_meta.h"

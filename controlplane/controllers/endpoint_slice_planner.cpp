@@ -77,11 +77,7 @@ json endpointOf(const json& pod, const json& service, std::vector<std::string> a
               {{"ready", publishNotReady || (serving && !terminating)},
                {"serving", serving},
                {"terminating", terminating}}},
-             {"targetRef",
-              {{"kind", "Pod"},
-               {"namespace", kubeapi::namespaceOf(pod)},
-               {"name", kubeapi::nameOf(pod)},
-               {"uid", kubeapi::uidOf(pod)}}}};
+             {"targetRef", podReference(pod)}};
   std::string node = jsonString(jsonField(pod, "spec"), "nodeName");
   if (!node.empty()) ep["nodeName"] = node;
   if (zone && !zone->empty()) ep["zone"] = *zone;

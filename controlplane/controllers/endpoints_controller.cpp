@@ -1,9 +1,9 @@
 #include "controlplane/controllers/endpoints_controller.h"
-#include "controlplane/controllers/resources.h"
 
 #include <algorithm>
 #include <map>
 
+#include "controlplane/controllers/resources.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/object_meta.h"
@@ -31,12 +31,7 @@ std::optional<json> addressOf(const json& pod, const json& service) {
     family = ipFamilyOf(jsonString(jsonField(pod, "status"), "podIP")) == 6 ? 6 : 4;
   auto ips = podIpsOf(pod, family);
   if (ips.empty()) return std::nullopt;
-  json address = {{"ip", ips.front()},
-                  {"targetRef",
-                   {{"kind", "Pod"},
-                    {"namespace", kubeapi::namespaceOf(pod)},
-                    {"name", kubeapi::nameOf(pod)},
-                    {"uid", kubeapi::uidOf(pod)}}}};
+  json address = {{"ip", ips.front()}, {"targetRef", podReference(pod)}};
   std::string node = jsonString(jsonField(pod, "spec"), "nodeName");
   if (!node.empty()) address["nodeName"] = node;
   if (shouldSetHostname(pod, service)) address["hostname"] = jsonString(pod["spec"], "hostname");

@@ -1,9 +1,9 @@
 #include "controlplane/controllers/garbage_collector.h"
-#include "controlplane/controllers/controller_log.h"
 
 #include <algorithm>
 #include <charconv>
 
+#include "controlplane/controllers/controller_log.h"
 #include "kubeapi/informer_factory.h"
 
 namespace berth::controlplane::controllers {

@@ -1,6 +1,6 @@
 #include "controlplane/controllers/node_ipam_controller.h"
-#include "controlplane/controllers/controller_log.h"
 
+#include "controlplane/controllers/controller_log.h"
 #include "kubeapi/event_recorder.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"

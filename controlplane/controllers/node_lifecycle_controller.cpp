@@ -1,6 +1,6 @@
 #include "controlplane/controllers/node_lifecycle_controller.h"
-#include "controlplane/controllers/controller_log.h"
 
+#include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/node_health.h"
 #include "controlplane/controllers/pod_indexes.h"
 #include "kubeapi/event_recorder.h"

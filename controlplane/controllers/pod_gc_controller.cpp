@@ -1,8 +1,8 @@
 #include "controlplane/controllers/pod_gc_controller.h"
-#include "controlplane/controllers/controller_log.h"
 
 #include <algorithm>
 
+#include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/pod_disruption.h"
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"

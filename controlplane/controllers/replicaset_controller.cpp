@@ -1,12 +1,12 @@
 #include "controlplane/controllers/replicaset_controller.h"
-#include "controlplane/controllers/controller_log.h"
-#include "controlplane/controllers/resources.h"
 
 #include <algorithm>
 
 #include "common/log.h"
 #include "controlplane/controllers/active_pods.h"
+#include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/controller_ref.h"
+#include "controlplane/controllers/resources.h"
 #include "controlplane/controllers/slow_start.h"
 #include "controlplane/controllers/workload_fields.h"
 #include "kubeapi/informer_factory.h"

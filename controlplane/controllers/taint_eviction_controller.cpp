@@ -1,6 +1,6 @@
 #include "controlplane/controllers/taint_eviction_controller.h"
-#include "controlplane/controllers/controller_log.h"
 
+#include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/node_health.h"
 #include "controlplane/controllers/pod_disruption.h"
 #include "controlplane/controllers/pod_indexes.h"

@@ -1,7 +1,7 @@
 #include "controlplane/controllers/ttl_after_finished_controller.h"
+
 #include "controlplane/controllers/controller_log.h"
 #include "controlplane/controllers/resources.h"
-
 #include "kubeapi/informer_factory.h"
 #include "kubeapi/json_fields.h"
 #include "kubeapi/resource_client.h"

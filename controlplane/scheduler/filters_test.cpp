@@ -10,15 +10,6 @@ namespace filters_test {
 
 using namespace testing;
 
-Snapshot snapshotOf(std::vector<nlohmann::json> nodes, std::vector<nlohmann::json> pods = {}) {
-  std::vector<kubeapi::ObjectPtr> n, p;
-  for (auto& x : nodes)
-    n.push_back(ptr(std::move(x)));
-  for (auto& x : pods)
-    p.push_back(ptr(std::move(x)));
-  return Snapshot::build(std::move(n), p);
-}
-
 std::string reasonOf(const FilterStatus& s) {
   return s.reasons.empty() ? "" : s.reasons[0];
 }

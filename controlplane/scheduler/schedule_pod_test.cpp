@@ -12,15 +12,6 @@ namespace schedule_pod_test {
 
 using namespace testing;
 
-Snapshot snapshotOf(std::vector<nlohmann::json> nodes, std::vector<nlohmann::json> pods = {}) {
-  std::vector<kubeapi::ObjectPtr> n, p;
-  for (auto& x : nodes)
-    n.push_back(ptr(std::move(x)));
-  for (auto& x : pods)
-    p.push_back(ptr(std::move(x)));
-  return Snapshot::build(std::move(n), p);
-}
-
 nlohmann::json notReady(const std::string& name) {
   auto n = node(name);
   n["spec"]["taints"] = {{{"key", "node.kubernetes.io/not-ready"}, {"effect", "NoSchedule"}}};

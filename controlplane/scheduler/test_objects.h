@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controlplane/scheduler/node_info.h"
 #include "kubeapi/object_cache.h"
 
 namespace berth::controlplane::scheduler::testing {
@@ -35,6 +36,17 @@ inline nlohmann::json on(nlohmann::json p, const std::string& nodeName) {
 
 inline kubeapi::ObjectPtr ptr(nlohmann::json j) {
   return std::make_shared<const nlohmann::json>(std::move(j));
+}
+
+// The snapshot a scheduling cycle sees of these nodes and pods.
+inline Snapshot snapshotOf(std::vector<nlohmann::json> nodes,
+                           std::vector<nlohmann::json> pods = {}) {
+  std::vector<kubeapi::ObjectPtr> n, p;
+  for (auto& x : nodes)
+    n.push_back(ptr(std::move(x)));
+  for (auto& x : pods)
+    p.push_back(ptr(std::move(x)));
+  return Snapshot::build(std::move(n), p);
 }
 
 }  // namespace berth::controlplane::scheduler::testing
