@@ -169,17 +169,24 @@ TEST_F(UpTest, ARestartBringsTheSameClusterBack) {
 
 TEST_F(UpTest, BadFlagsAreRefusedNamingTheFlag) {
   ASSERT_TRUE(up_->down(false));
+  // Down again: nothing to do, no error.
+  ASSERT_TRUE(up_->down(false));
+  const auto other = up_->dataDir().parent_path() / "other";
   SpawnOptions o;
   o.path = BERTH_BIN_DIR "/berth";
-  o.args = {"berth",          "up",
-            "--data-dir",     (up_->dataDir().parent_path() / "other").string(),
-            "--cluster-cidr", "10.42.0.0/33"};
+  o.args = {"berth", "up", "--data-dir", other.string(), "--cluster-cidr", "10.42.0.0/33"};
   o.captureStdout = true;
   o.captureStderr = true;
   auto r = runProgram(o);
   ASSERT_TRUE(r);
   EXPECT_NE(r->status.code, 0);
   EXPECT_NE(r->stderrData.find("--cluster-cidr"), std::string::npos) << r->stderrData;
+  EXPECT_FALSE(std::filesystem::exists(other)) << "a refused start left its data dir";
+  // A data dir that never held a node: nothing to stop, exit 0.
+  o.args = {"berth", "down", "--data-dir", other.string(), "--purge"};
+  r = runProgram(o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status.code, 0) << r->stderrData;
 }
 
 }  // namespace

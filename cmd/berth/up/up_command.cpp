@@ -93,6 +93,11 @@ int UpCommand::up() {
 
 int UpCommand::down() {
   NodePaths paths{downDataDir_};
+  // Nothing there: nothing to stop or purge (a second `down --purge` is not an error).
+  if (!std::filesystem::exists(paths.lockFile())) {
+    std::fprintf(stderr, "berth down: no node in %s\n", downDataDir_.c_str());
+    return 0;
+  }
   auto pidText = readFile(paths.pidFile());
   if (pidText) {
     pid_t pid = std::atoi(pidText->c_str());
