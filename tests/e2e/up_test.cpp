@@ -182,6 +182,15 @@ TEST_F(UpTest, BadFlagsAreRefusedNamingTheFlag) {
   EXPECT_NE(r->status.code, 0);
   EXPECT_NE(r->stderrData.find("--cluster-cidr"), std::string::npos) << r->stderrData;
   EXPECT_FALSE(std::filesystem::exists(other)) << "a refused start left its data dir";
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--service-cidr", "10.43.0.0/16,10.44.0.0/16"}, {"--node-name", "not_a_name"}}) {
+    o.args = {"berth", "up", "--data-dir", other.string(), flag, value};
+    r = runProgram(o);
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->status.code, 0) << flag;
+    EXPECT_NE(r->stderrData.find(flag + " \"" + value + "\""), std::string::npos) << r->stderrData;
+    EXPECT_FALSE(std::filesystem::exists(other)) << flag;
+  }
   // A data dir that never held a node: nothing to stop, exit 0.
   o.args = {"berth", "down", "--data-dir", other.string(), "--purge"};
   r = runProgram(o);

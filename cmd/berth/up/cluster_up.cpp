@@ -21,6 +21,7 @@
 #include "kubeapi/node_name.h"
 #include "kubeapi/resource_client.h"
 #include "kubeapi/rest_client.h"
+#include "kubeapi/validation.h"
 
 namespace berth::cmd {
 
@@ -48,20 +49,23 @@ Result<std::vector<std::string>> etcdServers(const std::string& datastore) {
   return out;
 }
 
+// One CIDR, or a dual-stack pair (one per family).
 Status checkCidrs(std::string_view flag, const std::string& value) {
+  std::vector<int> families;
   size_t start = 0;
-  int count = 0;
   while (start <= value.size()) {
     size_t comma = value.find(',', start);
     auto part = std::string_view(value).substr(
         start, comma == std::string::npos ? std::string_view::npos : comma - start);
-    if (!IpNet::parse(part))
-      return fail(Code::kInvalidArgument, "{} \"{}\": not a CIDR", flag, part);
-    ++count;
+    auto net = IpNet::parse(part);
+    if (!net) return fail(Code::kInvalidArgument, "{} \"{}\": not a CIDR", flag, part);
+    if (std::ranges::find(families, net->ip().family()) != families.end()) {
+      return fail(Code::kInvalidArgument, "{} \"{}\": at most one CIDR per family", flag, value);
+    }
+    families.push_back(net->ip().family());
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (count > 2) return fail(Code::kInvalidArgument, "{}: at most one CIDR per family", flag);
   return {};
 }
 
@@ -118,6 +122,9 @@ Status ClusterUp::run() {
                 options_.clusterDns);
   }
   nodeName_ = kubeapi::nodeNameOrHostname(options_.nodeName);
+  if (auto errors = kubeapi::isDNS1123Subdomain(nodeName_); !errors.empty()) {
+    return fail(Code::kInvalidArgument, "--node-name \"{}\": {}", nodeName_, errors.front());
+  }
   bin_ = BERTH_TRY(findNodeExecutables(options_));
   BERTH_TRY(prepareDataDir());
   BERTH_TRY(startServer());
